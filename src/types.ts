@@ -1,0 +1,60 @@
+/**
+ * The public data types shared by the server, the client and the operators.
+ */
+
+/** A player in a match: its slot (0 .. maxPlayers-1) and its username. */
+export interface PlayerInfo {
+  readonly playerId: number;
+  readonly username: string;
+}
+
+/** Why a player left the match. */
+export const LeaveReason = {
+  /** The player closed its connection or said goodbye. */
+  Left: 'left',
+  /** The player sent nothing the game needed within `disconnectTimeoutMs`. */
+  Timeout: 'timeout',
+  /** The server kicked the player (`server.kick`). */
+  Kicked: 'kicked',
+  /** The player's connection failed or it sent data that could not be trusted. */
+  Error: 'error',
+} as const;
+export type LeaveReason = (typeof LeaveReason)[keyof typeof LeaveReason];
+
+/** Every leave reason, in wire order (the index is what goes on the wire). */
+export const LEAVE_REASONS: readonly LeaveReason[] = ['left', 'timeout', 'kicked', 'error'];
+
+/** A player leaving the match, with the reason. */
+export interface PlayerLeft extends PlayerInfo {
+  readonly reason: LeaveReason;
+}
+
+/**
+ * One tick of the game, complete: every active player's input for that tick.
+ *
+ * `inputs` is indexed by player slot (`playerId`); an empty slot is `null`.
+ * A player named in `joined` has its input in this frame; a player named in `left`
+ * is not part of this frame any more.
+ */
+export interface ConfirmedFrame {
+  readonly tick: number;
+  readonly inputs: ReadonlyArray<Uint8Array | null>;
+  readonly joined?: PlayerInfo[];
+  readonly left?: PlayerLeft[];
+}
+
+/** A chat message: the sender's username and the text. */
+export interface ChatMessage {
+  readonly from: string;
+  readonly text: string;
+}
+
+/** A join or leave, as seen in the frame stream (`players$`). */
+export type PlayerEvent =
+  | { readonly type: 'join'; readonly tick: number; readonly player: PlayerInfo }
+  | {
+      readonly type: 'leave';
+      readonly tick: number;
+      readonly player: PlayerInfo;
+      readonly reason: LeaveReason;
+    };
