@@ -1,0 +1,607 @@
+import { Decoder, Encoder } from '@msgpack/msgpack';
+import { DecodeError, RefuseReason } from '../errors.js';
+import { LEAVE_REASONS, type ConfirmedFrame, type PlayerInfo, type PlayerLeft } from '../types.js';
+import { BitReader, BitWriter } from './bits.js';
+import { compressedBitCost, readInputSequence, writeInputSequence } from './inputCompression.js';
+import {
+  HEADER_BYTES,
+  Limits,
+  MAGIC,
+  MessageType,
+  PROTOCOL_VERSION,
+  type ChatBroadcast,
+  type ClientTcpMessage,
+  type ClientUdpMessage,
+  type CodecContext,
+  type FramesPacket,
+  type GoodbyeReason,
+  type InputsPacket,
+  type Message,
+  type ServerTcpMessage,
+  type ServerUdpMessage,
+} from './messages.js';
+
+// One encoder and one decoder for the whole process: encoding is synchronous, so they are
+// never used by two callers at once. A reused Encoder is several times faster than encode().
+const encoder = new Encoder({ ignoreUndefined: true, initialBufferSize: 2048 });
+const decoder = new Decoder({
+  maxStrLength: 4096,
+  maxBinLength: Limits.tcpMessageBytes,
+  maxArrayLength: Limits.maxTicksPerPacket,
+  maxMapLength: 0,
+  maxExtLength: 0,
+});
+const bitWriter = new BitWriter(2048);
+
+const REFUSE_REASONS = Object.values(RefuseReason);
+const GOODBYE_REASONS: readonly GoodbyeReason[] = [...LEAVE_REASONS, 'server-closing'];
+
+/** Header + msgpack body in one new buffer. */
+function withHeader(body: unknown[]): Uint8Array {
+  const ref = encoder.encodeSharedRef(body);
+  const out = new Uint8Array(HEADER_BYTES + ref.length);
+  out[0] = MAGIC[0]!;
+  out[1] = MAGIC[1]!;
+  out[2] = PROTOCOL_VERSION;
+  out.set(ref, HEADER_BYTES);
+  return out;
+}
+
+function checkContext(ctx: CodecContext): void {
+  if (!Number.isInteger(ctx.inputSize) || ctx.inputSize < 1 || ctx.inputSize > Limits.maxInputSize)
+    throw new RangeError(`inputSize must be 1..${Limits.maxInputSize}`);
+  if (!Number.isInteger(ctx.maxPlayers) || ctx.maxPlayers < 1 || ctx.maxPlayers > Limits.maxPlayers)
+    throw new RangeError(`maxPlayers must be 1..${Limits.maxPlayers}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Encoding
+
+/**
+ * Encodes a message that has no bit fields (every TCP message, and world state).
+ * Throws `RangeError` for a message that breaks a limit: that is a bug in the caller.
+ */
+export function encodeMessage(msg: Exclude<Message, InputsPacket | FramesPacket>): Uint8Array {
+  switch (msg.type) {
+    case MessageType.Join:
+      return withHeader([msg.type, msg.protocolVersion, msg.username, msg.password, msg.udpPort]);
+    case MessageType.Chat:
+      return withHeader([msg.type, msg.text]);
+    case MessageType.Leave:
+      return withHeader([msg.type]);
+    case MessageType.JoinAccepted:
+      return withHeader([
+        msg.type,
+        msg.playerId,
+        msg.udpPort,
+        msg.tickRate,
+        msg.inputSize,
+        msg.maxPlayers,
+        msg.startTick,
+        msg.token,
+        msg.players.map((p) => [p.playerId, p.username]),
+      ]);
+    case MessageType.JoinRefused:
+      return withHeader([msg.type, msg.reason]);
+    case MessageType.ChatBroadcast:
+      return withHeader([msg.type, msg.from, msg.text]);
+    case MessageType.Goodbye:
+      return withHeader([msg.type, msg.reason, msg.message]);
+    case MessageType.WorldState:
+      if (msg.data.length > Limits.maxWorldStateBytes)
+        throw new RangeError(`world state over ${Limits.maxWorldStateBytes} bytes`);
+      return withHeader([msg.type, msg.seq, msg.data]);
+  }
+}
+
+/** The result of encoding a multi-tick packet: the bytes and how many ticks went in. */
+export interface EncodedPacket {
+  readonly bytes: Uint8Array;
+  /** Ticks (oldest first) that fit in the budget. */
+  readonly count: number;
+}
+
+/** msgpack size of a non-negative integer (or -1). */
+function intBytes(n: number): number {
+  if (n >= -32 && n < 128) return 1;
+  if (n < 0) return n >= -128 ? 2 : n >= -32768 ? 3 : 5;
+  return n < 256 ? 2 : n < 65536 ? 3 : 5;
+}
+function binHeaderBytes(len: number): number {
+  return len < 256 ? 2 : len < 65536 ? 3 : 5;
+}
+function strBytes(s: string): number {
+  const len = Buffer.byteLength(s, 'utf8');
+  return (len < 32 ? 1 : len < 256 ? 2 : len < 65536 ? 3 : 5) + len;
+}
+function arrayHeaderBytes(len: number): number {
+  return len < 16 ? 1 : len < 65536 ? 3 : 5;
+}
+
+/**
+ * Encodes an inputs packet with as many of `packet.inputs` (oldest first) as fit in
+ * `budgetBytes`. `count` may be less than `inputs.length`; it is 0 only if not even the
+ * packet without inputs fits.
+ */
+export function encodeInputsPacket(
+  packet: InputsPacket,
+  ctx: CodecContext,
+  budgetBytes: number = Limits.datagramBytes,
+): EncodedPacket {
+  const bitLength = ctx.inputSize * 8;
+  const inputs = packet.inputs;
+  // The packet with no inputs, exactly, then what each input adds.
+  const base =
+    HEADER_BYTES +
+    1 + // array of 8
+    1 + // type
+    intBytes(packet.token) +
+    intBytes(packet.seq) +
+    intBytes(packet.sentAt) +
+    intBytes(packet.frameAck) +
+    intBytes(packet.firstTick) +
+    1 + // count 0
+    2; // empty bin
+  let bits = 0;
+  let count = 0;
+  let prev: Uint8Array | undefined;
+  const max = Math.min(inputs.length, Limits.maxTicksPerPacket);
+  while (count < max) {
+    const input = inputs[count];
+    if (input.length !== ctx.inputSize)
+      throw new RangeError(
+        `input for tick ${packet.firstTick + count} is not ${ctx.inputSize} bytes`,
+      );
+    const nextBits = bits + compressedBitCost(prev, input, bitLength);
+    const len = (nextBits + 7) >>> 3;
+    const size = base + len + binHeaderBytes(len) - 2 + intBytes(count + 1) - 1;
+    if (size > budgetBytes) break;
+    bits = nextBits;
+    prev = input;
+    count++;
+  }
+  bitWriter.reset();
+  writeInputSequence(
+    bitWriter,
+    count === inputs.length ? inputs : inputs.slice(0, count),
+    bitLength,
+  );
+  const bytes = withHeader([
+    MessageType.Inputs,
+    packet.token,
+    packet.seq,
+    packet.sentAt,
+    packet.frameAck,
+    packet.firstTick,
+    count,
+    bitWriter.toBytes(),
+  ]);
+  return { bytes, count };
+}
+
+const JOIN = 0;
+const LEAVE = 1;
+
+function eventsOf(frame: ConfirmedFrame): unknown[][] {
+  const out: unknown[][] = [];
+  if (frame.joined)
+    for (const p of frame.joined) out.push([frame.tick, JOIN, p.playerId, p.username]);
+  if (frame.left)
+    for (const p of frame.left)
+      out.push([frame.tick, LEAVE, p.playerId, p.username, LEAVE_REASONS.indexOf(p.reason)]);
+  return out;
+}
+
+function eventBytes(frame: ConfirmedFrame): number {
+  let n = 0;
+  const tick = intBytes(frame.tick);
+  if (frame.joined)
+    for (const p of frame.joined) n += 1 + tick + 1 + intBytes(p.playerId) + strBytes(p.username);
+  if (frame.left)
+    for (const p of frame.left) n += 1 + tick + 1 + intBytes(p.playerId) + strBytes(p.username) + 1;
+  return n;
+}
+
+function presenceMask(frame: ConfirmedFrame, maskBytes: number): Uint8Array {
+  const mask = new Uint8Array(maskBytes);
+  const inputs = frame.inputs;
+  for (let slot = 0; slot < inputs.length; slot++) {
+    if (inputs[slot] != null) mask[slot >>> 3] |= 0x80 >>> (slot & 7);
+  }
+  return mask;
+}
+
+/**
+ * Encodes a frames packet with as many of `packet.frames` (consecutive ticks, oldest first)
+ * as fit in `budgetBytes`.
+ *
+ * The frames' inputs go in one bit field: first each frame's presence mask (`maxPlayers`
+ * bits, bit i set when slot i has an input) as a compressed sequence, then for each slot in
+ * order the inputs of that slot in the frames where it is present, as a compressed sequence.
+ */
+export function encodeFramesPacket(
+  packet: FramesPacket,
+  ctx: CodecContext,
+  budgetBytes: number = Limits.datagramBytes,
+): EncodedPacket {
+  const { maxPlayers, inputSize } = ctx;
+  const bitLength = inputSize * 8;
+  const frames = packet.frames;
+  const firstTick = frames.length > 0 ? frames[0].tick : 0;
+  const maskBytes = (maxPlayers + 7) >>> 3;
+  const base =
+    HEADER_BYTES +
+    1 + // array of 9
+    1 + // type
+    intBytes(packet.seq) +
+    intBytes(packet.echoSentAt) +
+    intBytes(packet.echoDelayMs) +
+    intBytes(packet.inputAck) +
+    intBytes(firstTick) +
+    1 + // count 0
+    2 + // empty bin
+    1; // empty events array
+
+  const masks: Uint8Array[] = [];
+  const lastInput: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(maxPlayers);
+  let bits = 0;
+  let evBytes = 0;
+  let evCount = 0;
+  let count = 0;
+  const max = Math.min(frames.length, Limits.maxTicksPerPacket);
+  while (count < max) {
+    const frame = frames[count];
+    if (frame.tick !== firstTick + count) throw new RangeError('frames are not consecutive');
+    if (frame.inputs.length !== maxPlayers)
+      throw new RangeError(
+        `frame ${frame.tick} has ${frame.inputs.length} slots, not ${maxPlayers}`,
+      );
+    const mask = presenceMask(frame, maskBytes);
+    let add = compressedBitCost(masks[count - 1], mask, maxPlayers);
+    for (let slot = 0; slot < maxPlayers; slot++) {
+      const input = frame.inputs[slot];
+      if (input == null) continue;
+      if (input.length !== inputSize)
+        throw new RangeError(
+          `input of slot ${slot} at tick ${frame.tick} is not ${inputSize} bytes`,
+        );
+      add += compressedBitCost(lastInput[slot], input, bitLength);
+    }
+    const nextEvCount = evCount + (frame.joined?.length ?? 0) + (frame.left?.length ?? 0);
+    const nextEvBytes = evBytes + eventBytes(frame);
+    const len = (bits + add + 7) >>> 3;
+    const size =
+      base +
+      len +
+      binHeaderBytes(len) -
+      2 +
+      intBytes(count + 1) -
+      1 +
+      nextEvBytes +
+      arrayHeaderBytes(nextEvCount) -
+      1;
+    if (size > budgetBytes) break;
+    bits += add;
+    evBytes = nextEvBytes;
+    evCount = nextEvCount;
+    masks.push(mask);
+    for (let slot = 0; slot < maxPlayers; slot++) {
+      const input = frame.inputs[slot];
+      if (input != null) lastInput[slot] = input;
+    }
+    count++;
+  }
+
+  bitWriter.reset();
+  writeInputSequence(bitWriter, masks, maxPlayers);
+  const events: unknown[][] = [];
+  if (count > 0) {
+    const slotInputs: Uint8Array[] = [];
+    for (let slot = 0; slot < maxPlayers; slot++) {
+      slotInputs.length = 0;
+      for (let i = 0; i < count; i++) {
+        const input = frames[i].inputs[slot];
+        if (input != null) slotInputs.push(input);
+      }
+      writeInputSequence(bitWriter, slotInputs, bitLength);
+    }
+    for (let i = 0; i < count; i++) {
+      const f = frames[i];
+      if (f.joined || f.left) events.push(...eventsOf(f));
+    }
+  }
+  const bytes = withHeader([
+    MessageType.Frames,
+    packet.seq,
+    packet.echoSentAt,
+    packet.echoDelayMs,
+    packet.inputAck,
+    firstTick,
+    count,
+    bitWriter.toBytes(),
+    events,
+  ]);
+  return { bytes, count };
+}
+
+// ---------------------------------------------------------------------------------------
+// Decoding: everything from the network is validated before it is trusted.
+
+function fail(message: string): never {
+  throw new DecodeError('bad-field', message);
+}
+
+function uint(v: unknown, max: number, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max)
+    fail(`${what} must be an integer in 0..${max}`);
+  return v;
+}
+
+function ackTick(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -1 || v > Limits.maxTick)
+    fail(`${what} must be an integer in -1..${Limits.maxTick}`);
+  return v;
+}
+
+function str(v: unknown, maxLength: number, what: string, allowEmpty = true): string {
+  if (typeof v !== 'string') fail(`${what} must be a string`);
+  if (v.length > maxLength) fail(`${what} is over ${maxLength} characters`);
+  if (!allowEmpty && v.length === 0) fail(`${what} must not be empty`);
+  return v;
+}
+
+function bin(v: unknown, maxLength: number, what: string): Uint8Array {
+  if (!(v instanceof Uint8Array)) fail(`${what} must be bytes`);
+  if (v.length > maxLength) fail(`${what} is over ${maxLength} bytes`);
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], what: string): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v))
+    fail(`${what} must be one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+function arity(body: unknown[], n: number, name: string): void {
+  if (body.length !== n) fail(`${name} must have ${n} fields, has ${body.length}`);
+}
+
+/** Usernames: 1..32 characters, no control characters. */
+export function isValidUsername(name: string): boolean {
+  return (
+    name.length >= 1 &&
+    name.length <= Limits.usernameLength &&
+    // eslint-disable-next-line no-control-regex
+    !/[\u0000-\u001f\u007f]/.test(name)
+  );
+}
+
+function username(v: unknown, what: string): string {
+  const name = str(v, Limits.usernameLength, what, false);
+  if (!isValidUsername(name)) fail(`${what} has control characters`);
+  return name;
+}
+
+/**
+ * Checks the header and decodes the msgpack body into its array, with the type first.
+ * Throws `DecodeError` for anything else.
+ */
+function decodeEnvelope(bytes: Uint8Array, maxBytes: number): unknown[] {
+  if (bytes.length > maxBytes)
+    throw new DecodeError('too-large', `message of ${bytes.length} bytes is over ${maxBytes}`);
+  if (bytes.length < HEADER_BYTES + 1)
+    throw new DecodeError('truncated', `message of ${bytes.length} bytes is too short`);
+  if (bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1])
+    throw new DecodeError('bad-magic', 'not a game-network message');
+  if (bytes[2] !== PROTOCOL_VERSION)
+    throw new DecodeError('bad-version', `protocol version ${bytes[2]} is not ${PROTOCOL_VERSION}`);
+  let body: unknown;
+  try {
+    body = decoder.decode(bytes.subarray(HEADER_BYTES));
+  } catch (err) {
+    throw new DecodeError('malformed', 'body is not one valid msgpack value', { cause: err });
+  }
+  if (!Array.isArray(body) || body.length === 0)
+    throw new DecodeError('malformed', 'body is not a non-empty array');
+  const type: unknown = body[0];
+  if (typeof type !== 'number' || !Number.isInteger(type))
+    throw new DecodeError('malformed', 'message type is not an integer');
+  return body as unknown[];
+}
+
+function unknownType(type: unknown): never {
+  throw new DecodeError('unknown-type', `unexpected message type ${String(type)}`);
+}
+
+/** Decodes a TCP message from a client (server side). Throws `DecodeError`. */
+export function decodeClientTcp(bytes: Uint8Array): ClientTcpMessage {
+  const b = decodeEnvelope(bytes, Limits.tcpMessageBytes);
+  switch (b[0]) {
+    case MessageType.Join:
+      arity(b, 5, 'Join');
+      return {
+        type: MessageType.Join,
+        protocolVersion: uint(b[1], 255, 'protocolVersion'),
+        username: username(b[2], 'username'),
+        password: str(b[3], Limits.passwordLength, 'password'),
+        udpPort: uint(b[4], 65535, 'udpPort'),
+      };
+    case MessageType.Chat:
+      arity(b, 2, 'Chat');
+      return { type: MessageType.Chat, text: str(b[1], Limits.chatLength, 'text') };
+    case MessageType.Leave:
+      arity(b, 1, 'Leave');
+      return { type: MessageType.Leave };
+    default:
+      return unknownType(b[0]);
+  }
+}
+
+/** Decodes a TCP message from the server (client side). Throws `DecodeError`. */
+export function decodeServerTcp(bytes: Uint8Array): ServerTcpMessage {
+  const b = decodeEnvelope(bytes, Limits.tcpMessageBytes);
+  switch (b[0]) {
+    case MessageType.JoinAccepted: {
+      arity(b, 9, 'JoinAccepted');
+      const maxPlayers = uint(b[5], Limits.maxPlayers, 'maxPlayers');
+      if (maxPlayers < 1) fail('maxPlayers must be at least 1');
+      const inputSize = uint(b[4], Limits.maxInputSize, 'inputSize');
+      if (inputSize < 1) fail('inputSize must be at least 1');
+      const rawPlayers = b[8];
+      if (!Array.isArray(rawPlayers) || rawPlayers.length > maxPlayers)
+        fail('players must be an array of at most maxPlayers');
+      const players: PlayerInfo[] = (rawPlayers as unknown[]).map((p) => {
+        if (!Array.isArray(p) || p.length !== 2) fail('a player must be [id, name]');
+        return {
+          playerId: uint(p[0], maxPlayers - 1, 'playerId'),
+          username: username(p[1], 'username'),
+        };
+      });
+      return {
+        type: MessageType.JoinAccepted,
+        playerId: uint(b[1], maxPlayers - 1, 'playerId'),
+        udpPort: uint(b[2], 65535, 'udpPort'),
+        tickRate: uint(b[3], 1000, 'tickRate'),
+        inputSize,
+        maxPlayers,
+        startTick: uint(b[6], Limits.maxTick, 'startTick'),
+        token: uint(b[7], 0xffffffff, 'token'),
+        players,
+      };
+    }
+    case MessageType.JoinRefused:
+      arity(b, 2, 'JoinRefused');
+      return { type: MessageType.JoinRefused, reason: oneOf(b[1], REFUSE_REASONS, 'reason') };
+    case MessageType.ChatBroadcast: {
+      arity(b, 3, 'ChatBroadcast');
+      const msg: ChatBroadcast = {
+        type: MessageType.ChatBroadcast,
+        from: str(b[1], Limits.usernameLength, 'from'),
+        text: str(b[2], Limits.chatLength, 'text'),
+      };
+      return msg;
+    }
+    case MessageType.Goodbye:
+      arity(b, 3, 'Goodbye');
+      return {
+        type: MessageType.Goodbye,
+        reason: oneOf(b[1], GOODBYE_REASONS, 'reason'),
+        message: str(b[2], Limits.reasonLength, 'message'),
+      };
+    default:
+      return unknownType(b[0]);
+  }
+}
+
+/** Decodes a datagram from a client (server side). Throws `DecodeError`. */
+export function decodeClientUdp(bytes: Uint8Array, ctx: CodecContext): ClientUdpMessage {
+  checkContext(ctx);
+  const b = decodeEnvelope(bytes, Limits.maxDatagramBytes);
+  if (b[0] !== MessageType.Inputs) return unknownType(b[0]);
+  arity(b, 8, 'Inputs');
+  const firstTick = uint(b[5], Limits.maxTick, 'firstTick');
+  const count = uint(b[6], Limits.maxTicksPerPacket, 'count');
+  if (firstTick + count - 1 > Limits.maxTick) fail('ticks run past the largest tick');
+  const reader = new BitReader(bin(b[7], Limits.maxDatagramBytes, 'inputs'));
+  const inputs = readInputSequence(reader, count, ctx.inputSize * 8);
+  reader.expectEnd();
+  return {
+    type: MessageType.Inputs,
+    token: uint(b[1], 0xffffffff, 'token'),
+    seq: uint(b[2], 0xffff, 'seq'),
+    sentAt: uint(b[3], 0xffff, 'sentAt'),
+    frameAck: ackTick(b[4], 'frameAck'),
+    firstTick,
+    inputs,
+  };
+}
+
+/** Decodes a datagram from the server (client side). Throws `DecodeError`. */
+export function decodeServerUdp(bytes: Uint8Array, ctx: CodecContext): ServerUdpMessage {
+  checkContext(ctx);
+  const b = decodeEnvelope(bytes, Limits.maxDatagramBytes);
+  switch (b[0]) {
+    case MessageType.Frames:
+      return decodeFrames(b, ctx);
+    case MessageType.WorldState:
+      arity(b, 3, 'WorldState');
+      return {
+        type: MessageType.WorldState,
+        seq: uint(b[1], 0xffffffff, 'seq'),
+        data: bin(b[2], Limits.maxWorldStateBytes, 'data'),
+      };
+    default:
+      return unknownType(b[0]);
+  }
+}
+
+function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
+  const { maxPlayers, inputSize } = ctx;
+  arity(b, 9, 'Frames');
+  const firstTick = uint(b[5], Limits.maxTick, 'firstTick');
+  const count = uint(b[6], Limits.maxTicksPerPacket, 'count');
+  if (firstTick + count - 1 > Limits.maxTick) fail('ticks run past the largest tick');
+  const reader = new BitReader(bin(b[7], Limits.maxDatagramBytes, 'inputs'));
+  const masks = readInputSequence(reader, count, maxPlayers);
+  const inputs: (Uint8Array | null)[][] = [];
+  for (let i = 0; i < count; i++) inputs.push(new Array<Uint8Array | null>(maxPlayers).fill(null));
+  for (let slot = 0; slot < maxPlayers; slot++) {
+    const bit = 0x80 >>> (slot & 7);
+    const byte = slot >>> 3;
+    let present = 0;
+    for (let i = 0; i < count; i++) if (masks[i][byte] & bit) present++;
+    if (present === 0) continue;
+    const seq = readInputSequence(reader, present, inputSize * 8);
+    let k = 0;
+    for (let i = 0; i < count; i++) if (masks[i][byte] & bit) inputs[i][slot] = seq[k++]!;
+  }
+  reader.expectEnd();
+
+  const rawEvents = b[8];
+  if (!Array.isArray(rawEvents)) fail('events must be an array');
+  const joined = new Map<number, PlayerInfo[]>();
+  const left = new Map<number, PlayerLeft[]>();
+  for (const e of rawEvents as unknown[]) {
+    if (!Array.isArray(e) || (e.length !== 4 && e.length !== 5)) fail('bad event');
+    const tick = uint(e[0], Limits.maxTick, 'event tick');
+    if (tick < firstTick || tick >= firstTick + count) fail('event outside the packet ticks');
+    const kind: unknown = e[1];
+    const playerId = uint(e[2], maxPlayers - 1, 'event playerId');
+    const name = username(e[3], 'event username');
+    if (kind === JOIN && e.length === 4) {
+      let list = joined.get(tick);
+      if (!list) joined.set(tick, (list = []));
+      list.push({ playerId, username: name });
+    } else if (kind === LEAVE && e.length === 5) {
+      const reasonIndex = uint(e[4], LEAVE_REASONS.length - 1, 'leave reason');
+      let list = left.get(tick);
+      if (!list) left.set(tick, (list = []));
+      list.push({ playerId, username: name, reason: LEAVE_REASONS[reasonIndex] });
+    } else {
+      fail('bad event kind');
+    }
+  }
+  const frames: ConfirmedFrame[] = [];
+  for (let i = 0; i < count; i++) {
+    const tick = firstTick + i;
+    const j = joined.get(tick);
+    const l = left.get(tick);
+    const frame: {
+      tick: number;
+      inputs: (Uint8Array | null)[];
+      joined?: PlayerInfo[];
+      left?: PlayerLeft[];
+    } = { tick, inputs: inputs[i] };
+    if (j) frame.joined = j;
+    if (l) frame.left = l;
+    frames.push(frame);
+  }
+  return {
+    type: MessageType.Frames,
+    seq: uint(b[1], 0xffff, 'seq'),
+    echoSentAt: uint(b[2], 0xffff, 'echoSentAt'),
+    echoDelayMs: uint(b[3], 0xffff, 'echoDelayMs'),
+    inputAck: ackTick(b[4], 'inputAck'),
+    frames,
+  };
+}

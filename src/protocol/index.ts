@@ -1,0 +1,4 @@
+export * from './messages.js';
+export * from './codec.js';
+export * from './inputCompression.js';
+export { BitReader, BitWriter } from './bits.js';

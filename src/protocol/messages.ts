@@ -1,0 +1,167 @@
+import type { RefuseReason } from '../errors.js';
+import type { ConfirmedFrame, LeaveReason, PlayerInfo } from '../types.js';
+
+/**
+ * Every message of the wire protocol. docs/protocol.md is the specification; this file and
+ * codec.ts implement it. Change one, change the other, and bump `PROTOCOL_VERSION` when the
+ * bytes change.
+ */
+
+/** The version in every message header; a peer with another version is refused. */
+export const PROTOCOL_VERSION = 1;
+/** The two magic bytes that start every message: "GN". */
+export const MAGIC = Uint8Array.of(0x47, 0x4e);
+/** Magic (2 bytes) + version (1 byte). */
+export const HEADER_BYTES = 3;
+
+/** Limits of the protocol. A message breaking one is refused by the decoder. */
+export const Limits = {
+  /** Default byte budget of one datagram (kept under the path MTU). */
+  datagramBytes: 1200,
+  /** Largest datagram the decoder accepts. */
+  maxDatagramBytes: 1400,
+  /** Default maximum TCP message (payload) size. */
+  tcpMessageBytes: 65536,
+  usernameLength: 32,
+  passwordLength: 128,
+  chatLength: 500,
+  reasonLength: 200,
+  /** Slots in a match: 1 .. maxPlayers. */
+  maxPlayers: 256,
+  /** Bytes of one input: 1 .. maxInputSize. */
+  maxInputSize: 64,
+  /** Ticks in one packet. */
+  maxTicksPerPacket: 4096,
+  /** Largest tick number (unsigned 32-bit). */
+  maxTick: 0xffffffff,
+  /** World-state bytes in one datagram. */
+  maxWorldStateBytes: 1100,
+} as const;
+
+/** Message type tags (the first element of every message array). */
+export const MessageType = {
+  // TCP, client to server
+  Join: 1,
+  Chat: 2,
+  Leave: 3,
+  // TCP, server to client
+  JoinAccepted: 10,
+  JoinRefused: 11,
+  ChatBroadcast: 12,
+  Goodbye: 13,
+  // UDP, client to server
+  Inputs: 20,
+  // UDP, server to client
+  Frames: 21,
+  WorldState: 22,
+} as const;
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+/** Why a server says goodbye to a client. */
+export type GoodbyeReason = LeaveReason | 'server-closing';
+
+/** TCP, client to server: the first message on a connection. */
+export interface JoinRequest {
+  readonly type: typeof MessageType.Join;
+  readonly protocolVersion: number;
+  readonly username: string;
+  readonly password: string;
+  /** The UDP port the client receives datagrams on. */
+  readonly udpPort: number;
+}
+
+/** TCP, client to server: a chat line. */
+export interface ChatSend {
+  readonly type: typeof MessageType.Chat;
+  readonly text: string;
+}
+
+/** TCP, client to server: the client is leaving. */
+export interface LeaveNotice {
+  readonly type: typeof MessageType.Leave;
+}
+
+/** TCP, server to client: the join is accepted. */
+export interface JoinAccepted {
+  readonly type: typeof MessageType.JoinAccepted;
+  readonly playerId: number;
+  readonly udpPort: number;
+  readonly tickRate: number;
+  readonly inputSize: number;
+  readonly maxPlayers: number;
+  /** The first tick this player sends an input for; its first frame. */
+  readonly startTick: number;
+  /** The session token every UDP packet of this client carries. */
+  readonly token: number;
+  /** The players in the match before this one (this one joins at startTick). */
+  readonly players: readonly PlayerInfo[];
+}
+
+/** TCP, server to client: the join is refused; the server closes the connection. */
+export interface JoinRefused {
+  readonly type: typeof MessageType.JoinRefused;
+  readonly reason: RefuseReason;
+}
+
+/** TCP, server to client: a chat line from a player (or the server). */
+export interface ChatBroadcast {
+  readonly type: typeof MessageType.ChatBroadcast;
+  readonly from: string;
+  readonly text: string;
+}
+
+/** TCP, server to client: the server ends this client's session. */
+export interface Goodbye {
+  readonly type: typeof MessageType.Goodbye;
+  readonly reason: GoodbyeReason;
+  readonly message: string;
+}
+
+/** UDP, client to server: every input not yet acknowledged, and the frames acknowledgement. */
+export interface InputsPacket {
+  readonly type: typeof MessageType.Inputs;
+  readonly token: number;
+  /** Packet sequence number, modulo 2^16. */
+  readonly seq: number;
+  /** The client's clock in milliseconds, modulo 2^16 (echoed back for RTT). */
+  readonly sentAt: number;
+  /** The last tick up to which the client has every frame, or -1. */
+  readonly frameAck: number;
+  /** Tick of inputs[0]. */
+  readonly firstTick: number;
+  readonly inputs: readonly Uint8Array[];
+}
+
+/** UDP, server to client: every frame the client has not acknowledged, and the inputs ack. */
+export interface FramesPacket {
+  readonly type: typeof MessageType.Frames;
+  /** Packet sequence number, modulo 2^16. */
+  readonly seq: number;
+  /** The latest `sentAt` received from this client, modulo 2^16. */
+  readonly echoSentAt: number;
+  /** Milliseconds between receiving that packet and sending this one (0..65535). */
+  readonly echoDelayMs: number;
+  /** The last tick up to which the server has every input of this client, or -1. */
+  readonly inputAck: number;
+  /** Consecutive frames, oldest first (may be empty). */
+  readonly frames: readonly ConfirmedFrame[];
+}
+
+/** UDP, server to client: opaque world-state bytes; a newer seq replaces an older one. */
+export interface WorldStatePacket {
+  readonly type: typeof MessageType.WorldState;
+  readonly seq: number;
+  readonly data: Uint8Array;
+}
+
+export type ClientTcpMessage = JoinRequest | ChatSend | LeaveNotice;
+export type ServerTcpMessage = JoinAccepted | JoinRefused | ChatBroadcast | Goodbye;
+export type ClientUdpMessage = InputsPacket;
+export type ServerUdpMessage = FramesPacket | WorldStatePacket;
+export type Message = ClientTcpMessage | ServerTcpMessage | ClientUdpMessage | ServerUdpMessage;
+
+/** What the bit fields of a match need to be read: fixed at the join. */
+export interface CodecContext {
+  readonly inputSize: number;
+  readonly maxPlayers: number;
+}

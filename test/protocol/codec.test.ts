@@ -1,0 +1,435 @@
+import { encode } from '@msgpack/msgpack';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DecodeError } from '../../src/errors.js';
+import {
+  Limits,
+  MessageType,
+  PROTOCOL_VERSION,
+  decodeClientTcp,
+  decodeClientUdp,
+  decodeServerTcp,
+  decodeServerUdp,
+  encodeFramesPacket,
+  encodeInputsPacket,
+  encodeMessage,
+  isValidUsername,
+  type CodecContext,
+  type FramesPacket,
+  type InputsPacket,
+  type ClientTcpMessage,
+  type ServerTcpMessage,
+} from '../../src/protocol/index.js';
+import type { ConfirmedFrame } from '../../src/types.js';
+
+const ctx: CodecContext = { inputSize: 2, maxPlayers: 4 };
+
+const name = fc
+  .string({ minLength: 1, maxLength: Limits.usernameLength })
+  .filter((s) => isValidUsername(s));
+const u16 = fc.integer({ min: 0, max: 0xffff });
+const tick = fc.integer({ min: 0, max: 1_000_000 });
+
+const clientTcp: fc.Arbitrary<ClientTcpMessage> = fc.oneof(
+  fc.record({
+    type: fc.constant(MessageType.Join),
+    protocolVersion: fc.integer({ min: 0, max: 255 }),
+    username: name,
+    password: fc.string({ maxLength: Limits.passwordLength }),
+    udpPort: u16,
+  }),
+  fc.record({ type: fc.constant(MessageType.Chat), text: fc.string({ maxLength: 500 }) }),
+  fc.constant({ type: MessageType.Leave }),
+);
+
+const serverTcp: fc.Arbitrary<ServerTcpMessage> = fc.oneof(
+  fc.record({
+    type: fc.constant(MessageType.JoinAccepted),
+    playerId: fc.integer({ min: 0, max: 3 }),
+    udpPort: u16,
+    tickRate: fc.integer({ min: 1, max: 240 }),
+    inputSize: fc.integer({ min: 1, max: 64 }),
+    maxPlayers: fc.constant(4),
+    startTick: tick,
+    token: fc.integer({ min: 0, max: 0xffffffff }),
+    players: fc.array(fc.record({ playerId: fc.integer({ min: 0, max: 3 }), username: name }), {
+      maxLength: 4,
+    }),
+  }),
+  fc.record({
+    type: fc.constant(MessageType.JoinRefused),
+    reason: fc.constantFrom(
+      'bad-credentials',
+      'server-full',
+      'duplicate-name',
+      'version-mismatch',
+      'bad-request',
+      'server-closing',
+    ),
+  }),
+  fc.record({ type: fc.constant(MessageType.ChatBroadcast), from: name, text: fc.string() }),
+  fc.record({
+    type: fc.constant(MessageType.Goodbye),
+    reason: fc.constantFrom('left', 'timeout', 'kicked', 'error', 'server-closing'),
+    message: fc.string({ maxLength: 200 }),
+  }),
+);
+
+const input = fc.uint8Array({ minLength: 2, maxLength: 2 });
+const heldInputs = fc
+  .array(input, { minLength: 1, maxLength: 3 })
+  .chain((pool) => fc.array(fc.constantFrom(...pool), { maxLength: 80 }));
+
+const inputsPacket: fc.Arbitrary<InputsPacket> = fc.record({
+  type: fc.constant(MessageType.Inputs),
+  token: fc.integer({ min: 0, max: 0xffffffff }),
+  seq: u16,
+  sentAt: u16,
+  frameAck: fc.integer({ min: -1, max: 1_000_000 }),
+  firstTick: tick,
+  inputs: heldInputs,
+});
+
+/** Consecutive frames with slots coming and going, joins and leaves named. */
+const framesArb: fc.Arbitrary<ConfirmedFrame[]> = fc
+  .tuple(tick, fc.integer({ min: 0, max: 30 }))
+  .chain(([first, n]) =>
+    fc
+      .array(
+        fc.record({
+          inputs: fc.array(fc.option(input, { nil: null, freq: 4 }), {
+            minLength: 4,
+            maxLength: 4,
+          }),
+          joined: fc.option(
+            fc.array(fc.record({ playerId: fc.integer({ min: 0, max: 3 }), username: name }), {
+              minLength: 1,
+              maxLength: 2,
+            }),
+            { nil: undefined },
+          ),
+          left: fc.option(
+            fc.array(
+              fc.record({
+                playerId: fc.integer({ min: 0, max: 3 }),
+                username: name,
+                reason: fc.constantFrom(
+                  'left' as const,
+                  'timeout' as const,
+                  'kicked' as const,
+                  'error' as const,
+                ),
+              }),
+              { minLength: 1, maxLength: 2 },
+            ),
+            { nil: undefined },
+          ),
+        }),
+        { minLength: n, maxLength: n },
+      )
+      .map((fs) =>
+        fs.map((f, i) => {
+          const frame: {
+            tick: number;
+            inputs: (Uint8Array | null)[];
+            joined?: typeof f.joined;
+            left?: typeof f.left;
+          } = {
+            tick: first + i,
+            inputs: f.inputs,
+          };
+          if (f.joined) frame.joined = f.joined;
+          if (f.left) frame.left = f.left;
+          return frame;
+        }),
+      ),
+  );
+
+const framesPacket: fc.Arbitrary<FramesPacket> = fc.record({
+  type: fc.constant(MessageType.Frames),
+  seq: u16,
+  echoSentAt: u16,
+  echoDelayMs: u16,
+  inputAck: fc.integer({ min: -1, max: 1_000_000 }),
+  frames: framesArb,
+});
+
+function expectDecodeError(fn: () => unknown, code?: string): void {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(DecodeError);
+    if (code) expect((err as DecodeError).code).toBe(code);
+    return;
+  }
+  throw new Error('expected a DecodeError');
+}
+
+describe('codec', () => {
+  it('round-trips every client TCP message (property)', () => {
+    fc.assert(
+      fc.property(clientTcp, (m) => {
+        expect(decodeClientTcp(encodeMessage(m))).toEqual(m);
+      }),
+    );
+  });
+
+  it('round-trips every server TCP message (property)', () => {
+    fc.assert(
+      fc.property(serverTcp, (m) => {
+        expect(decodeServerTcp(encodeMessage(m))).toEqual(m);
+      }),
+    );
+  });
+
+  it('round-trips world state', () => {
+    const m = { type: MessageType.WorldState, seq: 7, data: Uint8Array.of(1, 2, 3) } as const;
+    const back = decodeServerUdp(encodeMessage(m), ctx);
+    expect(back).toEqual({ ...m, data: Uint8Array.of(1, 2, 3) });
+  });
+
+  it('round-trips inputs packets (property)', () => {
+    fc.assert(
+      fc.property(inputsPacket, (p) => {
+        const { bytes, count } = encodeInputsPacket(p, ctx);
+        expect(count).toBe(p.inputs.length);
+        expect(bytes.length).toBeLessThanOrEqual(Limits.datagramBytes);
+        expect(decodeClientUdp(bytes, ctx)).toEqual(p);
+      }),
+    );
+  });
+
+  it('round-trips frames packets with joins and leaves (property)', () => {
+    fc.assert(
+      fc.property(framesPacket, (p) => {
+        const { bytes, count } = encodeFramesPacket(p, ctx);
+        expect(bytes.length).toBeLessThanOrEqual(Limits.datagramBytes);
+        // Long names in many events may not all fit: the frames that fit, oldest first.
+        expect(count).toBeGreaterThan(Math.min(p.frames.length, 3) - 1);
+        expect(decodeServerUdp(bytes, ctx)).toEqual({ ...p, frames: p.frames.slice(0, count) });
+      }),
+    );
+  });
+
+  it('takes as many whole ticks as fit the budget, oldest first, and never exceeds it (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 2, maxLength: 2 }), { maxLength: 700 }),
+        fc.integer({ min: 40, max: 1200 }),
+        (inputs, budget) => {
+          const p: InputsPacket = {
+            type: MessageType.Inputs,
+            token: 0xdeadbeef,
+            seq: 1,
+            sentAt: 2,
+            frameAck: 50_000,
+            firstTick: 70_000,
+            inputs,
+          };
+          const { bytes, count } = encodeInputsPacket(p, ctx, budget);
+          expect(bytes.length).toBeLessThanOrEqual(budget);
+          const back = decodeClientUdp(bytes, ctx);
+          expect(back.inputs).toEqual(inputs.slice(0, count));
+          if (count < inputs.length) {
+            // one more tick would not have fitted
+            const more = encodeInputsPacket(
+              { ...p, inputs: inputs.slice(0, count + 1) },
+              ctx,
+              100_000,
+            );
+            expect(more.bytes.length).toBeGreaterThan(budget);
+          }
+        },
+      ),
+    );
+  });
+
+  it('fits frames of 128 players to the budget exactly (property)', () => {
+    const big: CodecContext = { inputSize: 2, maxPlayers: 128 };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        (n, seed) => {
+          let s = seed;
+          const rnd = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) & 0xff;
+          const frames: ConfirmedFrame[] = [];
+          for (let i = 0; i < n; i++) {
+            frames.push({
+              tick: 1000 + i,
+              inputs: Array.from({ length: 128 }, (_, k) =>
+                k % 5 === 4 ? null : Uint8Array.of(rnd(), rnd() & 1),
+              ),
+            });
+          }
+          const p: FramesPacket = {
+            type: MessageType.Frames,
+            seq: 1,
+            echoSentAt: 2,
+            echoDelayMs: 3,
+            inputAck: 5,
+            frames,
+          };
+          const { bytes, count } = encodeFramesPacket(p, big);
+          expect(bytes.length).toBeLessThanOrEqual(Limits.datagramBytes);
+          expect(count).toBeGreaterThan(0);
+          expect((decodeServerUdp(bytes, big) as FramesPacket).frames).toEqual(
+            frames.slice(0, count),
+          );
+          if (count < n) {
+            const more = encodeFramesPacket(
+              { ...p, frames: frames.slice(0, count + 1) },
+              big,
+              100_000,
+            );
+            expect(more.bytes.length).toBeGreaterThan(Limits.datagramBytes);
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('keeps a held-button input packet small', () => {
+    const held = Uint8Array.of(0x01, 0x00);
+    const p: InputsPacket = {
+      type: MessageType.Inputs,
+      token: 0x12345678,
+      seq: 100,
+      sentAt: 200,
+      frameAck: 300,
+      firstTick: 305,
+      inputs: Array.from({ length: 6 }, () => held),
+    };
+    expect(encodeInputsPacket(p, ctx).bytes.length).toBeLessThanOrEqual(30);
+  });
+
+  it('rejects a foreign magic, another version, truncation and trailing bytes with typed codes', () => {
+    const good = encodeMessage({ type: MessageType.Chat, text: 'hi' });
+    expectDecodeError(() => decodeClientTcp(Uint8Array.of(0x47)), 'truncated');
+    expectDecodeError(() => decodeClientTcp(Uint8Array.of(1, 2, 3, 4, 5)), 'bad-magic');
+    const other = good.slice();
+    other[2] = PROTOCOL_VERSION + 1;
+    expectDecodeError(() => decodeClientTcp(other), 'bad-version');
+    expectDecodeError(() => decodeClientTcp(good.subarray(0, good.length - 1)), 'malformed');
+    const trailing = new Uint8Array(good.length + 1);
+    trailing.set(good);
+    expectDecodeError(() => decodeClientTcp(trailing), 'malformed');
+    expectDecodeError(() => decodeServerTcp(good), 'unknown-type');
+  });
+
+  it('rejects wrong types, out-of-range numbers and over-long strings', () => {
+    const join = concatHeader;
+    expectDecodeError(() => decodeClientTcp(join([1, 1, 'bob', 'pw', 70000])), 'bad-field');
+    expectDecodeError(() => decodeClientTcp(join([1, 1, 'x'.repeat(33), 'pw', 7])), 'bad-field');
+    expectDecodeError(() => decodeClientTcp(join([1, 1, '', 'pw', 7])), 'bad-field');
+    expectDecodeError(() => decodeClientTcp(join([1, 1, 'a\nb', 'pw', 7])), 'bad-field');
+    expectDecodeError(() => decodeClientTcp(join([1, 1, 5, 'pw', 7])), 'bad-field');
+    expectDecodeError(() => decodeClientTcp(join([1, 1, 'bob', 'pw', 7.5])), 'bad-field');
+    expectDecodeError(() => decodeClientTcp(join([1, 1, 'bob', 'pw'])), 'bad-field');
+    expectDecodeError(() => decodeClientTcp(join([99])), 'unknown-type');
+    expectDecodeError(() => decodeClientTcp(join(['x'])), 'malformed');
+  });
+
+  it('rejects an inputs packet whose bit field does not match its count', () => {
+    const p: InputsPacket = {
+      type: MessageType.Inputs,
+      token: 1,
+      seq: 1,
+      sentAt: 1,
+      frameAck: -1,
+      firstTick: 0,
+      inputs: [Uint8Array.of(1, 2), Uint8Array.of(3, 4)],
+    };
+    const bytes = encodeInputsPacket(p, ctx).bytes;
+    expectDecodeError(() => decodeClientUdp(bytes, { inputSize: 3, maxPlayers: 4 }), 'bad-field');
+  });
+
+  it('never throws anything but DecodeError on random or mutated bytes (property)', () => {
+    const valid = [
+      encodeMessage({ type: MessageType.Chat, text: 'hello' }),
+      encodeMessage({
+        type: MessageType.Join,
+        protocolVersion: 1,
+        username: 'bob',
+        password: 'pw',
+        udpPort: 9,
+      }),
+      encodeInputsPacket(
+        {
+          type: MessageType.Inputs,
+          token: 1,
+          seq: 1,
+          sentAt: 1,
+          frameAck: 3,
+          firstTick: 4,
+          inputs: [Uint8Array.of(1, 2), Uint8Array.of(1, 2)],
+        },
+        ctx,
+      ).bytes,
+      encodeFramesPacket(
+        {
+          type: MessageType.Frames,
+          seq: 1,
+          echoSentAt: 1,
+          echoDelayMs: 1,
+          inputAck: 3,
+          frames: [
+            {
+              tick: 5,
+              inputs: [Uint8Array.of(1, 2), null, null, null],
+              joined: [{ playerId: 0, username: 'a' }],
+            },
+          ],
+        },
+        ctx,
+      ).bytes,
+    ];
+    const mutated = fc
+      .tuple(
+        fc.constantFrom(...valid),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        fc.nat(),
+      )
+      .map(([bytes, edits, cut]) => {
+        const b = bytes.slice();
+        for (const [i, v] of edits) b[i % b.length] = v;
+        return b.subarray(0, Math.max(0, b.length - (cut % 3)));
+      });
+    const anyBytes = fc.oneof(
+      fc.uint8Array({ maxLength: 64 }),
+      fc
+        .uint8Array({ maxLength: 64 })
+        .map((b) => concat(Uint8Array.of(0x47, 0x4e, PROTOCOL_VERSION), b)),
+      mutated,
+    );
+    fc.assert(
+      fc.property(anyBytes, (bytes) => {
+        for (const decode of [
+          decodeClientTcp,
+          decodeServerTcp,
+          (b: Uint8Array) => decodeClientUdp(b, ctx),
+          (b: Uint8Array) => decodeServerUdp(b, ctx),
+        ]) {
+          try {
+            decode(bytes);
+          } catch (err) {
+            if (!(err instanceof DecodeError)) throw err;
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function concatHeader(fields: unknown[]): Uint8Array {
+  return concat(Uint8Array.of(0x47, 0x4e, PROTOCOL_VERSION), encode(fields));
+}
