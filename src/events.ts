@@ -1,0 +1,63 @@
+import type { LeaveReason } from './types.js';
+
+/** What a warning is about. */
+export const WarningCode = {
+  /** Bytes from the network that are not a valid message (see `DecodeError.code`). */
+  DecodeError: 'decode-error',
+  /** A datagram from an address and port that no player joined from. */
+  UnknownSender: 'unknown-sender',
+  /** A datagram whose session token was not issued, or not to the player it came from. */
+  BadToken: 'bad-token',
+  /** A message that is valid but not expected now (for example a second join). */
+  UnexpectedMessage: 'unexpected-message',
+  /** A join request that was refused (bad credentials, server full, ...). */
+  JoinRefused: 'join-refused',
+  /** A TCP connection that sent no join request in time. */
+  JoinTimeout: 'join-timeout',
+  /** A TCP message over the size limit (the connection is closed). */
+  MessageTooLarge: 'message-too-large',
+  /** A socket error on one connection. */
+  SocketError: 'socket-error',
+  /** The authenticate callback threw; the join was refused. */
+  AuthenticateFailed: 'authenticate-failed',
+  /** An input too far ahead of the frames confirmed so far (refused, not buffered). */
+  InputTooFarAhead: 'input-too-far-ahead',
+  /** A buffer hit its bound (send window full, reorder buffer full). */
+  BufferFull: 'buffer-full',
+  /** Any other report from the lockstep assembler. */
+  Lockstep: 'lockstep',
+} as const;
+export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
+
+/** Something went wrong that was handled: logged, and the game goes on. */
+export interface WarningEvent {
+  readonly type: 'warning';
+  readonly code: WarningCode;
+  readonly message: string;
+  /** The player concerned, when known. */
+  readonly playerId?: number;
+  /** The remote address and port, for network input. */
+  readonly address?: string;
+  readonly port?: number;
+  /** The underlying error, when there is one. */
+  readonly error?: Error;
+}
+
+/** One player was dropped: every client is told (a leave in the frame stream). */
+export interface DropEvent {
+  readonly type: 'drop';
+  readonly playerId: number;
+  readonly username: string;
+  readonly reason: LeaveReason;
+  readonly message: string;
+}
+
+/** This client's session ended (client side only). */
+export interface DisconnectedEvent {
+  readonly type: 'disconnected';
+  readonly reason: LeaveReason | 'server-closing' | 'closed' | 'connection-lost';
+  readonly message: string;
+}
+
+/** Everything `events$` carries. */
+export type NetworkEvent = WarningEvent | DropEvent | DisconnectedEvent;

@@ -1,0 +1,113 @@
+/**
+ * Per-link bookkeeping shared by the server (one per player) and the client: packet
+ * sequence numbers, the timestamp echo that gives the round-trip time, and counters.
+ *
+ * Sequence numbers and timestamps travel modulo 2^16.
+ */
+export class LinkMeter {
+  private nextSeq = 0;
+  packetsSent = 0;
+  bytesSent = 0;
+  packetsReceived = 0;
+  bytesReceived = 0;
+
+  // What to echo: the peer's latest timestamp and when it arrived (local ms).
+  private echoSentAt = 0;
+  private echoReceivedAt = -1;
+
+  // Receive-side loss from the peer's sequence numbers, unwrapped.
+  private highestSeq = -1;
+  private lastRawSeq = 0;
+  private firstSeq = -1;
+  private receivedInWindow = 0;
+
+  /** Smoothed round-trip time in ms (RFC 6298 style), or null before the first sample. */
+  srttMs: number | null = null;
+  /** Mean deviation of the round-trip time in ms, or null before the first sample. */
+  rttVarMs: number | null = null;
+  /** Latest raw round-trip sample in ms. */
+  lastRttMs: number | null = null;
+
+  constructor(private readonly now: () => number = defaultNow) {}
+
+  /** The sequence number for the next packet sent. */
+  takeSeq(): number {
+    const seq = this.nextSeq;
+    this.nextSeq = (this.nextSeq + 1) & 0xffff;
+    return seq;
+  }
+
+  /** This side's clock, modulo 2^16 ms, for the `sentAt` field. */
+  clock16(): number {
+    return Math.floor(this.now()) & 0xffff;
+  }
+
+  onSent(bytes: number): void {
+    this.packetsSent++;
+    this.bytesSent += bytes;
+  }
+
+  /** A valid packet from the peer, with its sequence number and timestamp (if it has one). */
+  onReceived(bytes: number, seq: number, peerSentAt?: number): void {
+    this.packetsReceived++;
+    this.bytesReceived += bytes;
+    if (peerSentAt !== undefined) {
+      this.echoSentAt = peerSentAt;
+      this.echoReceivedAt = this.now();
+    }
+    if (this.highestSeq < 0) {
+      this.highestSeq = seq;
+      this.lastRawSeq = seq;
+      this.firstSeq = seq;
+      this.receivedInWindow = 1;
+      return;
+    }
+    // Unwrap: a difference over half the range is a wrap-around or an old packet.
+    let delta = (seq - this.lastRawSeq) & 0xffff;
+    if (delta >= 0x8000) delta -= 0x10000;
+    if (delta > 0) {
+      this.highestSeq += delta;
+      this.lastRawSeq = seq;
+    }
+    this.receivedInWindow++;
+  }
+
+  /** The echo fields for a packet sent now: the peer's last timestamp and how long we held it. */
+  echo(): { echoSentAt: number; echoDelayMs: number } {
+    if (this.echoReceivedAt < 0) return { echoSentAt: 0, echoDelayMs: 0xffff };
+    const held = Math.min(0xfffe, Math.max(0, Math.round(this.now() - this.echoReceivedAt)));
+    return { echoSentAt: this.echoSentAt, echoDelayMs: held };
+  }
+
+  /** An echo came back: one round-trip sample (ignored if the peer had nothing to echo). */
+  onEcho(echoSentAt: number, echoDelayMs: number): void {
+    if (echoDelayMs === 0xffff) return;
+    const rtt = ((this.clock16() - echoSentAt) & 0xffff) - echoDelayMs;
+    if (rtt < 0 || rtt > 30_000) return;
+    this.lastRttMs = rtt;
+    if (this.srttMs === null || this.rttVarMs === null) {
+      this.srttMs = rtt;
+      this.rttVarMs = rtt / 2;
+    } else {
+      this.rttVarMs = 0.75 * this.rttVarMs + 0.25 * Math.abs(this.srttMs - rtt);
+      this.srttMs = 0.875 * this.srttMs + 0.125 * rtt;
+    }
+  }
+
+  /**
+   * Fraction of the peer's packets lost since the last call (0 when nothing was expected),
+   * and starts a new window.
+   */
+  takeReceiveLoss(): number {
+    if (this.firstSeq < 0) return 0;
+    const expected = this.highestSeq - this.firstSeq + 1;
+    const loss = expected > 0 ? Math.max(0, 1 - this.receivedInWindow / expected) : 0;
+    this.firstSeq = this.highestSeq + 1;
+    this.receivedInWindow = 0;
+    return loss;
+  }
+}
+
+function defaultNow(): number {
+  return performance.now();
+}

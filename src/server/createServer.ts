@@ -1,0 +1,838 @@
+import { randomBytes } from 'node:crypto';
+import type * as dgram from 'node:dgram';
+import type * as net from 'node:net';
+import { Subject, type Observable, type Subscription } from 'rxjs';
+import {
+  DecodeError,
+  MessageTooLargeError,
+  RefuseReason,
+  type GameNetworkError,
+} from '../errors.js';
+import type { DropEvent, NetworkEvent, WarningCode, WarningEvent } from '../events.js';
+import { typedEmitter } from '../emitter.js';
+import { LinkMeter } from '../link/LinkMeter.js';
+import { conditionLink, type LinkConditionerOptions } from '../operators/conditionLink.js';
+import { inOrder } from '../operators/inOrder.js';
+import { lockstep, type LockstepEvent, type LockstepWarning } from '../operators/lockstep.js';
+import { sendWindow, type SendWindowCommand } from '../operators/sendWindow.js';
+import {
+  Limits,
+  MessageType,
+  PROTOCOL_VERSION,
+  decodeClientTcp,
+  decodeClientUdp,
+  encodeFramesPacket,
+  encodeMessage,
+  type CodecContext,
+  type InputsPacket,
+  type ServerTcpMessage,
+} from '../protocol/index.js';
+import {
+  bindUdpSocket,
+  fromUdpSocket,
+  udpSender,
+  type Datagram,
+  type UdpSend,
+} from '../sources/fromUdpSocket.js';
+import { fromTcpServer, listenTcp } from '../sources/fromTcpServer.js';
+import { fromTcpSocket, writeMessage } from '../sources/fromTcpSocket.js';
+import type {
+  ChatMessage,
+  ConfirmedFrame,
+  LeaveReason,
+  PlayerEvent,
+  PlayerInfo,
+} from '../types.js';
+
+/** What `authenticate` is given. */
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+  /** The remote address of the TCP connection. */
+  readonly address: string;
+}
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /** Address to listen on (TCP and UDP). Default `'127.0.0.1'`. */
+  host?: string;
+  /** TCP port; 0 picks a free one. Default `0`. */
+  port?: number;
+  /** UDP port; 0 picks a free one. Default `0`. */
+  udpPort?: number;
+  /** Ticks per second the clients run at (sent to them at join; also the resend cadence). Default `60`. */
+  tickRate?: number;
+  /** Bytes in one player's input for one tick. Default `2`. */
+  inputSize?: number;
+  /** Player slots. Default `8`. */
+  maxPlayers?: number;
+  /** Decides whether a join may go on. Default: everyone may join. */
+  authenticate?: (credentials: Credentials) => boolean | Promise<boolean>;
+  /** A player who stalls the others this long, or sends nothing this long, is dropped. Default `2000`. */
+  disconnectTimeoutMs?: number;
+  /** A TCP connection must send its join request within this. Default `5000`. */
+  joinTimeoutMs?: number;
+  /** Inputs further ahead of the last confirmed frame are refused. Default `128`. */
+  maxTicksAhead?: number;
+  /** Frames held per player until acknowledged; a player whose window fills is dropped. Default `256`. */
+  maxUnackedFrames?: number;
+  /** Byte budget of one datagram. Default `1200`. */
+  datagramBytes?: number;
+  /** Link conditioner applied to every datagram the server receives (tests, demos). Default: none. */
+  conditioner?: LinkConditionerOptions;
+}
+
+/** Where the server listens. */
+export interface ServerAddress {
+  readonly host: string;
+  readonly tcpPort: number;
+  readonly udpPort: number;
+}
+
+/** The typed-emitter events of a server: the streams, for code that does not use RxJS. */
+export type ServerEvents = {
+  frame: (frame: ConfirmedFrame) => void;
+  player: (event: PlayerEvent) => void;
+  chat: (message: ChatMessage) => void;
+  warning: (event: WarningEvent) => void;
+  drop: (event: DropEvent) => void;
+  close: () => void;
+};
+
+type PeerState = 'joining' | 'authenticating' | 'playing' | 'gone';
+
+/** One TCP connection, and once joined, one player. */
+interface Peer {
+  state: PeerState;
+  readonly socket: net.Socket;
+  readonly address: string;
+  tcpSub?: Subscription;
+  joinTimer?: NodeJS.Timeout;
+  // Set once joined:
+  playerId: number;
+  username: string;
+  token: number;
+  udpPort: number;
+  startTick: number;
+  lastHeardAt: number;
+  lastSentAt: number;
+  inputAck: number;
+  worldSeq: number;
+  readonly meter: LinkMeter;
+  inputs$?: Subject<{ tick: number; input: Uint8Array }>;
+  window$?: Subject<SendWindowCommand<ConfirmedFrame>>;
+  batch: readonly ConfirmedFrame[];
+  unacked: number;
+  dirty: boolean;
+  /** True once a frame naming this player's leave was confirmed (the slot is free again). */
+  leaveConfirmed: boolean;
+}
+
+/**
+ * A running lockstep server: one UDP servicer for every player, one TCP servicer per
+ * connection, and the lockstep assembler between them. Made by {@link createServer}.
+ */
+export class GameServer extends typedEmitter<ServerEvents>() {
+  /** Where the server listens (ports resolved when 0 was asked). */
+  readonly address: ServerAddress;
+  /** Confirmed frames, in tick order, each once (the same frames every client gets). */
+  readonly frames$: Observable<ConfirmedFrame>;
+  /** Joins and leaves, as they take effect in the frame stream. */
+  readonly players$: Observable<PlayerEvent>;
+  /** Chat messages from players. */
+  readonly chat$: Observable<ChatMessage>;
+  /** Warnings (bad input, refused joins, ...) and drops. */
+  readonly events$: Observable<NetworkEvent>;
+
+  readonly tickRate: number;
+  readonly inputSize: number;
+  readonly maxPlayers: number;
+
+  private readonly framesSubject = new Subject<ConfirmedFrame>();
+  private readonly playersSubject = new Subject<PlayerEvent>();
+  private readonly chatSubject = new Subject<ChatMessage>();
+  private readonly eventsSubject = new Subject<NetworkEvent>();
+  private readonly lockstepEvents = new Subject<LockstepEvent>();
+
+  private readonly peers = new Set<Peer>();
+  private readonly bySlot: (Peer | undefined)[];
+  private readonly byToken = new Map<number, Peer>();
+  private readonly ctx: CodecContext;
+  private readonly send: UdpSend;
+  private readonly subs: Subscription[] = [];
+  private readonly tickTimer: NodeJS.Timeout;
+  private readonly tickMs: number;
+  private head = 0;
+  private flushScheduled = false;
+  private closing: Promise<void> | undefined;
+
+  private readonly disconnectTimeoutMs: number;
+  private readonly joinTimeoutMs: number;
+  private readonly maxUnackedFrames: number;
+  private readonly datagramBytes: number;
+  private readonly authenticate: (c: Credentials) => boolean | Promise<boolean>;
+
+  /** @internal Use {@link createServer}. */
+  constructor(
+    private readonly udp: dgram.Socket,
+    private readonly tcp: net.Server,
+    options: ServerOptions,
+  ) {
+    super();
+    this.tickRate = options.tickRate ?? 60;
+    this.inputSize = options.inputSize ?? 2;
+    this.maxPlayers = options.maxPlayers ?? 8;
+    this.disconnectTimeoutMs = options.disconnectTimeoutMs ?? 2000;
+    this.joinTimeoutMs = options.joinTimeoutMs ?? 5000;
+    this.maxUnackedFrames = options.maxUnackedFrames ?? 256;
+    this.datagramBytes = options.datagramBytes ?? Limits.datagramBytes;
+    this.authenticate = options.authenticate ?? (() => true);
+    this.ctx = { inputSize: this.inputSize, maxPlayers: this.maxPlayers };
+    this.bySlot = new Array<Peer | undefined>(this.maxPlayers);
+    this.tickMs = 1000 / this.tickRate;
+
+    const udpAddr = udp.address();
+    const tcpAddr = tcp.address() as net.AddressInfo;
+    this.address = {
+      host: options.host ?? '127.0.0.1',
+      tcpPort: tcpAddr.port,
+      udpPort: udpAddr.port,
+    };
+
+    this.frames$ = this.framesSubject.asObservable();
+    this.players$ = this.playersSubject.asObservable();
+    this.chat$ = this.chatSubject.asObservable();
+    this.events$ = this.eventsSubject.asObservable();
+
+    this.send = udpSender(udp, (err) =>
+      this.warn('socket-error', `UDP send failed: ${err.message}`, { error: err }),
+    );
+
+    // The lockstep assembler: every player's inputs, joins and leaves in; frames out.
+    this.subs.push(
+      this.lockstepEvents
+        .pipe(
+          lockstep({
+            maxPlayers: this.maxPlayers,
+            inputSize: this.inputSize,
+            maxTicksAhead: options.maxTicksAhead ?? 128,
+            disconnectTimeoutMs: this.disconnectTimeoutMs,
+            onWarning: (w) => this.onLockstepWarning(w),
+          }),
+        )
+        .subscribe({ next: (frame) => this.onFrame(frame) }),
+    );
+
+    // The UDP servicer: one socket for every player.
+    let datagrams$ = fromUdpSocket(udp);
+    if (options.conditioner) datagrams$ = datagrams$.pipe(conditionLink(options.conditioner));
+    this.subs.push(
+      datagrams$.subscribe({
+        next: (d) => this.onDatagram(d),
+        error: (err: Error) =>
+          this.warn('socket-error', `UDP socket failed: ${err.message}`, { error: err }),
+      }),
+    );
+
+    // The TCP listener: one servicer per connection.
+    this.subs.push(
+      fromTcpServer(tcp).subscribe({
+        next: (socket) => this.onConnection(socket),
+        error: (err: Error) =>
+          this.warn('socket-error', `TCP listener failed: ${err.message}`, { error: err }),
+      }),
+    );
+
+    this.tickTimer = setInterval(() => this.onTick(), this.tickMs);
+
+    // Mirror the streams on the emitter.
+    this.framesSubject.subscribe((f) => this.emit('frame', f));
+    this.playersSubject.subscribe((p) => this.emit('player', p));
+    this.chatSubject.subscribe((c) => this.emit('chat', c));
+    this.eventsSubject.subscribe((e) => {
+      if (e.type === 'warning') this.emit('warning', e);
+      else if (e.type === 'drop') this.emit('drop', e);
+    });
+  }
+
+  /** The players in the match now (joined in a confirmed frame or about to be, not gone). */
+  get players(): PlayerInfo[] {
+    const out: PlayerInfo[] = [];
+    for (const p of this.bySlot) {
+      if (p && p.state === 'playing') out.push({ playerId: p.playerId, username: p.username });
+    }
+    return out;
+  }
+
+  /**
+   * Sends opaque world-state bytes to one player over UDP. Latest wins: the client keeps
+   * only the newest it receives, and one may be lost. At most 1100 bytes.
+   * @returns false if there is no such player.
+   */
+  sendWorldState(playerId: number, bytes: Uint8Array): boolean {
+    if (bytes.length > Limits.maxWorldStateBytes)
+      throw new RangeError(`world state is over ${Limits.maxWorldStateBytes} bytes`);
+    const peer = this.bySlot[playerId];
+    if (!peer || peer.state !== 'playing') return false;
+    peer.worldSeq++;
+    const packet = encodeMessage({ type: MessageType.WorldState, seq: peer.worldSeq, data: bytes });
+    this.sendUdp(peer, packet);
+    return true;
+  }
+
+  /** Sends a chat line to every player, from `from` (default `'server'`). */
+  broadcastChat(text: string, from = 'server'): void {
+    if (text.length > Limits.chatLength)
+      throw new RangeError(`chat is over ${Limits.chatLength} characters`);
+    this.broadcastTcp({
+      type: MessageType.ChatBroadcast,
+      from: from.slice(0, Limits.usernameLength),
+      text,
+    });
+  }
+
+  /**
+   * Drops a player: it leaves at the next tick to confirm (named in that frame's `left`
+   * with reason `kicked`), and its connection is closed with `message`.
+   * @returns false if there is no such player.
+   */
+  kick(playerId: number, message = 'kicked by the server'): boolean {
+    const peer = this.bySlot[playerId];
+    if (!peer || peer.state !== 'playing') return false;
+    this.dropPeer(peer, 'kicked', message);
+    return true;
+  }
+
+  /** Tells every client the server is closing, closes every socket, completes every stream. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    clearInterval(this.tickTimer);
+    for (const peer of [...this.peers]) {
+      if (peer.state === 'playing')
+        this.sendTcp(peer, {
+          type: MessageType.Goodbye,
+          reason: 'server-closing',
+          message: 'server closing',
+        });
+      else if (peer.state !== 'gone')
+        this.sendTcp(peer, { type: MessageType.JoinRefused, reason: RefuseReason.ServerClosing });
+      this.releasePeer(peer);
+    }
+    for (const s of this.subs) s.unsubscribe();
+    const tcpClosed = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+    const udpClosed = new Promise<void>((resolve) => {
+      try {
+        this.udp.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+    await Promise.all([tcpClosed, udpClosed]);
+    this.framesSubject.complete();
+    this.playersSubject.complete();
+    this.chatSubject.complete();
+    this.eventsSubject.complete();
+    this.lockstepEvents.complete();
+    this.emit('close');
+  }
+
+  // ------------------------------------------------------------------------------------
+  // TCP: the join handshake, chat, leaving.
+
+  private onConnection(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    const peer: Peer = {
+      state: 'joining',
+      socket,
+      address: plainAddress(socket.remoteAddress ?? ''),
+      playerId: -1,
+      username: '',
+      token: 0,
+      udpPort: 0,
+      startTick: 0,
+      lastHeardAt: 0,
+      lastSentAt: 0,
+      inputAck: -1,
+      worldSeq: 0,
+      meter: new LinkMeter(),
+      batch: [],
+      unacked: 0,
+      dirty: false,
+      leaveConfirmed: false,
+    };
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    this.peers.add(peer);
+    peer.joinTimer = setTimeout(() => {
+      this.warn('join-timeout', `no join request within ${this.joinTimeoutMs} ms`, {
+        address: peer.address,
+      });
+      this.releasePeer(peer);
+    }, this.joinTimeoutMs);
+    peer.tcpSub = fromTcpSocket(socket, { maxMessageBytes: 4096 }).subscribe({
+      next: (bytes) => this.onTcpMessage(peer, bytes),
+      error: (err: GameNetworkError) => {
+        if (err instanceof MessageTooLargeError)
+          this.warn('message-too-large', err.message, {
+            playerId: peer.playerId,
+            address: peer.address,
+            error: err,
+          });
+        else
+          this.warn('socket-error', `TCP connection failed: ${err.message}`, {
+            playerId: peer.playerId,
+            address: peer.address,
+            error: err,
+          });
+        this.onTcpClosed(peer, 'error', err.message);
+      },
+      complete: () => this.onTcpClosed(peer, 'left', 'connection closed'),
+    });
+    // A socket error after teardown must not go unhandled.
+    socket.on('error', () => undefined);
+  }
+
+  private onTcpMessage(peer: Peer, bytes: Uint8Array): void {
+    let msg;
+    try {
+      msg = decodeClientTcp(bytes);
+    } catch (err) {
+      const e = err as DecodeError;
+      this.warn('decode-error', `bad TCP message: ${e.message}`, {
+        playerId: peer.playerId >= 0 ? peer.playerId : undefined,
+        address: peer.address,
+        error: e,
+      });
+      if (peer.state === 'joining') {
+        if (e.code === 'bad-version') this.refuse(peer, RefuseReason.VersionMismatch);
+        else this.refuse(peer, RefuseReason.BadRequest);
+      }
+      return;
+    }
+    switch (msg.type) {
+      case MessageType.Join:
+        if (peer.state !== 'joining') {
+          this.warn('unexpected-message', 'a second join request on the same connection', {
+            playerId: peer.playerId,
+            address: peer.address,
+          });
+          return;
+        }
+        void this.handleJoin(peer, msg.protocolVersion, msg.username, msg.password, msg.udpPort);
+        return;
+      case MessageType.Chat:
+        if (peer.state !== 'playing') {
+          this.warn('unexpected-message', 'chat before the join was accepted', {
+            address: peer.address,
+          });
+          return;
+        }
+        this.chatSubject.next({ from: peer.username, text: msg.text });
+        this.broadcastTcp({ type: MessageType.ChatBroadcast, from: peer.username, text: msg.text });
+        return;
+      case MessageType.Leave:
+        if (peer.state === 'playing') this.dropPeer(peer, 'left', 'left the game');
+        else this.releasePeer(peer);
+        return;
+    }
+  }
+
+  private async handleJoin(
+    peer: Peer,
+    version: number,
+    username: string,
+    password: string,
+    udpPort: number,
+  ): Promise<void> {
+    if (version !== PROTOCOL_VERSION) return this.refuse(peer, RefuseReason.VersionMismatch);
+    if (this.nameTaken(username)) return this.refuse(peer, RefuseReason.DuplicateName);
+    if (this.freeSlot() < 0) return this.refuse(peer, RefuseReason.ServerFull);
+    peer.state = 'authenticating';
+    peer.username = username; // reserves the name while authenticating
+    let ok = false;
+    try {
+      ok = await this.authenticate({ username, password, address: peer.address });
+    } catch (err) {
+      this.warn('authenticate-failed', `authenticate threw: ${(err as Error).message}`, {
+        address: peer.address,
+        error: err as Error,
+      });
+      ok = false;
+    }
+    if (peer.state !== 'authenticating' || this.closing) return; // went away meanwhile
+    if (!ok) return this.refuse(peer, RefuseReason.BadCredentials);
+    const slot = this.freeSlot();
+    if (slot < 0) return this.refuse(peer, RefuseReason.ServerFull);
+
+    // Everyone who is in a frame before the head; the ones joining at the head are named
+    // in that frame's `joined`.
+    const players: PlayerInfo[] = [];
+    for (const p of this.bySlot) {
+      if (p && p.state === 'playing' && p.startTick < this.head)
+        players.push({ playerId: p.playerId, username: p.username });
+    }
+    clearTimeout(peer.joinTimer);
+    peer.state = 'playing';
+    peer.playerId = slot;
+    peer.udpPort = udpPort;
+    peer.startTick = this.head;
+    peer.token = this.newToken();
+    peer.inputAck = this.head - 1;
+    peer.lastHeardAt = performance.now();
+    this.bySlot[slot] = peer;
+    this.byToken.set(peer.token, peer);
+
+    // Per player: in-order inputs feed the assembler, and a send window of frames.
+    const inputs$ = new Subject<{ tick: number; input: Uint8Array }>();
+    peer.inputs$ = inputs$;
+    inputs$
+      .pipe(
+        inOrder({
+          key: (i) => i.tick,
+          start: peer.startTick,
+          capacity: 512,
+          onWarning: (w) => this.warn('input-too-far-ahead', w.message, { playerId: slot }),
+        }),
+      )
+      .subscribe((i) => {
+        peer.inputAck = i.tick;
+        this.lockstepEvents.next({ type: 'input', playerId: slot, tick: i.tick, input: i.input });
+      });
+    const window$ = new Subject<SendWindowCommand<ConfirmedFrame>>();
+    peer.window$ = window$;
+    window$
+      .pipe(
+        sendWindow<ConfirmedFrame>({
+          key: (f) => f.tick,
+          capacity: this.maxUnackedFrames,
+          budgetBytes: Limits.maxTicksPerPacket,
+          sendOnPush: false,
+          onWarning: (w) => {
+            if (w.code === 'window-full' && peer.state === 'playing') {
+              this.warn(
+                'buffer-full',
+                `player ${slot} acknowledged no frame for ${this.maxUnackedFrames} frames`,
+                { playerId: slot },
+              );
+              this.dropPeer(peer, 'timeout', 'frames not acknowledged');
+            }
+          },
+        }),
+      )
+      .subscribe((batch) => {
+        peer.batch = batch.items;
+        peer.unacked = batch.unacked;
+      });
+
+    this.lockstepEvents.next({ type: 'join', playerId: slot, username, tick: peer.startTick });
+    this.sendTcp(peer, {
+      type: MessageType.JoinAccepted,
+      playerId: slot,
+      udpPort: this.address.udpPort,
+      tickRate: this.tickRate,
+      inputSize: this.inputSize,
+      maxPlayers: this.maxPlayers,
+      startTick: peer.startTick,
+      token: peer.token,
+      players,
+    });
+  }
+
+  private refuse(peer: Peer, reason: RefuseReason): void {
+    this.warn('join-refused', `join refused: ${reason}`, { address: peer.address });
+    this.sendTcp(peer, { type: MessageType.JoinRefused, reason });
+    this.releasePeer(peer);
+  }
+
+  private onTcpClosed(peer: Peer, reason: LeaveReason, message: string): void {
+    if (peer.state === 'playing') this.dropPeer(peer, reason, message);
+    else this.releasePeer(peer);
+  }
+
+  private nameTaken(username: string): boolean {
+    const lower = username.toLowerCase();
+    for (const p of this.peers) {
+      if (
+        (p.state === 'playing' || p.state === 'authenticating') &&
+        p.username.toLowerCase() === lower
+      )
+        return true;
+    }
+    return false;
+  }
+
+  private freeSlot(): number {
+    let authenticating = 0;
+    for (const p of this.peers) if (p.state === 'authenticating') authenticating++;
+    let free = -1;
+    let freeCount = 0;
+    for (let i = 0; i < this.maxPlayers; i++) {
+      if (this.bySlot[i] === undefined) {
+        if (free < 0) free = i;
+        freeCount++;
+      }
+    }
+    // Slots promised to joins still authenticating count as taken, except our own.
+    return freeCount > authenticating - 1 ? free : -1;
+  }
+
+  private newToken(): number {
+    for (;;) {
+      const token = randomBytes(4).readUInt32BE(0);
+      if (!this.byToken.has(token)) return token;
+    }
+  }
+
+  /**
+   * Removes a playing peer from the match: a leave for the assembler (named in the next
+   * frame), a goodbye for the client, and the connection closed.
+   */
+  private dropPeer(peer: Peer, reason: LeaveReason, message: string, tellAssembler = true): void {
+    if (peer.state !== 'playing') return;
+    const { playerId, username } = peer;
+    if (reason !== 'left') {
+      this.sendTcp(peer, { type: MessageType.Goodbye, reason, message });
+      this.eventsSubject.next({ type: 'drop', playerId, username, reason, message });
+    }
+    this.releasePeer(peer);
+    if (tellAssembler) this.lockstepEvents.next({ type: 'leave', playerId, reason });
+  }
+
+  /** Frees everything a peer holds, except its slot (freed once its leave is confirmed). */
+  private releasePeer(peer: Peer): void {
+    if (peer.state === 'gone') return;
+    const wasPlaying = peer.state === 'playing';
+    peer.state = 'gone';
+    clearTimeout(peer.joinTimer);
+    peer.tcpSub?.unsubscribe();
+    peer.inputs$?.complete();
+    peer.window$?.complete();
+    this.byToken.delete(peer.token);
+    this.peers.delete(peer);
+    if (!wasPlaying || peer.leaveConfirmed) this.freeSlotOf(peer);
+    peer.socket.end();
+    // A peer that does not close its side is not waited for.
+    setTimeout(() => peer.socket.destroy(), 1000).unref();
+  }
+
+  private freeSlotOf(peer: Peer): void {
+    if (peer.playerId >= 0 && this.bySlot[peer.playerId] === peer)
+      this.bySlot[peer.playerId] = undefined;
+  }
+
+  private sendTcp(peer: Peer, msg: ServerTcpMessage): void {
+    if (peer.socket.destroyed || !peer.socket.writable) return;
+    writeMessage(peer.socket, encodeMessage(msg));
+  }
+
+  private broadcastTcp(msg: ServerTcpMessage): void {
+    const bytes = encodeMessage(msg);
+    for (const p of this.peers) {
+      if (p.state === 'playing' && p.socket.writable) writeMessage(p.socket, bytes);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------
+  // UDP: inputs in, frames out.
+
+  private onDatagram(d: Datagram): void {
+    let msg: InputsPacket;
+    try {
+      msg = decodeClientUdp(d.data, this.ctx);
+    } catch (err) {
+      this.warn('decode-error', `bad datagram: ${(err as Error).message}`, {
+        address: d.address,
+        port: d.port,
+        error: err as Error,
+      });
+      return;
+    }
+    const peer = this.byToken.get(msg.token);
+    if (!peer) {
+      const known = this.findByAddress(d.address, d.port);
+      if (known)
+        this.warn('bad-token', 'a datagram with a token that is not its own', {
+          playerId: known.playerId,
+          address: d.address,
+          port: d.port,
+        });
+      else
+        this.warn('unknown-sender', 'a datagram from an address that never joined', {
+          address: d.address,
+          port: d.port,
+        });
+      return;
+    }
+    if (peer.address !== plainAddress(d.address) || peer.udpPort !== d.port) {
+      this.warn('bad-token', `player ${peer.playerId}'s token from another address`, {
+        playerId: peer.playerId,
+        address: d.address,
+        port: d.port,
+      });
+      return;
+    }
+    peer.lastHeardAt = performance.now();
+    peer.meter.onReceived(d.data.length, msg.seq, msg.sentAt);
+    if (msg.frameAck >= peer.startTick) peer.window$?.next({ type: 'ack', key: msg.frameAck });
+    const inputs$ = peer.inputs$;
+    if (!inputs$) return;
+    for (let i = 0; i < msg.inputs.length; i++) {
+      const tick = msg.firstTick + i;
+      if (tick <= peer.inputAck) continue; // already have it
+      inputs$.next({ tick, input: msg.inputs[i] });
+      if (peer.state !== 'playing') return;
+    }
+  }
+
+  private findByAddress(address: string, port: number): Peer | undefined {
+    for (const p of this.peers)
+      if (p.state === 'playing' && p.address === address && p.udpPort === port) return p;
+    return undefined;
+  }
+
+  private onFrame(frame: ConfirmedFrame): void {
+    this.head = frame.tick + 1;
+    if (frame.left) {
+      for (const l of frame.left) {
+        const peer = this.bySlot[l.playerId];
+        if (!peer) continue;
+        peer.leaveConfirmed = true;
+        // The assembler timed it out: tell the client and close.
+        if (peer.state === 'playing') this.dropPeer(peer, l.reason, 'stalled the game', false);
+        else this.freeSlotOf(peer);
+      }
+    }
+    for (const peer of this.bySlot) {
+      if (!peer || peer.state !== 'playing' || frame.tick < peer.startTick) continue;
+      peer.window$!.next({ type: 'push', item: frame });
+      peer.dirty = true;
+    }
+    this.scheduleFlush();
+    this.framesSubject.next(frame);
+    if (frame.joined)
+      for (const p of frame.joined)
+        this.playersSubject.next({ type: 'join', tick: frame.tick, player: p });
+    if (frame.left)
+      for (const p of frame.left)
+        this.playersSubject.next({
+          type: 'leave',
+          tick: frame.tick,
+          player: { playerId: p.playerId, username: p.username },
+          reason: p.reason,
+        });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // After every datagram of this event-loop turn: one send per player for all of them.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.closing) return;
+      for (const peer of this.bySlot)
+        if (peer && peer.dirty && peer.state === 'playing') this.sendFrames(peer);
+    });
+  }
+
+  /** Resends to players not sent to for a tick, and drops the silent ones. */
+  private onTick(): void {
+    const now = performance.now();
+    for (const peer of [...this.peers]) {
+      if (peer.state !== 'playing') continue;
+      if (now - peer.lastHeardAt > this.disconnectTimeoutMs) {
+        this.dropPeer(peer, 'timeout', `nothing heard for ${this.disconnectTimeoutMs} ms`);
+        continue;
+      }
+      if (now - peer.lastSentAt >= this.tickMs * 0.9) this.sendFrames(peer);
+    }
+  }
+
+  private sendFrames(peer: Peer): void {
+    peer.dirty = false;
+    peer.window$!.next({ type: 'send' });
+    const echo = peer.meter.echo();
+    const { bytes } = encodeFramesPacket(
+      {
+        type: MessageType.Frames,
+        seq: peer.meter.takeSeq(),
+        echoSentAt: echo.echoSentAt,
+        echoDelayMs: echo.echoDelayMs,
+        inputAck: peer.inputAck,
+        frames: peer.batch,
+      },
+      this.ctx,
+      this.datagramBytes,
+    );
+    this.sendUdp(peer, bytes);
+  }
+
+  private sendUdp(peer: Peer, bytes: Uint8Array): void {
+    peer.lastSentAt = performance.now();
+    peer.meter.onSent(bytes.length);
+    this.send(bytes, peer.udpPort, peer.address);
+  }
+
+  // ------------------------------------------------------------------------------------
+
+  private onLockstepWarning(w: LockstepWarning): void {
+    const code: WarningCode = w.code === 'too-far-ahead' ? 'input-too-far-ahead' : 'lockstep';
+    this.warn(code, w.message, { playerId: w.playerId });
+  }
+
+  private warn(
+    code: WarningCode,
+    message: string,
+    details: Omit<WarningEvent, 'type' | 'code' | 'message'> = {},
+  ): void {
+    if (this.eventsSubject.closed) return;
+    this.eventsSubject.next({ type: 'warning', code, message, ...details });
+  }
+}
+
+/** An IPv4 address mapped into IPv6 (`::ffff:1.2.3.4`) as plain IPv4. */
+function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/**
+ * Starts a lockstep server: a TCP listener for joins and chat, and one UDP socket for
+ * every player's inputs and frames.
+ *
+ * Resolves once both sockets listen; `server.address` has the ports (0 picks free ones).
+ *
+ * @example
+ * const server = await createServer({ port: 0, tickRate: 60, inputSize: 2, maxPlayers: 4 });
+ * server.frames$.subscribe((f) => console.log(f.tick, f.inputs));
+ * // ...
+ * await server.close();
+ *
+ * @param options Where to listen and the rules of the match; every option has a default.
+ * @returns The running server.
+ */
+export async function createServer(options: ServerOptions = {}): Promise<GameServer> {
+  const host = options.host ?? '127.0.0.1';
+  const inputSize = options.inputSize ?? 2;
+  const maxPlayers = options.maxPlayers ?? 8;
+  const tickRate = options.tickRate ?? 60;
+  if (!Number.isInteger(inputSize) || inputSize < 1 || inputSize > Limits.maxInputSize)
+    throw new RangeError(`inputSize must be an integer in 1..${Limits.maxInputSize}`);
+  if (!Number.isInteger(maxPlayers) || maxPlayers < 1 || maxPlayers > Limits.maxPlayers)
+    throw new RangeError(`maxPlayers must be an integer in 1..${Limits.maxPlayers}`);
+  if (!Number.isFinite(tickRate) || tickRate <= 0 || tickRate > 1000)
+    throw new RangeError('tickRate must be in (0, 1000]');
+  const udp = await bindUdpSocket({ host, port: options.udpPort ?? 0 });
+  let tcp: net.Server;
+  try {
+    tcp = await listenTcp({ host, port: options.port ?? 0 });
+  } catch (err) {
+    udp.close();
+    throw err;
+  }
+  return new GameServer(udp, tcp, { ...options, host });
+}

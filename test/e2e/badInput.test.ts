@@ -1,0 +1,238 @@
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import { encode } from '@msgpack/msgpack';
+import { firstValueFrom, filter, take, toArray } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  JoinRefusedError,
+  connect,
+  createServer,
+  type GameServer,
+  type NetworkEvent,
+  type WarningEvent,
+} from '../../src/index.js';
+import { MessageType, encodeInputsPacket, encodeMessage } from '../../src/protocol/index.js';
+import { frameMessage } from '../../src/sources/fromTcpSocket.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+const open: { close(): unknown }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()));
+});
+
+async function setup() {
+  const server = await createServer({
+    host: '127.0.0.1',
+    tickRate: 100,
+    inputSize: 2,
+    maxPlayers: 4,
+    authenticate: ({ password }) => password === 'secret',
+  });
+  open.push(server);
+  const events: NetworkEvent[] = [];
+  server.events$.subscribe((e) => events.push(e));
+  const a = await connect({
+    host: '127.0.0.1',
+    port: server.address.tcpPort,
+    username: 'ann',
+    password: 'secret',
+  });
+  const b = await connect({
+    host: '127.0.0.1',
+    port: server.address.tcpPort,
+    username: 'bob',
+    password: 'secret',
+  });
+  open.push(a, b);
+  return { server, events, a, b };
+}
+
+function warnings(events: NetworkEvent[], code: string): WarningEvent[] {
+  return events.filter((e): e is WarningEvent => e.type === 'warning' && e.code === code);
+}
+
+/** Plays `n` ticks with both clients and waits until both have every frame of them. */
+async function play(
+  a: Awaited<ReturnType<typeof setup>>['a'],
+  b: typeof a,
+  n: number,
+): Promise<void> {
+  const target = Math.max(a.startTick + a.inputsSent, b.startTick + b.inputsSent) + n - 1;
+  const done = Promise.all(
+    [a, b].map((c) => firstValueFrom(c.frames$.pipe(filter((f) => f.tick >= target)))),
+  );
+  for (let i = 0; i < n; i++) {
+    a.sendInput(Uint8Array.of(1, i));
+    b.sendInput(Uint8Array.of(2, i));
+  }
+  await done;
+}
+
+function udpSocket(): dgram.Socket {
+  const s = dgram.createSocket('udp4');
+  open.push(s);
+  return s;
+}
+
+async function tcpTo(server: GameServer): Promise<net.Socket> {
+  const s = net.connect(server.address.tcpPort, '127.0.0.1');
+  open.push({ close: () => s.destroy() });
+  await new Promise((r) => s.once('connect', r));
+  s.resume(); // read what the server answers, so its end (and close) is seen
+  return s;
+}
+
+describe('bad input from the network', () => {
+  it('random, truncated and oversized datagrams and forged tokens are warned about and change nothing', async () => {
+    const { server, events, a, b } = await setup();
+    await play(a, b, 10);
+    const s = udpSocket();
+    const port = server.address.udpPort;
+    const send = (bytes: Uint8Array) => s.send(bytes, port, '127.0.0.1');
+    // Random garbage, a truncated real packet, an oversized one.
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
+    for (let i = 0; i < 20; i++) send(Uint8Array.from({ length: 1 + ((i * 13) % 200) }, rnd));
+    const real = encodeInputsPacket(
+      {
+        type: MessageType.Inputs,
+        token: 1,
+        seq: 0,
+        sentAt: 0,
+        frameAck: -1,
+        firstTick: 0,
+        inputs: [Uint8Array.of(9, 9)],
+      },
+      { inputSize: 2, maxPlayers: 4 },
+    ).bytes;
+    send(real.subarray(0, real.length - 2));
+    send(new Uint8Array(1300).fill(0x47));
+    // A well-formed packet with a token nobody was given, from an address that never joined.
+    send(real);
+    // Wrong types inside a valid envelope.
+    send(
+      Uint8Array.from([0x47, 0x4e, 1, ...encode([20, 'token', 0, 0, 0, 0, 1, new Uint8Array(3)])]),
+    );
+    await waitFor(
+      () =>
+        warnings(events, 'decode-error').length >= 23 &&
+        warnings(events, 'unknown-sender').length >= 1,
+    );
+    // A forged token: the client's real token, from another socket.
+    const token = (a as unknown as { token: number }).token;
+    send(
+      encodeInputsPacket(
+        {
+          type: MessageType.Inputs,
+          token,
+          seq: 0,
+          sentAt: 0,
+          frameAck: -1,
+          firstTick: a.startTick + a.inputsSent,
+          inputs: [Uint8Array.of(6, 6)],
+        },
+        { inputSize: 2, maxPlayers: 4 },
+      ).bytes,
+    );
+    await waitFor(() => warnings(events, 'bad-token').length >= 1);
+    // The game goes on, unchanged: nobody was dropped, and the forged input is not in any frame.
+    const frames = firstValueFrom(a.frames$.pipe(take(5), toArray()));
+    await play(a, b, 5);
+    for (const f of await frames) {
+      expect(f.inputs[a.playerId]?.[0]).toBe(1);
+      expect(f.left).toBeUndefined();
+    }
+    expect(events.filter((e) => e.type === 'drop')).toEqual([]);
+  });
+
+  it('a 4 GB TCP length prefix closes that connection only, with a typed warning', async () => {
+    const { server, events, a, b } = await setup();
+    const s = await tcpTo(server);
+    const closed = new Promise((r) => s.once('close', r));
+    s.write(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 1, 2, 3));
+    await closed;
+    await waitFor(() => warnings(events, 'message-too-large').length === 1);
+    await play(a, b, 5);
+  });
+
+  it('garbage and truncated TCP messages are refused; a wrong password is refused and reported', async () => {
+    const { server, events, a, b } = await setup();
+    // Garbage in place of a join request: refused (bad-request), connection closed.
+    const s = await tcpTo(server);
+    const closed = new Promise((r) => s.once('close', r));
+    s.write(frameMessage(Uint8Array.of(1, 2, 3, 4, 5)));
+    await closed;
+    expect(warnings(events, 'decode-error')).toHaveLength(1);
+    // A truncated message, then the connection closes.
+    const t = await tcpTo(server);
+    t.end(Uint8Array.of(0, 0, 0, 10, 0x47, 0x4e));
+    await waitFor(() => warnings(events, 'socket-error').length === 1);
+    // Wrong password.
+    await expect(
+      connect({
+        host: '127.0.0.1',
+        port: server.address.tcpPort,
+        username: 'eve',
+        password: 'guess',
+      }),
+    ).rejects.toEqual(new JoinRefusedError('bad-credentials'));
+    expect(warnings(events, 'join-refused').map((w) => w.message)).toContain(
+      'join refused: bad-credentials',
+    );
+    // A taken name.
+    await expect(
+      connect({
+        host: '127.0.0.1',
+        port: server.address.tcpPort,
+        username: 'ANN',
+        password: 'secret',
+      }),
+    ).rejects.toMatchObject({ reason: 'duplicate-name' });
+    await play(a, b, 5);
+    expect(server.players.map((p) => p.username).sort()).toEqual(['ann', 'bob']);
+  });
+
+  it('a second join on the same connection is warned about and ignored', async () => {
+    const { server, events, a, b } = await setup();
+    const s = await tcpTo(server);
+    const join = encodeMessage({
+      type: MessageType.Join,
+      protocolVersion: 1,
+      username: 'cid',
+      password: 'secret',
+      udpPort: 1,
+    });
+    const answers: number[] = [];
+    s.on('data', (d: Buffer) => answers.push(d.length));
+    s.write(frameMessage(join));
+    await waitFor(() => server.players.length === 3);
+    s.write(frameMessage(join));
+    await waitFor(() => warnings(events, 'unexpected-message').length === 1);
+    expect(server.players.map((p) => p.username).sort()).toEqual(['ann', 'bob', 'cid']);
+    // cid sends no UDP: nobody waits for it in this test, so end it cleanly.
+    s.end(frameMessage(encodeMessage({ type: MessageType.Leave })));
+    await waitFor(() => server.players.length === 2);
+    await play(a, b, 5);
+  });
+
+  it('refuses a join from another protocol version', async () => {
+    const { server } = await setup();
+    const s = await tcpTo(server);
+    const join = encodeMessage({
+      type: MessageType.Join,
+      protocolVersion: 1,
+      username: 'old',
+      password: 'secret',
+      udpPort: 1,
+    });
+    join[2] = 99; // header version
+    const got = new Promise<Buffer>((r) => s.once('data', r));
+    s.write(frameMessage(join));
+    const answer = await got;
+    const { decodeServerTcp } = await import('../../src/protocol/index.js');
+    expect(decodeServerTcp(answer.subarray(4))).toEqual({
+      type: MessageType.JoinRefused,
+      reason: 'version-mismatch',
+    });
+  });
+});
