@@ -59,5 +59,25 @@ export interface DisconnectedEvent {
   readonly message: string;
 }
 
+/**
+ * A desync: players reported different state checksums for the same tick. Emitted once, for
+ * the first tick found to differ, on the server and on every client.
+ */
+export interface DesyncEvent {
+  readonly type: 'desync';
+  readonly tick: number;
+  /** Each reporting player's checksum for that tick. */
+  readonly checksums: ReadonlyArray<{ readonly playerId: number; readonly checksum: number }>;
+}
+
+/** A player's state snapshot for the desync tick (server side), to diff the worlds. */
+export interface SnapshotEvent {
+  readonly type: 'snapshot';
+  readonly playerId: number;
+  readonly tick: number;
+  readonly data: Uint8Array;
+}
+
 /** Everything `events$` carries. */
-export type NetworkEvent = WarningEvent | DropEvent | DisconnectedEvent;
+export type NetworkEvent =
+  WarningEvent | DropEvent | DisconnectedEvent | DesyncEvent | SnapshotEvent;

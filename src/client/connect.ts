@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import type * as dgram from 'node:dgram';
 import { Subject, type Observable, type Subscription } from 'rxjs';
+import type { ChecksumReport } from '../protocol/messages.js';
 import {
   ConnectTimeoutError,
   ConnectionError,
@@ -9,7 +10,16 @@ import {
   JoinRefusedError,
   type GameNetworkError,
 } from '../errors.js';
-import type { DisconnectedEvent, NetworkEvent, WarningCode, WarningEvent } from '../events.js';
+import type {
+  DesyncEvent,
+  DisconnectedEvent,
+  NetworkEvent,
+  WarningCode,
+  WarningEvent,
+} from '../events.js';
+import { networkStats } from '../operators/networkStats.js';
+import { playout } from '../operators/playout.js';
+import type { LinkSample, NetworkStats } from '../stats.js';
 import { typedEmitter } from '../emitter.js';
 import { LinkMeter } from '../link/LinkMeter.js';
 import { conditionLink, type LinkConditionerOptions } from '../operators/conditionLink.js';
@@ -58,6 +68,25 @@ export interface ConnectOptions {
   datagramBytes?: number;
   /** Link conditioner applied to every datagram the client receives (tests, demos). Default: none. */
   conditioner?: LinkConditionerOptions;
+  /**
+   * Input delay in ticks: the input given to `sendInput` at local tick t is for tick
+   * t + inputDelay, so on a good link its frame arrives before the game needs it. The first
+   * `inputDelay` ticks get neutral (all-zero) inputs. Change it later with `setInputDelay`.
+   * Default `0`.
+   */
+  inputDelay?: number;
+  /**
+   * Playout buffer: when set, `frames$` releases frames one per tick after holding the first
+   * this many ms, instead of in bursts after a loss. Default: none (frames as they confirm).
+   */
+  playoutDelayMs?: number;
+  /** How often `stats$` emits, in ms. Default `1000`. */
+  statsIntervalMs?: number;
+  /**
+   * Called after a desync with the desync tick; what it returns (at most 60000 bytes) is sent
+   * to the server as this player's state snapshot for that tick. Default: none.
+   */
+  snapshot?: (tick: number) => Uint8Array | undefined;
 }
 
 /** The typed-emitter events of a client: the streams, for code that does not use RxJS. */
@@ -67,6 +96,8 @@ export type ClientEvents = {
   chat: (message: ChatMessage) => void;
   warning: (event: WarningEvent) => void;
   disconnected: (event: DisconnectedEvent) => void;
+  desync: (event: DesyncEvent) => void;
+  stats: (stats: NetworkStats) => void;
 };
 
 /**
@@ -94,6 +125,8 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   readonly chat$: Observable<ChatMessage>;
   /** Warnings, and `disconnected` when the session ends. */
   readonly events$: Observable<NetworkEvent>;
+  /** Network statistics about once every `statsIntervalMs` (default a second). */
+  readonly stats$: Observable<NetworkStats>;
   /** Resolves with the reason once the session has ended, whoever ended it. */
   readonly closed: Promise<DisconnectedEvent>;
 
@@ -102,6 +135,17 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   private readonly chatSubject = new Subject<ChatMessage>();
   private readonly eventsSubject = new Subject<NetworkEvent>();
   private readonly incomingFrames = new Subject<ConfirmedFrame>();
+  private readonly statsSubject = new Subject<NetworkStats>();
+  private readonly samples = new Subject<LinkSample>();
+  private readonly statsTimer: NodeJS.Timeout;
+  private lastStats: NetworkStats | undefined;
+  private readonly pendingChecksums: ChecksumReport[] = [];
+  private readonly snapshotProvider: ((tick: number) => Uint8Array | undefined) | undefined;
+  private delay: number;
+  private localTick: number;
+  private lastInput: Uint8Array;
+  private unackedInputs = 0;
+  private newestFrameSeen: number;
   private readonly window$ = new Subject<SendWindowCommand<{ tick: number; input: Uint8Array }>>();
   private readonly subs: Subscription[] = [];
   private readonly send: UdpSend;
@@ -117,6 +161,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
 
   private nextTick: number;
   private frameAck: number;
+  private lastDelivered = -1;
   private lastWorldSeq = 0;
   private lastSentAt = 0;
   private batch: readonly { tick: number; input: Uint8Array }[] = [];
@@ -146,19 +191,27 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.datagramBytes = options.datagramBytes ?? Limits.datagramBytes;
     this.tickMs = 1000 / accepted.tickRate;
     this.nextTick = accepted.startTick;
+    this.localTick = accepted.startTick;
     this.frameAck = accepted.startTick - 1;
+    this.newestFrameSeen = accepted.startTick - 1;
+    this.delay = checkDelay(options.inputDelay ?? 0);
+    this.lastInput = new Uint8Array(accepted.inputSize);
+    this.snapshotProvider = options.snapshot;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
 
     this.frames$ = this.framesSubject.asObservable();
     this.worldState$ = this.worldSubject.asObservable();
     this.chat$ = this.chatSubject.asObservable();
     this.events$ = this.eventsSubject.asObservable();
+    this.stats$ = this.statsSubject.asObservable();
+    this.statsSubject.subscribe((st) => this.emit('stats', st));
     this.framesSubject.subscribe((f) => this.emit('frame', f));
     this.worldSubject.subscribe((w) => this.emit('worldState', w));
     this.chatSubject.subscribe((c) => this.emit('chat', c));
     this.eventsSubject.subscribe((e) => {
       if (e.type === 'warning') this.emit('warning', e);
       else if (e.type === 'disconnected') this.emit('disconnected', e);
+      else if (e.type === 'desync') this.emit('desync', e);
     });
 
     this.send = udpSender(udp, (err) =>
@@ -178,10 +231,15 @@ export class GameClient extends typedEmitter<ClientEvents>() {
               this.warn('buffer-full', `input for tick ${w.key} refused: ${w.message}`),
           }),
         )
-        .subscribe((b) => (this.batch = b.items)),
+        .subscribe((b) => {
+          this.batch = b.items;
+          this.unackedInputs = b.unacked;
+        }),
     );
 
-    // Frames from the server, in order, each once.
+    // Frames from the server, in order, each once; acknowledged as soon as they are in
+    // order, delivered through the playout buffer if there is one.
+    const ordered$ = new Subject<ConfirmedFrame>();
     this.subs.push(
       this.incomingFrames
         .pipe(
@@ -194,9 +252,30 @@ export class GameClient extends typedEmitter<ClientEvents>() {
         )
         .subscribe((frame) => {
           this.frameAck = frame.tick;
-          this.framesSubject.next(frame);
+          ordered$.next(frame);
         }),
     );
+    const delivered$ =
+      options.playoutDelayMs !== undefined
+        ? ordered$.pipe(playout({ delayMs: options.playoutDelayMs, intervalMs: this.tickMs }))
+        : ordered$;
+    this.subs.push(
+      delivered$.subscribe((frame) => {
+        this.lastDelivered = frame.tick;
+        this.framesSubject.next(frame);
+      }),
+    );
+
+    // Statistics: counters sampled on a timer, turned into rates.
+    this.subs.push(
+      this.samples.pipe(networkStats()).subscribe((st) => {
+        this.lastStats = st;
+        this.statsSubject.next(st);
+      }),
+    );
+    this.statsTimer = setInterval(() => this.takeSample(), options.statsIntervalMs ?? 1000);
+    this.statsTimer.unref();
+    this.takeSample();
 
     let datagrams$ = fromUdpSocket(udp);
     if (options.conditioner) datagrams$ = datagrams$.pipe(conditionLink(options.conditioner));
@@ -233,6 +312,83 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     return this.frameAck;
   }
 
+  /** The current input delay in ticks. */
+  get inputDelay(): number {
+    return this.delay;
+  }
+
+  /** The local tick the next `sendInput` is sampled at (its input goes to `localTick + inputDelay`). */
+  get currentTick(): number {
+    return this.localTick;
+  }
+
+  /**
+   * Changes the input delay, safely at any time. A longer delay fills the ticks it skips
+   * with the last input sent (a held button stays held); a shorter one drops the inputs
+   * sampled for ticks that already have one, until local time catches up.
+   * @param ticks 0 or more.
+   */
+  setInputDelay(ticks: number): void {
+    this.delay = checkDelay(ticks);
+  }
+
+  /** Network statistics now (rates and loss are those of the last interval). */
+  getStats(): NetworkStats {
+    const base = this.lastStats;
+    const m = this.meter;
+    return {
+      rttMs: m.srttMs,
+      jitterMs: m.rttVarMs,
+      lossIn: m.lossIn,
+      lossOut: m.lossOut,
+      bytesInPerSec: base?.bytesInPerSec ?? 0,
+      bytesOutPerSec: base?.bytesOutPerSec ?? 0,
+      packetsIn: m.packetsReceived,
+      packetsOut: m.packetsSent,
+      bytesIn: m.bytesReceived,
+      bytesOut: m.bytesSent,
+      unacked: this.unackedInputs,
+      framesBehind: this.framesBehind(),
+    };
+  }
+
+  /**
+   * Reports a checksum of this player's simulation state after `tick`. The server compares
+   * the checksums of every player for the same tick and reports the first tick where they
+   * differ as a `desync` event, on `server.events$` and on every client's `events$`.
+   * Reports travel in input packets until acknowledged; at most 64 wait at once (the oldest
+   * are dropped beyond that, with a warning).
+   * @param tick A tick this client has the frame of.
+   * @param checksum An unsigned 32-bit integer.
+   */
+  reportChecksum(tick: number, checksum: number): void {
+    if (!Number.isInteger(tick) || tick < 0 || tick > Limits.maxTick)
+      throw new RangeError('tick must be a tick number');
+    if (!Number.isInteger(checksum) || checksum < 0 || checksum > 0xffffffff)
+      throw new RangeError('checksum must be an unsigned 32-bit integer');
+    if (this.ended) return;
+    const last = this.pendingChecksums[this.pendingChecksums.length - 1];
+    if (last && tick <= last.tick)
+      throw new RangeError('checksums must be reported in increasing tick order');
+    if (this.pendingChecksums.length >= 64) {
+      const dropped = this.pendingChecksums.shift()!;
+      this.warn(
+        'buffer-full',
+        `checksum report for tick ${dropped.tick} dropped: 64 unacknowledged`,
+      );
+    }
+    this.pendingChecksums.push({ tick, checksum });
+  }
+
+  private framesBehind(): number {
+    const delivered = this.lastDelivered < 0 ? this.startTick - 1 : this.lastDelivered;
+    return Math.max(0, this.newestFrameSeen - delivered);
+  }
+
+  private takeSample(): void {
+    this.samples.next(this.meter.sample(this.unackedInputs, this.framesBehind()));
+  }
+
   /** Bytes and packets sent and received over UDP, and the smoothed round-trip time. */
   get link(): {
     bytesSent: number;
@@ -261,9 +417,19 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     if (!(input instanceof Uint8Array) || input.length !== this.inputSize)
       throw new RangeError(`an input is ${this.inputSize} bytes`);
     if (this.ended) return;
-    this.window$.next({ type: 'push', item: { tick: this.nextTick, input: input.slice() } });
-    this.nextTick++;
+    const target = this.localTick + this.delay;
+    this.localTick++;
+    if (target < this.nextTick) return; // the delay shrank: this tick already has its input
+    // The delay grew (or this is the start): the ticks in between keep the last input.
+    while (this.nextTick < target) this.pushInput(this.lastInput);
+    this.lastInput = input.slice();
+    this.pushInput(this.lastInput);
     this.sendPacket();
+  }
+
+  private pushInput(input: Uint8Array): void {
+    this.window$.next({ type: 'push', item: { tick: this.nextTick, input } });
+    this.nextTick++;
   }
 
   /** Sends a chat line to every player (over TCP). */
@@ -293,8 +459,10 @@ export class GameClient extends typedEmitter<ClientEvents>() {
         seq: this.meter.takeSeq(),
         sentAt: this.meter.clock16(),
         frameAck: this.frameAck,
+        rxLoss: this.meter.rxLossByte(),
         firstTick: batch.length > 0 ? batch[0].tick : this.nextTick,
         inputs: batch.map((i) => i.input),
+        checksums: this.pendingChecksums,
       },
       this.ctx,
       this.datagramBytes,
@@ -335,7 +503,14 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     }
     this.meter.onReceived(d.data.length, msg.seq);
     this.meter.onEcho(msg.echoSentAt, msg.echoDelayMs);
+    this.meter.onPeerLoss(msg.rxLoss);
     if (msg.inputAck >= this.startTick) this.window$.next({ type: 'ack', key: msg.inputAck });
+    const pending = this.pendingChecksums;
+    let acked = 0;
+    while (acked < pending.length && pending[acked].tick <= msg.checksumAck) acked++;
+    if (acked > 0) pending.splice(0, acked);
+    const n = msg.frames.length;
+    if (n > 0) this.newestFrameSeen = Math.max(this.newestFrameSeen, msg.frames[n - 1].tick);
     for (const frame of msg.frames) {
       if (frame.tick <= this.frameAck) continue;
       this.incomingFrames.next(frame);
@@ -360,6 +535,15 @@ export class GameClient extends typedEmitter<ClientEvents>() {
       case MessageType.Goodbye:
         this.end(msg.reason, msg.message);
         return;
+      case MessageType.Desync: {
+        this.eventsSubject.next({ type: 'desync', tick: msg.tick, checksums: msg.checksums });
+        const data = this.snapshotProvider?.(msg.tick);
+        if (data && data.length <= Limits.maxSnapshotBytes)
+          this.sendTcp({ type: MessageType.Snapshot, tick: msg.tick, data });
+        else if (data)
+          this.warn('buffer-full', `snapshot over ${Limits.maxSnapshotBytes} bytes not sent`);
+        return;
+      }
       default:
         this.warn('unexpected-message', `unexpected message type ${msg.type} after the join`);
     }
@@ -374,6 +558,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.keepalive);
+    clearInterval(this.statsTimer);
     for (const s of this.subs) s.unsubscribe();
     this.tcp.end();
     setTimeout(() => this.tcp.destroy(), 1000).unref();
@@ -388,6 +573,8 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.worldSubject.complete();
     this.chatSubject.complete();
     this.eventsSubject.complete();
+    this.statsSubject.complete();
+    this.samples.complete();
     this.incomingFrames.complete();
     this.window$.complete();
     this.resolveClosed(event);
@@ -401,6 +588,12 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     if (this.eventsSubject.closed) return;
     this.eventsSubject.next({ type: 'warning', code, message, ...details });
   }
+}
+
+function checkDelay(ticks: number): number {
+  if (!Number.isInteger(ticks) || ticks < 0 || ticks > 128)
+    throw new RangeError('inputDelay must be an integer in 0..128');
+  return ticks;
 }
 
 function plainAddress(address: string): string {

@@ -1,3 +1,5 @@
+import type { LinkSample } from '../stats.js';
+
 /**
  * Per-link bookkeeping shared by the server (one per player) and the client: packet
  * sequence numbers, the timestamp echo that gives the round-trip time, and counters.
@@ -27,6 +29,10 @@ export class LinkMeter {
   rttVarMs: number | null = null;
   /** Latest raw round-trip sample in ms. */
   lastRttMs: number | null = null;
+  /** Loss of the peer's packets over the last sampling window (0..1). */
+  lossIn = 0;
+  /** Loss of our packets as the peer last reported it (0..1), or null. */
+  lossOut: number | null = null;
 
   constructor(private readonly now: () => number = defaultNow) {}
 
@@ -92,6 +98,34 @@ export class LinkMeter {
       this.rttVarMs = 0.75 * this.rttVarMs + 0.25 * Math.abs(this.srttMs - rtt);
       this.srttMs = 0.875 * this.srttMs + 0.125 * rtt;
     }
+  }
+
+  /** The peer's report of how many of our packets it lost, scaled 0..255. */
+  onPeerLoss(scaled: number): void {
+    this.lossOut = scaled / 255;
+  }
+
+  /** `lossIn` scaled to 0..255, for the `rxLoss` field of packets sent. */
+  rxLossByte(): number {
+    return Math.round(this.lossIn * 255);
+  }
+
+  /** Counters now; ends the current loss window (`lossIn` is updated). */
+  sample(unacked: number, framesBehind: number): LinkSample {
+    this.lossIn = this.takeReceiveLoss();
+    return {
+      at: this.now(),
+      packetsIn: this.packetsReceived,
+      packetsOut: this.packetsSent,
+      bytesIn: this.bytesReceived,
+      bytesOut: this.bytesSent,
+      rttMs: this.srttMs,
+      jitterMs: this.rttVarMs,
+      lossIn: this.lossIn,
+      lossOut: this.lossOut,
+      unacked,
+      framesBehind,
+    };
   }
 
   /**

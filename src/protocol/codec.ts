@@ -69,6 +69,12 @@ export function encodeMessage(msg: Exclude<Message, InputsPacket | FramesPacket>
       return withHeader([msg.type, msg.text]);
     case MessageType.Leave:
       return withHeader([msg.type]);
+    case MessageType.Snapshot:
+      if (msg.data.length > Limits.maxSnapshotBytes)
+        throw new RangeError(`snapshot over ${Limits.maxSnapshotBytes} bytes`);
+      return withHeader([msg.type, msg.tick, msg.data]);
+    case MessageType.Desync:
+      return withHeader([msg.type, msg.tick, msg.checksums.map((c) => [c.playerId, c.checksum])]);
     case MessageType.JoinAccepted:
       return withHeader([
         msg.type,
@@ -130,18 +136,23 @@ export function encodeInputsPacket(
 ): EncodedPacket {
   const bitLength = ctx.inputSize * 8;
   const inputs = packet.inputs;
+  const checksums = packet.checksums.slice(0, Limits.maxChecksumsPerPacket);
+  let checksumBytes = 1;
+  for (const c of checksums) checksumBytes += 1 + intBytes(c.tick) + intBytes(c.checksum);
   // The packet with no inputs, exactly, then what each input adds.
   const base =
     HEADER_BYTES +
-    1 + // array of 8
+    1 + // array of 10
     1 + // type
     intBytes(packet.token) +
     intBytes(packet.seq) +
     intBytes(packet.sentAt) +
     intBytes(packet.frameAck) +
+    intBytes(packet.rxLoss) +
     intBytes(packet.firstTick) +
     1 + // count 0
-    2; // empty bin
+    2 + // empty bin
+    checksumBytes;
   let bits = 0;
   let count = 0;
   let prev: Uint8Array | undefined;
@@ -172,9 +183,11 @@ export function encodeInputsPacket(
     packet.seq,
     packet.sentAt,
     packet.frameAck,
+    packet.rxLoss,
     packet.firstTick,
     count,
     bitWriter.toBytes(),
+    checksums.map((c) => [c.tick, c.checksum]),
   ]);
   return { bytes, count };
 }
@@ -231,12 +244,14 @@ export function encodeFramesPacket(
   const maskBytes = (maxPlayers + 7) >>> 3;
   const base =
     HEADER_BYTES +
-    1 + // array of 9
+    1 + // array of 11
     1 + // type
     intBytes(packet.seq) +
     intBytes(packet.echoSentAt) +
     intBytes(packet.echoDelayMs) +
     intBytes(packet.inputAck) +
+    intBytes(packet.rxLoss) +
+    intBytes(packet.checksumAck) +
     intBytes(firstTick) +
     1 + // count 0
     2 + // empty bin
@@ -316,6 +331,8 @@ export function encodeFramesPacket(
     packet.echoSentAt,
     packet.echoDelayMs,
     packet.inputAck,
+    packet.rxLoss,
+    packet.checksumAck,
     firstTick,
     count,
     bitWriter.toBytes(),
@@ -432,6 +449,13 @@ export function decodeClientTcp(bytes: Uint8Array): ClientTcpMessage {
     case MessageType.Leave:
       arity(b, 1, 'Leave');
       return { type: MessageType.Leave };
+    case MessageType.Snapshot:
+      arity(b, 3, 'Snapshot');
+      return {
+        type: MessageType.Snapshot,
+        tick: uint(b[1], Limits.maxTick, 'tick'),
+        data: bin(b[2], Limits.maxSnapshotBytes, 'data'),
+      };
     default:
       return unknownType(b[0]);
   }
@@ -481,6 +505,22 @@ export function decodeServerTcp(bytes: Uint8Array): ServerTcpMessage {
       };
       return msg;
     }
+    case MessageType.Desync: {
+      arity(b, 3, 'Desync');
+      const raw = b[2];
+      if (!Array.isArray(raw) || raw.length > Limits.maxPlayers) fail('checksums must be an array');
+      return {
+        type: MessageType.Desync,
+        tick: uint(b[1], Limits.maxTick, 'tick'),
+        checksums: (raw as unknown[]).map((c) => {
+          if (!Array.isArray(c) || c.length !== 2) fail('a checksum must be [playerId, checksum]');
+          return {
+            playerId: uint(c[0], Limits.maxPlayers - 1, 'playerId'),
+            checksum: uint(c[1], 0xffffffff, 'checksum'),
+          };
+        }),
+      };
+    }
     case MessageType.Goodbye:
       arity(b, 3, 'Goodbye');
       return {
@@ -498,21 +538,33 @@ export function decodeClientUdp(bytes: Uint8Array, ctx: CodecContext): ClientUdp
   checkContext(ctx);
   const b = decodeEnvelope(bytes, Limits.maxDatagramBytes);
   if (b[0] !== MessageType.Inputs) return unknownType(b[0]);
-  arity(b, 8, 'Inputs');
-  const firstTick = uint(b[5], Limits.maxTick, 'firstTick');
-  const count = uint(b[6], Limits.maxTicksPerPacket, 'count');
+  arity(b, 10, 'Inputs');
+  const firstTick = uint(b[6], Limits.maxTick, 'firstTick');
+  const count = uint(b[7], Limits.maxTicksPerPacket, 'count');
   if (firstTick + count - 1 > Limits.maxTick) fail('ticks run past the largest tick');
-  const reader = new BitReader(bin(b[7], Limits.maxDatagramBytes, 'inputs'));
+  const reader = new BitReader(bin(b[8], Limits.maxDatagramBytes, 'inputs'));
   const inputs = readInputSequence(reader, count, ctx.inputSize * 8);
   reader.expectEnd();
+  const rawChecksums = b[9];
+  if (!Array.isArray(rawChecksums) || rawChecksums.length > Limits.maxChecksumsPerPacket)
+    fail(`checksums must be an array of at most ${Limits.maxChecksumsPerPacket}`);
+  const checksums = (rawChecksums as unknown[]).map((c) => {
+    if (!Array.isArray(c) || c.length !== 2) fail('a checksum report must be [tick, checksum]');
+    return {
+      tick: uint(c[0], Limits.maxTick, 'checksum tick'),
+      checksum: uint(c[1], 0xffffffff, 'checksum'),
+    };
+  });
   return {
     type: MessageType.Inputs,
     token: uint(b[1], 0xffffffff, 'token'),
     seq: uint(b[2], 0xffff, 'seq'),
     sentAt: uint(b[3], 0xffff, 'sentAt'),
     frameAck: ackTick(b[4], 'frameAck'),
+    rxLoss: uint(b[5], 255, 'rxLoss'),
     firstTick,
     inputs,
+    checksums,
   };
 }
 
@@ -537,11 +589,11 @@ export function decodeServerUdp(bytes: Uint8Array, ctx: CodecContext): ServerUdp
 
 function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
   const { maxPlayers, inputSize } = ctx;
-  arity(b, 9, 'Frames');
-  const firstTick = uint(b[5], Limits.maxTick, 'firstTick');
-  const count = uint(b[6], Limits.maxTicksPerPacket, 'count');
+  arity(b, 11, 'Frames');
+  const firstTick = uint(b[7], Limits.maxTick, 'firstTick');
+  const count = uint(b[8], Limits.maxTicksPerPacket, 'count');
   if (firstTick + count - 1 > Limits.maxTick) fail('ticks run past the largest tick');
-  const reader = new BitReader(bin(b[7], Limits.maxDatagramBytes, 'inputs'));
+  const reader = new BitReader(bin(b[9], Limits.maxDatagramBytes, 'inputs'));
   const masks = readInputSequence(reader, count, maxPlayers);
   const inputs: (Uint8Array | null)[][] = [];
   for (let i = 0; i < count; i++) inputs.push(new Array<Uint8Array | null>(maxPlayers).fill(null));
@@ -557,7 +609,7 @@ function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
   }
   reader.expectEnd();
 
-  const rawEvents = b[8];
+  const rawEvents = b[10];
   if (!Array.isArray(rawEvents)) fail('events must be an array');
   const joined = new Map<number, PlayerInfo[]>();
   const left = new Map<number, PlayerLeft[]>();
@@ -602,6 +654,8 @@ function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
     echoSentAt: uint(b[2], 0xffff, 'echoSentAt'),
     echoDelayMs: uint(b[3], 0xffff, 'echoDelayMs'),
     inputAck: ackTick(b[4], 'inputAck'),
+    rxLoss: uint(b[5], 255, 'rxLoss'),
+    checksumAck: ackTick(b[6], 'checksumAck'),
     frames,
   };
 }

@@ -36,6 +36,10 @@ export const Limits = {
   maxTick: 0xffffffff,
   /** World-state bytes in one datagram. */
   maxWorldStateBytes: 1100,
+  /** Checksum reports carried in one inputs packet. */
+  maxChecksumsPerPacket: 16,
+  /** Bytes of one state snapshot (sent over TCP after a desync). */
+  maxSnapshotBytes: 60000,
 } as const;
 
 /** Message type tags (the first element of every message array). */
@@ -44,11 +48,13 @@ export const MessageType = {
   Join: 1,
   Chat: 2,
   Leave: 3,
+  Snapshot: 4,
   // TCP, server to client
   JoinAccepted: 10,
   JoinRefused: 11,
   ChatBroadcast: 12,
   Goodbye: 13,
+  Desync: 14,
   // UDP, client to server
   Inputs: 20,
   // UDP, server to client
@@ -79,6 +85,26 @@ export interface ChatSend {
 /** TCP, client to server: the client is leaving. */
 export interface LeaveNotice {
   readonly type: typeof MessageType.Leave;
+}
+
+/** TCP, client to server: this client's state snapshot for a tick, sent after a desync. */
+export interface SnapshotReport {
+  readonly type: typeof MessageType.Snapshot;
+  readonly tick: number;
+  readonly data: Uint8Array;
+}
+
+/** TCP, server to client: players reported different state checksums for one tick. */
+export interface DesyncNotice {
+  readonly type: typeof MessageType.Desync;
+  readonly tick: number;
+  readonly checksums: readonly { readonly playerId: number; readonly checksum: number }[];
+}
+
+/** A client's checksum of its simulation state after a tick (an unsigned 32-bit integer). */
+export interface ChecksumReport {
+  readonly tick: number;
+  readonly checksum: number;
 }
 
 /** TCP, server to client: the join is accepted. */
@@ -127,9 +153,13 @@ export interface InputsPacket {
   readonly sentAt: number;
   /** The last tick up to which the client has every frame, or -1. */
   readonly frameAck: number;
+  /** Fraction of the server's packets this client lost lately, scaled to 0..255. */
+  readonly rxLoss: number;
   /** Tick of inputs[0]. */
   readonly firstTick: number;
   readonly inputs: readonly Uint8Array[];
+  /** Checksum reports the server has not acknowledged, oldest first (at most 16). */
+  readonly checksums: readonly ChecksumReport[];
 }
 
 /** UDP, server to client: every frame the client has not acknowledged, and the inputs ack. */
@@ -143,6 +173,10 @@ export interface FramesPacket {
   readonly echoDelayMs: number;
   /** The last tick up to which the server has every input of this client, or -1. */
   readonly inputAck: number;
+  /** Fraction of this client's packets the server lost lately, scaled to 0..255. */
+  readonly rxLoss: number;
+  /** The highest tick of a checksum report received from this client, or -1. */
+  readonly checksumAck: number;
   /** Consecutive frames, oldest first (may be empty). */
   readonly frames: readonly ConfirmedFrame[];
 }
@@ -154,8 +188,8 @@ export interface WorldStatePacket {
   readonly data: Uint8Array;
 }
 
-export type ClientTcpMessage = JoinRequest | ChatSend | LeaveNotice;
-export type ServerTcpMessage = JoinAccepted | JoinRefused | ChatBroadcast | Goodbye;
+export type ClientTcpMessage = JoinRequest | ChatSend | LeaveNotice | SnapshotReport;
+export type ServerTcpMessage = JoinAccepted | JoinRefused | ChatBroadcast | Goodbye | DesyncNotice;
 export type ClientUdpMessage = InputsPacket;
 export type ServerUdpMessage = FramesPacket | WorldStatePacket;
 export type Message = ClientTcpMessage | ServerTcpMessage | ClientUdpMessage | ServerUdpMessage;

@@ -8,7 +8,16 @@ import {
   RefuseReason,
   type GameNetworkError,
 } from '../errors.js';
-import type { DropEvent, NetworkEvent, WarningCode, WarningEvent } from '../events.js';
+import type {
+  DesyncEvent,
+  DropEvent,
+  NetworkEvent,
+  SnapshotEvent,
+  WarningCode,
+  WarningEvent,
+} from '../events.js';
+import { networkStats } from '../operators/networkStats.js';
+import type { LinkSample, PlayerStats } from '../stats.js';
 import { typedEmitter } from '../emitter.js';
 import { LinkMeter } from '../link/LinkMeter.js';
 import { conditionLink, type LinkConditionerOptions } from '../operators/conditionLink.js';
@@ -80,6 +89,8 @@ export interface ServerOptions {
   datagramBytes?: number;
   /** Link conditioner applied to every datagram the server receives (tests, demos). Default: none. */
   conditioner?: LinkConditionerOptions;
+  /** How often `stats$` emits each player's statistics, in ms. Default `1000`. */
+  statsIntervalMs?: number;
 }
 
 /** Where the server listens. */
@@ -96,6 +107,9 @@ export type ServerEvents = {
   chat: (message: ChatMessage) => void;
   warning: (event: WarningEvent) => void;
   drop: (event: DropEvent) => void;
+  desync: (event: DesyncEvent) => void;
+  snapshot: (event: SnapshotEvent) => void;
+  stats: (stats: PlayerStats) => void;
   close: () => void;
 };
 
@@ -117,7 +131,11 @@ interface Peer {
   lastHeardAt: number;
   lastSentAt: number;
   inputAck: number;
+  frameAck: number;
+  checksumAck: number;
+  snapshotSent: boolean;
   worldSeq: number;
+  samples$?: Subject<LinkSample>;
   readonly meter: LinkMeter;
   inputs$?: Subject<{ tick: number; input: Uint8Array }>;
   window$?: Subject<SendWindowCommand<ConfirmedFrame>>;
@@ -141,8 +159,10 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   readonly players$: Observable<PlayerEvent>;
   /** Chat messages from players. */
   readonly chat$: Observable<ChatMessage>;
-  /** Warnings (bad input, refused joins, ...) and drops. */
+  /** Warnings (bad input, refused joins, ...), drops, desyncs and snapshots. */
   readonly events$: Observable<NetworkEvent>;
+  /** Each player's network statistics, about once every `statsIntervalMs` (default a second). */
+  readonly stats$: Observable<PlayerStats>;
 
   readonly tickRate: number;
   readonly inputSize: number;
@@ -153,6 +173,11 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private readonly chatSubject = new Subject<ChatMessage>();
   private readonly eventsSubject = new Subject<NetworkEvent>();
   private readonly lockstepEvents = new Subject<LockstepEvent>();
+  private readonly statsSubject = new Subject<PlayerStats>();
+  private readonly statsTimer: NodeJS.Timeout;
+  /** Checksums reported per tick, by player; bounded (oldest ticks dropped). */
+  private readonly checksums = new Map<number, Map<number, number>>();
+  private desync: DesyncEvent | undefined;
 
   private readonly peers = new Set<Peer>();
   private readonly bySlot: (Peer | undefined)[];
@@ -203,6 +228,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.players$ = this.playersSubject.asObservable();
     this.chat$ = this.chatSubject.asObservable();
     this.events$ = this.eventsSubject.asObservable();
+    this.stats$ = this.statsSubject.asObservable();
 
     this.send = udpSender(udp, (err) =>
       this.warn('socket-error', `UDP send failed: ${err.message}`, { error: err }),
@@ -244,6 +270,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     );
 
     this.tickTimer = setInterval(() => this.onTick(), this.tickMs);
+    this.statsTimer = setInterval(() => this.takeSamples(), options.statsIntervalMs ?? 1000);
+    this.statsSubject.subscribe((st) => this.emit('stats', st));
 
     // Mirror the streams on the emitter.
     this.framesSubject.subscribe((f) => this.emit('frame', f));
@@ -252,6 +280,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.eventsSubject.subscribe((e) => {
       if (e.type === 'warning') this.emit('warning', e);
       else if (e.type === 'drop') this.emit('drop', e);
+      else if (e.type === 'desync') this.emit('desync', e);
+      else if (e.type === 'snapshot') this.emit('snapshot', e);
     });
   }
 
@@ -311,6 +341,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
 
   private async doClose(): Promise<void> {
     clearInterval(this.tickTimer);
+    clearInterval(this.statsTimer);
     for (const peer of [...this.peers]) {
       if (peer.state === 'playing')
         this.sendTcp(peer, {
@@ -336,6 +367,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.playersSubject.complete();
     this.chatSubject.complete();
     this.eventsSubject.complete();
+    this.statsSubject.complete();
     this.lockstepEvents.complete();
     this.emit('close');
   }
@@ -357,6 +389,9 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       lastHeardAt: 0,
       lastSentAt: 0,
       inputAck: -1,
+      frameAck: -1,
+      checksumAck: -1,
+      snapshotSent: false,
       worldSeq: 0,
       meter: new LinkMeter(),
       batch: [],
@@ -440,6 +475,27 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         if (peer.state === 'playing') this.dropPeer(peer, 'left', 'left the game');
         else this.releasePeer(peer);
         return;
+      case MessageType.Snapshot:
+        if (
+          peer.state !== 'playing' ||
+          !this.desync ||
+          msg.tick !== this.desync.tick ||
+          peer.snapshotSent
+        ) {
+          this.warn('unexpected-message', 'a snapshot nobody asked for', {
+            playerId: peer.playerId,
+            address: peer.address,
+          });
+          return;
+        }
+        peer.snapshotSent = true;
+        this.eventsSubject.next({
+          type: 'snapshot',
+          playerId: peer.playerId,
+          tick: msg.tick,
+          data: msg.data,
+        });
+        return;
     }
   }
 
@@ -484,6 +540,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     peer.startTick = this.head;
     peer.token = this.newToken();
     peer.inputAck = this.head - 1;
+    peer.frameAck = this.head - 1;
     peer.lastHeardAt = performance.now();
     this.bySlot[slot] = peer;
     this.byToken.set(peer.token, peer);
@@ -529,6 +586,12 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         peer.batch = batch.items;
         peer.unacked = batch.unacked;
       });
+
+    const samples$ = new Subject<LinkSample>();
+    peer.samples$ = samples$;
+    samples$
+      .pipe(networkStats())
+      .subscribe((st) => this.statsSubject.next({ playerId: slot, ...st }));
 
     this.lockstepEvents.next({ type: 'join', playerId: slot, username, tick: peer.startTick });
     this.sendTcp(peer, {
@@ -613,6 +676,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     peer.tcpSub?.unsubscribe();
     peer.inputs$?.complete();
     peer.window$?.complete();
+    peer.samples$?.complete();
     this.byToken.delete(peer.token);
     this.peers.delete(peer);
     if (!wasPlaying || peer.leaveConfirmed) this.freeSlotOf(peer);
@@ -679,7 +743,16 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     }
     peer.lastHeardAt = performance.now();
     peer.meter.onReceived(d.data.length, msg.seq, msg.sentAt);
-    if (msg.frameAck >= peer.startTick) peer.window$?.next({ type: 'ack', key: msg.frameAck });
+    peer.meter.onPeerLoss(msg.rxLoss);
+    if (msg.frameAck > peer.frameAck) {
+      peer.frameAck = msg.frameAck;
+      peer.window$?.next({ type: 'ack', key: msg.frameAck });
+    }
+    for (const c of msg.checksums) {
+      if (c.tick <= peer.checksumAck) continue;
+      peer.checksumAck = c.tick;
+      this.onChecksum(peer.playerId, c.tick, c.checksum);
+    }
     const inputs$ = peer.inputs$;
     if (!inputs$) return;
     for (let i = 0; i < msg.inputs.length; i++) {
@@ -764,6 +837,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         echoSentAt: echo.echoSentAt,
         echoDelayMs: echo.echoDelayMs,
         inputAck: peer.inputAck,
+        rxLoss: peer.meter.rxLossByte(),
+        checksumAck: peer.checksumAck,
         frames: peer.batch,
       },
       this.ctx,
@@ -779,6 +854,59 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   }
 
   // ------------------------------------------------------------------------------------
+  // Desync detection and statistics.
+
+  /**
+   * One player's checksum for a tick: compared with the other players' for the same tick.
+   * The first tick where two differ is reported once, to the server and every client.
+   */
+  private onChecksum(playerId: number, tick: number, checksum: number): void {
+    if (this.desync) return;
+    if (tick >= this.head + 1024) {
+      this.warn('lockstep', `checksum for tick ${tick} is far ahead of the game`, { playerId });
+      return;
+    }
+    let forTick = this.checksums.get(tick);
+    if (!forTick) {
+      forTick = new Map();
+      this.checksums.set(tick, forTick);
+      // Bound: keep the newest 1024 ticks.
+      if (this.checksums.size > 1024) {
+        const oldest = Math.min(...this.checksums.keys());
+        this.checksums.delete(oldest);
+      }
+    }
+    forTick.set(playerId, checksum);
+    for (const other of forTick.values()) {
+      if (other === checksum) continue;
+      const event: DesyncEvent = {
+        type: 'desync',
+        tick,
+        checksums: [...forTick]
+          .map(([id, c]) => ({ playerId: id, checksum: c }))
+          .sort((a, b) => a.playerId - b.playerId),
+      };
+      this.desync = event;
+      this.checksums.clear();
+      this.eventsSubject.next(event);
+      this.broadcastTcp({ type: MessageType.Desync, tick, checksums: event.checksums });
+      return;
+    }
+  }
+
+  /** The desync found, if any (the first tick whose checksums differ). */
+  get desyncDetected(): DesyncEvent | undefined {
+    return this.desync;
+  }
+
+  private takeSamples(): void {
+    for (const peer of this.bySlot) {
+      if (!peer || peer.state !== 'playing' || !peer.samples$) continue;
+      peer.samples$.next(
+        peer.meter.sample(peer.unacked, Math.max(0, this.head - 1 - peer.frameAck)),
+      );
+    }
+  }
 
   private onLockstepWarning(w: LockstepWarning): void {
     const code: WarningCode = w.code === 'too-far-ahead' ? 'input-too-far-ahead' : 'lockstep';

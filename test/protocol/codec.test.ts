@@ -40,6 +40,11 @@ const clientTcp: fc.Arbitrary<ClientTcpMessage> = fc.oneof(
   }),
   fc.record({ type: fc.constant(MessageType.Chat), text: fc.string({ maxLength: 500 }) }),
   fc.constant({ type: MessageType.Leave }),
+  fc.record({
+    type: fc.constant(MessageType.Snapshot),
+    tick,
+    data: fc.uint8Array({ maxLength: 2000 }),
+  }),
 );
 
 const serverTcp: fc.Arbitrary<ServerTcpMessage> = fc.oneof(
@@ -69,6 +74,17 @@ const serverTcp: fc.Arbitrary<ServerTcpMessage> = fc.oneof(
   }),
   fc.record({ type: fc.constant(MessageType.ChatBroadcast), from: name, text: fc.string() }),
   fc.record({
+    type: fc.constant(MessageType.Desync),
+    tick,
+    checksums: fc.array(
+      fc.record({
+        playerId: fc.integer({ min: 0, max: 255 }),
+        checksum: fc.integer({ min: 0, max: 0xffffffff }),
+      }),
+      { maxLength: 8 },
+    ),
+  }),
+  fc.record({
     type: fc.constant(MessageType.Goodbye),
     reason: fc.constantFrom('left', 'timeout', 'kicked', 'error', 'server-closing'),
     message: fc.string({ maxLength: 200 }),
@@ -86,8 +102,12 @@ const inputsPacket: fc.Arbitrary<InputsPacket> = fc.record({
   seq: u16,
   sentAt: u16,
   frameAck: fc.integer({ min: -1, max: 1_000_000 }),
+  rxLoss: fc.integer({ min: 0, max: 255 }),
   firstTick: tick,
   inputs: heldInputs,
+  checksums: fc.array(fc.record({ tick, checksum: fc.integer({ min: 0, max: 0xffffffff }) }), {
+    maxLength: 16,
+  }),
 });
 
 /** Consecutive frames with slots coming and going, joins and leaves named. */
@@ -151,6 +171,8 @@ const framesPacket: fc.Arbitrary<FramesPacket> = fc.record({
   echoSentAt: u16,
   echoDelayMs: u16,
   inputAck: fc.integer({ min: -1, max: 1_000_000 }),
+  rxLoss: fc.integer({ min: 0, max: 255 }),
+  checksumAck: fc.integer({ min: -1, max: 1_000_000 }),
   frames: framesArb,
 });
 
@@ -223,6 +245,8 @@ describe('codec', () => {
             seq: 1,
             sentAt: 2,
             frameAck: 50_000,
+            rxLoss: 0,
+            checksums: [],
             firstTick: 70_000,
             inputs,
           };
@@ -268,6 +292,8 @@ describe('codec', () => {
             echoSentAt: 2,
             echoDelayMs: 3,
             inputAck: 5,
+            rxLoss: 0,
+            checksumAck: -1,
             frames,
           };
           const { bytes, count } = encodeFramesPacket(p, big);
@@ -298,6 +324,8 @@ describe('codec', () => {
       seq: 100,
       sentAt: 200,
       frameAck: 300,
+      rxLoss: 0,
+      checksums: [],
       firstTick: 305,
       inputs: Array.from({ length: 6 }, () => held),
     };
@@ -338,6 +366,8 @@ describe('codec', () => {
       seq: 1,
       sentAt: 1,
       frameAck: -1,
+      rxLoss: 0,
+      checksums: [],
       firstTick: 0,
       inputs: [Uint8Array.of(1, 2), Uint8Array.of(3, 4)],
     };
@@ -362,6 +392,8 @@ describe('codec', () => {
           seq: 1,
           sentAt: 1,
           frameAck: 3,
+          rxLoss: 0,
+          checksums: [],
           firstTick: 4,
           inputs: [Uint8Array.of(1, 2), Uint8Array.of(1, 2)],
         },
@@ -374,6 +406,8 @@ describe('codec', () => {
           echoSentAt: 1,
           echoDelayMs: 1,
           inputAck: 3,
+          rxLoss: 0,
+          checksumAck: -1,
           frames: [
             {
               tick: 5,

@@ -1,0 +1,48 @@
+/** Network statistics of one link (a client's link to the server, or the server's to one player). */
+export interface NetworkStats {
+  /** Smoothed round-trip time in ms, from timestamps echoed in acks; null before the first echo. */
+  readonly rttMs: number | null;
+  /** Mean deviation of the round-trip time in ms (jitter); null before the first echo. */
+  readonly jitterMs: number | null;
+  /** Fraction (0..1) of the peer's packets that did not arrive, over the last interval. */
+  readonly lossIn: number;
+  /** Fraction (0..1) of this side's packets the peer reports lost; null until it reports. */
+  readonly lossOut: number | null;
+  /** Bytes per second received and sent over UDP, over the last interval. */
+  readonly bytesInPerSec: number;
+  readonly bytesOutPerSec: number;
+  /** Totals since the link started. */
+  readonly packetsIn: number;
+  readonly packetsOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Items this side sent that the peer has not acknowledged (inputs, or frames). */
+  readonly unacked: number;
+  /**
+   * How many frames this side is behind: on a client, the newest tick the server is known to
+   * have confirmed minus the last frame delivered; on the server, the last confirmed tick
+   * minus the last frame the player acknowledged.
+   */
+  readonly framesBehind: number;
+}
+
+/** Network statistics of one player, as the server sees its link. */
+export interface PlayerStats extends NetworkStats {
+  readonly playerId: number;
+}
+
+/** Raw counters of a link at one moment, the input of the `networkStats` operator. */
+export interface LinkSample {
+  /** When it was taken, in ms (any monotonic clock). */
+  readonly at: number;
+  readonly packetsIn: number;
+  readonly packetsOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly rttMs: number | null;
+  readonly jitterMs: number | null;
+  readonly lossIn: number;
+  readonly lossOut: number | null;
+  readonly unacked: number;
+  readonly framesBehind: number;
+}
