@@ -15,7 +15,15 @@ export type { ConnectOptions, ClientEvents } from './client/connect.js';
 export { LeaveReason } from './types.js';
 export type { ConfirmedFrame, PlayerInfo, PlayerLeft, ChatMessage, PlayerEvent } from './types.js';
 export { WarningCode } from './events.js';
-export type { NetworkEvent, WarningEvent, DropEvent, DisconnectedEvent } from './events.js';
+export type {
+  NetworkEvent,
+  WarningEvent,
+  DropEvent,
+  DisconnectedEvent,
+  DesyncEvent,
+  SnapshotEvent,
+} from './events.js';
+export type { NetworkStats, PlayerStats, LinkSample } from './stats.js';
 export type { TypedEventEmitter, EventMap } from './emitter.js';
 
 // Errors
@@ -46,6 +54,9 @@ export { inOrder, InOrderWarningCode } from './operators/inOrder.js';
 export type { InOrderOptions, InOrderWarning } from './operators/inOrder.js';
 export { conditionLink } from './operators/conditionLink.js';
 export type { LinkConditionerOptions } from './operators/conditionLink.js';
+export { playout } from './operators/playout.js';
+export type { PlayoutOptions } from './operators/playout.js';
+export { networkStats } from './operators/networkStats.js';
 
 // Sources
 export { fromUdpSocket, bindUdpSocket, udpSender } from './sources/fromUdpSocket.js';

@@ -380,6 +380,17 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.pendingChecksums.push({ tick, checksum });
   }
 
+  /** Now and then (every 32nd packet), this side's RTT for the server's statistics. */
+  private linkReport(): { rttMs: number; jitterMs: number } | undefined {
+    const m = this.meter;
+    if ((this.meter.packetsSent & 31) !== 0 || m.srttMs === null || m.rttVarMs === null)
+      return undefined;
+    return {
+      rttMs: Math.min(0xffff, Math.ceil(m.srttMs)),
+      jitterMs: Math.min(0xffff, Math.ceil(m.rttVarMs)),
+    };
+  }
+
   private framesBehind(): number {
     const delivered = this.lastDelivered < 0 ? this.startTick - 1 : this.lastDelivered;
     return Math.max(0, this.newestFrameSeen - delivered);
@@ -463,6 +474,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
         firstTick: batch.length > 0 ? batch[0].tick : this.nextTick,
         inputs: batch.map((i) => i.input),
         checksums: this.pendingChecksums,
+        linkReport: this.linkReport(),
       },
       this.ctx,
       this.datagramBytes,

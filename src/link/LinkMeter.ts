@@ -100,6 +100,13 @@ export class LinkMeter {
     }
   }
 
+  /** The peer measured the round trip itself and told us (the server's side of a link). */
+  onPeerRtt(rttMs: number, jitterMs: number): void {
+    this.srttMs = rttMs;
+    this.rttVarMs = jitterMs;
+    this.lastRttMs = rttMs;
+  }
+
   /** The peer's report of how many of our packets it lost, scaled 0..255. */
   onPeerLoss(scaled: number): void {
     this.lossOut = scaled / 255;

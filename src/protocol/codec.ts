@@ -152,7 +152,10 @@ export function encodeInputsPacket(
     intBytes(packet.firstTick) +
     1 + // count 0
     2 + // empty bin
-    checksumBytes;
+    checksumBytes +
+    (packet.linkReport
+      ? intBytes(packet.linkReport.rttMs) + intBytes(packet.linkReport.jitterMs)
+      : 0);
   let bits = 0;
   let count = 0;
   let prev: Uint8Array | undefined;
@@ -188,6 +191,7 @@ export function encodeInputsPacket(
     count,
     bitWriter.toBytes(),
     checksums.map((c) => [c.tick, c.checksum]),
+    ...(packet.linkReport ? [packet.linkReport.rttMs, packet.linkReport.jitterMs] : []),
   ]);
   return { bytes, count };
 }
@@ -538,7 +542,7 @@ export function decodeClientUdp(bytes: Uint8Array, ctx: CodecContext): ClientUdp
   checkContext(ctx);
   const b = decodeEnvelope(bytes, Limits.maxDatagramBytes);
   if (b[0] !== MessageType.Inputs) return unknownType(b[0]);
-  arity(b, 10, 'Inputs');
+  if (b.length !== 10 && b.length !== 12) fail(`Inputs must have 10 or 12 fields, has ${b.length}`);
   const firstTick = uint(b[6], Limits.maxTick, 'firstTick');
   const count = uint(b[7], Limits.maxTicksPerPacket, 'count');
   if (firstTick + count - 1 > Limits.maxTick) fail('ticks run past the largest tick');
@@ -565,6 +569,14 @@ export function decodeClientUdp(bytes: Uint8Array, ctx: CodecContext): ClientUdp
     firstTick,
     inputs,
     checksums,
+    ...(b.length === 12
+      ? {
+          linkReport: {
+            rttMs: uint(b[10], 0xffff, 'rttMs'),
+            jitterMs: uint(b[11], 0xffff, 'jitterMs'),
+          },
+        }
+      : {}),
   };
 }
 

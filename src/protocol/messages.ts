@@ -160,6 +160,11 @@ export interface InputsPacket {
   readonly inputs: readonly Uint8Array[];
   /** Checksum reports the server has not acknowledged, oldest first (at most 16). */
   readonly checksums: readonly ChecksumReport[];
+  /**
+   * The client's view of the link, for the server's statistics: smoothed round-trip time
+   * and its deviation, in whole ms (rounded up). Sent now and then, not in every packet.
+   */
+  readonly linkReport?: { readonly rttMs: number; readonly jitterMs: number };
 }
 
 /** UDP, server to client: every frame the client has not acknowledged, and the inputs ack. */

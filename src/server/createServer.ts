@@ -744,6 +744,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     peer.lastHeardAt = performance.now();
     peer.meter.onReceived(d.data.length, msg.seq, msg.sentAt);
     peer.meter.onPeerLoss(msg.rxLoss);
+    if (msg.linkReport) peer.meter.onPeerRtt(msg.linkReport.rttMs, msg.linkReport.jitterMs);
     if (msg.frameAck > peer.frameAck) {
       peer.frameAck = msg.frameAck;
       peer.window$?.next({ type: 'ack', key: msg.frameAck });
