@@ -18,6 +18,11 @@ export interface PlayoutOptions {
    * cadence until the backlog is back to the buffer's depth. Default `2`.
    */
   catchUpAfter?: number;
+  /**
+   * The most values held: beyond it the oldest is released at once, so memory stays
+   * bounded whatever the source does. Default `1024`.
+   */
+  maxHeld?: number;
   /** Where the releases are scheduled. Default `asyncScheduler`. */
   scheduler?: SchedulerLike;
 }
@@ -39,7 +44,8 @@ export interface PlayoutOptions {
  * Nothing is dropped or reordered. The first value is released `delayMs` after it arrives;
  * each next one `intervalMs` after the one before, or at once if it arrives later than that
  * (the cadence then starts again from it). A backlog beyond the buffer's depth is released
- * at twice the cadence until it is back. Completion waits until every held value is
+ * at twice the cadence until it is back, and beyond `maxHeld` values the oldest goes at
+ * once. Completion waits until every held value is
  * released; an error passes through at once and drops what is held.
  *
  * @example
@@ -54,11 +60,13 @@ export interface PlayoutOptions {
 export function playout<T>(options: PlayoutOptions): MonoTypeOperatorFunction<T> {
   const { delayMs, intervalMs } = options;
   const catchUpAfter = options.catchUpAfter ?? 2;
+  const maxHeld = options.maxHeld ?? 1024;
   const scheduler = options.scheduler ?? asyncScheduler;
   for (const [name, v] of [
     ['delayMs', delayMs],
     ['intervalMs', intervalMs],
     ['catchUpAfter', catchUpAfter],
+    ['maxHeld', maxHeld],
   ] as const) {
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`${name} must be a finite number >= 0`);
   }
@@ -103,6 +111,12 @@ export function playout<T>(options: PlayoutOptions): MonoTypeOperatorFunction<T>
         next: (value) => {
           if (nextRelease < 0) nextRelease = scheduler.now() + delayMs;
           queue.push(value);
+          if (held() > maxHeld) {
+            // Over the bound: the oldest goes now (nothing is ever dropped).
+            timer?.unsubscribe();
+            release();
+            return;
+          }
           schedule();
         },
         error: (err: unknown) => subscriber.error(err),

@@ -81,6 +81,8 @@ export interface ServerOptions {
   disconnectTimeoutMs?: number;
   /** A TCP connection must send its join request within this. Default `5000`. */
   joinTimeoutMs?: number;
+  /** Connections that have not joined yet, at most; more are closed at once. Default `64`. */
+  maxPendingJoins?: number;
   /** Inputs further ahead of the last confirmed frame are refused. Default `128`. */
   maxTicksAhead?: number;
   /** Frames held per player until acknowledged; a player whose window fills is dropped. Default `256`. */
@@ -193,6 +195,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
 
   private readonly disconnectTimeoutMs: number;
   private readonly joinTimeoutMs: number;
+  private readonly maxPendingJoins: number;
   private readonly maxUnackedFrames: number;
   private readonly datagramBytes: number;
   private readonly authenticate: (c: Credentials) => boolean | Promise<boolean>;
@@ -209,6 +212,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.maxPlayers = options.maxPlayers ?? 8;
     this.disconnectTimeoutMs = options.disconnectTimeoutMs ?? 2000;
     this.joinTimeoutMs = options.joinTimeoutMs ?? 5000;
+    this.maxPendingJoins = options.maxPendingJoins ?? 64;
     this.maxUnackedFrames = options.maxUnackedFrames ?? 256;
     this.datagramBytes = options.datagramBytes ?? Limits.datagramBytes;
     this.authenticate = options.authenticate ?? (() => true);
@@ -400,6 +404,16 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       leaveConfirmed: false,
     };
     if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    let pending = 0;
+    for (const p of this.peers)
+      if (p.state === 'joining' || p.state === 'authenticating') pending++;
+    if (pending >= this.maxPendingJoins) {
+      this.warn('buffer-full', `${pending} connections have not joined yet: one more closed`, {
+        address: peer.address,
+      });
       socket.destroy();
       return;
     }

@@ -240,3 +240,25 @@ describe('bad input from the network', () => {
     });
   });
 });
+
+describe('bounds', () => {
+  it('closes connections beyond maxPendingJoins at once, and the game goes on', async () => {
+    const server = await createServer({ host: '127.0.0.1', maxPendingJoins: 3 });
+    open.push(server);
+    const events: NetworkEvent[] = [];
+    server.events$.subscribe((e) => events.push(e));
+    const sockets = await Promise.all([0, 1, 2, 3, 4].map(() => tcpTo(server)));
+    await waitFor(() => warnings(events, 'buffer-full').length === 2);
+    // The two beyond the bound are closed by the server; the three others are held.
+    await waitFor(() => sockets.filter((s) => s.closed).length === 2);
+    sockets.forEach((s) => s.destroy());
+    // Once the server has seen them go, a real player joins.
+    const c = await waitFor(() =>
+      connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'ok' }).catch(
+        () => false as const,
+      ),
+    );
+    open.push(c);
+    expect(c.playerId).toBe(0);
+  });
+});

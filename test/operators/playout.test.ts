@@ -87,6 +87,16 @@ describe('playout', () => {
     });
   });
 
+  it('releases the oldest at once beyond maxHeld, so memory stays bounded', () => {
+    newScheduler().run(({ cold, expectObservable }) => {
+      const source = cold(' (abcd)');
+      const expected = '    (ab)--c-----d';
+      expectObservable(
+        source.pipe(playout({ delayMs: 6, intervalMs: 6, catchUpAfter: 10, maxHeld: 2 })),
+      ).toBe(expected);
+    });
+  });
+
   it('refuses negative or infinite durations at call time', () => {
     expect(() => playout({ delayMs: -1, intervalMs: 1 })).toThrow(RangeError);
     expect(() => playout({ delayMs: 1, intervalMs: Infinity })).toThrow(RangeError);
