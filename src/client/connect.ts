@@ -1,5 +1,4 @@
 import * as net from 'node:net';
-import type * as dgram from 'node:dgram';
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import type { ChecksumReport } from '../protocol/messages.js';
 import {
@@ -38,15 +37,9 @@ import {
   type JoinAccepted,
   type ServerUdpMessage,
 } from '../protocol/index.js';
-import {
-  bindUdpSocket,
-  fromUdpSocket,
-  udpSender,
-  type Datagram,
-  type UdpSend,
-} from '../sources/fromUdpSocket.js';
-import { connectTcp } from '../sources/fromTcpServer.js';
-import { fromTcpSocket, writeMessage } from '../sources/fromTcpSocket.js';
+import type { Datagram } from '../sources/fromUdpSocket.js';
+import { nodeTransport } from '../transport/nodeTransport.js';
+import type { DatagramEndpoint, MessageConnection, Transport } from '../transport/Transport.js';
 import type { ChatMessage, ConfirmedFrame, PlayerInfo } from '../types.js';
 
 /** Options of {@link connect}. */
@@ -82,6 +75,8 @@ export interface ConnectOptions {
   playoutDelayMs?: number;
   /** How often `stats$` emits, in ms. Default `1000`. */
   statsIntervalMs?: number;
+  /** The network underneath. Default: the Node transport (UDP + TCP). */
+  transport?: Transport;
   /**
    * Called after a desync with the desync tick; what it returns (at most 60000 bytes) is sent
    * to the server as this player's state snapshot for that tick. Default: none.
@@ -148,7 +143,6 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   private newestFrameSeen: number;
   private readonly window$ = new Subject<SendWindowCommand<{ tick: number; input: Uint8Array }>>();
   private readonly subs: Subscription[] = [];
-  private readonly send: UdpSend;
   private readonly ctx: CodecContext;
   private readonly token: number;
   private readonly serverUdpPort: number;
@@ -169,10 +163,10 @@ export class GameClient extends typedEmitter<ClientEvents>() {
 
   /** @internal Use {@link connect}. */
   constructor(
-    private readonly tcp: net.Socket,
+    private readonly tcp: MessageConnection,
     tcpMessages: Subject<Uint8Array>,
     earlyMessages: readonly Uint8Array[],
-    private readonly udp: dgram.Socket,
+    private readonly udp: DatagramEndpoint,
     accepted: JoinAccepted,
     options: ConnectOptions,
   ) {
@@ -186,7 +180,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.initialPlayers = accepted.players;
     this.token = accepted.token;
     this.serverUdpPort = accepted.udpPort;
-    this.serverAddress = tcp.remoteAddress ?? options.host;
+    this.serverAddress = tcp.remoteAddress || options.host;
     this.ctx = { inputSize: accepted.inputSize, maxPlayers: accepted.maxPlayers };
     this.datagramBytes = options.datagramBytes ?? Limits.datagramBytes;
     this.tickMs = 1000 / accepted.tickRate;
@@ -214,8 +208,10 @@ export class GameClient extends typedEmitter<ClientEvents>() {
       else if (e.type === 'desync') this.emit('desync', e);
     });
 
-    this.send = udpSender(udp, (err) =>
-      this.warn('socket-error', `UDP send failed: ${err.message}`, { error: err }),
+    this.subs.push(
+      udp.sendErrors$.subscribe((err) =>
+        this.warn('socket-error', `UDP send failed: ${err.message}`, { error: err }),
+      ),
     );
 
     // Inputs not yet acknowledged, sent again in every packet until they are.
@@ -277,7 +273,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.statsTimer.unref();
     this.takeSample();
 
-    let datagrams$ = fromUdpSocket(udp);
+    let datagrams$ = udp.datagrams$;
     if (options.conditioner) datagrams$ = datagrams$.pipe(conditionLink(options.conditioner));
     this.subs.push(
       datagrams$.subscribe({
@@ -481,14 +477,11 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     );
     this.lastSentAt = performance.now();
     this.meter.onSent(bytes.length);
-    this.send(bytes, this.serverUdpPort, this.serverAddress);
+    this.udp.send(bytes, this.serverUdpPort, this.serverAddress);
   }
 
   private onDatagram(d: Datagram): void {
-    if (
-      d.port !== this.serverUdpPort ||
-      plainAddress(d.address) !== plainAddress(this.serverAddress)
-    ) {
+    if (d.port !== this.serverUdpPort || d.address !== this.serverAddress) {
       this.warn('unknown-sender', 'a datagram from something that is not the server', {
         address: d.address,
         port: d.port,
@@ -562,8 +555,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   }
 
   private sendTcp(msg: ClientTcpMessage): void {
-    if (this.tcp.destroyed || !this.tcp.writable) return;
-    writeMessage(this.tcp, encodeMessage(msg));
+    this.tcp.send(encodeMessage(msg));
   }
 
   private end(reason: DisconnectedEvent['reason'], message: string): void {
@@ -573,12 +565,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     clearInterval(this.statsTimer);
     for (const s of this.subs) s.unsubscribe();
     this.tcp.end();
-    setTimeout(() => this.tcp.destroy(), 1000).unref();
-    try {
-      this.udp.close();
-    } catch {
-      // already closed
-    }
+    void this.udp.close();
     const event: DisconnectedEvent = { type: 'disconnected', reason, message };
     this.eventsSubject.next(event);
     this.framesSubject.complete();
@@ -606,10 +593,6 @@ function checkDelay(ticks: number): number {
   if (!Number.isInteger(ticks) || ticks < 0 || ticks > 128)
     throw new RangeError('inputDelay must be an integer in 0..128');
   return ticks;
-}
-
-function plainAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 function isLoopback(host: string): boolean {
@@ -642,29 +625,29 @@ export async function connect(options: ConnectOptions): Promise<GameClient> {
       : net.isIPv6(options.host)
         ? '::'
         : '0.0.0.0');
-  const udp = await bindUdpSocket({ host: localHost, port: 0 });
-  let tcp: net.Socket;
+  const transport = options.transport ?? nodeTransport;
+  const udp = await transport.bindDatagrams({ host: localHost, port: 0 });
+  let tcp: MessageConnection;
   try {
-    tcp = await connectTcp({ host: options.host, port: options.port, timeoutMs });
+    tcp = await transport.connect({
+      host: options.host,
+      port: options.port,
+      timeoutMs,
+      maxMessageBytes: Limits.tcpMessageBytes,
+    });
   } catch (err) {
-    udp.close();
+    await udp.close();
     throw err;
   }
-  tcp.on('error', () => undefined); // reported through the message stream
-  // One subscription to the socket for the whole session: the join answer first, then the rest.
+  // One subscription to the connection for the whole session: the join answer first, then
+  // the rest.
   const messages = new Subject<Uint8Array>();
-  const tcpSub = fromTcpSocket(tcp, { maxMessageBytes: Limits.tcpMessageBytes }).subscribe(
-    messages,
-  );
+  const tcpSub = tcp.messages$.subscribe(messages);
 
-  const fail = (err: Error): never => {
+  const fail = async (err: Error): Promise<never> => {
     tcpSub.unsubscribe();
     tcp.destroy();
-    try {
-      udp.close();
-    } catch {
-      // already closed
-    }
+    await udp.close();
     throw err;
   };
 
@@ -716,14 +699,13 @@ export async function connect(options: ConnectOptions): Promise<GameClient> {
           answer(new DisconnectedError('the server closed the connection during the join'));
       },
     });
-    writeMessage(
-      tcp,
+    tcp.send(
       encodeMessage({
         type: MessageType.Join,
         protocolVersion: PROTOCOL_VERSION,
         username: options.username,
         password: options.password ?? '',
-        udpPort: udp.address().port,
+        udpPort: udp.port,
       }),
     );
   });

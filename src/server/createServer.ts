@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type * as dgram from 'node:dgram';
-import type * as net from 'node:net';
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import {
   DecodeError,
@@ -36,15 +34,14 @@ import {
   type InputsPacket,
   type ServerTcpMessage,
 } from '../protocol/index.js';
-import {
-  bindUdpSocket,
-  fromUdpSocket,
-  udpSender,
-  type Datagram,
-  type UdpSend,
-} from '../sources/fromUdpSocket.js';
-import { fromTcpServer, listenTcp } from '../sources/fromTcpServer.js';
-import { fromTcpSocket, writeMessage } from '../sources/fromTcpSocket.js';
+import type { Datagram } from '../sources/fromUdpSocket.js';
+import { nodeTransport } from '../transport/nodeTransport.js';
+import type {
+  DatagramEndpoint,
+  MessageConnection,
+  MessageListener,
+  Transport,
+} from '../transport/Transport.js';
 import type {
   ChatMessage,
   ConfirmedFrame,
@@ -93,6 +90,8 @@ export interface ServerOptions {
   conditioner?: LinkConditionerOptions;
   /** How often `stats$` emits each player's statistics, in ms. Default `1000`. */
   statsIntervalMs?: number;
+  /** The network underneath. Default: the Node transport (UDP + TCP). */
+  transport?: Transport;
 }
 
 /** Where the server listens. */
@@ -120,7 +119,7 @@ type PeerState = 'joining' | 'authenticating' | 'playing' | 'gone';
 /** One TCP connection, and once joined, one player. */
 interface Peer {
   state: PeerState;
-  readonly socket: net.Socket;
+  readonly conn: MessageConnection;
   readonly address: string;
   tcpSub?: Subscription;
   joinTimer?: NodeJS.Timeout;
@@ -185,7 +184,6 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private readonly bySlot: (Peer | undefined)[];
   private readonly byToken = new Map<number, Peer>();
   private readonly ctx: CodecContext;
-  private readonly send: UdpSend;
   private readonly subs: Subscription[] = [];
   private readonly tickTimer: NodeJS.Timeout;
   private readonly tickMs: number;
@@ -202,8 +200,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
 
   /** @internal Use {@link createServer}. */
   constructor(
-    private readonly udp: dgram.Socket,
-    private readonly tcp: net.Server,
+    private readonly udp: DatagramEndpoint,
+    private readonly tcp: MessageListener,
     options: ServerOptions,
   ) {
     super();
@@ -220,13 +218,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.bySlot = new Array<Peer | undefined>(this.maxPlayers);
     this.tickMs = 1000 / this.tickRate;
 
-    const udpAddr = udp.address();
-    const tcpAddr = tcp.address() as net.AddressInfo;
-    this.address = {
-      host: options.host ?? '127.0.0.1',
-      tcpPort: tcpAddr.port,
-      udpPort: udpAddr.port,
-    };
+    this.address = { host: options.host ?? '127.0.0.1', tcpPort: tcp.port, udpPort: udp.port };
 
     this.frames$ = this.framesSubject.asObservable();
     this.players$ = this.playersSubject.asObservable();
@@ -234,8 +226,10 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.events$ = this.eventsSubject.asObservable();
     this.stats$ = this.statsSubject.asObservable();
 
-    this.send = udpSender(udp, (err) =>
-      this.warn('socket-error', `UDP send failed: ${err.message}`, { error: err }),
+    this.subs.push(
+      udp.sendErrors$.subscribe((err) =>
+        this.warn('socket-error', `UDP send failed: ${err.message}`, { error: err }),
+      ),
     );
 
     // The lockstep assembler: every player's inputs, joins and leaves in; frames out.
@@ -254,7 +248,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     );
 
     // The UDP servicer: one socket for every player.
-    let datagrams$ = fromUdpSocket(udp);
+    let datagrams$ = udp.datagrams$;
     if (options.conditioner) datagrams$ = datagrams$.pipe(conditionLink(options.conditioner));
     this.subs.push(
       datagrams$.subscribe({
@@ -266,8 +260,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
 
     // The TCP listener: one servicer per connection.
     this.subs.push(
-      fromTcpServer(tcp).subscribe({
-        next: (socket) => this.onConnection(socket),
+      tcp.connections$.subscribe({
+        next: (conn) => this.onConnection(conn),
         error: (err: Error) =>
           this.warn('socket-error', `TCP listener failed: ${err.message}`, { error: err }),
       }),
@@ -358,15 +352,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       this.releasePeer(peer);
     }
     for (const s of this.subs) s.unsubscribe();
-    const tcpClosed = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
-    const udpClosed = new Promise<void>((resolve) => {
-      try {
-        this.udp.close(() => resolve());
-      } catch {
-        resolve();
-      }
-    });
-    await Promise.all([tcpClosed, udpClosed]);
+    await Promise.all([this.tcp.close(), this.udp.close()]);
     this.framesSubject.complete();
     this.playersSubject.complete();
     this.chatSubject.complete();
@@ -379,12 +365,11 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   // ------------------------------------------------------------------------------------
   // TCP: the join handshake, chat, leaving.
 
-  private onConnection(socket: net.Socket): void {
-    socket.setNoDelay(true);
+  private onConnection(conn: MessageConnection): void {
     const peer: Peer = {
       state: 'joining',
-      socket,
-      address: plainAddress(socket.remoteAddress ?? ''),
+      conn,
+      address: conn.remoteAddress,
       playerId: -1,
       username: '',
       token: 0,
@@ -404,7 +389,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       leaveConfirmed: false,
     };
     if (this.closing) {
-      socket.destroy();
+      conn.destroy();
       return;
     }
     let pending = 0;
@@ -414,7 +399,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       this.warn('buffer-full', `${pending} connections have not joined yet: one more closed`, {
         address: peer.address,
       });
-      socket.destroy();
+      conn.destroy();
       return;
     }
     this.peers.add(peer);
@@ -424,7 +409,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       });
       this.releasePeer(peer);
     }, this.joinTimeoutMs);
-    peer.tcpSub = fromTcpSocket(socket, { maxMessageBytes: 4096 }).subscribe({
+    peer.tcpSub = conn.messages$.subscribe({
       next: (bytes) => this.onTcpMessage(peer, bytes),
       error: (err: GameNetworkError) => {
         if (err instanceof MessageTooLargeError)
@@ -443,8 +428,6 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       },
       complete: () => this.onTcpClosed(peer, 'left', 'connection closed'),
     });
-    // A socket error after teardown must not go unhandled.
-    socket.on('error', () => undefined);
   }
 
   private onTcpMessage(peer: Peer, bytes: Uint8Array): void {
@@ -694,9 +677,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.byToken.delete(peer.token);
     this.peers.delete(peer);
     if (!wasPlaying || peer.leaveConfirmed) this.freeSlotOf(peer);
-    peer.socket.end();
-    // A peer that does not close its side is not waited for.
-    setTimeout(() => peer.socket.destroy(), 1000).unref();
+    peer.conn.end();
   }
 
   private freeSlotOf(peer: Peer): void {
@@ -705,14 +686,13 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   }
 
   private sendTcp(peer: Peer, msg: ServerTcpMessage): void {
-    if (peer.socket.destroyed || !peer.socket.writable) return;
-    writeMessage(peer.socket, encodeMessage(msg));
+    peer.conn.send(encodeMessage(msg));
   }
 
   private broadcastTcp(msg: ServerTcpMessage): void {
     const bytes = encodeMessage(msg);
     for (const p of this.peers) {
-      if (p.state === 'playing' && p.socket.writable) writeMessage(p.socket, bytes);
+      if (p.state === 'playing') p.conn.send(bytes);
     }
   }
 
@@ -747,7 +727,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         });
       return;
     }
-    if (peer.address !== plainAddress(d.address) || peer.udpPort !== d.port) {
+    if (peer.address !== d.address || peer.udpPort !== d.port) {
       this.warn('bad-token', `player ${peer.playerId}'s token from another address`, {
         playerId: peer.playerId,
         address: d.address,
@@ -865,7 +845,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private sendUdp(peer: Peer, bytes: Uint8Array): void {
     peer.lastSentAt = performance.now();
     peer.meter.onSent(bytes.length);
-    this.send(bytes, peer.udpPort, peer.address);
+    this.udp.send(bytes, peer.udpPort, peer.address);
   }
 
   // ------------------------------------------------------------------------------------
@@ -938,11 +918,6 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   }
 }
 
-/** An IPv4 address mapped into IPv6 (`::ffff:1.2.3.4`) as plain IPv4. */
-function plainAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
 /**
  * Starts a lockstep server: a TCP listener for joins and chat, and one UDP socket for
  * every player's inputs and frames.
@@ -969,12 +944,13 @@ export async function createServer(options: ServerOptions = {}): Promise<GameSer
     throw new RangeError(`maxPlayers must be an integer in 1..${Limits.maxPlayers}`);
   if (!Number.isFinite(tickRate) || tickRate <= 0 || tickRate > 1000)
     throw new RangeError('tickRate must be in (0, 1000]');
-  const udp = await bindUdpSocket({ host, port: options.udpPort ?? 0 });
-  let tcp: net.Server;
+  const transport = options.transport ?? nodeTransport;
+  const udp = await transport.bindDatagrams({ host, port: options.udpPort ?? 0 });
+  let tcp: MessageListener;
   try {
-    tcp = await listenTcp({ host, port: options.port ?? 0 });
+    tcp = await transport.listen({ host, port: options.port ?? 0, maxMessageBytes: 4096 });
   } catch (err) {
-    udp.close();
+    await udp.close();
     throw err;
   }
   return new GameServer(udp, tcp, { ...options, host });
