@@ -11,6 +11,17 @@ export type {
 export { connect, GameClient } from './client/connect.js';
 export type { ConnectOptions, ClientEvents } from './client/connect.js';
 
+// Transports: the seam under the server and the client
+export { nodeTransport } from './transport/nodeTransport.js';
+export { createMemoryTransport } from './transport/memoryTransport.js';
+export type { MemoryTransportOptions } from './transport/memoryTransport.js';
+export type {
+  Transport,
+  DatagramEndpoint,
+  MessageConnection,
+  MessageListener,
+} from './transport/Transport.js';
+
 // Data types and events
 export { LeaveReason } from './types.js';
 export type { ConfirmedFrame, PlayerInfo, PlayerLeft, ChatMessage, PlayerEvent } from './types.js';

@@ -374,7 +374,9 @@ function str(v: unknown, maxLength: number, what: string, allowEmpty = true): st
 function bin(v: unknown, maxLength: number, what: string): Uint8Array {
   if (!(v instanceof Uint8Array)) fail(`${what} must be bytes`);
   if (v.length > maxLength) fail(`${what} is over ${maxLength} bytes`);
-  return v;
+  // A plain Uint8Array view (msgpack hands out a Buffer when it decoded one): the same type
+  // whatever transport the bytes came over.
+  return v.constructor === Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.length);
 }
 
 function oneOf<T extends string>(v: unknown, allowed: readonly T[], what: string): T {

@@ -1,0 +1,250 @@
+/**
+ * `game-network demo`: a server and several bots in one process, on 127.0.0.1, every datagram
+ * through the link conditioner. Live progress, then a table per player, every bot's final
+ * checksum, and an exit code that says whether the worlds agreed.
+ */
+import {
+  createServer,
+  type DesyncEvent,
+  type GameServer,
+} from '../index.js';
+import type { DemoOptions } from './args.js';
+import { Bot, conditionerFor } from './bot.js';
+import {
+  RateMeter,
+  StatusLine,
+  formatChecksum,
+  formatPercent,
+  formatPlayerTable,
+  formatProgress,
+  formatSeconds,
+  meanOf,
+  type CliIO,
+} from './format.js';
+import { Simulation, mixSeed } from './simulation.js';
+
+/** How a demo run ended. */
+export interface DemoResult {
+  /** 0: every bot finished, all checksums equal, no desync. 1: anything else. 130: interrupted. */
+  readonly exitCode: number;
+  /** The last tick of the game. */
+  readonly endTick: number;
+  /** Every bot's final checksum (undefined if it did not finish). */
+  readonly checksums: readonly { readonly name: string; readonly checksum: number | undefined }[];
+  /** The checksum of the world the server's own frames give (the referee). */
+  readonly refereeChecksum: number | undefined;
+  /** The desync the server reported, if any. */
+  readonly desync: DesyncEvent | undefined;
+  readonly elapsedMs: number;
+}
+
+/** Extra knobs for tests. */
+export interface DemoRunOptions {
+  /** Give up after this long. Default: three times the game's length plus 15 s. */
+  readonly timeoutMs?: number;
+  /** Aborting ends the demo early (exit code 130), closing everything. */
+  readonly signal?: AbortSignal;
+  /** How often the progress line is refreshed, in ms. Default 250 (plain lines: at most 1/s). */
+  readonly refreshMs?: number;
+}
+
+/** Most warnings printed; the rest are only counted. */
+const MAX_WARNINGS_SHOWN = 10;
+
+/**
+ * Runs the demo to the end and reports how it went. Never exits the process; every socket is
+ * closed when it resolves.
+ */
+export async function runDemo(
+  options: DemoOptions,
+  io: CliIO,
+  run: DemoRunOptions = {},
+): Promise<DemoResult> {
+  const out = io.stdout;
+  const status = new StatusLine(out);
+  const started = performance.now();
+  const { players, ticks, tickRate } = options;
+  const endTick = ticks - 1;
+  const jitter =
+    options.delayMs > 0
+      ? `${options.delayMs}-${options.delayMs + options.jitterMs} ms delay`
+      : `0-${options.jitterMs} ms jitter`;
+  out.write(
+    `game-network demo: ${players} bots, ${ticks} ticks at ${tickRate} Hz, ` +
+      `${formatPercent(options.loss)} loss and ${jitter} each way, seed ${options.seed}\n`,
+  );
+
+  let server: GameServer | undefined;
+  const bots: Bot[] = [];
+  let desync: DesyncEvent | undefined;
+  let warnings = 0;
+  let refereeChecksum: number | undefined;
+  let failure: string | undefined;
+  let interrupted = false;
+  let progressTimer: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+
+  try {
+    server = await createServer({
+      host: '127.0.0.1',
+      port: 0,
+      tickRate,
+      inputSize: 2,
+      maxPlayers: players,
+      conditioner: conditionerFor(options, mixSeed(options.seed, 0)),
+    });
+    server.events$.subscribe((e) => {
+      if (e.type === 'desync') {
+        desync ??= e;
+        const sums = e.checksums
+          .map((c) => `player ${c.playerId} ${formatChecksum(c.checksum)}`)
+          .join(', ');
+        status.log(`DESYNC at tick ${e.tick}: ${sums}`);
+      } else if (e.type === 'snapshot') {
+        status.log(`  player ${e.playerId} sent its world at tick ${e.tick}: ${e.data.length} bytes`);
+      } else if (e.type === 'drop') {
+        status.log(`drop ${e.username} (player ${e.playerId}): ${e.reason}: ${e.message}`);
+      } else if (e.type === 'warning') {
+        warnings++;
+        if (warnings <= MAX_WARNINGS_SHOWN) status.log(`warning ${e.code}: ${e.message}`);
+        if (warnings === MAX_WARNINGS_SHOWN) status.log('(further warnings are only counted)');
+      }
+    });
+
+    // The referee: the same simulation on the server's frames.
+    const referee = new Simulation(players);
+    let refereeEnd: number | undefined;
+    let serverFrames = 0;
+    server.frames$.subscribe((frame) => {
+      referee.step(frame);
+      serverFrames++;
+      if (frame.joined && frame.joined.length > 0)
+        refereeEnd = referee.roundPlayers >= players ? frame.tick + ticks - 1 : undefined;
+      if (frame.tick === refereeEnd) refereeChecksum = referee.checksum();
+    });
+
+    // Every bot joins before any plays: they all join at tick 0, and the game is ticks 0..end.
+    for (let i = 0; i < players; i++) {
+      const bot = await Bot.join(
+        {
+          host: '127.0.0.1',
+          port: server.address.tcpPort,
+          username: `bot-${i + 1}`,
+          conditioner: conditionerFor(options, mixSeed(options.seed, 1 + i)),
+          inputDelay: options.inputDelay,
+        },
+        {
+          ticks,
+          minPlayers: players,
+          seed: options.seed,
+          ...(i === players - 1 && options.desyncAt !== undefined
+            ? { corruptAt: options.desyncAt }
+            : {}),
+        },
+      );
+      bots.push(bot);
+      bot.warnings$.subscribe((w) => {
+        warnings++;
+        if (warnings <= MAX_WARNINGS_SHOWN)
+          status.log(`warning (${bot.client.username}) ${w.code}: ${w.message}`);
+      });
+      // A bot leaves as soon as it has its last frame.
+      void bot.result.then(() => bot.close());
+    }
+    const { tcpPort, udpPort } = server.address;
+    status.log(
+      `server on 127.0.0.1 (tcp ${tcpPort}, udp ${udpPort}); ${players} bots joined: ` +
+        bots.map((b) => `${b.client.username} (player ${b.client.playerId})`).join(', '),
+    );
+    if (options.desyncAt !== undefined)
+      status.log(
+        `${bots[bots.length - 1].client.username}'s world will diverge at tick ${options.desyncAt}`,
+      );
+
+    // Live progress.
+    const fps = new RateMeter();
+    const render = (): void => {
+      const stats = bots.map((b) => b.client.getStats());
+      status.update(
+        formatProgress({
+          tick: Math.min(...bots.map((b) => (b.finished ? endTick : b.client.lastFrameTick))),
+          endTick,
+          fps: fps.sample(serverFrames),
+          rttMs: meanOf(stats.map((s) => s.rttMs)),
+          lossIn: meanOf(stats.map((s) => s.lossIn)),
+          lossOut: meanOf(stats.map((s) => s.lossOut)),
+          bytesPerSec: stats.reduce((sum, s) => sum + s.bytesInPerSec + s.bytesOutPerSec, 0),
+        }),
+      );
+    };
+    progressTimer = setInterval(render, run.refreshMs ?? 250);
+
+    for (const bot of bots) bot.start();
+    const timeoutMs = run.timeoutMs ?? (ticks / tickRate) * 3000 + 15_000;
+    const stopped = new Promise<string>((resolve) => {
+      deadline = setTimeout(() => resolve('timeout'), timeoutMs);
+      onAbort = () => resolve('abort');
+      if (run.signal?.aborted) resolve('abort');
+      run.signal?.addEventListener('abort', onAbort);
+    });
+    const ended = await Promise.race([
+      Promise.all(bots.map((b) => b.result)).then(() => 'done'),
+      stopped,
+    ]);
+    if (ended === 'timeout') failure = `timed out after ${formatSeconds(timeoutMs)}`;
+    if (ended === 'abort') {
+      interrupted = true;
+      failure = 'interrupted';
+    }
+    render();
+  } catch (err) {
+    failure = err instanceof Error ? err.message : String(err);
+  } finally {
+    clearInterval(progressTimer);
+    clearTimeout(deadline);
+    if (onAbort) run.signal?.removeEventListener('abort', onAbort);
+    status.clear();
+    await Promise.all(bots.map((b) => b.close()));
+    await server?.close();
+  }
+
+  const elapsedMs = performance.now() - started;
+  out.write(`\nthe game ran ticks 0..${endTick}, ${formatSeconds(elapsedMs)} in all\n\n`);
+  if (bots.length > 0) out.write(formatPlayerTable(bots.map((b) => b.row())));
+  out.write(`referee (the server's frames)  checksum ${formatChecksum(refereeChecksum)}\n\n`);
+
+  const checksums = bots.map((b) => {
+    const o = b.finished;
+    return { name: b.client.username, checksum: o?.kind === 'finished' ? o.checksum : undefined };
+  });
+  for (const b of bots) {
+    const o = b.finished;
+    if (o?.kind === 'disconnected' && !failure)
+      failure = `${b.client.username} was disconnected: ${o.event.reason}: ${o.event.message}`;
+  }
+  const clientDesync = bots.find((b) => b.desync)?.desync;
+  desync ??= clientDesync;
+  const all = [...checksums.map((c) => c.checksum), refereeChecksum];
+  const equal = all.every((c) => c !== undefined && c === all[0]);
+  let exitCode = 0;
+  if (failure) {
+    out.write(`FAILED: ${failure}\n`);
+    exitCode = interrupted ? 130 : 1;
+  } else if (!equal) {
+    out.write(`FAILED: the final checksums differ\n`);
+    exitCode = 1;
+  }
+  if (desync) {
+    out.write(`DESYNC reported at tick ${desync.tick}\n`);
+    if (exitCode === 0) exitCode = 1;
+  }
+  if (exitCode === 0)
+    out.write(
+      `OK: all ${bots.length} bots and the referee agree after tick ${endTick}: ` +
+        `${formatChecksum(all[0])}; no desync` +
+        (warnings > 0 ? ` (${warnings} warnings)` : '') +
+        '\n',
+    );
+  return { exitCode, endTick, checksums, refereeChecksum, desync, elapsedMs };
+}

@@ -1,0 +1,158 @@
+import { filter, firstValueFrom, take, toArray } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  connect,
+  createMemoryTransport,
+  createServer,
+  nodeTransport,
+  type ConnectOptions,
+  type GameClient,
+  type GameServer,
+  type ServerOptions,
+  type Transport,
+} from '../../src/index.js';
+import { waitFor } from '../helpers/waitFor.js';
+
+/**
+ * One suite, run over every transport: what the server and client promise does not depend
+ * on what carries the bytes.
+ */
+const transports: [string, () => Transport][] = [
+  ['node (UDP + TCP)', () => nodeTransport],
+  ['memory', () => createMemoryTransport()],
+];
+
+describe.each(transports)('over the %s transport', (_name, makeTransport) => {
+  const open: { close(): Promise<void> }[] = [];
+  let transport: Transport;
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((o) => o.close()));
+  });
+
+  async function start(opts: ServerOptions = {}): Promise<GameServer> {
+    transport = makeTransport();
+    const s = await createServer({
+      host: '127.0.0.1',
+      tickRate: 100,
+      inputSize: 2,
+      maxPlayers: 4,
+      transport,
+      ...opts,
+    });
+    open.push(s);
+    return s;
+  }
+  async function join(
+    server: GameServer,
+    username: string,
+    opts: Partial<ConnectOptions> = {},
+  ): Promise<GameClient> {
+    const c = await connect({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username,
+      transport,
+      ...opts,
+    });
+    open.push(c);
+    return c;
+  }
+  /** Both send n inputs and wait until both have every frame up to the last. */
+  async function play(clients: GameClient[], n: number): Promise<void> {
+    const last = Math.max(...clients.map((c) => c.currentTick)) + n - 1;
+    const done = Promise.all(
+      clients.map((c) => firstValueFrom(c.frames$.pipe(filter((f) => f.tick >= last)))),
+    );
+    for (let i = 0; i < n; i++) for (const c of clients) c.sendInput(Uint8Array.of(c.playerId, i));
+    await done;
+  }
+
+  it('delivers the same frames to every client, with joins in the stream', async () => {
+    const server = await start();
+    const a = await join(server, 'ann');
+    const b = await join(server, 'bob');
+    const fa = firstValueFrom(a.frames$.pipe(take(20), toArray()));
+    const fb = firstValueFrom(b.frames$.pipe(take(20), toArray()));
+    await play([a, b], 20);
+    expect(await fa).toEqual(await fb);
+    expect((await fa)[0].joined?.map((p) => p.username)).toEqual(['ann', 'bob']);
+  });
+
+  it('carries chat to everyone with the sender name, and world state to one player', async () => {
+    const server = await start();
+    const a = await join(server, 'ann');
+    const b = await join(server, 'bob');
+    const chatB = firstValueFrom(b.chat$);
+    const serverChat = firstValueFrom(server.chat$);
+    a.sendChat('hello');
+    expect(await chatB).toEqual({ from: 'ann', text: 'hello' });
+    expect(await serverChat).toEqual({ from: 'ann', text: 'hello' });
+    const world = firstValueFrom(b.worldState$);
+    expect(server.sendWorldState(b.playerId, Uint8Array.of(7, 7, 7))).toBe(true);
+    expect(await world).toEqual(Uint8Array.of(7, 7, 7));
+  });
+
+  it('keeps frames identical at 30% loss with duplication and reordering', async () => {
+    const bad = (seed: number) => ({ loss: 0.3, duplicate: 0.2, reorder: 0.2, jitterMs: 4, seed });
+    const server = await start({ conditioner: bad(1) });
+    const clients = [
+      await join(server, 'a', { conditioner: bad(2) }),
+      await join(server, 'b', { conditioner: bad(3) }),
+      await join(server, 'c', { conditioner: bad(4) }),
+    ];
+    const all = clients.map((c) => firstValueFrom(c.frames$.pipe(take(100), toArray())));
+    await play(clients, 100);
+    const [x, y, z] = await Promise.all(all);
+    expect(y).toEqual(x);
+    expect(z).toEqual(x);
+    for (const c of clients)
+      expect(x.map((f) => f.inputs[c.playerId]![1])).toEqual(
+        Array.from({ length: 100 }, (_, i) => i),
+      );
+  });
+
+  it('a leaving player is named in one frame for all; a kicked one is told why', async () => {
+    const server = await start();
+    const a = await join(server, 'ann');
+    const b = await join(server, 'bob');
+    const c = await join(server, 'cid');
+    await play([a, b, c], 5);
+    await c.close();
+    const leave = firstValueFrom(server.players$.pipe(filter((e) => e.type === 'leave')));
+    await play([a, b], 5);
+    expect(await leave).toMatchObject({
+      type: 'leave',
+      player: { username: 'cid' },
+      reason: 'left',
+    });
+    expect(server.kick(b.playerId, 'be nice')).toBe(true);
+    expect(await b.closed).toEqual({ type: 'disconnected', reason: 'kicked', message: 'be nice' });
+    await play([a], 5);
+    expect(server.players.map((p) => p.username)).toEqual(['ann']);
+  });
+
+  it('completes every client stream when the server closes', async () => {
+    const server = await start();
+    const a = await join(server, 'ann');
+    const frames = firstValueFrom(a.frames$.pipe(toArray()));
+    await play([a], 3);
+    await server.close();
+    expect(await a.closed).toMatchObject({ reason: 'server-closing' });
+    expect((await frames).length).toBe(3);
+    await a.close(); // still safe
+  });
+
+  it('rejects a join to a port nobody listens on', async () => {
+    const server = await start();
+    const port = server.address.tcpPort;
+    await server.close();
+    await expect(connect({ host: '127.0.0.1', port, username: 'x', transport })).rejects.toThrow();
+  });
+
+  it('refuses a duplicate name', async () => {
+    const server = await start();
+    await join(server, 'ann');
+    await expect(join(server, 'ann')).rejects.toMatchObject({ reason: 'duplicate-name' });
+    await waitFor(() => server.players.length === 1);
+  });
+});
