@@ -9,19 +9,14 @@ import {
   JoinRefusedError,
   type GameNetworkError,
 } from '../errors.js';
-import type {
-  DesyncEvent,
-  DisconnectedEvent,
-  NetworkEvent,
-  WarningCode,
-  WarningEvent,
-} from '../events.js';
+import type { DesyncEvent, DisconnectedEvent, NetworkEvent, WarningEvent } from '../events.js';
 import { networkStats } from '../operators/networkStats.js';
 import { playout } from '../operators/playout.js';
 import type { LinkSample, NetworkStats } from '../stats.js';
 import { typedEmitter } from '../emitter.js';
 import { LinkMeter } from '../link/LinkMeter.js';
-import { conditionLink, type LinkConditionerOptions } from '../operators/conditionLink.js';
+import type { LinkConditionerOptions } from '../operators/conditionLink.js';
+import { serviceDatagrams, type Warn } from '../link/serviceDatagrams.js';
 import { inOrder } from '../operators/inOrder.js';
 import { sendWindow, type SendWindowCommand } from '../operators/sendWindow.js';
 import {
@@ -208,12 +203,6 @@ export class GameClient extends typedEmitter<ClientEvents>() {
       else if (e.type === 'desync') this.emit('desync', e);
     });
 
-    this.subs.push(
-      udp.sendErrors$.subscribe((err) =>
-        this.warn('socket-error', `UDP send failed: ${err.message}`, { error: err }),
-      ),
-    );
-
     // Inputs not yet acknowledged, sent again in every packet until they are.
     this.subs.push(
       this.window$
@@ -273,12 +262,14 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.statsTimer.unref();
     this.takeSample();
 
-    let datagrams$ = udp.datagrams$;
-    if (options.conditioner) datagrams$ = datagrams$.pipe(conditionLink(options.conditioner));
     this.subs.push(
-      datagrams$.subscribe({
-        next: (d) => this.onDatagram(d),
-        error: (err: Error) => this.end('connection-lost', `UDP socket failed: ${err.message}`),
+      serviceDatagrams({
+        endpoint: udp,
+        conditioner: options.conditioner,
+        decode: (bytes) => decodeServerUdp(bytes, this.ctx),
+        onMessage: (msg, d) => this.onServerDatagram(msg, d),
+        onFailure: (err) => this.end('connection-lost', `UDP socket failed: ${err.message}`),
+        warn: this.warn,
       }),
     );
 
@@ -480,22 +471,11 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.udp.send(bytes, this.serverUdpPort, this.serverAddress);
   }
 
-  private onDatagram(d: Datagram): void {
+  private onServerDatagram(msg: ServerUdpMessage, d: Datagram): void {
     if (d.port !== this.serverUdpPort || d.address !== this.serverAddress) {
       this.warn('unknown-sender', 'a datagram from something that is not the server', {
         address: d.address,
         port: d.port,
-      });
-      return;
-    }
-    let msg: ServerUdpMessage;
-    try {
-      msg = decodeServerUdp(d.data, this.ctx);
-    } catch (err) {
-      this.warn('decode-error', `bad datagram: ${(err as Error).message}`, {
-        address: d.address,
-        port: d.port,
-        error: err as Error,
       });
       return;
     }
@@ -579,14 +559,10 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.resolveClosed(event);
   }
 
-  private warn(
-    code: WarningCode,
-    message: string,
-    details: Omit<WarningEvent, 'type' | 'code' | 'message'> = {},
-  ): void {
+  private readonly warn: Warn = (code, message, details = {}) => {
     if (this.eventsSubject.closed) return;
     this.eventsSubject.next({ type: 'warning', code, message, ...details });
-  }
+  };
 }
 
 function checkDelay(ticks: number): number {

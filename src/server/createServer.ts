@@ -18,7 +18,8 @@ import { networkStats } from '../operators/networkStats.js';
 import type { LinkSample, PlayerStats } from '../stats.js';
 import { typedEmitter } from '../emitter.js';
 import { LinkMeter } from '../link/LinkMeter.js';
-import { conditionLink, type LinkConditionerOptions } from '../operators/conditionLink.js';
+import type { LinkConditionerOptions } from '../operators/conditionLink.js';
+import { serviceDatagrams, type Warn } from '../link/serviceDatagrams.js';
 import { inOrder } from '../operators/inOrder.js';
 import { lockstep, type LockstepEvent, type LockstepWarning } from '../operators/lockstep.js';
 import { sendWindow, type SendWindowCommand } from '../operators/sendWindow.js';
@@ -226,12 +227,6 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.events$ = this.eventsSubject.asObservable();
     this.stats$ = this.statsSubject.asObservable();
 
-    this.subs.push(
-      udp.sendErrors$.subscribe((err) =>
-        this.warn('socket-error', `UDP send failed: ${err.message}`, { error: err }),
-      ),
-    );
-
     // The lockstep assembler: every player's inputs, joins and leaves in; frames out.
     this.subs.push(
       this.lockstepEvents
@@ -248,13 +243,15 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     );
 
     // The UDP servicer: one socket for every player.
-    let datagrams$ = udp.datagrams$;
-    if (options.conditioner) datagrams$ = datagrams$.pipe(conditionLink(options.conditioner));
     this.subs.push(
-      datagrams$.subscribe({
-        next: (d) => this.onDatagram(d),
-        error: (err: Error) =>
+      serviceDatagrams({
+        endpoint: udp,
+        conditioner: options.conditioner,
+        decode: (bytes) => decodeClientUdp(bytes, this.ctx),
+        onMessage: (msg, d) => this.onInputs(msg, d),
+        onFailure: (err) =>
           this.warn('socket-error', `UDP socket failed: ${err.message}`, { error: err }),
+        warn: this.warn,
       }),
     );
 
@@ -699,18 +696,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   // ------------------------------------------------------------------------------------
   // UDP: inputs in, frames out.
 
-  private onDatagram(d: Datagram): void {
-    let msg: InputsPacket;
-    try {
-      msg = decodeClientUdp(d.data, this.ctx);
-    } catch (err) {
-      this.warn('decode-error', `bad datagram: ${(err as Error).message}`, {
-        address: d.address,
-        port: d.port,
-        error: err as Error,
-      });
-      return;
-    }
+  private onInputs(msg: InputsPacket, d: Datagram): void {
     const peer = this.byToken.get(msg.token);
     if (!peer) {
       const known = this.findByAddress(d.address, d.port);
@@ -908,14 +894,10 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.warn(code, w.message, { playerId: w.playerId });
   }
 
-  private warn(
-    code: WarningCode,
-    message: string,
-    details: Omit<WarningEvent, 'type' | 'code' | 'message'> = {},
-  ): void {
+  private readonly warn: Warn = (code, message, details = {}) => {
     if (this.eventsSubject.closed) return;
     this.eventsSubject.next({ type: 'warning', code, message, ...details });
-  }
+  };
 }
 
 /**
