@@ -213,7 +213,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
             budgetBytes: Limits.maxTicksPerPacket,
             sendOnPush: false,
             onWarning: (w) =>
-              this.warn('buffer-full', `input for tick ${w.key} refused: ${w.message}`),
+              this.warn('buffer-full', `input for tick ${w.key} refused (${w.code}): ${w.message}`),
           }),
         )
         .subscribe((b) => {
