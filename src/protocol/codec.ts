@@ -229,38 +229,110 @@ function presenceMask(frame: ConfirmedFrame, maskBytes: number): Uint8Array {
 }
 
 /**
+ * Remembers the body (bit field and events) of frames packets for one round of sends, so
+ * that a server sending the same frames to many players encodes them once. Keyed by the
+ * first frame (by identity) and the number of frames offered; `clear()` it each round.
+ */
+export class FramesBodyCache {
+  private readonly bodies = new Map<ConfirmedFrame, Map<number, FramesBody>>();
+
+  /** @internal */
+  get(first: ConfirmedFrame, offered: number): FramesBody | undefined {
+    return this.bodies.get(first)?.get(offered);
+  }
+
+  /** @internal */
+  set(first: ConfirmedFrame, offered: number, body: FramesBody): void {
+    let byCount = this.bodies.get(first);
+    if (!byCount) this.bodies.set(first, (byCount = new Map()));
+    byCount.set(offered, body);
+  }
+
+  clear(): void {
+    this.bodies.clear();
+  }
+}
+
+/** The part of a frames packet that depends on the frames alone. */
+interface FramesBody {
+  readonly count: number;
+  readonly bits: Uint8Array;
+  readonly events: unknown[][];
+}
+
+/**
  * Encodes a frames packet with as many of `packet.frames` (consecutive ticks, oldest first)
  * as fit in `budgetBytes`.
  *
  * The frames' inputs go in one bit field: first each frame's presence mask (`maxPlayers`
  * bits, bit i set when slot i has an input) as a compressed sequence, then for each slot in
  * order the inputs of that slot in the frames where it is present, as a compressed sequence.
+ *
+ * With a `cache`, the frames that fit are counted against the largest possible header (so
+ * the count depends on the frames alone, a few bytes short of the budget at most), and the
+ * body is encoded once per round for every packet that carries the same frames.
  */
 export function encodeFramesPacket(
   packet: FramesPacket,
   ctx: CodecContext,
   budgetBytes: number = Limits.datagramBytes,
+  cache?: FramesBodyCache,
 ): EncodedPacket {
-  const { maxPlayers, inputSize } = ctx;
-  const bitLength = inputSize * 8;
   const frames = packet.frames;
   const firstTick = frames.length > 0 ? frames[0].tick : 0;
-  const maskBytes = (maxPlayers + 7) >>> 3;
-  const base =
-    HEADER_BYTES +
-    1 + // array of 11
-    1 + // type
-    intBytes(packet.seq) +
-    intBytes(packet.echoSentAt) +
-    intBytes(packet.echoDelayMs) +
-    intBytes(packet.inputAck) +
-    intBytes(packet.rxLoss) +
-    intBytes(packet.checksumAck) +
-    intBytes(firstTick) +
-    1 + // count 0
-    2 + // empty bin
-    1; // empty events array
+  let body: FramesBody | undefined;
+  if (cache && frames.length > 0) {
+    body = cache.get(frames[0], frames.length);
+    if (!body) {
+      const worstHeader =
+        HEADER_BYTES + 1 + 1 + 3 + 3 + 3 + 5 + 2 + 5 + intBytes(firstTick) + 1 + 2 + 1;
+      body = framesBody(frames, ctx, budgetBytes, worstHeader);
+      cache.set(frames[0], frames.length, body);
+    }
+  } else {
+    const base =
+      HEADER_BYTES +
+      1 + // array of 11
+      1 + // type
+      intBytes(packet.seq) +
+      intBytes(packet.echoSentAt) +
+      intBytes(packet.echoDelayMs) +
+      intBytes(packet.inputAck) +
+      intBytes(packet.rxLoss) +
+      intBytes(packet.checksumAck) +
+      intBytes(firstTick) +
+      1 + // count 0
+      2 + // empty bin
+      1; // empty events array
+    body = framesBody(frames, ctx, budgetBytes, base);
+  }
+  const bytes = withHeader([
+    MessageType.Frames,
+    packet.seq,
+    packet.echoSentAt,
+    packet.echoDelayMs,
+    packet.inputAck,
+    packet.rxLoss,
+    packet.checksumAck,
+    firstTick,
+    body.count,
+    body.bits,
+    body.events,
+  ]);
+  return { bytes, count: body.count };
+}
 
+/** Counts the frames that fit with a header of `base` bytes, and encodes their body. */
+function framesBody(
+  frames: readonly ConfirmedFrame[],
+  ctx: CodecContext,
+  budgetBytes: number,
+  base: number,
+): FramesBody {
+  const { maxPlayers, inputSize } = ctx;
+  const bitLength = inputSize * 8;
+  const firstTick = frames.length > 0 ? frames[0].tick : 0;
+  const maskBytes = (maxPlayers + 7) >>> 3;
   const masks: Uint8Array[] = [];
   const lastInput: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(maxPlayers);
   let bits = 0;
@@ -329,20 +401,7 @@ export function encodeFramesPacket(
       if (f.joined || f.left) events.push(...eventsOf(f));
     }
   }
-  const bytes = withHeader([
-    MessageType.Frames,
-    packet.seq,
-    packet.echoSentAt,
-    packet.echoDelayMs,
-    packet.inputAck,
-    packet.rxLoss,
-    packet.checksumAck,
-    firstTick,
-    count,
-    bitWriter.toBytes(),
-    events,
-  ]);
-  return { bytes, count };
+  return { count, bits: bitWriter.toBytes(), events };
 }
 
 // ---------------------------------------------------------------------------------------

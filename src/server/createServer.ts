@@ -29,6 +29,7 @@ import {
   PROTOCOL_VERSION,
   decodeClientTcp,
   decodeClientUdp,
+  FramesBodyCache,
   encodeFramesPacket,
   encodeMessage,
   type CodecContext,
@@ -190,6 +191,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private readonly tickMs: number;
   private head = 0;
   private flushScheduled = false;
+  /** Frames packet bodies shared by every player sent the same frames in one round. */
+  private readonly bodies = new FramesBodyCache();
   private closing: Promise<void> | undefined;
 
   private readonly disconnectTimeoutMs: number;
@@ -789,6 +792,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     setImmediate(() => {
       this.flushScheduled = false;
       if (this.closing) return;
+      this.bodies.clear();
       for (const peer of this.bySlot)
         if (peer && peer.dirty && peer.state === 'playing') this.sendFrames(peer);
     });
@@ -797,6 +801,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   /** Resends to players not sent to for a tick, and drops the silent ones. */
   private onTick(): void {
     const now = performance.now();
+    this.bodies.clear();
     for (const peer of [...this.peers]) {
       if (peer.state !== 'playing') continue;
       if (now - peer.lastHeardAt > this.disconnectTimeoutMs) {
@@ -824,6 +829,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       },
       this.ctx,
       this.datagramBytes,
+      this.bodies,
     );
     this.sendUdp(peer, bytes);
   }

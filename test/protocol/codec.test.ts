@@ -10,6 +10,7 @@ import {
   decodeClientUdp,
   decodeServerTcp,
   decodeServerUdp,
+  FramesBodyCache,
   encodeFramesPacket,
   encodeInputsPacket,
   encodeMessage,
@@ -313,6 +314,56 @@ describe('codec', () => {
         },
       ),
       { numRuns: 30 },
+    );
+  });
+
+  it('with a body cache, encodes the same frames once for many packets, within the budget (property)', () => {
+    const big: CodecContext = { inputSize: 2, maxPlayers: 64 };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        (n, seed) => {
+          let s = seed;
+          const rnd = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) & 0xff;
+          const frames: ConfirmedFrame[] = Array.from({ length: n }, (_, i) => ({
+            tick: 70_000 + i,
+            inputs: Array.from({ length: 64 }, () => Uint8Array.of(rnd() & 3, 0)),
+          }));
+          const cache = new FramesBodyCache();
+          const exact = encodeFramesPacket(
+            {
+              type: MessageType.Frames,
+              seq: 1,
+              echoSentAt: 1,
+              echoDelayMs: 1,
+              inputAck: 1,
+              rxLoss: 0,
+              checksumAck: -1,
+              frames,
+            },
+            big,
+          );
+          for (const seq of [0, 300, 65535]) {
+            const p: FramesPacket = {
+              type: MessageType.Frames,
+              seq,
+              echoSentAt: 65535,
+              echoDelayMs: 65534,
+              inputAck: 2 ** 31,
+              rxLoss: 255,
+              checksumAck: 2 ** 31,
+              frames: frames.slice(),
+            };
+            const { bytes, count } = encodeFramesPacket(p, big, Limits.datagramBytes, cache);
+            expect(bytes.length).toBeLessThanOrEqual(Limits.datagramBytes);
+            // At most a few bytes of the budget are given up for the shared count.
+            expect(count).toBeGreaterThanOrEqual(exact.count - 1);
+            expect(decodeServerUdp(bytes, big)).toEqual({ ...p, frames: frames.slice(0, count) });
+          }
+        },
+      ),
+      { numRuns: 40 },
     );
   });
 
