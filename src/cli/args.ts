@@ -300,7 +300,10 @@ export function parseInteger(
 ): number {
   const value = /^[+-]?\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max)
-    throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, got '${text}'`, command);
+    throw new UsageError(
+      `--${flag} must be an integer from ${min} to ${max}, got '${text}'`,
+      command,
+    );
   return value;
 }
 
@@ -322,7 +325,10 @@ export function parseNumber(
   let value = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(body) ? Number(body) : NaN;
   if (isPercent) value /= 100;
   if (!Number.isFinite(value) || value < min || value > max)
-    throw new UsageError(`--${flag} must be a number from ${min} to ${max}, got '${text}'`, command);
+    throw new UsageError(
+      `--${flag} must be a number from ${min} to ${max}, got '${text}'`,
+      command,
+    );
   return value;
 }
 

@@ -9,7 +9,7 @@
  * `minPlayers` players are in it, and lasts `ticks` ticks; a later join restarts it. So every
  * bot in a match agrees on the last tick, and their final checksums are equal.
  */
-import { filter } from 'rxjs';
+import { filter, type Observable } from 'rxjs';
 import {
   connect,
   type ConnectOptions,
@@ -81,8 +81,6 @@ export class Bot {
   desync: DesyncEvent | undefined;
   /** Resolves when the bot has the frame of the game's last tick, or its session ended first. */
   readonly result: Promise<BotOutcome>;
-  /** Called when a frame (re)starts the round: with the game's last tick, or undefined while waiting for players. */
-  onRound: ((start: number, players: number, endTick: number | undefined) => void) | undefined;
 
   private outcome: BotOutcome | undefined;
   private resolveResult!: (outcome: BotOutcome) => void;
@@ -104,18 +102,18 @@ export class Bot {
    * desync tick (kept for the last 128 ticks).
    */
   static async join(connectOptions: ConnectOptions, options: BotOptions): Promise<Bot> {
-    let bot: Bot | undefined;
+    const holder: { bot?: Bot } = {};
     const client = await connect({
       ...connectOptions,
-      snapshot: (tick) => bot?.snapshot(tick),
+      snapshot: (tick) => holder.bot?.snapshot(tick),
     });
-    bot = new Bot(client, options);
-    return bot;
+    holder.bot = new Bot(client, options);
+    return holder.bot;
   }
 
   constructor(
     readonly client: GameClient,
-    private readonly options: BotOptions,
+    options: BotOptions,
   ) {
     this.sim = new Simulation(client.maxPlayers);
     this.controller = new Controller(mixSeed(options.seed, client.playerId), client.inputSize);
@@ -127,12 +125,9 @@ export class Bot {
       if (this.outcome) return;
       this.sim.step(frame);
       this.framesConfirmed++;
-      if (frame.joined && frame.joined.length > 0) {
-        const players = this.sim.roundPlayers;
+      if (frame.joined && frame.joined.length > 0)
         this.endTick =
-          players >= options.minPlayers ? frame.tick + options.ticks - 1 : undefined;
-        this.onRound?.(frame.tick, players, this.endTick);
-      }
+          this.sim.roundPlayers >= options.minPlayers ? frame.tick + options.ticks - 1 : undefined;
       if (
         options.corruptAt !== undefined &&
         !this.corrupted &&
@@ -153,7 +148,13 @@ export class Bot {
     client.events$
       .pipe(filter((e): e is DesyncEvent => e.type === 'desync'))
       .subscribe((e) => (this.desync ??= e));
+    let first = true;
     client.stats$.subscribe((st) => {
+      // The first interval is mostly the join, before the server has measured anything.
+      if (first) {
+        first = false;
+        return;
+      }
       this.statsCount++;
       this.lossInSum += st.lossIn;
       if (st.lossOut !== null) {
@@ -165,7 +166,7 @@ export class Bot {
   }
 
   /** Warnings this bot's client reports. */
-  get warnings$(): import('rxjs').Observable<WarningEvent> {
+  get warnings$(): Observable<WarningEvent> {
     return this.client.events$.pipe(filter((e): e is WarningEvent => e.type === 'warning'));
   }
 
@@ -232,7 +233,8 @@ export class Bot {
   private pump(): void {
     if (this.outcome) return;
     const c = this.client;
-    let due = Math.floor((performance.now() - this.origin) / this.tickMs) + 1 - this.sentSinceOrigin;
+    let due =
+      Math.floor((performance.now() - this.origin) / this.tickMs) + 1 - this.sentSinceOrigin;
     if (due > MAX_BURST) {
       // Behind the clock (the network held us back): slip rather than send a burst.
       this.origin += (due - MAX_BURST) * this.tickMs;

@@ -3,11 +3,7 @@
  * through the link conditioner. Live progress, then a table per player, every bot's final
  * checksum, and an exit code that says whether the worlds agreed.
  */
-import {
-  createServer,
-  type DesyncEvent,
-  type GameServer,
-} from '../index.js';
+import { createServer, type DesyncEvent, type GameServer } from '../index.js';
 import type { DemoOptions } from './args.js';
 import { Bot, conditionerFor } from './bot.js';
 import {
@@ -102,7 +98,9 @@ export async function runDemo(
           .join(', ');
         status.log(`DESYNC at tick ${e.tick}: ${sums}`);
       } else if (e.type === 'snapshot') {
-        status.log(`  player ${e.playerId} sent its world at tick ${e.tick}: ${e.data.length} bytes`);
+        status.log(
+          `  player ${e.playerId} sent its world at tick ${e.tick}: ${e.data.length} bytes`,
+        );
       } else if (e.type === 'drop') {
         status.log(`drop ${e.username} (player ${e.playerId}): ${e.reason}: ${e.message}`);
       } else if (e.type === 'warning') {

@@ -88,8 +88,13 @@ export interface Column {
 }
 
 /** A plain-text table: a header line, then one line per row, columns padded to fit. */
-export function formatTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? '').length)));
+export function formatTable(
+  columns: readonly Column[],
+  rows: readonly (readonly string[])[],
+): string {
+  const widths = columns.map((c, i) =>
+    Math.max(c.header.length, ...rows.map((r) => (r[i] ?? '').length)),
+  );
   const line = (cells: readonly string[]): string =>
     columns
       .map((c, i) => {
@@ -212,14 +217,15 @@ export class RateMeter {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** Records the running total now, and returns the rate per second over the window. */
+  /** Records the running total now, and returns the rate per second over the window (NaN at first). */
   sample(count: number): number {
     const at = this.now();
     this.samples.push({ at, count });
-    while (this.samples.length > 2 && at - this.samples[1].at >= this.windowMs) this.samples.shift();
+    while (this.samples.length > 2 && at - this.samples[1].at >= this.windowMs)
+      this.samples.shift();
     const first = this.samples[0];
     const span = at - first.at;
-    return span > 0 ? ((count - first.count) * 1000) / span : 0;
+    return span > 0 ? ((count - first.count) * 1000) / span : NaN;
   }
 }
 
@@ -243,7 +249,7 @@ export function formatProgress(p: Progress): string {
   const tick = p.tick < 0 ? '-' : String(p.tick);
   return [
     `tick ${tick}/${p.endTick ?? '?'}`,
-    `${Math.round(p.fps)} fps`,
+    `${Number.isFinite(p.fps) ? Math.round(p.fps) : '-'} fps`,
     `rtt ${formatMs(p.rttMs)}`,
     `loss ${formatPercent(p.lossIn)} in ${formatPercent(p.lossOut)} out`,
     `${formatBytes(p.bytesPerSec)}/s`,

@@ -244,7 +244,7 @@ export class FramesBodyCache {
   /** @internal */
   set(first: ConfirmedFrame, offered: number, body: FramesBody): void {
     let byCount = this.bodies.get(first);
-    if (!byCount) this.bodies.set(first, (byCount = new Map()));
+    if (!byCount) this.bodies.set(first, (byCount = new Map<number, FramesBody>()));
     byCount.set(offered, body);
   }
 
