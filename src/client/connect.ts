@@ -135,6 +135,9 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   private localTick: number;
   private lastInput: Uint8Array;
   private unackedInputs = 0;
+  private readonly maxUnacked: number;
+  private inputAck: number;
+  private windowFull = false;
   private newestFrameSeen: number;
   private readonly window$ = new Subject<SendWindowCommand<{ tick: number; input: Uint8Array }>>();
   private readonly subs: Subscription[] = [];
@@ -181,6 +184,8 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.tickMs = 1000 / accepted.tickRate;
     this.nextTick = accepted.startTick;
     this.localTick = accepted.startTick;
+    this.inputAck = accepted.startTick - 1;
+    this.maxUnacked = options.maxUnackedInputs ?? 256;
     this.frameAck = accepted.startTick - 1;
     this.newestFrameSeen = accepted.startTick - 1;
     this.delay = checkDelay(options.inputDelay ?? 0);
@@ -209,7 +214,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
         .pipe(
           sendWindow({
             key: (i) => i.tick,
-            capacity: options.maxUnackedInputs ?? 256,
+            capacity: this.maxUnacked,
             budgetBytes: Limits.maxTicksPerPacket,
             sendOnPush: false,
             onWarning: (w) =>
@@ -418,16 +423,31 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     const target = this.localTick + this.delay;
     this.localTick++;
     if (target < this.nextTick) return; // the delay shrank: this tick already has its input
-    // The delay grew (or this is the start): the ticks in between keep the last input.
-    while (this.nextTick < target) this.pushInput(this.lastInput);
+    // The delay grew (or this is the start, or the window was full): the ticks in between
+    // keep the last input.
+    let room = true;
+    while (room && this.nextTick < target) room = this.pushInput(this.lastInput);
     this.lastInput = input.slice();
-    this.pushInput(this.lastInput);
+    if (room) this.pushInput(this.lastInput);
     this.sendPacket();
   }
 
-  private pushInput(input: Uint8Array): void {
+  /** Queues an input for `nextTick`, unless the window is full (then reports it once). */
+  private pushInput(input: Uint8Array): boolean {
+    if (this.nextTick - this.inputAck - 1 >= this.maxUnacked) {
+      if (!this.windowFull) {
+        this.windowFull = true;
+        this.warn(
+          'buffer-full',
+          `input for tick ${this.nextTick} refused (window-full): ${this.maxUnacked} inputs unacknowledged`,
+        );
+      }
+      return false;
+    }
+    this.windowFull = false;
     this.window$.next({ type: 'push', item: { tick: this.nextTick, input } });
     this.nextTick++;
+    return true;
   }
 
   /** Sends a chat line to every player (over TCP). */
@@ -489,7 +509,10 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.meter.onReceived(d.data.length, msg.seq);
     this.meter.onEcho(msg.echoSentAt, msg.echoDelayMs);
     this.meter.onPeerLoss(msg.rxLoss);
-    if (msg.inputAck >= this.startTick) this.window$.next({ type: 'ack', key: msg.inputAck });
+    if (msg.inputAck > this.inputAck) {
+      this.inputAck = msg.inputAck;
+      this.window$.next({ type: 'ack', key: msg.inputAck });
+    }
     const pending = this.pendingChecksums;
     let acked = 0;
     while (acked < pending.length && pending[acked].tick <= msg.checksumAck) acked++;

@@ -53,7 +53,7 @@ export interface PlayoutOptions {
  *   .subscribe((frame) => world.step(frame));
  *
  * @param options `delayMs` and `intervalMs` (required), `catchUpAfter` (default `2`),
- * `scheduler` (default `asyncScheduler`).
+ * `maxHeld` (default `1024`), `scheduler` (default `asyncScheduler`).
  * @returns An operator that emits the source's values, in order, evenly spaced.
  * @throws {RangeError} At call time, if a duration is negative or not finite.
  */

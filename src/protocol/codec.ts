@@ -417,6 +417,12 @@ function uint(v: unknown, max: number, what: string): number {
   return v;
 }
 
+function port(v: unknown, what: string): number {
+  const p = uint(v, 65535, what);
+  if (p === 0) fail(`${what} must be 1..65535`);
+  return p;
+}
+
 function ackTick(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < -1 || v > Limits.maxTick)
     fail(`${what} must be an integer in -1..${Limits.maxTick}`);
@@ -506,7 +512,7 @@ export function decodeClientTcp(bytes: Uint8Array): ClientTcpMessage {
         protocolVersion: uint(b[1], 255, 'protocolVersion'),
         username: username(b[2], 'username'),
         password: str(b[3], Limits.passwordLength, 'password'),
-        udpPort: uint(b[4], 65535, 'udpPort'),
+        udpPort: port(b[4], 'udpPort'),
       };
     case MessageType.Chat:
       arity(b, 2, 'Chat');
@@ -549,7 +555,7 @@ export function decodeServerTcp(bytes: Uint8Array): ServerTcpMessage {
       return {
         type: MessageType.JoinAccepted,
         playerId: uint(b[1], maxPlayers - 1, 'playerId'),
-        udpPort: uint(b[2], 65535, 'udpPort'),
+        udpPort: port(b[2], 'udpPort'),
         tickRate: uint(b[3], 1000, 'tickRate'),
         inputSize,
         maxPlayers,

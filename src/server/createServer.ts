@@ -199,6 +199,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private readonly joinTimeoutMs: number;
   private readonly maxPendingJoins: number;
   private readonly maxUnackedFrames: number;
+  private readonly maxTicksAhead: number;
   private readonly datagramBytes: number;
   private readonly authenticate: (c: Credentials) => boolean | Promise<boolean>;
 
@@ -216,6 +217,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.joinTimeoutMs = options.joinTimeoutMs ?? 5000;
     this.maxPendingJoins = options.maxPendingJoins ?? 64;
     this.maxUnackedFrames = options.maxUnackedFrames ?? 256;
+    this.maxTicksAhead = options.maxTicksAhead ?? 128;
     this.datagramBytes = options.datagramBytes ?? Limits.datagramBytes;
     this.authenticate = options.authenticate ?? (() => true);
     this.ctx = { inputSize: this.inputSize, maxPlayers: this.maxPlayers };
@@ -237,7 +239,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
           lockstep({
             maxPlayers: this.maxPlayers,
             inputSize: this.inputSize,
-            maxTicksAhead: options.maxTicksAhead ?? 128,
+            maxTicksAhead: this.maxTicksAhead,
             disconnectTimeoutMs: this.disconnectTimeoutMs,
             onWarning: (w) => this.onLockstepWarning(w),
           }),
@@ -525,9 +527,11 @@ export class GameServer extends typedEmitter<ServerEvents>() {
 
     // Everyone who is in a frame before the head; the ones joining at the head are named
     // in that frame's `joined`.
+    // A player gone whose leave is not confirmed yet still holds its slot and is still in the
+    // match until the frame that names its leave: this player will see that frame.
     const players: PlayerInfo[] = [];
     for (const p of this.bySlot) {
-      if (p && p.state === 'playing' && p.startTick < this.head)
+      if (p && p.startTick < this.head)
         players.push({ playerId: p.playerId, username: p.username });
     }
     clearTimeout(peer.joinTimer);
@@ -565,6 +569,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         sendWindow<ConfirmedFrame>({
           key: (f) => f.tick,
           capacity: this.maxUnackedFrames,
+          // Every unacknowledged frame is offered (one "byte" each): the encoder fits them.
           budgetBytes: Limits.maxTicksPerPacket,
           sendOnPush: false,
           onWarning: (w) => {
@@ -739,9 +744,13 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     }
     const inputs$ = peer.inputs$;
     if (!inputs$) return;
+    // Inputs the assembler would refuse (too far ahead) are neither fed nor acknowledged:
+    // the client sends them again, and they are taken once the game has caught up.
+    const limit = this.head + this.maxTicksAhead;
     for (let i = 0; i < msg.inputs.length; i++) {
       const tick = msg.firstTick + i;
       if (tick <= peer.inputAck) continue; // already have it
+      if (tick >= limit) break;
       inputs$.next({ tick, input: msg.inputs[i] });
       if (peer.state !== 'playing') return;
     }
@@ -930,13 +939,25 @@ export async function createServer(options: ServerOptions = {}): Promise<GameSer
     throw new RangeError(`inputSize must be an integer in 1..${Limits.maxInputSize}`);
   if (!Number.isInteger(maxPlayers) || maxPlayers < 1 || maxPlayers > Limits.maxPlayers)
     throw new RangeError(`maxPlayers must be an integer in 1..${Limits.maxPlayers}`);
-  if (!Number.isFinite(tickRate) || tickRate <= 0 || tickRate > 1000)
-    throw new RangeError('tickRate must be in (0, 1000]');
+  if (!Number.isInteger(tickRate) || tickRate < 1 || tickRate > 1000)
+    throw new RangeError('tickRate must be an integer in 1..1000');
+  const datagramBytes = options.datagramBytes ?? Limits.datagramBytes;
+  if (
+    !Number.isInteger(datagramBytes) ||
+    datagramBytes < 256 ||
+    datagramBytes > Limits.maxDatagramBytes
+  )
+    throw new RangeError(`datagramBytes must be an integer in 256..${Limits.maxDatagramBytes}`);
   const transport = options.transport ?? nodeTransport;
   const udp = await transport.bindDatagrams({ host, port: options.udpPort ?? 0 });
   let tcp: MessageListener;
   try {
-    tcp = await transport.listen({ host, port: options.port ?? 0, maxMessageBytes: 4096 });
+    // Room for the largest client message: a state snapshot.
+    tcp = await transport.listen({
+      host,
+      port: options.port ?? 0,
+      maxMessageBytes: Limits.tcpMessageBytes,
+    });
   } catch (err) {
     await udp.close();
     throw err;

@@ -100,3 +100,50 @@ describe('connect and the client, at the edges', () => {
     expect(await c.closed).toMatchObject({ reason: 'closed' });
   });
 });
+
+describe('flow control', () => {
+  it('a full input window holds the player back, and play goes on once acks come', async () => {
+    const server = await start();
+    const c = await connect({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'a',
+      maxUnackedInputs: 4,
+    });
+    open.push(c);
+    const warned = firstValueFrom(
+      c.events$.pipe(filter((e) => e.type === 'warning' && e.code === 'buffer-full')),
+    );
+    // A burst the server cannot acknowledge in between: only 4 fit.
+    for (let i = 0; i < 20; i++) c.sendInput(Uint8Array.of(0, i));
+    await warned;
+    // Then one input per frame received: the game moves on well past the window.
+    const target = c.startTick + 40;
+    const reached = firstValueFrom(c.frames$.pipe(filter((f) => f.tick >= target)));
+    const sub = c.frames$.subscribe(() => c.sendInput(Uint8Array.of(1, 1)));
+    c.sendInput(Uint8Array.of(1, 1));
+    await reached;
+    sub.unsubscribe();
+    expect(server.players).toHaveLength(1);
+  });
+
+  it('inputs far beyond the assembler window are taken later, not lost', async () => {
+    const server = await start({ maxTicksAhead: 16 });
+    const drops: unknown[] = [];
+    server.events$.subscribe((e) => e.type === 'drop' && drops.push(e));
+    const a = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'a' });
+    const b = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'b' });
+    open.push(a, b);
+    // a runs 60 ticks ahead at once; b follows one tick per frame.
+    for (let i = 0; i < 60; i++) a.sendInput(Uint8Array.of(0, i));
+    const end = firstValueFrom(b.frames$.pipe(filter((f) => f.tick >= b.startTick + 59)));
+    const sub = b.frames$.subscribe(() => {
+      if (b.inputsSent < 60) b.sendInput(Uint8Array.of(1, b.inputsSent));
+    });
+    b.sendInput(Uint8Array.of(1, 0));
+    const last = await end;
+    sub.unsubscribe();
+    expect(last.inputs[a.playerId]).toEqual(Uint8Array.of(0, 59 - (a.startTick - b.startTick)));
+    expect(drops).toEqual([]);
+  });
+});

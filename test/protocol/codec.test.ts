@@ -37,7 +37,7 @@ const clientTcp: fc.Arbitrary<ClientTcpMessage> = fc.oneof(
     protocolVersion: fc.integer({ min: 0, max: 255 }),
     username: name,
     password: fc.string({ maxLength: Limits.passwordLength }),
-    udpPort: u16,
+    udpPort: fc.integer({ min: 1, max: 0xffff }),
   }),
   fc.record({ type: fc.constant(MessageType.Chat), text: fc.string({ maxLength: 500 }) }),
   fc.constant({ type: MessageType.Leave }),
@@ -52,7 +52,7 @@ const serverTcp: fc.Arbitrary<ServerTcpMessage> = fc.oneof(
   fc.record({
     type: fc.constant(MessageType.JoinAccepted),
     playerId: fc.integer({ min: 0, max: 3 }),
-    udpPort: u16,
+    udpPort: fc.integer({ min: 1, max: 0xffff }),
     tickRate: fc.integer({ min: 1, max: 240 }),
     inputSize: fc.integer({ min: 1, max: 64 }),
     maxPlayers: fc.constant(4),
