@@ -383,6 +383,11 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     };
   }
 
+  /** Checksum reports not yet acknowledged by the server (wait for 0 before closing, to be sure every report arrived). */
+  get unacknowledgedChecksums(): number {
+    return this.pendingChecksums.length;
+  }
+
   private framesBehind(): number {
     const delivered = this.lastDelivered < 0 ? this.startTick - 1 : this.lastDelivered;
     return Math.max(0, this.newestFrameSeen - delivered);

@@ -21,7 +21,8 @@ export class LinkMeter {
   private highestSeq = -1;
   private lastRawSeq = 0;
   private firstSeq = -1;
-  private receivedInWindow = 0;
+  /** Distinct sequence numbers received in the current loss window. */
+  private readonly seen = new Set<number>();
 
   /** Smoothed round-trip time in ms (RFC 6298 style), or null before the first sample. */
   srttMs: number | null = null;
@@ -53,7 +54,11 @@ export class LinkMeter {
     this.bytesSent += bytes;
   }
 
-  /** A valid packet from the peer, with its sequence number and timestamp (if it has one). */
+  /**
+   * A valid packet from the peer, with its sequence number and timestamp (if it has one).
+   * For loss, only distinct sequence numbers of the current window count: a duplicate, or a
+   * packet older than the window, is not a packet more received.
+   */
   onReceived(bytes: number, seq: number, peerSentAt?: number): void {
     this.packetsReceived++;
     this.bytesReceived += bytes;
@@ -65,17 +70,19 @@ export class LinkMeter {
       this.highestSeq = seq;
       this.lastRawSeq = seq;
       this.firstSeq = seq;
-      this.receivedInWindow = 1;
+      this.seen.add(seq);
       return;
     }
     // Unwrap: a difference over half the range is a wrap-around or an old packet.
     let delta = (seq - this.lastRawSeq) & 0xffff;
     if (delta >= 0x8000) delta -= 0x10000;
+    const unwrapped = this.highestSeq + delta;
     if (delta > 0) {
-      this.highestSeq += delta;
+      this.highestSeq = unwrapped;
       this.lastRawSeq = seq;
     }
-    this.receivedInWindow++;
+    if (unwrapped < this.firstSeq || this.seen.has(unwrapped)) return;
+    if (this.seen.size < 65536) this.seen.add(unwrapped);
   }
 
   /** The echo fields for a packet sent now: the peer's last timestamp and how long we held it. */
@@ -142,9 +149,9 @@ export class LinkMeter {
   takeReceiveLoss(): number {
     if (this.firstSeq < 0) return 0;
     const expected = this.highestSeq - this.firstSeq + 1;
-    const loss = expected > 0 ? Math.max(0, 1 - this.receivedInWindow / expected) : 0;
+    const loss = expected > 0 ? Math.max(0, 1 - this.seen.size / expected) : 0;
     this.firstSeq = this.highestSeq + 1;
-    this.receivedInWindow = 0;
+    this.seen.clear();
     return loss;
   }
 }

@@ -185,6 +185,11 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private readonly peers = new Set<Peer>();
   private readonly bySlot: (Peer | undefined)[];
   private readonly byToken = new Map<number, Peer>();
+  /**
+   * Tokens of players who left lately, with where they sent from and until when their
+   * datagrams still in flight are dropped quietly. Bounded: the oldest go first.
+   */
+  private readonly retired = new Map<number, { address: string; port: number; until: number }>();
   private readonly ctx: CodecContext;
   private readonly subs: Subscription[] = [];
   private readonly tickTimer: NodeJS.Timeout;
@@ -679,10 +684,23 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     peer.inputs$?.complete();
     peer.window$?.complete();
     peer.samples$?.complete();
-    this.byToken.delete(peer.token);
+    if (this.byToken.delete(peer.token)) this.retire(peer);
     this.peers.delete(peer);
     if (!wasPlaying || peer.leaveConfirmed) this.freeSlotOf(peer);
     peer.conn.end();
+  }
+
+  private retire(peer: Peer): void {
+    const now = performance.now();
+    this.retired.set(peer.token, {
+      address: peer.address,
+      port: peer.udpPort,
+      until: now + this.disconnectTimeoutMs,
+    });
+    for (const [token, r] of this.retired) {
+      if (r.until > now && this.retired.size <= 4 * this.maxPlayers) break;
+      this.retired.delete(token); // insertion order: the oldest first
+    }
   }
 
   private freeSlotOf(peer: Peer): void {
@@ -707,6 +725,9 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private onInputs(msg: InputsPacket, d: Datagram): void {
     const peer = this.byToken.get(msg.token);
     if (!peer) {
+      // Still in flight from a player who just left: expected, not a warning.
+      const retired = this.retired.get(msg.token);
+      if (retired && retired.address === d.address && retired.port === d.port) return;
       const known = this.findByAddress(d.address, d.port);
       if (known)
         this.warn('bad-token', 'a datagram with a token that is not its own', {

@@ -262,3 +262,36 @@ describe('bounds', () => {
     expect(c.playerId).toBe(0);
   });
 });
+
+describe('after a player leaves', () => {
+  it('its datagrams still in flight are dropped quietly, not reported as unknown', async () => {
+    const server = await createServer({
+      host: '127.0.0.1',
+      tickRate: 100,
+      conditioner: { delayMs: 40 },
+    });
+    open.push(server);
+    const events: NetworkEvent[] = [];
+    server.events$.subscribe((e) => events.push(e));
+    const a = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'ann' });
+    const b = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'bob' });
+    open.push(b);
+    for (let i = 0; i < 5; i++) a.sendInput(Uint8Array.of(0, i));
+    // Let the datagrams leave the socket (one event-loop turn), then ann leaves over TCP at
+    // once: its datagrams reach the server (through the 40 ms delay) after its leave.
+    await new Promise((r) => setImmediate(r));
+    await a.close();
+    // Wait past the delay: every in-flight datagram of ann's has arrived by then.
+    const later = firstValueFrom(b.frames$.pipe(filter((f) => f.tick >= b.startTick + 10)));
+    const left = firstValueFrom(server.players$.pipe(filter((e) => e.type === 'leave')));
+    const sub = b.frames$.subscribe(() => b.sendInput(Uint8Array.of(1, 1)));
+    b.sendInput(Uint8Array.of(1, 1));
+    await later;
+    await left;
+    // And then long enough for the 40 ms delayed datagrams to be in.
+    await firstValueFrom(b.frames$.pipe(filter((f) => f.tick >= b.startTick + 30)));
+    sub.unsubscribe();
+    expect(warnings(events, 'unknown-sender')).toEqual([]);
+    expect(warnings(events, 'bad-token')).toEqual([]);
+  });
+});
