@@ -15,6 +15,7 @@ import {
   formatProgress,
   formatSeconds,
   meanOf,
+  plural,
   type CliIO,
 } from './format.js';
 import { Simulation, mixSeed } from './simulation.js';
@@ -66,7 +67,7 @@ export async function runDemo(
       ? `${options.delayMs}-${options.delayMs + options.jitterMs} ms delay`
       : `0-${options.jitterMs} ms jitter`;
   out.write(
-    `game-network demo: ${players} bots, ${ticks} ticks at ${tickRate} Hz, ` +
+    `game-network demo: ${plural(players, 'bot')}, ${ticks} ticks at ${tickRate} Hz, ` +
       `${formatPercent(options.loss)} loss and ${jitter} each way, seed ${options.seed}\n`,
   );
 
@@ -147,12 +148,10 @@ export async function runDemo(
         if (warnings <= MAX_WARNINGS_SHOWN)
           status.log(`warning (${bot.client.username}) ${w.code}: ${w.message}`);
       });
-      // A bot leaves as soon as it has its last frame.
-      void bot.result.then(() => bot.close());
     }
     const { tcpPort, udpPort } = server.address;
     status.log(
-      `server on 127.0.0.1 (tcp ${tcpPort}, udp ${udpPort}); ${players} bots joined: ` +
+      `server on 127.0.0.1 (tcp ${tcpPort}, udp ${udpPort}); ${plural(players, 'bot')} joined: ` +
         bots.map((b) => `${b.client.username} (player ${b.client.playerId})`).join(', '),
     );
     if (options.desyncAt !== undefined)
@@ -203,12 +202,24 @@ export async function runDemo(
     clearTimeout(deadline);
     if (onAbort) run.signal?.removeEventListener('abort', onAbort);
     status.clear();
-    await Promise.all(bots.map((b) => b.close()));
+    // The server first: it says goodbye to every bot. (Bots leaving first would leave their
+    // last datagrams, still delayed in the server's link conditioner, to arrive after their
+    // leave, each reported as a warning from an unknown sender.)
     await server?.close();
+    await Promise.all(bots.map((b) => b.close()));
   }
 
   const elapsedMs = performance.now() - started;
-  out.write(`\nthe game ran ticks 0..${endTick}, ${formatSeconds(elapsedMs)} in all\n\n`);
+  for (const b of bots) {
+    const o = b.finished;
+    if (o?.kind === 'disconnected' && !failure)
+      failure = `${b.client.username} was disconnected: ${o.event.reason}: ${o.event.message}`;
+  }
+  out.write(
+    failure
+      ? `\nstopped after ${formatSeconds(elapsedMs)}\n\n`
+      : `\nthe game ran ticks 0..${endTick}, ${formatSeconds(elapsedMs)} in all\n\n`,
+  );
   if (bots.length > 0) out.write(formatPlayerTable(bots.map((b) => b.row())));
   out.write(`referee (the server's frames)  checksum ${formatChecksum(refereeChecksum)}\n\n`);
 
@@ -216,11 +227,6 @@ export async function runDemo(
     const o = b.finished;
     return { name: b.client.username, checksum: o?.kind === 'finished' ? o.checksum : undefined };
   });
-  for (const b of bots) {
-    const o = b.finished;
-    if (o?.kind === 'disconnected' && !failure)
-      failure = `${b.client.username} was disconnected: ${o.event.reason}: ${o.event.message}`;
-  }
   const clientDesync = bots.find((b) => b.desync)?.desync;
   desync ??= clientDesync;
   const all = [...checksums.map((c) => c.checksum), refereeChecksum];
@@ -239,7 +245,8 @@ export async function runDemo(
   }
   if (exitCode === 0)
     out.write(
-      `OK: all ${bots.length} bots and the referee agree after tick ${endTick}: ` +
+      `OK: ${bots.length === 1 ? 'the bot' : `all ${bots.length} bots`} and the referee agree ` +
+        `after tick ${endTick}: ` +
         `${formatChecksum(all[0])}; no desync` +
         (warnings > 0 ? ` (${warnings} warnings)` : '') +
         '\n',

@@ -261,3 +261,8 @@ export function meanOf(values: readonly (number | null | undefined)[]): number |
   const known = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   return known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : null;
 }
+
+/** `1 player`, `2 players`. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,151 @@
+/**
+ * `game-network bot`: one bot against a server. Progress while it plays, then its line of the
+ * table and its final checksum; bots of the same game print the same checksum.
+ */
+import { GameNetworkError } from '../index.js';
+import type { BotCommandOptions } from './args.js';
+import { Bot, conditionerFor } from './bot.js';
+import {
+  RateMeter,
+  StatusLine,
+  formatChecksum,
+  formatPlayerTable,
+  formatProgress,
+  formatSeconds,
+  plural,
+  type CliIO,
+} from './format.js';
+import { formatEndpoint } from './server.js';
+import { fnv1a, mixSeed } from './simulation.js';
+
+/** Extra knobs for tests. */
+export interface BotRunOptions {
+  /** How often the progress line is refreshed, in ms. Default 250 (plain lines: at most 1/s). */
+  readonly refreshMs?: number;
+}
+
+/**
+ * Joins, plays until the game's last tick (or the session ends, or `signal` aborts), leaves.
+ * @returns The exit code: 0 if the game finished with no desync, 130 if interrupted, else 1.
+ */
+export async function runBotCommand(
+  options: BotCommandOptions,
+  io: CliIO,
+  signal: AbortSignal,
+  run: BotRunOptions = {},
+): Promise<number> {
+  const started = performance.now();
+  const status = new StatusLine(io.stdout);
+  const where = formatEndpoint(options.host, options.port);
+  let bot: Bot;
+  try {
+    bot = await Bot.join(
+      {
+        host: options.host,
+        port: options.port,
+        username: options.name,
+        password: options.password,
+        inputDelay: options.inputDelay,
+        conditioner: conditionerFor(
+          options,
+          mixSeed(options.seed, fnv1a(new TextEncoder().encode(options.name))),
+        ),
+      },
+      { ticks: options.ticks, minPlayers: options.players, seed: options.seed },
+    );
+  } catch (err) {
+    const message =
+      err instanceof GameNetworkError || err instanceof Error ? err.message : String(err);
+    io.stderr.write(`game-network bot: cannot join ${where}: ${message}\n`);
+    return 1;
+  }
+  const c = bot.client;
+  status.log(
+    `joined ${where} as ${c.username}: player ${c.playerId} of up to ${c.maxPlayers}, ` +
+      `from tick ${c.startTick}, ${c.tickRate} Hz, ${c.inputSize}-byte inputs`,
+  );
+  if (c.initialPlayers.length > 0)
+    status.log(
+      `already playing: ${c.initialPlayers.map((p) => `${p.username} (player ${p.playerId})`).join(', ')}`,
+    );
+
+  // After the bot's own subscription: the frame is simulated by now.
+  c.frames$.subscribe((f) => {
+    for (const p of f.joined ?? [])
+      if (p.playerId !== c.playerId)
+        status.log(`join ${p.username} (player ${p.playerId}) at tick ${f.tick}`);
+    for (const p of f.left ?? [])
+      status.log(`leave ${p.username} (player ${p.playerId}) at tick ${f.tick}: ${p.reason}`);
+    if (f.joined && f.joined.length > 0) {
+      const players = bot.sim.roundPlayers;
+      if (bot.endTick === undefined)
+        status.log(`waiting for ${plural(options.players, 'player')} (${players} in the match)`);
+      else
+        status.log(
+          `game on at tick ${f.tick} with ${plural(players, 'player')}: it ends after tick ${bot.endTick}`,
+        );
+    }
+  });
+  c.chat$.subscribe((m) => status.log(`chat ${m.from}: ${m.text}`));
+  bot.warnings$.subscribe((w) => status.log(`warning ${w.code}: ${w.message}`));
+  c.events$.subscribe((e) => {
+    if (e.type === 'desync')
+      status.log(
+        `DESYNC at tick ${e.tick}: ` +
+          e.checksums.map((s) => `player ${s.playerId} ${formatChecksum(s.checksum)}`).join(', '),
+      );
+  });
+  if (options.chat !== undefined) c.sendChat(options.chat);
+
+  const fps = new RateMeter();
+  const render = (): void => {
+    const st = c.getStats();
+    status.update(
+      formatProgress({
+        tick: c.lastFrameTick,
+        endTick: bot.endTick,
+        fps: fps.sample(bot.framesConfirmed),
+        rttMs: st.rttMs,
+        lossIn: st.lossIn,
+        lossOut: st.lossOut,
+        bytesPerSec: st.bytesInPerSec + st.bytesOutPerSec,
+      }),
+    );
+  };
+  const progressTimer = setInterval(render, run.refreshMs ?? 250);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<'abort'>((resolve) => {
+    onAbort = () => resolve('abort');
+    if (signal.aborted) resolve('abort');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+  bot.start();
+  const outcome = await Promise.race([bot.result, aborted]);
+  clearInterval(progressTimer);
+  if (onAbort) signal.removeEventListener('abort', onAbort);
+  status.clear();
+  await bot.close();
+
+  const elapsed = formatSeconds(performance.now() - started);
+  io.stdout.write(`\n${formatPlayerTable([bot.row()])}`);
+  if (outcome === 'abort') {
+    io.stdout.write(`interrupted after ${elapsed}\n`);
+    return 130;
+  }
+  if (outcome.kind === 'disconnected') {
+    io.stdout.write(
+      `FAILED: disconnected before the end of the game (${outcome.event.reason}: ${outcome.event.message})\n`,
+    );
+    return 1;
+  }
+  io.stdout.write(
+    `final checksum ${formatChecksum(outcome.checksum)} after tick ${outcome.tick}\n`,
+  );
+  if (bot.desync) {
+    io.stdout.write(`FAILED: desync reported at tick ${bot.desync.tick}\n`);
+    return 1;
+  }
+  io.stdout.write(`OK: the game ended after ${elapsed}; no desync\n`);
+  return 0;
+}
