@@ -550,7 +550,19 @@ export class GameClient extends typedEmitter<ClientEvents>() {
         return;
       case MessageType.Desync: {
         this.eventsSubject.next({ type: 'desync', tick: msg.tick, checksums: msg.checksums });
-        const data = this.snapshotProvider?.(msg.tick);
+        let data: Uint8Array | undefined;
+        try {
+          data = this.snapshotProvider?.(msg.tick);
+        } catch (err) {
+          this.warn(
+            'unexpected-message',
+            `the snapshot function threw: ${(err as Error).message}`,
+            {
+              error: err as Error,
+            },
+          );
+          return;
+        }
         if (data && data.length <= Limits.maxSnapshotBytes)
           this.sendTcp({ type: MessageType.Snapshot, tick: msg.tick, data });
         else if (data)
