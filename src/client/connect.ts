@@ -139,6 +139,8 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   private inputAck: number;
   private windowFull = false;
   private newestFrameSeen: number;
+  /** Who is in each slot, as of the last frame delivered in order. */
+  private readonly members: (string | undefined)[] = [];
   private readonly window$ = new Subject<SendWindowCommand<{ tick: number; input: Uint8Array }>>();
   private readonly subs: Subscription[] = [];
   private readonly ctx: CodecContext;
@@ -191,6 +193,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.delay = checkDelay(options.inputDelay ?? 0);
     this.lastInput = new Uint8Array(accepted.inputSize);
     this.snapshotProvider = options.snapshot;
+    for (const p of accepted.players) this.members[p.playerId] = p.username;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
 
     this.frames$ = this.framesSubject.asObservable();
@@ -242,7 +245,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
         )
         .subscribe((frame) => {
           this.frameAck = frame.tick;
-          ordered$.next(frame);
+          ordered$.next(this.withNames(frame));
         }),
     );
     const delivered$ =
@@ -372,6 +375,18 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.pendingChecksums.push({ tick, checksum });
   }
 
+  /**
+   * Applies a frame's joins and leaves to who is in each slot, in tick order, and names the
+   * players leaving (their names are not on the wire).
+   */
+  private withNames(frame: ConfirmedFrame): ConfirmedFrame {
+    if (frame.joined) for (const p of frame.joined) this.members[p.playerId] = p.username;
+    if (!frame.left) return frame;
+    const left = frame.left.map((l) => ({ ...l, username: this.members[l.playerId] ?? '' }));
+    for (const l of left) this.members[l.playerId] = undefined;
+    return { ...frame, left };
+  }
+
   /** Now and then (every 32nd packet), this side's RTT for the server's statistics. */
   private linkReport(): { rttMs: number; jitterMs: number } | undefined {
     const m = this.meter;
@@ -480,7 +495,8 @@ export class GameClient extends typedEmitter<ClientEvents>() {
         type: MessageType.Inputs,
         token: this.token,
         seq: this.meter.takeSeq(),
-        sentAt: this.meter.clock16(),
+        // A timestamp in every fourth packet is plenty for the round-trip time.
+        sentAt: (this.meter.packetsSent & 3) === 0 ? this.meter.clock16() : undefined,
         frameAck: this.frameAck,
         rxLoss: this.meter.rxLossByte(),
         firstTick: batch.length > 0 ? batch[0].tick : this.nextTick,

@@ -16,6 +16,7 @@ import {
   type FramesPacket,
   type GoodbyeReason,
   type InputsPacket,
+  type ChecksumReport,
   type Message,
   type ServerTcpMessage,
   type ServerUdpMessage,
@@ -137,25 +138,37 @@ export function encodeInputsPacket(
   const bitLength = ctx.inputSize * 8;
   const inputs = packet.inputs;
   const checksums = packet.checksums.slice(0, Limits.maxChecksumsPerPacket);
-  let checksumBytes = 1;
-  for (const c of checksums) checksumBytes += 1 + intBytes(c.tick) + intBytes(c.checksum);
+  const frameAckDelta = packet.firstTick - packet.frameAck;
+  // The optional tail: sentAt, checksums, rttMs, jitterMs; absent ones inside it are nil,
+  // absent ones at its end are left out.
+  const tail: unknown[] = [
+    packet.sentAt ?? null,
+    checksums.length > 0 ? checksums.map((c) => [c.tick, c.checksum]) : null,
+    ...(packet.linkReport ? [packet.linkReport.rttMs, packet.linkReport.jitterMs] : []),
+  ];
+  while (tail.length > 0 && tail[tail.length - 1] === null) tail.pop();
+  let tailBytes = 0;
+  for (const v of tail) {
+    if (v === null) tailBytes += 1;
+    else if (typeof v === 'number') tailBytes += intBytes(v);
+  }
+  if (checksums.length > 0) {
+    tailBytes += arrayHeaderBytes(checksums.length);
+    for (const c of checksums) tailBytes += 1 + intBytes(c.tick) + intBytes(c.checksum);
+  }
   // The packet with no inputs, exactly, then what each input adds.
   const base =
     HEADER_BYTES +
-    1 + // array of 10
+    1 + // array of 8 to 12
     1 + // type
     intBytes(packet.token) +
     intBytes(packet.seq) +
-    intBytes(packet.sentAt) +
-    intBytes(packet.frameAck) +
+    intBytes(frameAckDelta) +
     intBytes(packet.rxLoss) +
     intBytes(packet.firstTick) +
     1 + // count 0
     2 + // empty bin
-    checksumBytes +
-    (packet.linkReport
-      ? intBytes(packet.linkReport.rttMs) + intBytes(packet.linkReport.jitterMs)
-      : 0);
+    tailBytes;
   let bits = 0;
   let count = 0;
   let prev: Uint8Array | undefined;
@@ -184,14 +197,12 @@ export function encodeInputsPacket(
     MessageType.Inputs,
     packet.token,
     packet.seq,
-    packet.sentAt,
-    packet.frameAck,
+    frameAckDelta,
     packet.rxLoss,
     packet.firstTick,
     count,
     bitWriter.toBytes(),
-    checksums.map((c) => [c.tick, c.checksum]),
-    ...(packet.linkReport ? [packet.linkReport.rttMs, packet.linkReport.jitterMs] : []),
+    ...tail,
   ]);
   return { bytes, count };
 }
@@ -199,24 +210,45 @@ export function encodeInputsPacket(
 const JOIN = 0;
 const LEAVE = 1;
 
-function eventsOf(frame: ConfirmedFrame): unknown[][] {
+/**
+ * A frame's joins and leaves on the wire: one event per join, `[tick, 0, playerId, name]`,
+ * and at most one for all its leaves, `[tick, 1, mask, reasons]` (a bit per slot, and a
+ * reason byte per player leaving, in slot order). Leaves carry no names: the receiver knows
+ * who is in each slot. So a frame's leaves take at most about maxPlayers * 9 bits.
+ */
+function eventsOf(frame: ConfirmedFrame, maxPlayers: number): unknown[][] {
   const out: unknown[][] = [];
   if (frame.joined)
     for (const p of frame.joined) out.push([frame.tick, JOIN, p.playerId, p.username]);
-  if (frame.left)
-    for (const p of frame.left)
-      out.push([frame.tick, LEAVE, p.playerId, p.username, LEAVE_REASONS.indexOf(p.reason)]);
+  if (frame.left && frame.left.length > 0) {
+    const mask = new Uint8Array((maxPlayers + 7) >>> 3);
+    const bySlot = [...frame.left].sort((a, b) => a.playerId - b.playerId);
+    const reasons = new Uint8Array(bySlot.length);
+    bySlot.forEach((p, i) => {
+      mask[p.playerId >>> 3] |= 0x80 >>> (p.playerId & 7);
+      reasons[i] = LEAVE_REASONS.indexOf(p.reason);
+    });
+    out.push([frame.tick, LEAVE, mask, reasons]);
+  }
   return out;
 }
 
-function eventBytes(frame: ConfirmedFrame): number {
+function eventBytes(frame: ConfirmedFrame, maxPlayers: number): number {
   let n = 0;
   const tick = intBytes(frame.tick);
   if (frame.joined)
     for (const p of frame.joined) n += 1 + tick + 1 + intBytes(p.playerId) + strBytes(p.username);
-  if (frame.left)
-    for (const p of frame.left) n += 1 + tick + 1 + intBytes(p.playerId) + strBytes(p.username) + 1;
+  if (frame.left && frame.left.length > 0) {
+    const maskBytes = (maxPlayers + 7) >>> 3;
+    n += 1 + tick + 1 + binHeaderBytes(maskBytes) + maskBytes;
+    n += binHeaderBytes(frame.left.length) + frame.left.length;
+  }
   return n;
+}
+
+/** The number of events `eventsOf` writes for a frame. */
+function eventCount(frame: ConfirmedFrame): number {
+  return (frame.joined?.length ?? 0) + (frame.left && frame.left.length > 0 ? 1 : 0);
 }
 
 function presenceMask(frame: ConfirmedFrame, maskBytes: number): Uint8Array {
@@ -358,8 +390,8 @@ function framesBody(
         );
       add += compressedBitCost(lastInput[slot], input, bitLength);
     }
-    const nextEvCount = evCount + (frame.joined?.length ?? 0) + (frame.left?.length ?? 0);
-    const nextEvBytes = evBytes + eventBytes(frame);
+    const nextEvCount = evCount + eventCount(frame);
+    const nextEvBytes = evBytes + eventBytes(frame, maxPlayers);
     const len = (bits + add + 7) >>> 3;
     const size =
       base +
@@ -398,7 +430,7 @@ function framesBody(
     }
     for (let i = 0; i < count; i++) {
       const f = frames[i];
-      if (f.joined || f.left) events.push(...eventsOf(f));
+      if (f.joined || f.left) events.push(...eventsOf(f, maxPlayers));
     }
   }
   return { count, bits: bitWriter.toBytes(), events };
@@ -609,42 +641,56 @@ export function decodeClientUdp(bytes: Uint8Array, ctx: CodecContext): ClientUdp
   checkContext(ctx);
   const b = decodeEnvelope(bytes, Limits.maxDatagramBytes);
   if (b[0] !== MessageType.Inputs) return unknownType(b[0]);
-  if (b.length !== 10 && b.length !== 12) fail(`Inputs must have 10 or 12 fields, has ${b.length}`);
-  const firstTick = uint(b[6], Limits.maxTick, 'firstTick');
-  const count = uint(b[7], Limits.maxTicksPerPacket, 'count');
+  if (b.length < 8 || b.length > 12 || b.length === 11)
+    fail(`Inputs must have 8, 9, 10 or 12 fields, has ${b.length}`);
+  const firstTick = uint(b[5], Limits.maxTick, 'firstTick');
+  const count = uint(b[6], Limits.maxTicksPerPacket, 'count');
   if (firstTick + count - 1 > Limits.maxTick) fail('ticks run past the largest tick');
-  const reader = new BitReader(bin(b[8], Limits.maxDatagramBytes, 'inputs'));
+  const reader = new BitReader(bin(b[7], Limits.maxDatagramBytes, 'inputs'));
   const inputs = readInputSequence(reader, count, ctx.inputSize * 8);
   reader.expectEnd();
+  const delta = b[3];
+  if (typeof delta !== 'number' || !Number.isInteger(delta))
+    fail('frameAckDelta must be an integer');
+  const frameAck = ackTick(firstTick - delta, 'frameAck');
+  const rawSentAt = b[8];
   const rawChecksums = b[9];
-  if (!Array.isArray(rawChecksums) || rawChecksums.length > Limits.maxChecksumsPerPacket)
-    fail(`checksums must be an array of at most ${Limits.maxChecksumsPerPacket}`);
-  const checksums = (rawChecksums as unknown[]).map((c) => {
-    if (!Array.isArray(c) || c.length !== 2) fail('a checksum report must be [tick, checksum]');
-    return {
-      tick: uint(c[0], Limits.maxTick, 'checksum tick'),
-      checksum: uint(c[1], 0xffffffff, 'checksum'),
-    };
-  });
-  return {
+  let checksums: ChecksumReport[] = [];
+  if (rawChecksums !== undefined && rawChecksums !== null) {
+    if (
+      !Array.isArray(rawChecksums) ||
+      rawChecksums.length === 0 ||
+      rawChecksums.length > Limits.maxChecksumsPerPacket
+    )
+      fail(`checksums must be an array of 1..${Limits.maxChecksumsPerPacket}`);
+    checksums = (rawChecksums as unknown[]).map((c) => {
+      if (!Array.isArray(c) || c.length !== 2) fail('a checksum report must be [tick, checksum]');
+      return {
+        tick: uint(c[0], Limits.maxTick, 'checksum tick'),
+        checksum: uint(c[1], 0xffffffff, 'checksum'),
+      };
+    });
+  }
+  const packet: {
+    -readonly [K in keyof InputsPacket]: InputsPacket[K];
+  } = {
     type: MessageType.Inputs,
     token: uint(b[1], 0xffffffff, 'token'),
     seq: uint(b[2], 0xffff, 'seq'),
-    sentAt: uint(b[3], 0xffff, 'sentAt'),
-    frameAck: ackTick(b[4], 'frameAck'),
-    rxLoss: uint(b[5], 255, 'rxLoss'),
+    frameAck,
+    rxLoss: uint(b[4], 255, 'rxLoss'),
     firstTick,
     inputs,
     checksums,
-    ...(b.length === 12
-      ? {
-          linkReport: {
-            rttMs: uint(b[10], 0xffff, 'rttMs'),
-            jitterMs: uint(b[11], 0xffff, 'jitterMs'),
-          },
-        }
-      : {}),
   };
+  if (rawSentAt !== undefined && rawSentAt !== null)
+    packet.sentAt = uint(rawSentAt, 0xffff, 'sentAt');
+  if (b.length === 12)
+    packet.linkReport = {
+      rttMs: uint(b[10], 0xffff, 'rttMs'),
+      jitterMs: uint(b[11], 0xffff, 'jitterMs'),
+    };
+  return packet;
 }
 
 /** Decodes a datagram from the server (client side). Throws `DecodeError`. */
@@ -692,22 +738,34 @@ function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
   if (!Array.isArray(rawEvents)) fail('events must be an array');
   const joined = new Map<number, PlayerInfo[]>();
   const left = new Map<number, PlayerLeft[]>();
+  const maskBytes = (maxPlayers + 7) >>> 3;
   for (const e of rawEvents as unknown[]) {
-    if (!Array.isArray(e) || (e.length !== 4 && e.length !== 5)) fail('bad event');
+    if (!Array.isArray(e) || e.length !== 4) fail('an event must have 4 fields');
     const tick = uint(e[0], Limits.maxTick, 'event tick');
     if (tick < firstTick || tick >= firstTick + count) fail('event outside the packet ticks');
     const kind: unknown = e[1];
-    const playerId = uint(e[2], maxPlayers - 1, 'event playerId');
-    const name = username(e[3], 'event username');
-    if (kind === JOIN && e.length === 4) {
+    if (kind === JOIN) {
+      const playerId = uint(e[2], maxPlayers - 1, 'event playerId');
       let list = joined.get(tick);
       if (!list) joined.set(tick, (list = []));
-      list.push({ playerId, username: name });
-    } else if (kind === LEAVE && e.length === 5) {
-      const reasonIndex = uint(e[4], LEAVE_REASONS.length - 1, 'leave reason');
-      let list = left.get(tick);
-      if (!list) left.set(tick, (list = []));
-      list.push({ playerId, username: name, reason: LEAVE_REASONS[reasonIndex] });
+      list.push({ playerId, username: username(e[3], 'event username') });
+    } else if (kind === LEAVE) {
+      if (left.has(tick)) fail('two leave events for one tick');
+      const mask = bin(e[2], maskBytes, 'leave mask');
+      if (mask.length !== maskBytes) fail(`leave mask must be ${maskBytes} bytes`);
+      const reasons = bin(e[3], maxPlayers, 'leave reasons');
+      const list: PlayerLeft[] = [];
+      for (let slot = 0; slot < maskBytes * 8; slot++) {
+        if ((mask[slot >>> 3] & (0x80 >>> (slot & 7))) === 0) continue;
+        if (slot >= maxPlayers) fail('leave mask names a slot past maxPlayers');
+        if (list.length >= reasons.length) fail('fewer leave reasons than players leaving');
+        const reasonIndex = uint(reasons[list.length], LEAVE_REASONS.length - 1, 'leave reason');
+        // The name is not on the wire: the receiver fills it in from who is in the slot.
+        list.push({ playerId: slot, username: '', reason: LEAVE_REASONS[reasonIndex] });
+      }
+      if (list.length !== reasons.length || list.length === 0)
+        fail('leave reasons do not match the mask');
+      left.set(tick, list);
     } else {
       fail('bad event kind');
     }

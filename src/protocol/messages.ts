@@ -149,9 +149,12 @@ export interface InputsPacket {
   readonly token: number;
   /** Packet sequence number, modulo 2^16. */
   readonly seq: number;
-  /** The client's clock in milliseconds, modulo 2^16 (echoed back for RTT). */
-  readonly sentAt: number;
-  /** The last tick up to which the client has every frame, or -1. */
+  /**
+   * The client's clock in milliseconds, modulo 2^16, echoed back for the round-trip time.
+   * Sent now and then (every fourth packet), not in every one.
+   */
+  readonly sentAt?: number;
+  /** The last tick up to which the client has every frame, or -1 (sent as `firstTick - frameAck`). */
   readonly frameAck: number;
   /** Fraction of the server's packets this client lost lately, scaled to 0..255. */
   readonly rxLoss: number;

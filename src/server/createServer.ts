@@ -195,6 +195,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private readonly tickTimer: NodeJS.Timeout;
   private readonly tickMs: number;
   private head = 0;
+  /** Bytes of join events promised to each tick not confirmed yet. */
+  private readonly joinBytes = new Map<number, number>();
   private flushScheduled = false;
   /** Frames packet bodies shared by every player sent the same frames in one round. */
   private readonly bodies = new FramesBodyCache();
@@ -530,23 +532,25 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     const slot = this.freeSlot();
     if (slot < 0) return this.refuse(peer, RefuseReason.ServerFull);
 
-    // Everyone who is in a frame before the head; the ones joining at the head are named
-    // in that frame's `joined`.
-    // A player gone whose leave is not confirmed yet still holds its slot and is still in the
-    // match until the frame that names its leave: this player will see that frame.
+    const startTick = this.joinTick(username);
+    // Everyone in the match before this player's first frame; those joining at that tick
+    // are named in its `joined`. A player gone whose leave is not confirmed yet is still in
+    // the match until the frame that names its leave (the head): listed if this player will
+    // see that frame, that is if it starts at the head.
     const players: PlayerInfo[] = [];
     for (const p of this.bySlot) {
-      if (p && p.startTick < this.head)
+      if (!p || p.startTick >= startTick) continue;
+      if (p.state === 'playing' || startTick === this.head)
         players.push({ playerId: p.playerId, username: p.username });
     }
     clearTimeout(peer.joinTimer);
     peer.state = 'playing';
     peer.playerId = slot;
     peer.udpPort = udpPort;
-    peer.startTick = this.head;
+    peer.startTick = startTick;
     peer.token = this.newToken();
-    peer.inputAck = this.head - 1;
-    peer.frameAck = this.head - 1;
+    peer.inputAck = peer.startTick - 1;
+    peer.frameAck = peer.startTick - 1;
     peer.lastHeardAt = performance.now();
     this.bySlot[slot] = peer;
     this.byToken.set(peer.token, peer);
@@ -635,6 +639,19 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         return true;
     }
     return false;
+  }
+
+  /**
+   * The tick a new player joins at: the next tick to confirm, unless that frame's joins would
+   * not fit in one datagram with it (a burst of joins), then the first tick after it that has
+   * room. Every frame can then always be sent.
+   */
+  private joinTick(username: string): number {
+    const need = 12 + Buffer.byteLength(username, 'utf8');
+    let tick = this.head;
+    while ((this.joinBytes.get(tick) ?? 0) + need > JOIN_BYTES_PER_TICK) tick++;
+    this.joinBytes.set(tick, (this.joinBytes.get(tick) ?? 0) + need);
+    return tick;
   }
 
   private freeSlot(): number {
@@ -785,6 +802,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
 
   private onFrame(frame: ConfirmedFrame): void {
     this.head = frame.tick + 1;
+    this.joinBytes.delete(frame.tick);
     if (frame.left) {
       for (const l of frame.left) {
         const peer = this.bySlot[l.playerId];
@@ -936,6 +954,18 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   };
 }
 
+/** Join events (names) one frame may carry; more joins at once go to the next ticks. */
+const JOIN_BYTES_PER_TICK = 300;
+
+/**
+ * The largest frames packet of one frame: every slot with a changed input, a leave event
+ * naming every slot, the joins a frame may carry, and the largest header.
+ */
+function worstFramePacketBytes(maxPlayers: number, inputSize: number): number {
+  const bits = maxPlayers + 1 + maxPlayers * (1 + 8 * inputSize);
+  return Math.ceil(bits / 8) + Math.ceil(maxPlayers / 8) + 15 + JOIN_BYTES_PER_TICK + 60;
+}
+
 /**
  * Starts a lockstep server: a TCP listener for joins and chat, and one UDP socket for
  * every player's inputs and frames.
@@ -969,6 +999,12 @@ export async function createServer(options: ServerOptions = {}): Promise<GameSer
     datagramBytes > Limits.maxDatagramBytes
   )
     throw new RangeError(`datagramBytes must be an integer in 256..${Limits.maxDatagramBytes}`);
+  const worst = worstFramePacketBytes(maxPlayers, inputSize);
+  if (worst > datagramBytes)
+    throw new RangeError(
+      `${maxPlayers} players with ${inputSize}-byte inputs make frames of up to ${worst} bytes, ` +
+        `over the ${datagramBytes}-byte datagram budget: lower maxPlayers or inputSize`,
+    );
   const transport = options.transport ?? nodeTransport;
   const udp = await transport.bindDatagrams({ host, port: options.udpPort ?? 0 });
   let tcp: MessageListener;

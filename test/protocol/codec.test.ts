@@ -21,7 +21,7 @@ import {
   type ClientTcpMessage,
   type ServerTcpMessage,
 } from '../../src/protocol/index.js';
-import type { ConfirmedFrame } from '../../src/types.js';
+import type { ConfirmedFrame, PlayerLeft } from '../../src/types.js';
 
 const ctx: CodecContext = { inputSize: 2, maxPlayers: 4 };
 
@@ -101,7 +101,7 @@ const inputsPacket: fc.Arbitrary<InputsPacket> = fc.record({
   type: fc.constant(MessageType.Inputs),
   token: fc.integer({ min: 0, max: 0xffffffff }),
   seq: u16,
-  sentAt: u16,
+  sentAt: fc.option(u16, { nil: undefined }),
   frameAck: fc.integer({ min: -1, max: 1_000_000 }),
   rxLoss: fc.integer({ min: 0, max: 255 }),
   firstTick: tick,
@@ -109,6 +109,7 @@ const inputsPacket: fc.Arbitrary<InputsPacket> = fc.record({
   checksums: fc.array(fc.record({ tick, checksum: fc.integer({ min: 0, max: 0xffffffff }) }), {
     maxLength: 16,
   }),
+  linkReport: fc.option(fc.record({ rttMs: u16, jitterMs: u16 }), { nil: undefined }),
 });
 
 /** Consecutive frames with slots coming and going, joins and leaves named. */
@@ -130,19 +131,22 @@ const framesArb: fc.Arbitrary<ConfirmedFrame[]> = fc
             { nil: undefined },
           ),
           left: fc.option(
-            fc.array(
-              fc.record({
-                playerId: fc.integer({ min: 0, max: 3 }),
-                username: name,
-                reason: fc.constantFrom(
-                  'left' as const,
-                  'timeout' as const,
-                  'kicked' as const,
-                  'error' as const,
-                ),
-              }),
-              { minLength: 1, maxLength: 2 },
-            ),
+            fc
+              .uniqueArray(
+                fc.record({
+                  playerId: fc.integer({ min: 0, max: 3 }),
+                  username: name,
+                  reason: fc.constantFrom(
+                    'left' as const,
+                    'timeout' as const,
+                    'kicked' as const,
+                    'error' as const,
+                  ),
+                }),
+                // One leave per slot, in slot order: how the assembler names them.
+                { minLength: 1, maxLength: 4, selector: (l: PlayerLeft) => l.playerId },
+              )
+              .map((l) => l.sort((a, b) => a.playerId - b.playerId)),
             { nil: undefined },
           ),
         }),
@@ -229,9 +233,39 @@ describe('codec', () => {
         expect(bytes.length).toBeLessThanOrEqual(Limits.datagramBytes);
         // Long names in many events may not all fit: the frames that fit, oldest first.
         expect(count).toBeGreaterThan(Math.min(p.frames.length, 3) - 1);
-        expect(decodeServerUdp(bytes, ctx)).toEqual({ ...p, frames: p.frames.slice(0, count) });
+        // Leaves travel without names (the client knows who is in each slot).
+        const nameless = p.frames
+          .slice(0, count)
+          .map((f) => (f.left ? { ...f, left: f.left.map((l) => ({ ...l, username: '' })) } : f));
+        expect(decodeServerUdp(bytes, ctx)).toEqual({ ...p, frames: nameless });
       }),
     );
+  });
+
+  it('fits a frame where every one of 256 players leaves', () => {
+    const big: CodecContext = { inputSize: 2, maxPlayers: 256 };
+    const frame: ConfirmedFrame = {
+      tick: 5,
+      inputs: new Array<null>(256).fill(null),
+      left: Array.from({ length: 256 }, (_, i) => ({
+        playerId: i,
+        username: 'x'.repeat(32),
+        reason: 'timeout' as const,
+      })),
+    };
+    const p: FramesPacket = {
+      type: MessageType.Frames,
+      seq: 1,
+      echoSentAt: 1,
+      echoDelayMs: 1,
+      inputAck: 4,
+      rxLoss: 0,
+      checksumAck: -1,
+      frames: [frame],
+    };
+    const { bytes, count } = encodeFramesPacket(p, big);
+    expect(count).toBe(1);
+    expect(bytes.length).toBeLessThan(400);
   });
 
   it('takes as many whole ticks as fit the budget, oldest first, and never exceeds it (property)', () => {
