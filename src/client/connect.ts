@@ -293,7 +293,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
 
     // Keep the server hearing from us (acks, resends) when the game sends no input.
     this.keepalive = setInterval(() => {
-      if (performance.now() - this.lastSentAt >= this.tickMs * 0.9) this.sendPacket();
+      if (performance.now() - this.lastSentAt >= this.tickMs * 1.5) this.sendPacket();
     }, this.tickMs);
   }
 

@@ -76,7 +76,64 @@ interface Player {
   readonly info: PlayerInfo;
   readonly joinTick: number;
   /** Inputs by tick, for ticks in [max(head, joinTick), head + maxTicksAhead). */
-  readonly inputs: Map<number, Uint8Array>;
+  readonly inputs: InputRing;
+}
+
+/**
+ * A player's buffered inputs: a ring of `capacity` places indexed by tick, for a window of
+ * ticks no wider than `capacity` (the assembler's `maxTicksAhead`). Cheaper per input than
+ * a Map, and bounded by construction.
+ */
+class InputRing {
+  private readonly ticks: number[];
+  private readonly values: (Uint8Array | undefined)[];
+  size = 0;
+
+  constructor(private readonly capacity: number) {
+    // NaN marks a free place: it equals no tick (ticks may be negative).
+    this.ticks = new Array<number>(capacity).fill(NaN);
+    this.values = new Array<Uint8Array | undefined>(capacity).fill(undefined);
+  }
+
+  private index(tick: number): number {
+    const i = tick % this.capacity;
+    return i < 0 ? i + this.capacity : i;
+  }
+
+  get(tick: number): Uint8Array | undefined {
+    const i = this.index(tick);
+    return this.ticks[i] === tick ? this.values[i] : undefined;
+  }
+
+  has(tick: number): boolean {
+    return this.ticks[this.index(tick)] === tick;
+  }
+
+  /**
+   * Stores an input. Its place holds no other tick of the window (ticks less than
+   * `capacity` apart never share one); anything still there is from before the window and
+   * is replaced.
+   */
+  set(tick: number, input: Uint8Array): void {
+    const i = this.index(tick);
+    if (Number.isNaN(this.ticks[i])) this.size += 1;
+    this.ticks[i] = tick;
+    this.values[i] = input;
+  }
+
+  delete(tick: number): void {
+    const i = this.index(tick);
+    if (this.ticks[i] !== tick) return;
+    this.ticks[i] = NaN;
+    this.values[i] = undefined;
+    this.size -= 1;
+  }
+
+  clear(): void {
+    this.ticks.fill(NaN);
+    this.values.fill(undefined);
+    this.size = 0;
+  }
 }
 
 /** A player that left at the head tick, named in that frame's `left`. */
@@ -209,8 +266,16 @@ export function lockstep(
       let departures: Departure[] = [];
       /** Inputs buffered over all players. */
       let buffered = 0;
-      /** The disconnect timer of the head tick, while one runs. */
+      /** Players in the match at the head that have no input for it yet (`countMissing`). */
+      let missing = 0;
+      /**
+       * The disconnect timer. It is not cancelled each time the head advances (that would
+       * cost a timer per tick): `deadline` moves instead, and a timer that fires early
+       * re-arms itself for what is left.
+       */
       let timer: Subscription | undefined;
+      /** When the head tick times out, or -1 while nobody is waiting. */
+      let deadline = -1;
       /** True while emitting: re-entrant events update state, the running loop emits. */
       let draining = false;
 
@@ -230,6 +295,7 @@ export function lockstep(
 
       /** Frees a slot, dropping the player's buffered inputs. */
       const removePlayer = (slot: number, player: Player): void => {
+        if (player.joinTick <= head && !player.inputs.has(head)) missing -= 1;
         buffered -= player.inputs.size;
         player.inputs.clear();
         slots[slot] = undefined;
@@ -245,16 +311,19 @@ export function lockstep(
         });
       };
 
-      const isHeadComplete = (): boolean => {
-        if (playerCount === 0 && departures.length === 0) return false;
+      /** Players in the match at the head tick whose input for it has not come yet. */
+      const countMissing = (): number => {
+        let n = 0;
         for (let slot = 0; slot < maxPlayers; slot += 1) {
           const player = slots[slot];
-          if (player !== undefined && player.joinTick <= head && !player.inputs.has(head)) {
-            return false;
-          }
+          if (player !== undefined && player.joinTick <= head && !player.inputs.has(head)) n += 1;
         }
-        return true;
+        return n;
       };
+
+      /** Kept as inputs, joins and leaves come (not recounted per input). */
+      const isHeadComplete = (): boolean =>
+        (playerCount > 0 || departures.length > 0) && missing === 0;
 
       /** Takes the complete head frame out of the state and advances the head. */
       const takeHeadFrame = (): ConfirmedFrame => {
@@ -284,6 +353,7 @@ export function lockstep(
           departures = [];
         }
         head = tick + 1;
+        missing = countMissing();
         const frame: {
           tick: number;
           inputs: (Uint8Array | null)[];
@@ -305,16 +375,15 @@ export function lockstep(
         }
       };
 
-      /** Runs the timer exactly while the head is incomplete and someone is waiting. */
+      /** Runs the timeout exactly while the head is incomplete and someone is waiting. */
       const updateTimer = (): void => {
         if (draining) return; // the running loop calls it when done
         // Outside the loop the head is never complete, so "someone waiting" is enough.
-        if (buffered > 0 && !subscriber.closed) {
-          if (timer === undefined && timeoutMs !== Infinity) {
-            timer = scheduler.schedule(onTimeout, timeoutMs);
-          }
+        if (buffered > 0 && !subscriber.closed && timeoutMs !== Infinity) {
+          if (deadline < 0) deadline = scheduler.now() + timeoutMs;
+          timer ??= scheduler.schedule(onTimer, Math.max(0, deadline - scheduler.now()));
         } else {
-          cancelTimer();
+          deadline = -1; // an armed timer finds nothing to do
         }
       };
 
@@ -325,7 +394,7 @@ export function lockstep(
         try {
           while (!subscriber.closed && isHeadComplete()) {
             const frame = takeHeadFrame();
-            cancelTimer();
+            deadline = -1; // a new head: its wait starts now
             subscriber.next(frame);
           }
         } finally {
@@ -334,8 +403,15 @@ export function lockstep(
         updateTimer();
       };
 
-      function onTimeout(): void {
+      function onTimer(): void {
         timer = undefined;
+        if (deadline < 0) return; // nobody is waiting any more
+        const now = scheduler.now();
+        if (now < deadline) {
+          timer = scheduler.schedule(onTimer, deadline - now); // the head moved meanwhile
+          return;
+        }
+        deadline = -1;
         for (let slot = 0; slot < maxPlayers; slot += 1) {
           const player = slots[slot];
           if (player !== undefined && player.joinTick <= head && !player.inputs.has(head)) {
@@ -394,8 +470,13 @@ export function lockstep(
           );
           return;
         }
-        slots[playerId] = { info: { playerId, username }, joinTick: tick, inputs: new Map() };
+        slots[playerId] = {
+          info: { playerId, username },
+          joinTick: tick,
+          inputs: new InputRing(maxTicksAhead),
+        };
         playerCount += 1;
+        if (tick === head) missing += 1;
         drain(); // frames before `tick` may now be complete (if nobody else is active)
       };
 
@@ -472,15 +553,19 @@ export function lockstep(
         }
         player.inputs.set(tick, input);
         buffered += 1;
-        if (tick === head) drain();
-        else updateTimer();
+        if (tick === head) {
+          missing -= 1;
+          drain();
+        } else updateTimer();
       };
 
       const dropState = (): void => {
         cancelTimer();
+        deadline = -1;
         for (let slot = 0; slot < maxPlayers; slot += 1) slots[slot] = undefined;
         playerCount = 0;
         buffered = 0;
+        missing = 0;
         departures = [];
       };
 

@@ -856,7 +856,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         this.dropPeer(peer, 'timeout', `nothing heard for ${this.disconnectTimeoutMs} ms`);
         continue;
       }
-      if (now - peer.lastSentAt >= this.tickMs * 0.9) this.sendFrames(peer);
+      if (now - peer.lastSentAt >= this.tickMs * 1.5) this.sendFrames(peer);
     }
   }
 
