@@ -1,10 +1,14 @@
 import type { LinkSample } from '../stats.js';
 
+/** Sequence numbers are 7-bit: a positive fixint, one byte in msgpack. */
+const SEQ_MASK = 0x7f;
+
 /**
  * Per-link bookkeeping shared by the server (one per player) and the client: packet
  * sequence numbers, the timestamp echo that gives the round-trip time, and counters.
  *
- * Sequence numbers and timestamps travel modulo 2^16.
+ * Sequence numbers travel modulo 2^7 (one byte on the wire; loss is counted right while
+ * fewer than 64 packets in a row are lost), timestamps modulo 2^16.
  */
 export class LinkMeter {
   private nextSeq = 0;
@@ -40,7 +44,7 @@ export class LinkMeter {
   /** The sequence number for the next packet sent. */
   takeSeq(): number {
     const seq = this.nextSeq;
-    this.nextSeq = (this.nextSeq + 1) & 0xffff;
+    this.nextSeq = (this.nextSeq + 1) & SEQ_MASK;
     return seq;
   }
 
@@ -74,8 +78,8 @@ export class LinkMeter {
       return;
     }
     // Unwrap: a difference over half the range is a wrap-around or an old packet.
-    let delta = (seq - this.lastRawSeq) & 0xffff;
-    if (delta >= 0x8000) delta -= 0x10000;
+    let delta = (seq - this.lastRawSeq) & SEQ_MASK;
+    if (delta > SEQ_MASK >> 1) delta -= SEQ_MASK + 1;
     const unwrapped = this.highestSeq + delta;
     if (delta > 0) {
       this.highestSeq = unwrapped;

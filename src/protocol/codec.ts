@@ -111,8 +111,8 @@ export interface EncodedPacket {
 /** msgpack size of a non-negative integer (or -1). */
 function intBytes(n: number): number {
   if (n >= -32 && n < 128) return 1;
-  if (n < 0) return n >= -128 ? 2 : n >= -32768 ? 3 : 5;
-  return n < 256 ? 2 : n < 65536 ? 3 : 5;
+  if (n < 0) return n >= -128 ? 2 : n >= -32768 ? 3 : n >= -2147483648 ? 5 : 9;
+  return n < 256 ? 2 : n < 65536 ? 3 : n <= 0xffffffff ? 5 : 9;
 }
 function binHeaderBytes(len: number): number {
   return len < 256 ? 2 : len < 65536 ? 3 : 5;
@@ -449,6 +449,11 @@ function uint(v: unknown, max: number, what: string): number {
   return v;
 }
 
+function positive(n: number, what: string): number {
+  if (n === 0) fail(`${what} must not be 0`);
+  return n;
+}
+
 function port(v: unknown, what: string): number {
   const p = uint(v, 65535, what);
   if (p === 0) fail(`${what} must be 1..65535`);
@@ -588,7 +593,7 @@ export function decodeServerTcp(bytes: Uint8Array): ServerTcpMessage {
         type: MessageType.JoinAccepted,
         playerId: uint(b[1], maxPlayers - 1, 'playerId'),
         udpPort: port(b[2], 'udpPort'),
-        tickRate: uint(b[3], 1000, 'tickRate'),
+        tickRate: positive(uint(b[3], 1000, 'tickRate'), 'tickRate'),
         inputSize,
         maxPlayers,
         startTick: uint(b[6], Limits.maxTick, 'startTick'),
@@ -676,7 +681,7 @@ export function decodeClientUdp(bytes: Uint8Array, ctx: CodecContext): ClientUdp
   } = {
     type: MessageType.Inputs,
     token: uint(b[1], 0xffffffff, 'token'),
-    seq: uint(b[2], 0xffff, 'seq'),
+    seq: uint(b[2], 127, 'seq'),
     frameAck,
     rxLoss: uint(b[4], 255, 'rxLoss'),
     firstTick,
@@ -787,7 +792,7 @@ function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
   }
   return {
     type: MessageType.Frames,
-    seq: uint(b[1], 0xffff, 'seq'),
+    seq: uint(b[1], 127, 'seq'),
     echoSentAt: uint(b[2], 0xffff, 'echoSentAt'),
     echoDelayMs: uint(b[3], 0xffff, 'echoDelayMs'),
     inputAck: ackTick(b[4], 'inputAck'),

@@ -147,7 +147,7 @@ export interface Goodbye {
 export interface InputsPacket {
   readonly type: typeof MessageType.Inputs;
   readonly token: number;
-  /** Packet sequence number, modulo 2^16. */
+  /** Packet sequence number, modulo 2^7 (0..127: one byte). */
   readonly seq: number;
   /**
    * The client's clock in milliseconds, modulo 2^16, echoed back for the round-trip time.
@@ -173,7 +173,7 @@ export interface InputsPacket {
 /** UDP, server to client: every frame the client has not acknowledged, and the inputs ack. */
 export interface FramesPacket {
   readonly type: typeof MessageType.Frames;
-  /** Packet sequence number, modulo 2^16. */
+  /** Packet sequence number, modulo 2^7 (0..127: one byte). */
   readonly seq: number;
   /** The latest `sentAt` received from this client, modulo 2^16. */
   readonly echoSentAt: number;

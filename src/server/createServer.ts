@@ -197,6 +197,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private head = 0;
   /** Bytes of join events promised to each tick not confirmed yet. */
   private readonly joinBytes = new Map<number, number>();
+  /** The latest tick a join was given. */
+  private lastJoinTick = 0;
   private flushScheduled = false;
   /** Frames packet bodies shared by every player sent the same frames in one round. */
   private readonly bodies = new FramesBodyCache();
@@ -648,9 +650,12 @@ export class GameServer extends typedEmitter<ServerEvents>() {
    */
   private joinTick(username: string): number {
     const need = 12 + Buffer.byteLength(username, 'utf8');
-    let tick = this.head;
+    // Never earlier than a tick already given: a player told its first frame is t must see
+    // every join after it in its frames, not before.
+    let tick = Math.max(this.head, this.lastJoinTick);
     while ((this.joinBytes.get(tick) ?? 0) + need > JOIN_BYTES_PER_TICK) tick++;
     this.joinBytes.set(tick, (this.joinBytes.get(tick) ?? 0) + need);
+    this.lastJoinTick = tick;
     return tick;
   }
 
@@ -689,6 +694,12 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     }
     this.releasePeer(peer);
     if (tellAssembler) this.lockstepEvents.next({ type: 'leave', playerId, reason });
+    // Gone before its first frame (a join spread to a later tick): the assembler cancels
+    // the join and no frame will name the leave, so the slot is free now.
+    if (peer.startTick > this.head) {
+      peer.leaveConfirmed = true;
+      this.freeSlotOf(peer);
+    }
   }
 
   /** Frees everything a peer holds, except its slot (freed once its leave is confirmed). */

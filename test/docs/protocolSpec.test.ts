@@ -1,9 +1,10 @@
 /**
  * docs/protocol.md, checked: a decoder written from the document alone (its own framing, header
  * and bit-field parsing, and its own reading of every message; only the msgpack layer comes from
- * @msgpack/msgpack) decodes packets captured from a real server and two clients, and the worked
- * examples of the document. What it decodes must be what the library decoded, sent and
- * delivered.
+ * @msgpack/msgpack) decodes packets captured from a real server and three clients, and the
+ * worked examples of the document. What it decodes must be what the library decoded, sent and
+ * delivered: frames, with the names of the players leaving filled in from its own table of who
+ * is in each slot (section 7.6), must be what each client's `frames$` delivered.
  *
  * Capture: the test wraps `dgram.Socket.prototype.send` and `net.Socket.prototype.write` for the
  * duration of a test and records every datagram and TCP write the library makes, with the local
@@ -99,6 +100,16 @@ function ack(v: unknown, what: string): number {
   check(typeof v === 'number' && Number.isInteger(v) && v >= -1 && v <= U32, `${what}: -1..`);
   return v;
 }
+function port(v: unknown, what: string): number {
+  const p = uint(v, 65535, what);
+  check(p >= 1, `${what}: 1..65535`);
+  return p;
+}
+function tickRate(v: unknown): number {
+  const r = uint(v, 1000, 'tickRate');
+  check(r >= 1, 'tickRate: 1..1000');
+  return r;
+}
 function str(v: unknown, max: number, what: string): string {
   check(typeof v === 'string' && v.length <= max, `${what}: a str of at most ${max}`);
   return v;
@@ -161,7 +172,7 @@ type Spec = { readonly name: string } & Record<string, unknown>;
 function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
   const b = envelope(
     bytes,
-    channel === 'tcp-to-server' ? 4096 : channel === 'tcp-to-client' ? 65536 : 1400,
+    channel === 'tcp-to-server' || channel === 'tcp-to-client' ? 65536 : 1400,
   );
   const tag = b[0];
   if (channel === 'tcp-to-server') {
@@ -173,7 +184,7 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
           protocolVersion: uint(b[1], 255, 'protocolVersion'),
           username: username(b[2], 'username'),
           password: str(b[3], 128, 'password'),
-          udpPort: uint(b[4], 65535, 'udpPort'),
+          udpPort: port(b[4], 'udpPort'),
         };
       case 2: // 5.2
         fields(b, 2);
@@ -197,8 +208,8 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
         return {
           name: 'JoinAccepted',
           playerId: uint(b[1], maxPlayers - 1, 'playerId'),
-          udpPort: uint(b[2], 65535, 'udpPort'),
-          tickRate: uint(b[3], 1000, 'tickRate'),
+          udpPort: port(b[2], 'udpPort'),
+          tickRate: tickRate(b[3]),
           inputSize,
           maxPlayers,
           startTick: uint(b[6], U32, 'startTick'),
@@ -253,33 +264,58 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
   throw new SpecError(`unknown type ${String(tag)} on ${channel}`);
 }
 
-/** Section 6.1, with the bit field of 7.3. */
+/** Section 6.1, with the bit field of 7.3 and the optional tail. */
 function specInputs(b: unknown[], ctx: Ctx): Spec {
-  fields(b, 10, 12);
-  const firstTick = uint(b[6], U32, 'firstTick');
-  const count = uint(b[7], 4096, 'count');
+  // Fields 0-7, then the tail: sentAt, checksums, rttMs + jitterMs; never 11 elements.
+  fields(b, 8, 9, 10, 12);
+  const firstTick = uint(b[5], U32, 'firstTick');
+  const count = uint(b[6], 4096, 'count');
   check(firstTick + count - 1 <= U32, 'ticks past the largest');
-  const bits = new SpecBits(bin(b[8], 1400, 'inputs'));
+  const bits = new SpecBits(bin(b[7], 1400, 'inputs'));
   const inputs = sequence(bits, count, ctx.inputSize * 8);
   bits.end();
+  const delta = b[3];
+  check(typeof delta === 'number' && Number.isInteger(delta), 'frameAckDelta: an integer');
   const msg: Spec = {
     name: 'Inputs',
     token: uint(b[1], U32, 'token'),
-    seq: uint(b[2], 65535, 'seq'),
-    sentAt: uint(b[3], 65535, 'sentAt'),
-    frameAck: ack(b[4], 'frameAck'),
-    rxLoss: uint(b[5], 255, 'rxLoss'),
+    seq: uint(b[2], 127, 'seq'),
+    frameAck: ack(firstTick - delta, 'frameAck = firstTick - frameAckDelta'),
+    rxLoss: uint(b[4], 255, 'rxLoss'),
     firstTick,
     inputs,
-    checksums: array(b[9], 16, 'checksums').map((c) => {
+    checksums: [],
+  };
+  // nil (or nothing) in fields 8 and 9 is "absent".
+  if (b[8] !== undefined && b[8] !== null) msg.sentAt = uint(b[8], 65535, 'sentAt');
+  if (b[9] !== undefined && b[9] !== null) {
+    const reports = array(b[9], 16, 'checksums');
+    check(reports.length >= 1, 'checksums: nil when empty, never an empty array');
+    msg.checksums = reports.map((c) => {
       const pair = array(c, 2, 'checksum report');
       fields(pair, 2);
       return { tick: uint(pair[0], U32, 'tick'), checksum: uint(pair[1], U32, 'checksum') };
-    }),
-  };
-  if (b.length === 12)
-    return { ...msg, rttMs: uint(b[10], 65535, 'rttMs'), jitterMs: uint(b[11], 65535, 'j') };
+    });
+  }
+  if (b.length === 12) {
+    msg.rttMs = uint(b[10], 65535, 'rttMs');
+    msg.jitterMs = uint(b[11], 65535, 'jitterMs');
+  }
   return msg;
+}
+
+/** A player named in a join event, or in JoinAccepted `players`. */
+interface SpecPlayer {
+  readonly playerId: number;
+  readonly username: string;
+}
+
+/** A frame as decoded from one packet: leaves are slots and reasons, without names (7.5). */
+interface SpecFrame {
+  readonly tick: number;
+  readonly inputs: (Uint8Array | null)[];
+  joined?: SpecPlayer[];
+  left?: { readonly playerId: number; readonly reason: string }[];
 }
 
 /** Section 6.2, with the bit field of 7.4 and the events of 7.5. */
@@ -303,31 +339,43 @@ function specFrames(b: unknown[], ctx: Ctx): Spec {
     frames.forEach((frame, k) => (inputs[frame][slot] = seq[k]));
   }
   bits.end();
-  const frames: Record<string, unknown>[] = inputs.map((slots, i) => ({
-    tick: firstTick + i,
-    inputs: slots,
-  }));
+  const frames: SpecFrame[] = inputs.map((slots, i) => ({ tick: firstTick + i, inputs: slots }));
+  const maskBytes = Math.ceil(maxPlayers / 8);
   for (const e of array(b[10], 4096, 'events')) {
-    const ev = array(e, 5, 'event');
+    const ev = array(e, 4, 'event');
+    fields(ev, 4);
     const tick = uint(ev[0], U32, 'event tick');
     check(tick >= firstTick && tick < firstTick + count, 'event outside the packet');
-    const player = {
-      playerId: uint(ev[2], maxPlayers - 1, 'event playerId'),
-      username: username(ev[3], 'event username'),
-    };
     const frame = frames[tick - firstTick];
-    if (ev[1] === 0 && ev.length === 4) {
-      ((frame.joined ??= []) as unknown[]).push(player);
-    } else if (ev[1] === 1 && ev.length === 5) {
-      const reason = LEAVE_REASONS[uint(ev[4], 3, 'leave reason')];
-      ((frame.left ??= []) as unknown[]).push({ ...player, reason });
+    if (ev[1] === 0) {
+      (frame.joined ??= []).push({
+        playerId: uint(ev[2], maxPlayers - 1, 'event playerId'),
+        username: username(ev[3], 'event username'),
+      });
+    } else if (ev[1] === 1) {
+      check(frame.left === undefined, 'two leave events for one tick');
+      const mask = bin(ev[2], maskBytes, 'leave mask');
+      check(mask.length === maskBytes, `leave mask: exactly ${maskBytes} bytes`);
+      const reasons = bin(ev[3], maxPlayers, 'leave reasons');
+      const slots: number[] = [];
+      for (let slot = 0; slot < maskBytes * 8; slot++) {
+        if ((mask[slot >> 3] & (0x80 >> (slot % 8))) === 0) continue;
+        check(slot < maxPlayers, 'a leave bit past the last slot');
+        slots.push(slot);
+      }
+      check(slots.length >= 1, 'a leave event names nobody');
+      check(slots.length === reasons.length, 'one reason byte per slot leaving');
+      frame.left = slots.map((slot, i) => ({
+        playerId: slot,
+        reason: LEAVE_REASONS[uint(reasons[i], 3, 'leave reason')],
+      }));
     } else {
-      throw new SpecError('bad event');
+      throw new SpecError('bad event kind');
     }
   }
   return {
     name: 'Frames',
-    seq: uint(b[1], 65535, 'seq'),
+    seq: uint(b[1], 127, 'seq'),
     echoSentAt: uint(b[2], 65535, 'echoSentAt'),
     echoDelayMs: uint(b[3], 65535, 'echoDelayMs'),
     inputAck: ack(b[4], 'inputAck'),
@@ -337,6 +385,31 @@ function specFrames(b: unknown[], ctx: Ctx): Spec {
     count,
     frames,
   };
+}
+
+/**
+ * Section 7.6: who is in each slot, from JoinAccepted `players`, then each frame in tick
+ * order: its joins, then its leaves, which take their names from the table.
+ */
+class SlotTable {
+  private readonly names = new Map<number, string>();
+
+  constructor(players: readonly SpecPlayer[]) {
+    for (const p of players) this.names.set(p.playerId, p.username);
+  }
+
+  /** The next frame in tick order, with the names of the players leaving filled in. */
+  apply(frame: SpecFrame): Record<string, unknown> {
+    for (const p of frame.joined ?? []) this.names.set(p.playerId, p.username);
+    if (!frame.left) return { ...frame };
+    const left = frame.left.map((l) => ({
+      playerId: l.playerId,
+      username: this.names.get(l.playerId) ?? '',
+      reason: l.reason,
+    }));
+    for (const l of left) this.names.delete(l.playerId);
+    return { ...frame, left };
+  }
 }
 
 /** Section 2: TCP messages are a 4-byte big-endian length, then the message. */
@@ -384,6 +457,12 @@ function libraryAsSpec(msg: Message): Spec {
     const frames = (rest as { frames: ConfirmedFrame[] }).frames;
     out.count = frames.length;
     out.firstTick = frames.length > 0 ? frames[0].tick : (specFirstTick ?? 0);
+    // Leaves travel without names (7.5): the library's decoder leaves them empty.
+    out.frames = frames.map((f) => {
+      if (!f.left) return f;
+      for (const l of f.left) expect(l.username).toBe('');
+      return { ...f, left: f.left.map((l) => ({ playerId: l.playerId, reason: l.reason })) };
+    });
   }
   return out as Spec;
 }
@@ -467,6 +546,8 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     open.push(server);
     const serverEvents: NetworkEvent[] = [];
     server.events$.subscribe((e) => serverEvents.push(e));
+    const received = new Map<GameClient, ConfirmedFrame[]>();
+    const sent = new Map<GameClient, Map<number, Uint8Array>>();
     const join = async (name: string, snapshot?: (tick: number) => Uint8Array) => {
       const c = await connect({
         host: '127.0.0.1',
@@ -475,43 +556,51 @@ describe('docs/protocol.md, checked against captured traffic', () => {
         snapshot,
       });
       open.push(c);
+      // No frame can be confirmed before this client's first input: none is missed.
+      const list: ConfirmedFrame[] = [];
+      c.frames$.subscribe((f) => list.push(f));
+      received.set(c, list);
+      sent.set(c, new Map());
       return c;
     };
     const ann: GameClient = await join('ann');
     const bob: GameClient = await join('bob', (tick) => Uint8Array.of(0xb0, tick));
-    const received = new Map<GameClient, ConfirmedFrame[]>([
-      [ann, []],
-      [bob, []],
-    ]);
-    for (const [c, list] of received) c.frames$.subscribe((f) => list.push(f));
     const worldStates: Uint8Array[] = [];
     bob.worldState$.subscribe((w) => worldStates.push(w));
     const chats: string[] = [];
     bob.chat$.subscribe((m) => chats.push(`${m.from}: ${m.text}`));
 
     // Inputs with held buttons and changes, so the compression has repeats and new values.
-    const sent = new Map<GameClient, Map<number, Uint8Array>>([
-      [ann, new Map()],
-      [bob, new Map()],
-    ]);
     const play = (c: GameClient, n: number): void => {
       for (let i = 0; i < n; i++) {
         const tick = c.startTick + c.inputsSent;
-        const input = Uint8Array.of(c === ann ? 0x01 : 0x80, Math.floor(tick / 4));
+        const input = Uint8Array.of(0x01 << c.playerId, Math.floor(tick / 4));
         sent.get(c)!.set(tick, input);
         c.sendInput(input);
       }
     };
+    /** Inputs up to (not including) `tick`. */
+    const playTo = (c: GameClient, tick: number): void =>
+      play(c, tick - c.startTick - c.inputsSent);
+    /** Every frame before `tick` delivered to each of `clients`. */
+    const framesUpTo = (clients: GameClient[], tick: number) =>
+      waitFor(() => clients.every((c) => c.lastFrameTick >= tick - 1), {
+        message: `the frames up to ${tick - 1} on ${clients.map((c) => c.username).join(', ')}`,
+      });
     const N = 40;
     play(ann, N);
     play(bob, N);
-    await waitFor(() => received.get(ann)!.length >= N && received.get(bob)!.length >= N, {
-      message: `${N} frames on both clients`,
-    });
+    await framesUpTo([ann, bob], N);
 
-    // Checksums that differ: a Desync for every player, and bob's Snapshot.
+    // Checksums that differ: a Desync for every player, and bob's Snapshot. ann's report goes
+    // out at once in a packet without sentAt, so nil comes before checksums in the tail (6.1):
+    // the reference client puts sentAt in the packets whose seq is a multiple of 4, and
+    // sendInput sends synchronously, so the seq of its next packet is packetsSent.
+    if (ann.link.packetsSent % 4 === 0) play(ann, 1);
     ann.reportChecksum(5, 111);
+    play(ann, 1);
     bob.reportChecksum(5, 222);
+    playTo(bob, ann.startTick + ann.inputsSent);
     await waitFor(() => serverEvents.some((e) => e.type === 'snapshot'), {
       message: 'the desync and the snapshot',
     });
@@ -520,8 +609,8 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     expect(server.sendWorldState(bob.playerId, Uint8Array.of(1, 2, 3))).toBe(true);
     await waitFor(() => worldStates.length > 0, { message: 'the world state' });
 
-    // The optional pair of 6.1 (rttMs, jitterMs) goes in every 32nd packet once a client has
-    // measured the round trip: wait until one has gone out (keepalives go every tick).
+    // rttMs and jitterMs (6.1) go in every 32nd packet once a client has measured the round
+    // trip: wait until one has gone out (keepalives keep packets going).
     await waitFor(
       () =>
         cap.datagrams.some(
@@ -530,12 +619,22 @@ describe('docs/protocol.md, checked against captured traffic', () => {
       { message: 'an Inputs packet with rttMs and jitterMs' },
     );
 
-    // ann leaves; bob's next input completes the frame that names the leave.
+    // cat joins late: JoinAccepted lists ann and bob (5.5), whose names cat's slot table needs.
+    const t0 = ann.startTick + ann.inputsSent;
+    await framesUpTo([ann, bob], t0);
+    const cat: GameClient = await join('cat');
+    const t1 = cat.startTick + 5;
+    for (const c of [ann, bob, cat]) playTo(c, t1);
+    await framesUpTo([ann, bob, cat], t1);
+
+    // ann leaves and cat is kicked before frame t1: one leave event names both (7.5), and
+    // bob's input completes that frame.
     await ann.close();
+    expect(server.kick(cat.playerId)).toBe(true);
+    await waitFor(() => server.players.length === 1, { message: 'the server to see ann go' });
     play(bob, 1);
-    await waitFor(() => received.get(bob)!.some((f) => f.left !== undefined), {
-      message: "the frame naming ann's leave",
-    });
+    await framesUpTo([bob], t1 + 1);
+    expect((await cat.closed).reason).toBe('kicked');
     await server.close();
     await bob.closed;
     restore();
@@ -545,7 +644,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     const clientTcpPorts = [
       ...new Set(cap.writes.filter((w) => w.to === tcpPort).map((w) => w.from)),
     ];
-    expect(clientTcpPorts).toHaveLength(2);
+    expect(clientTcpPorts).toHaveLength(3);
     const sessions = clientTcpPorts.map((port) => {
       const up = tcpMessages(cap.writes, port, tcpPort);
       const down = tcpMessages(cap.writes, tcpPort, port);
@@ -562,8 +661,10 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     };
     const annTcp = sessionOf(ann);
     const bobTcp = sessionOf(bob);
+    const catTcp = sessionOf(cat);
     expect(annTcp.up.map((m) => m.name)).toEqual(['Join', 'Chat', 'Leave']);
     expect(bobTcp.up.map((m) => m.name)).toEqual(['Join', 'Snapshot']);
+    expect(catTcp.up.map((m) => m.name)).toEqual(['Join']);
     expect(bobTcp.up[1]).toEqual({ name: 'Snapshot', tick: 5, data: Uint8Array.of(0xb0, 5) });
     expect(annTcp.down.map((m) => m.name)).toEqual(['JoinAccepted', 'Desync', 'ChatBroadcast']);
     expect(bobTcp.down.map((m) => m.name)).toEqual([
@@ -572,7 +673,9 @@ describe('docs/protocol.md, checked against captured traffic', () => {
       'ChatBroadcast',
       'Goodbye',
     ]);
+    expect(catTcp.down.map((m) => m.name)).toEqual(['JoinAccepted', 'Goodbye']);
     expect(bobTcp.down[3]).toMatchObject({ name: 'Goodbye', reason: 'server-closing' });
+    expect(catTcp.down[1]).toMatchObject({ name: 'Goodbye', reason: 'kicked' });
     expect(annTcp.down[1]).toEqual({
       name: 'Desync',
       tick: 5,
@@ -584,7 +687,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     expect(annTcp.down[2]).toEqual({ name: 'ChatBroadcast', from: 'ann', text: 'hello' });
 
     // The join, as the document says: the client's UDP port up, the match's rules down.
-    const clients = [ann, bob].map((c) => {
+    const clients = [ann, bob, cat].map((c) => {
       const s = sessionOf(c);
       const [joinMsg, accepted] = [s.up[0], s.down[0]];
       expect(joinMsg).toMatchObject({ name: 'Join', protocolVersion: 1, username: c.username });
@@ -597,8 +700,18 @@ describe('docs/protocol.md, checked against captured traffic', () => {
         maxPlayers: 4,
         startTick: c.startTick,
       });
-      return { client: c, udpPort: joinMsg.udpPort as number, token: accepted.token as number };
+      return {
+        client: c,
+        udpPort: joinMsg.udpPort as number,
+        token: accepted.token as number,
+        players: accepted.players as SpecPlayer[],
+      };
     });
+    // Everyone in the match before cat's first frame (5.5).
+    expect(clients[2].players).toEqual([
+      { playerId: ann.playerId, username: 'ann' },
+      { playerId: bob.playerId, username: 'bob' },
+    ]);
     const ctx: Ctx = {
       inputSize: sessions[0].down[0].inputSize as number,
       maxPlayers: sessions[0].down[0].maxPlayers as number,
@@ -607,7 +720,8 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     // --- UDP: every datagram, by the document and by the library.
     expect(cap.datagrams.length).toBeGreaterThan(2 * N);
     for (const d of cap.datagrams) expect(d.bytes.length).toBeLessThanOrEqual(1200);
-    for (const { client, udpPort, token } of clients) {
+    const inputsLengths = new Set<number>();
+    for (const { client, udpPort, token, players } of clients) {
       const up = cap.datagrams.filter((d) => d.from === udpPort && d.to === serverUdp);
       const down = cap.datagrams.filter((d) => d.from === serverUdp && d.to === udpPort);
       expect(up.length).toBeGreaterThan(0);
@@ -616,26 +730,37 @@ describe('docs/protocol.md, checked against captured traffic', () => {
       // Inputs: what the client submitted for each tick, every copy the same.
       const inputsByTick = new Map<number, Uint8Array>();
       const reports = new Set<string>();
+      const sentAts = new Set<number>();
+      let reportWithoutSentAt = false;
       for (const d of up) {
+        inputsLengths.add(envelope(d.bytes, 1400).length);
         const spec = specDecode(d.bytes, 'udp-to-server', ctx);
         expect(spec).toEqual(libraryAsSpec(decodeClientUdp(d.bytes, ctx)));
         expect(spec.token).toBe(token);
+        // The reference client's tail (6.1): sentAt in every fourth packet, rttMs in every 32nd.
+        const seq = spec.seq as number;
+        expect(spec.sentAt !== undefined, `sentAt in packet ${seq}`).toBe(seq % 4 === 0);
+        if (spec.rttMs !== undefined) expect(seq % 32).toBe(0);
+        if (spec.sentAt !== undefined) sentAts.add(spec.sentAt as number);
         (spec.inputs as Uint8Array[]).forEach((input, i) => {
           const tick = (spec.firstTick as number) + i;
           const before = inputsByTick.get(tick);
           if (before) expect(input).toEqual(before);
           inputsByTick.set(tick, input);
         });
-        for (const c of spec.checksums as { tick: number; checksum: number }[])
-          reports.add(`${c.tick}:${c.checksum}`);
+        const checksums = spec.checksums as { tick: number; checksum: number }[];
+        for (const c of checksums) reports.add(`${c.tick}:${c.checksum}`);
+        if (checksums.length > 0 && spec.sentAt === undefined) reportWithoutSentAt = true;
       }
       expect([...inputsByTick.entries()].sort((a, b) => a[0] - b[0])).toEqual(
         [...sent.get(client)!.entries()].sort((a, b) => a[0] - b[0]),
       );
-      expect([...reports]).toEqual([client === ann ? '5:111' : '5:222']);
+      expect([...reports]).toEqual(client === ann ? ['5:111'] : client === bob ? ['5:222'] : []);
+      if (client === ann) expect(reportWithoutSentAt).toBe(true);
 
-      // Frames: every copy of a tick the same, and together exactly what frames$ delivered.
-      const framesByTick = new Map<number, unknown>();
+      // Frames: every copy of a tick the same, and together, named from the client's own slot
+      // table (7.6), exactly what frames$ delivered.
+      const framesByTick = new Map<number, SpecFrame>();
       const worlds: Spec[] = [];
       for (const d of down) {
         const spec = specDecode(d.bytes, 'udp-to-client', ctx);
@@ -646,31 +771,61 @@ describe('docs/protocol.md, checked against captured traffic', () => {
         }
         specFirstTick = spec.firstTick as number;
         expect(spec).toEqual(libraryAsSpec(decodeServerUdp(d.bytes, ctx)));
-        for (const f of spec.frames as { tick: number }[]) {
+        // The echo (9): the sentAt of an Inputs packet this client sent.
+        if (spec.echoDelayMs !== 65535) expect(sentAts.has(spec.echoSentAt as number)).toBe(true);
+        for (const f of spec.frames as SpecFrame[]) {
           const before = framesByTick.get(f.tick);
           if (before) expect(f).toEqual(before);
           framesByTick.set(f.tick, f);
         }
       }
-      const delivered = received.get(client)!;
-      expect([...framesByTick.values()].sort((a, b) => tickOf(a) - tickOf(b))).toEqual(delivered);
+      const table = new SlotTable(players);
+      const named = [...framesByTick.values()]
+        .sort((a, b) => a.tick - b.tick)
+        .map((f) => table.apply(f));
+      expect(named).toEqual(received.get(client));
+      expect(named[0].tick).toBe(client.startTick);
       expect(worlds).toEqual(
         client === bob ? [{ name: 'WorldState', seq: 1, data: Uint8Array.of(1, 2, 3) }] : [],
       );
     }
+    // Every form of the Inputs array (6.1): no tail, sentAt, [sentAt or nil, checksums], all.
+    expect([...inputsLengths].sort((a, b) => a - b)).toEqual([8, 9, 10, 12]);
 
-    // The frame stream carries membership (7.5): both joins at tick 0, ann's leave later.
+    // The frame stream carries membership (7.5): ann and bob join at their start tick, cat
+    // later; ann's and cat's leaves are one event at tick t1, named by bob's slot table.
     const bobFrames = received.get(bob)!;
     expect(bobFrames[0].joined?.map((p) => p.username).sort()).toEqual(['ann', 'bob']);
-    expect(bobFrames.find((f) => f.left)?.left).toEqual([
-      { playerId: ann.playerId, username: 'ann', reason: 'left' },
+    expect(bobFrames.find((f) => f.tick === cat.startTick)?.joined).toEqual([
+      { playerId: cat.playerId, username: 'cat' },
     ]);
+    expect(bobFrames.filter((f) => f.left)).toEqual([
+      expect.objectContaining({
+        tick: t1,
+        left: [
+          { playerId: ann.playerId, username: 'ann', reason: 'left' },
+          { playerId: cat.playerId, username: 'cat', reason: 'kicked' },
+        ].sort((a, b) => a.playerId - b.playerId),
+      }),
+    ]);
+    // On the wire: a mask with ann's and cat's bits, and their reasons in slot order.
+    const rawLeaves = cap.datagrams
+      .filter((d) => d.from === serverUdp && d.to === clients[1].udpPort)
+      .map((d) => envelope(d.bytes, 1400))
+      .filter((b) => b[0] === 21)
+      .flatMap((b) => b[10] as unknown[][])
+      .filter((e) => e[1] === 1);
+    expect(rawLeaves.length).toBeGreaterThan(0);
+    const [lo, hi] = [ann, cat].sort((a, b) => a.playerId - b.playerId);
+    for (const e of rawLeaves)
+      expect(e).toEqual([
+        t1,
+        1,
+        Uint8Array.of((0x80 >> lo.playerId) | (0x80 >> hi.playerId)),
+        Uint8Array.of(lo === ann ? 0 : 2, hi === ann ? 0 : 2),
+      ]);
   });
 });
-
-function tickOf(frame: unknown): number {
-  return (frame as { tick: number }).tick;
-}
 
 // ---------------------------------------------------------------------------------------
 
@@ -686,34 +841,72 @@ function docHex(name: string): Uint8Array {
 
 describe('docs/protocol.md, worked examples', () => {
   const ctx: Ctx = { inputSize: 2, maxPlayers: 4 };
+  const exampleInputs = [
+    Uint8Array.of(0x00, 0x00),
+    Uint8Array.of(0x00, 0x00),
+    Uint8Array.of(0x80, 0x01),
+    Uint8Array.of(0x80, 0x01),
+  ];
+  const inputsFields = {
+    name: 'Inputs',
+    token: 0x9e3779b9,
+    frameAck: 41,
+    rxLoss: 13,
+    firstTick: 42,
+    inputs: exampleInputs,
+  };
 
   it('13.1: the Inputs packet decodes to what the document says', () => {
     const bytes = docHex('inputs');
+    expect(bytes).toHaveLength(31);
     const spec = specDecode(bytes, 'udp-to-server', ctx);
     expect(spec).toEqual({
-      name: 'Inputs',
-      token: 0x9e3779b9,
+      ...inputsFields,
       seq: 7,
-      sentAt: 51234,
-      frameAck: 41,
-      rxLoss: 13,
-      firstTick: 42,
-      inputs: [
-        Uint8Array.of(0x00, 0x00),
-        Uint8Array.of(0x00, 0x00),
-        Uint8Array.of(0x80, 0x01),
-        Uint8Array.of(0x80, 0x01),
-      ],
       checksums: [{ tick: 40, checksum: 0xdeadbeef }],
     });
+    expect(spec).not.toHaveProperty('sentAt');
     expect(spec).toEqual(libraryAsSpec(decodeClientUdp(bytes, ctx)));
+  });
+
+  it('13.1: the same inputs with the other tails (9, 8 and 12 elements)', () => {
+    const cases: [string, number, Record<string, unknown>][] = [
+      ['inputs-9', 25, { seq: 8, sentAt: 51234, checksums: [] }],
+      ['inputs-8', 22, { seq: 9, checksums: [] }],
+      ['inputs-12', 28, { seq: 32, sentAt: 51234, checksums: [], rttMs: 12, jitterMs: 3 }],
+    ];
+    for (const [name, length, tail] of cases) {
+      const bytes = docHex(name);
+      expect(bytes, name).toHaveLength(length);
+      const spec = specDecode(bytes, 'udp-to-server', ctx);
+      expect(spec, name).toEqual({ ...inputsFields, ...tail });
+      expect(spec, name).toEqual(libraryAsSpec(decodeClientUdp(bytes, ctx)));
+    }
   });
 
   it('13.2: the Frames packet decodes to what the document says', () => {
     const bytes = docHex('frames');
+    expect(bytes).toHaveLength(49);
     const spec = specDecode(bytes, 'udp-to-client', ctx);
     const A = Uint8Array.of(0x00, 0x10);
     const C = Uint8Array.of(0xff, 0xff);
+    const D = Uint8Array.of(0x02, 0x00);
+    const frames: SpecFrame[] = [
+      { tick: 42, inputs: [A, Uint8Array.of(0x40, 0x00), D, null] },
+      {
+        tick: 43,
+        inputs: [A, Uint8Array.of(0x40, 0x01), D, C],
+        joined: [{ playerId: 3, username: 'cat' }],
+      },
+      {
+        tick: 44,
+        inputs: [A, null, null, C],
+        left: [
+          { playerId: 1, reason: 'timeout' },
+          { playerId: 2, reason: 'left' },
+        ],
+      },
+    ];
     expect(spec).toEqual({
       name: 'Frames',
       seq: 9,
@@ -724,45 +917,105 @@ describe('docs/protocol.md, worked examples', () => {
       checksumAck: 40,
       firstTick: 42,
       count: 3,
-      frames: [
-        { tick: 42, inputs: [A, Uint8Array.of(0x40, 0x00), null, null] },
-        {
-          tick: 43,
-          inputs: [A, Uint8Array.of(0x40, 0x01), null, C],
-          joined: [{ playerId: 3, username: 'cat' }],
-        },
-        {
-          tick: 44,
-          inputs: [A, null, null, C],
-          left: [{ playerId: 1, username: 'bob', reason: 'timeout' }],
-        },
-      ],
+      frames,
     });
     specFirstTick = 42;
     expect(spec).toEqual(libraryAsSpec(decodeServerUdp(bytes, ctx)));
+
+    // 7.6: with ann, bob and dan in slots 0 to 2, the leaves are bob's and dan's, and the
+    // table ends with ann and cat.
+    const table = new SlotTable([
+      { playerId: 0, username: 'ann' },
+      { playerId: 1, username: 'bob' },
+      { playerId: 2, username: 'dan' },
+    ]);
+    const named = (spec.frames as SpecFrame[]).map((f) => table.apply(f));
+    expect(named[2].left).toEqual([
+      { playerId: 1, username: 'bob', reason: 'timeout' },
+      { playerId: 2, username: 'dan', reason: 'left' },
+    ]);
+    expect(table.apply({ tick: 45, inputs: [], left: [{ playerId: 3, reason: 'left' }] })).toEqual({
+      tick: 45,
+      inputs: [],
+      left: [{ playerId: 3, username: 'cat', reason: 'left' }],
+    });
+    expect(table.apply({ tick: 46, inputs: [], left: [{ playerId: 1, reason: 'left' }] })).toEqual({
+      tick: 46,
+      inputs: [],
+      left: [{ playerId: 1, username: '', reason: 'left' }],
+    });
   });
 
-  it('the rules of sections 3 and 7 reject what the library rejects', () => {
+  it('the rules of sections 3, 6 and 7 reject what the library rejects', () => {
     const inputs = docHex('inputs');
+    const inputs8 = docHex('inputs-8');
+    const inputs12 = docHex('inputs-12');
     const frames = docHex('frames');
     const mutate = (bytes: Uint8Array, at: number, value: number): Uint8Array => {
       const copy = bytes.slice();
-      copy[at] = value;
+      copy[at < 0 ? copy.length + at : at] = value; // a negative `at` counts from the end
       return copy;
     };
+    const join = (...parts: (Uint8Array | number[])[]): Uint8Array =>
+      Uint8Array.from(parts.flatMap((p) => [...p]));
+    // Offsets, from the byte tables of 13.1 and 13.2.
+    const IN_ARRAY = 3; // the fixarray header
+    const IN_DELTA = 11; // frameAckDelta
+    const IN_FIRST_TICK = 13;
+    const IN_LAST_BITS = 21; // the last byte of the bit field
+    const IN_TAIL = 22; // sentAt (nil), then the checksums
+    const FR_COUNT = 14;
+    const LEAVE = -10; // the leave event, last: 94 2c 01 c4 01 60 c4 02 01 00
+    const EVENTS = -19; // the events array header, before the join event (8 bytes)
     const cases: [string, Uint8Array, Channel][] = [
       ['another version', mutate(inputs, 2, 2), 'udp-to-server'],
       ['bad magic', mutate(inputs, 0, 0x48), 'udp-to-server'],
-      ['a byte after the body', Uint8Array.of(...inputs, 0x00), 'udp-to-server'],
-      ['a wrong element count', mutate(inputs, 3, 0x99), 'udp-to-server'],
+      ['a byte after the body', join(inputs, [0x00]), 'udp-to-server'],
+      // 7 elements: the bit field left out.
+      ['7 elements', mutate(inputs8.slice(0, -7), IN_ARRAY, 0x97), 'udp-to-server'],
+      // 11 elements: rttMs without jitterMs.
+      ['11 elements', mutate(inputs12.slice(0, -1), IN_ARRAY, 0x9b), 'udp-to-server'],
+      ['nil outside the tail', mutate(inputs, IN_FIRST_TICK, 0xc0), 'udp-to-server'],
+      ['nil rttMs', mutate(inputs12, -2, 0xc0), 'udp-to-server'],
+      ['an empty checksums array', join(inputs.slice(0, IN_TAIL + 1), [0x90]), 'udp-to-server'],
+      // frameAckDelta 1 -> 44: frameAck = 42 - 44 = -2.
+      ['frameAck below -1', mutate(inputs, IN_DELTA, 0x2c), 'udp-to-server'],
       // The last bit-field byte 0x20 -> 0x21: a padding bit set.
-      ['non-zero padding', mutate(inputs, inputs.indexOf(0x91) - 1, 0x21), 'udp-to-server'],
+      ['non-zero padding', mutate(inputs, IN_LAST_BITS, 0x21), 'udp-to-server'],
       // Frames: count 3 -> 4, so the bit field ends early.
-      ['a bit field cut short', mutate(frames, 14, 0x04), 'udp-to-client'],
-      // The leave reason 1 -> 4: outside LEAVE_REASONS.
-      ['an unknown leave reason', mutate(frames, frames.length - 1, 0x04), 'udp-to-client'],
+      ['a bit field cut short', mutate(frames, FR_COUNT, 0x04), 'udp-to-client'],
+      // The last reason 0 -> 4: outside LEAVE_REASONS.
+      ['an unknown leave reason', mutate(frames, -1, 0x04), 'udp-to-client'],
+      // mask 0x60 -> 0x70: three slots leaving, two reasons.
+      ['more leave bits than reasons', mutate(frames, LEAVE + 5, 0x70), 'udp-to-client'],
+      // mask 0x60 -> 0x48: slots 1 and 4, and there are 4 slots.
+      ['a leave bit past the last slot', mutate(frames, LEAVE + 5, 0x48), 'udp-to-client'],
+      [
+        'a leave mask of 2 bytes',
+        join(frames.slice(0, LEAVE + 3), [0xc4, 0x02, 0x60, 0x00], frames.slice(LEAVE + 6)),
+        'udp-to-client',
+      ],
+      [
+        'two leave events for one tick',
+        join(mutate(frames, EVENTS, 0x93), frames.slice(LEAVE)),
+        'udp-to-client',
+      ],
+      [
+        'a leave of 5 elements with a name',
+        join(frames.slice(0, LEAVE), [0x95, 0x2c, 0x01, 0x01, 0xa3, 0x62, 0x6f, 0x62, 0x01]),
+        'udp-to-client',
+      ],
+      ['an unknown event kind', mutate(frames, LEAVE + 2, 0x02), 'udp-to-client'],
       ['over 1400 bytes', new Uint8Array(1401), 'udp-to-server'],
     ];
+    // The unbroken examples are valid, so each case is rejected for what was broken.
+    for (const [bytes, channel] of [
+      [inputs, 'udp-to-server'],
+      [inputs8, 'udp-to-server'],
+      [inputs12, 'udp-to-server'],
+      [frames, 'udp-to-client'],
+    ] as const)
+      expect(() => specDecode(bytes, channel, ctx)).not.toThrow();
     for (const [what, bytes, channel] of cases) {
       expect(() => specDecode(bytes, channel, ctx), what).toThrow(SpecError);
       const library =

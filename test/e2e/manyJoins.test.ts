@@ -1,6 +1,7 @@
 import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, createServer, type ConfirmedFrame, type GameClient } from '../../src/index.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -64,6 +65,39 @@ describe('a burst of joins and leaves', () => {
     );
     expect(leftFrame.left!.every((l) => names.includes(l.username))).toBe(true);
   }, 30_000);
+
+  const long = (i: number) => `player-with-a-long-name-${String(i).padStart(8, '0')}`;
+
+  it('never gives a join an earlier tick than one already given', async () => {
+    const server = await createServer({ host: '127.0.0.1', maxPlayers: 8 });
+    open.push(server);
+    const port = server.address.tcpPort;
+    // Six long names fill tick 0's room for joins; the seventh goes to tick 1.
+    for (let i = 0; i < 6; i++)
+      open.push(await connect({ host: '127.0.0.1', port, username: long(i) }));
+    const x = await connect({ host: '127.0.0.1', port, username: long(6) });
+    open.push(x);
+    expect(x.startTick).toBe(1);
+    // A short name would still fit at tick 0, but x would then never see it join.
+    const y = await connect({ host: '127.0.0.1', port, username: 'y' });
+    open.push(y);
+    expect(y.startTick).toBeGreaterThanOrEqual(x.startTick);
+  });
+
+  it('frees the slot of a player who leaves before its first frame', async () => {
+    const server = await createServer({ host: '127.0.0.1', maxPlayers: 7 });
+    open.push(server);
+    const port = server.address.tcpPort;
+    for (let i = 0; i < 6; i++)
+      open.push(await connect({ host: '127.0.0.1', port, username: long(i) }));
+    const x = await connect({ host: '127.0.0.1', port, username: long(6) });
+    expect(x.startTick).toBe(1);
+    await x.close();
+    await waitFor(() => server.players.length === 6);
+    const z = await connect({ host: '127.0.0.1', port, username: 'z' });
+    open.push(z);
+    expect(z.playerId).toBe(x.playerId);
+  });
 
   it('refuses a match whose frames could never fit a datagram', async () => {
     await expect(createServer({ maxPlayers: 256, inputSize: 4 })).rejects.toThrow(RangeError);
