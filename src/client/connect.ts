@@ -488,7 +488,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
 
   private sendPacket(): void {
     if (this.ended) return;
-    this.window$.next({ type: 'send' });
+    this.window$.next(SEND);
     const batch = this.batch;
     const { bytes } = encodeInputsPacket(
       {
@@ -620,6 +620,9 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.eventsSubject.next({ type: 'warning', code, message, ...details });
   };
 }
+
+/** The send command, one object for every packet. */
+const SEND = { type: 'send' } as const;
 
 function checkDelay(ticks: number): number {
   if (!Number.isInteger(ticks) || ticks < 0 || ticks > 128)

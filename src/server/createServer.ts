@@ -824,9 +824,10 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         else this.freeSlotOf(peer);
       }
     }
+    const push = { type: 'push', item: frame } as const; // one command for every player
     for (const peer of this.bySlot) {
       if (!peer || peer.state !== 'playing' || frame.tick < peer.startTick) continue;
-      peer.window$!.next({ type: 'push', item: frame });
+      peer.window$!.next(push);
       peer.dirty = true;
     }
     this.scheduleFlush();
@@ -873,7 +874,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
 
   private sendFrames(peer: Peer): void {
     peer.dirty = false;
-    peer.window$!.next({ type: 'send' });
+    peer.window$!.next(SEND);
     const echo = peer.meter.echo();
     const { bytes } = encodeFramesPacket(
       {
@@ -964,6 +965,9 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.eventsSubject.next({ type: 'warning', code, message, ...details });
   };
 }
+
+/** The send command, one object for every send (this runs per player per tick). */
+const SEND = { type: 'send' } as const;
 
 /** Join events (names) one frame may carry; more joins at once go to the next ticks. */
 const JOIN_BYTES_PER_TICK = 300;

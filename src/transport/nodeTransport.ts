@@ -21,11 +21,15 @@ function udpEndpoint(socket: dgram.Socket): DatagramEndpoint {
   const sendErrors = new Subject<Error>();
   return {
     port: socket.address().port,
-    datagrams$: fromUdpSocket(socket).pipe(
-      map((d) =>
-        d.address.startsWith('::ffff:') ? { ...d, address: plainAddress(d.address) } : d,
-      ),
-    ),
+    // Only a dual-stack IPv6 socket sees IPv4 senders as ::ffff:a.b.c.d.
+    datagrams$:
+      socket.address().family === 'IPv6'
+        ? fromUdpSocket(socket).pipe(
+            map((d) =>
+              d.address.startsWith('::ffff:') ? { ...d, address: plainAddress(d.address) } : d,
+            ),
+          )
+        : fromUdpSocket(socket),
     send: udpSender(socket, (err) => sendErrors.next(err)),
     sendErrors$: sendErrors.asObservable(),
     close: () =>
