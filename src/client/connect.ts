@@ -274,6 +274,15 @@ export class GameClient extends typedEmitter<ClientEvents>() {
       serviceDatagrams({
         endpoint: udp,
         conditioner: options.conditioner,
+        // Only the server's datagrams are decoded: a stranger's cost nothing but a warning.
+        admit: (d) => {
+          if (d.port === this.serverUdpPort && d.address === this.serverAddress) return true;
+          this.warn('unknown-sender', 'a datagram from something that is not the server', {
+            address: d.address,
+            port: d.port,
+          });
+          return false;
+        },
         decode: (bytes) => decodeServerUdp(bytes, this.ctx),
         onMessage: (msg, d) => this.onServerDatagram(msg, d),
         onFailure: (err) => this.end('connection-lost', `UDP socket failed: ${err.message}`),
@@ -513,13 +522,6 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   }
 
   private onServerDatagram(msg: ServerUdpMessage, d: Datagram): void {
-    if (d.port !== this.serverUdpPort || d.address !== this.serverAddress) {
-      this.warn('unknown-sender', 'a datagram from something that is not the server', {
-        address: d.address,
-        port: d.port,
-      });
-      return;
-    }
     if (msg.type === MessageType.WorldState) {
       if (msg.seq > this.lastWorldSeq) {
         this.lastWorldSeq = msg.seq;

@@ -66,11 +66,8 @@ export class LinkMeter {
   onReceived(bytes: number, seq: number, peerSentAt?: number): void {
     this.packetsReceived++;
     this.bytesReceived += bytes;
-    if (peerSentAt !== undefined) {
-      this.echoSentAt = peerSentAt;
-      this.echoReceivedAt = this.now();
-    }
     if (this.highestSeq < 0) {
+      if (peerSentAt !== undefined) this.keepEcho(peerSentAt);
       this.highestSeq = seq;
       this.lastRawSeq = seq;
       this.firstSeq = seq;
@@ -84,9 +81,16 @@ export class LinkMeter {
     if (delta > 0) {
       this.highestSeq = unwrapped;
       this.lastRawSeq = seq;
+      // Only the newest packet's timestamp is echoed: a late one would inflate the RTT.
+      if (peerSentAt !== undefined) this.keepEcho(peerSentAt);
     }
     if (unwrapped < this.firstSeq || this.seen.has(unwrapped)) return;
     if (this.seen.size < 65536) this.seen.add(unwrapped);
+  }
+
+  private keepEcho(peerSentAt: number): void {
+    this.echoSentAt = peerSentAt;
+    this.echoReceivedAt = this.now();
   }
 
   /** The echo fields for a packet sent now: the peer's last timestamp and how long we held it. */

@@ -21,18 +21,21 @@ export type Warn = (
 export function serviceDatagrams<M>(options: {
   endpoint: DatagramEndpoint;
   conditioner: LinkConditionerOptions | undefined;
+  /** Checked before decoding: a datagram it refuses is neither decoded nor reported. */
+  admit?: (datagram: Datagram) => boolean;
   decode: (bytes: Uint8Array) => M;
   onMessage: (message: M, datagram: Datagram) => void;
   /** The endpoint itself failed. */
   onFailure: (err: Error) => void;
   warn: Warn;
 }): Subscription {
-  const { endpoint, conditioner, decode, onMessage, onFailure, warn } = options;
+  const { endpoint, conditioner, admit, decode, onMessage, onFailure, warn } = options;
   const datagrams$ = conditioner
     ? endpoint.datagrams$.pipe(conditionLink(conditioner))
     : endpoint.datagrams$;
   const sub = datagrams$.subscribe({
     next: (d) => {
+      if (admit && !admit(d)) return;
       let message: M;
       try {
         message = decode(d.data);

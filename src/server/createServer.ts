@@ -147,6 +147,8 @@ interface Peer {
   dirty: boolean;
   /** True once a frame naming this player's leave was confirmed (the slot is free again). */
   leaveConfirmed: boolean;
+  /** True while `dropPeer` runs (its goodbye must not drop it a second time). */
+  dropping: boolean;
 }
 
 /**
@@ -398,6 +400,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       unacked: 0,
       dirty: false,
       leaveConfirmed: false,
+      dropping: false,
     };
     if (this.closing) {
       conn.destroy();
@@ -467,7 +470,17 @@ export class GameServer extends typedEmitter<ServerEvents>() {
           });
           return;
         }
-        void this.handleJoin(peer, msg.protocolVersion, msg.username, msg.password, msg.udpPort);
+        this.handleJoin(peer, msg.protocolVersion, msg.username, msg.password, msg.udpPort).catch(
+          (err: unknown) => {
+            const error = err instanceof Error ? err : new Error(String(err));
+            this.warn('socket-error', `join failed: ${error.message}`, {
+              address: peer.address,
+              error,
+            });
+            if (peer.state === 'playing') this.dropPeer(peer, 'error', 'join failed');
+            else this.releasePeer(peer);
+          },
+        );
         return;
       case MessageType.Chat:
         if (peer.state !== 'playing') {
@@ -516,7 +529,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   ): Promise<void> {
     if (version !== PROTOCOL_VERSION) return this.refuse(peer, RefuseReason.VersionMismatch);
     if (this.nameTaken(username)) return this.refuse(peer, RefuseReason.DuplicateName);
-    if (this.freeSlot() < 0) return this.refuse(peer, RefuseReason.ServerFull);
+    if (this.freeSlot(peer) < 0) return this.refuse(peer, RefuseReason.ServerFull);
     peer.state = 'authenticating';
     peer.username = username; // reserves the name while authenticating
     let ok = false;
@@ -531,9 +544,11 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     }
     if (peer.state !== 'authenticating' || this.closing) return; // went away meanwhile
     if (!ok) return this.refuse(peer, RefuseReason.BadCredentials);
-    const slot = this.freeSlot();
+    const slot = this.freeSlot(peer);
     if (slot < 0) return this.refuse(peer, RefuseReason.ServerFull);
 
+    if (this.joinTick(username, false) >= this.head + this.maxTicksAhead)
+      return this.refuse(peer, RefuseReason.ServerFull); // too many joins at once for now
     const startTick = this.joinTick(username);
     // Everyone in the match before this player's first frame; those joining at that tick
     // are named in its `joined`. A player gone whose leave is not confirmed yet is still in
@@ -648,20 +663,25 @@ export class GameServer extends typedEmitter<ServerEvents>() {
    * not fit in one datagram with it (a burst of joins), then the first tick after it that has
    * room. Every frame can then always be sent.
    */
-  private joinTick(username: string): number {
+  private joinTick(username: string, reserve = true): number {
     const need = 12 + Buffer.byteLength(username, 'utf8');
     // Never earlier than a tick already given: a player told its first frame is t must see
     // every join after it in its frames, not before.
     let tick = Math.max(this.head, this.lastJoinTick);
     while ((this.joinBytes.get(tick) ?? 0) + need > JOIN_BYTES_PER_TICK) tick++;
+    if (!reserve) return tick;
     this.joinBytes.set(tick, (this.joinBytes.get(tick) ?? 0) + need);
     this.lastJoinTick = tick;
     return tick;
   }
 
-  private freeSlot(): number {
+  /**
+   * A free slot for `peer`, counting the slots promised to other joins still being
+   * authenticated as taken; -1 if there is none.
+   */
+  private freeSlot(peer: Peer): number {
     let authenticating = 0;
-    for (const p of this.peers) if (p.state === 'authenticating') authenticating++;
+    for (const p of this.peers) if (p.state === 'authenticating' && p !== peer) authenticating++;
     let free = -1;
     let freeCount = 0;
     for (let i = 0; i < this.maxPlayers; i++) {
@@ -670,8 +690,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         freeCount++;
       }
     }
-    // Slots promised to joins still authenticating count as taken, except our own.
-    return freeCount > authenticating - 1 ? free : -1;
+    return freeCount > authenticating ? free : -1;
   }
 
   private newToken(): number {
@@ -686,10 +705,15 @@ export class GameServer extends typedEmitter<ServerEvents>() {
    * frame), a goodbye for the client, and the connection closed.
    */
   private dropPeer(peer: Peer, reason: LeaveReason, message: string, tellAssembler = true): void {
-    if (peer.state !== 'playing') return;
+    if (peer.state !== 'playing' || peer.dropping) return;
+    peer.dropping = true;
     const { playerId, username } = peer;
     if (reason !== 'left') {
-      this.sendTcp(peer, { type: MessageType.Goodbye, reason, message });
+      this.sendTcp(peer, {
+        type: MessageType.Goodbye,
+        reason,
+        message: message.slice(0, Limits.reasonLength),
+      });
       this.eventsSubject.next({ type: 'drop', playerId, username, reason, message });
     }
     this.releasePeer(peer);
@@ -737,13 +761,29 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   }
 
   private sendTcp(peer: Peer, msg: ServerTcpMessage): void {
-    peer.conn.send(encodeMessage(msg));
+    this.sendBytesTcp(peer, encodeMessage(msg));
   }
 
   private broadcastTcp(msg: ServerTcpMessage): void {
     const bytes = encodeMessage(msg);
-    for (const p of this.peers) {
-      if (p.state === 'playing') p.conn.send(bytes);
+    for (const p of [...this.peers]) {
+      if (p.state === 'playing') this.sendBytesTcp(p, bytes);
+    }
+  }
+
+  /** Sends, and drops a player that reads so little that its backlog passes the bound. */
+  private sendBytesTcp(peer: Peer, bytes: Uint8Array): void {
+    peer.conn.send(bytes);
+    if (
+      peer.conn.bufferedBytes > MAX_TCP_BACKLOG_BYTES &&
+      peer.state === 'playing' &&
+      !peer.dropping
+    ) {
+      this.warn('buffer-full', `player ${peer.playerId} does not read its TCP connection`, {
+        playerId: peer.playerId,
+        address: peer.address,
+      });
+      this.dropPeer(peer, 'error', 'not reading its connection');
     }
   }
 
@@ -788,6 +828,16 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     }
     for (const c of msg.checksums) {
       if (c.tick <= peer.checksumAck) continue;
+      // A checksum is of a state after a confirmed frame this player had: anything else is
+      // not trusted (acknowledged, so it is not sent again, and reported).
+      if (c.tick >= this.head || c.tick < peer.startTick) {
+        if (c.tick >= this.head) break; // not confirmed yet: taken when it is
+        peer.checksumAck = c.tick;
+        this.warn('lockstep', `checksum for tick ${c.tick}, before the player joined`, {
+          playerId: peer.playerId,
+        });
+        continue;
+      }
       peer.checksumAck = c.tick;
       this.onChecksum(peer.playerId, c.tick, c.checksum);
     }
@@ -891,11 +941,13 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       this.datagramBytes,
       this.bodies,
     );
+    // Only frames packets count for the resend cadence (they carry the acks too): world
+    // state sent every tick must not hold back a lost frame's resend.
+    peer.lastSentAt = performance.now();
     this.sendUdp(peer, bytes);
   }
 
   private sendUdp(peer: Peer, bytes: Uint8Array): void {
-    peer.lastSentAt = performance.now();
     peer.meter.onSent(bytes.length);
     this.udp.send(bytes, peer.udpPort, peer.address);
   }
@@ -966,6 +1018,9 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   };
 }
 
+/** Bytes queued on one TCP connection before its player is dropped for not reading. */
+const MAX_TCP_BACKLOG_BYTES = 256 * 1024;
+
 /** The send command, one object for every send (this runs per player per tick). */
 const SEND = { type: 'send' } as const;
 
@@ -1020,6 +1075,23 @@ export async function createServer(options: ServerOptions = {}): Promise<GameSer
       `${maxPlayers} players with ${inputSize}-byte inputs make frames of up to ${worst} bytes, ` +
         `over the ${datagramBytes}-byte datagram budget: lower maxPlayers or inputSize`,
     );
+  const positiveInteger = (name: string, value: number | undefined, min = 1): void => {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= min))
+      throw new RangeError(`${name} must be an integer >= ${min}`);
+  };
+  const positiveTime = (name: string, value: number | undefined): void => {
+    if (value !== undefined && !(value > 0)) throw new RangeError(`${name} must be > 0`);
+  };
+  positiveInteger('maxPendingJoins', options.maxPendingJoins);
+  positiveInteger('maxUnackedFrames', options.maxUnackedFrames);
+  // A burst of joins is spread over this many ticks at most: the assembler must take them.
+  const joinSpread = Math.ceil(
+    (maxPlayers * (12 + 4 * Limits.usernameLength)) / JOIN_BYTES_PER_TICK,
+  );
+  positiveInteger('maxTicksAhead', options.maxTicksAhead, joinSpread + 1);
+  positiveTime('disconnectTimeoutMs', options.disconnectTimeoutMs);
+  positiveTime('joinTimeoutMs', options.joinTimeoutMs);
+  positiveTime('statsIntervalMs', options.statsIntervalMs);
   const transport = options.transport ?? nodeTransport;
   const udp = await transport.bindDatagrams({ host, port: options.udpPort ?? 0 });
   let tcp: MessageListener;
@@ -1034,5 +1106,10 @@ export async function createServer(options: ServerOptions = {}): Promise<GameSer
     await udp.close();
     throw err;
   }
-  return new GameServer(udp, tcp, { ...options, host });
+  try {
+    return new GameServer(udp, tcp, { ...options, host });
+  } catch (err) {
+    await Promise.all([udp.close(), tcp.close()]);
+    throw err;
+  }
 }

@@ -36,6 +36,8 @@ export interface MessageConnection {
   end(): void;
   /** Closes at once. */
   destroy(): void;
+  /** Bytes sent but not yet handed to the network (a peer that does not read makes it grow). */
+  readonly bufferedBytes: number;
 }
 
 /** Accepts message connections. */

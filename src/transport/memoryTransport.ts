@@ -92,6 +92,7 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
       },
       end: () => end(self, other, false),
       destroy: () => end(self, other, true),
+      bufferedBytes: 0, // delivered on the next turn of the event loop, whatever the reader does
     });
     // Each side checks what it receives against its own limit.
     return [conn(a, b, bLimit), conn(b, a, aLimit)];

@@ -3,7 +3,8 @@ import type * as net from 'node:net';
 import { Subject, map } from 'rxjs';
 import { fromTcpServer, connectTcp, listenTcp } from '../sources/fromTcpServer.js';
 import { fromTcpSocket, writeMessage } from '../sources/fromTcpSocket.js';
-import { bindUdpSocket, fromUdpSocket, udpSender } from '../sources/fromUdpSocket.js';
+import { isIPv4 } from 'node:net';
+import { bindUdpSocket, fromUdpSocket, udpSender, type UdpSend } from '../sources/fromUdpSocket.js';
 import type {
   DatagramEndpoint,
   MessageConnection,
@@ -14,6 +15,16 @@ import type {
 /** An IPv4 address mapped into IPv6 (`::ffff:1.2.3.4`) as plain IPv4. */
 export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/**
+ * A sender that also reaches IPv4 peers from a dual-stack IPv6 socket: addresses are kept
+ * in plain IPv4 form everywhere else, and mapped (`::ffff:a.b.c.d`) only here.
+ */
+function sendTo(socket: dgram.Socket, onError: (err: Error) => void): UdpSend {
+  const send = udpSender(socket, onError);
+  if (socket.address().family !== 'IPv6') return send;
+  return (data, port, address) => send(data, port, isIPv4(address) ? `::ffff:${address}` : address);
 }
 
 function udpEndpoint(socket: dgram.Socket): DatagramEndpoint {
@@ -30,7 +41,7 @@ function udpEndpoint(socket: dgram.Socket): DatagramEndpoint {
             ),
           )
         : fromUdpSocket(socket),
-    send: udpSender(socket, (err) => sendErrors.next(err)),
+    send: sendTo(socket, (err) => sendErrors.next(err)),
     sendErrors$: sendErrors.asObservable(),
     close: () =>
       (closed ??= new Promise<void>((resolve) => {
@@ -58,6 +69,9 @@ function tcpConnection(socket: net.Socket, maxMessageBytes: number): MessageConn
       setTimeout(() => socket.destroy(), 1000).unref();
     },
     destroy: () => socket.destroy(),
+    get bufferedBytes() {
+      return socket.writableLength;
+    },
   };
 }
 
