@@ -149,6 +149,8 @@ interface Peer {
   leaveConfirmed: boolean;
   /** True while `dropPeer` runs (its goodbye must not drop it a second time). */
   dropping: boolean;
+  /** True once a valid datagram came from the player: its UDP address is fixed from then on. */
+  udpHeard: boolean;
 }
 
 /**
@@ -401,6 +403,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       dirty: false,
       leaveConfirmed: false,
       dropping: false,
+      udpHeard: false,
     };
     if (this.closing) {
       conn.destroy();
@@ -810,6 +813,11 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         });
       return;
     }
+    if (peer.address === d.address && peer.udpPort !== d.port && !peer.udpHeard) {
+      // The first datagram with this token, from the player's own IP but another port: a
+      // NAT in between rewrote the port. That port is the player's from now on.
+      peer.udpPort = d.port;
+    }
     if (peer.address !== d.address || peer.udpPort !== d.port) {
       this.warn('bad-token', `player ${peer.playerId}'s token from another address`, {
         playerId: peer.playerId,
@@ -818,6 +826,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       });
       return;
     }
+    peer.udpHeard = true;
     peer.lastHeardAt = performance.now();
     peer.meter.onReceived(d.data.length, msg.seq, msg.sentAt);
     peer.meter.onPeerLoss(msg.rxLoss);

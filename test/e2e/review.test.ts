@@ -11,7 +11,13 @@ import {
   type NetworkEvent,
   type Transport,
 } from '../../src/index.js';
-import { MessageType, encodeMessage } from '../../src/protocol/index.js';
+import {
+  MessageType,
+  decodeServerTcp,
+  decodeServerUdp,
+  encodeInputsPacket,
+  encodeMessage,
+} from '../../src/protocol/index.js';
 import { frameMessage } from '../../src/sources/fromTcpSocket.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -163,5 +169,60 @@ describe('found in review', () => {
     const end = await c.closed;
     expect(end.reason).toBe('kicked');
     expect(end.message).toBe('y'.repeat(200));
+  });
+});
+
+describe('behind a NAT', () => {
+  it('takes the UDP port of the first datagram with the token, from the player IP, and holds it', async () => {
+    const server = await createServer({ host: '127.0.0.1', tickRate: 100 });
+    open.push(server);
+    const events: NetworkEvent[] = [];
+    server.events$.subscribe((e) => events.push(e));
+    // The client announces one port, but its datagrams come from another (a rewriting NAT).
+    const announced = dgram.createSocket('udp4');
+    const real = dgram.createSocket('udp4');
+    const other = dgram.createSocket('udp4');
+    open.push(announced, real, other);
+    for (const s of [announced, real, other])
+      await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+    const s = net.connect(server.address.tcpPort, '127.0.0.1');
+    open.push({ close: () => s.destroy() });
+    const answer = new Promise<Buffer>((r) => s.once('data', r));
+    await new Promise((r) => s.once('connect', r));
+    s.write(
+      frameMessage(
+        encodeMessage({
+          type: MessageType.Join,
+          protocolVersion: 1,
+          username: 'nat',
+          password: '',
+          udpPort: announced.address().port,
+        }),
+      ),
+    );
+    const accepted = decodeServerTcp((await answer).subarray(4));
+    if (accepted.type !== MessageType.JoinAccepted) throw new Error('not accepted');
+    const packet = (tick: number) =>
+      encodeInputsPacket(
+        {
+          type: MessageType.Inputs,
+          token: accepted.token,
+          seq: tick & 127,
+          frameAck: -1,
+          rxLoss: 0,
+          firstTick: tick,
+          inputs: [Uint8Array.of(1, 2)],
+          checksums: [],
+        },
+        { inputSize: 2, maxPlayers: 8 },
+      ).bytes;
+    // Frames come back to the port the datagrams came from.
+    const framesAtReal = new Promise<Buffer>((r) => real.once('message', r));
+    real.send(packet(accepted.startTick), accepted.udpPort, '127.0.0.1');
+    const got = decodeServerUdp(await framesAtReal, { inputSize: 2, maxPlayers: 8 });
+    expect(got.type === MessageType.Frames && got.frames[0]?.tick).toBe(accepted.startTick);
+    // Once heard, a third port with the same token is refused.
+    other.send(packet(accepted.startTick + 1), accepted.udpPort, '127.0.0.1');
+    await waitFor(() => events.some((e) => e.type === 'warning' && e.code === 'bad-token'));
   });
 });
