@@ -43,6 +43,27 @@ export interface ConfirmedFrame {
   readonly left?: PlayerLeft[];
 }
 
+/**
+ * A confirmed frame, with `joined` and `left` only when they are not empty (so that two
+ * frames with the same content are equal whoever built them).
+ */
+export function confirmedFrame(
+  tick: number,
+  inputs: ReadonlyArray<Uint8Array | null>,
+  joined?: PlayerInfo[],
+  left?: PlayerLeft[],
+): ConfirmedFrame {
+  const frame: {
+    tick: number;
+    inputs: ReadonlyArray<Uint8Array | null>;
+    joined?: PlayerInfo[];
+    left?: PlayerLeft[];
+  } = { tick, inputs };
+  if (joined !== undefined && joined.length > 0) frame.joined = joined;
+  if (left !== undefined && left.length > 0) frame.left = left;
+  return frame;
+}
+
 /** A chat message: the sender's username and the text. */
 export interface ChatMessage {
   readonly from: string;

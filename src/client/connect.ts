@@ -421,24 +421,6 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.samples.next(this.meter.sample(this.unackedInputs, this.framesBehind()));
   }
 
-  /** Bytes and packets sent and received over UDP, and the smoothed round-trip time. */
-  get link(): {
-    bytesSent: number;
-    bytesReceived: number;
-    packetsSent: number;
-    packetsReceived: number;
-    rttMs: number | null;
-  } {
-    const m = this.meter;
-    return {
-      bytesSent: m.bytesSent,
-      bytesReceived: m.bytesReceived,
-      packetsSent: m.packetsSent,
-      packetsReceived: m.packetsReceived,
-      rttMs: m.srttMs,
-    };
-  }
-
   /**
    * Sends this player's input for the next tick (`startTick`, then one more each call),
    * with every input the server has not acknowledged yet. Does nothing once closed.

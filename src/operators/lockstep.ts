@@ -5,7 +5,13 @@ import {
   type SchedulerLike,
   type Subscription,
 } from 'rxjs';
-import type { ConfirmedFrame, LeaveReason, PlayerInfo, PlayerLeft } from '../types.js';
+import {
+  confirmedFrame,
+  type ConfirmedFrame,
+  type LeaveReason,
+  type PlayerInfo,
+  type PlayerLeft,
+} from '../types.js';
 import { subscribeLinked } from './subscribeLinked.js';
 
 /** What the lockstep assembler is fed: inputs, joins and leaves, from every peer. */
@@ -293,6 +299,18 @@ export function lockstep(
         );
       };
 
+      /** Refuses (with a warning) a join or input `maxTicksAhead` or more ticks after the head. */
+      const tooFarAhead = (what: string, playerId: number, tick: number): boolean => {
+        if (tick < head + maxTicksAhead) return false;
+        warn(
+          LockstepWarningCode.TooFarAhead,
+          playerId,
+          tick,
+          `${what}, ${maxTicksAhead} or more ticks after ${head}`,
+        );
+        return true;
+      };
+
       /** Frees a slot, dropping the player's buffered inputs. */
       const removePlayer = (slot: number, player: Player): void => {
         if (player.joinTick <= head && !player.inputs.has(head)) missing -= 1;
@@ -354,18 +372,7 @@ export function lockstep(
         }
         head = tick + 1;
         missing = countMissing();
-        const frame: {
-          tick: number;
-          inputs: (Uint8Array | null)[];
-          joined?: PlayerInfo[];
-          left?: PlayerLeft[];
-        } = {
-          tick,
-          inputs,
-        };
-        if (joined !== undefined) frame.joined = joined;
-        if (left !== undefined) frame.left = left;
-        return frame;
+        return confirmedFrame(tick, inputs, joined, left);
       };
 
       const cancelTimer = (): void => {
@@ -449,15 +456,7 @@ export function lockstep(
           );
           return;
         }
-        if (tick >= head + maxTicksAhead) {
-          warn(
-            LockstepWarningCode.TooFarAhead,
-            playerId,
-            tick,
-            `join of player ${playerId} at tick ${tick}, ${maxTicksAhead} or more ticks after ${head}`,
-          );
-          return;
-        }
+        if (tooFarAhead(`join of player ${playerId} at tick ${tick}`, playerId, tick)) return;
         if (
           slots[playerId] !== undefined ||
           (tick === head && departures.some((d) => d.info.playerId === playerId))
@@ -511,15 +510,7 @@ export function lockstep(
           );
           return;
         }
-        if (tick >= head + maxTicksAhead) {
-          warn(
-            LockstepWarningCode.TooFarAhead,
-            playerId,
-            tick,
-            `input of player ${playerId} for tick ${tick}, ${maxTicksAhead} or more ticks after ${head}`,
-          );
-          return;
-        }
+        if (tooFarAhead(`input of player ${playerId} for tick ${tick}`, playerId, tick)) return;
         const player = Number.isInteger(playerId) ? slots[playerId] : undefined;
         if (player === undefined || tick < player.joinTick) {
           warn(

@@ -1,6 +1,12 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { DecodeError, RefuseReason } from '../errors.js';
-import { LEAVE_REASONS, type ConfirmedFrame, type PlayerInfo, type PlayerLeft } from '../types.js';
+import {
+  LEAVE_REASONS,
+  confirmedFrame,
+  type ConfirmedFrame,
+  type PlayerInfo,
+  type PlayerLeft,
+} from '../types.js';
 import { BitReader, BitWriter } from './bits.js';
 import { compressedBitCost, readInputSequence, writeInputSequence } from './inputCompression.js';
 import {
@@ -778,17 +784,7 @@ function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
   const frames: ConfirmedFrame[] = [];
   for (let i = 0; i < count; i++) {
     const tick = firstTick + i;
-    const j = joined.get(tick);
-    const l = left.get(tick);
-    const frame: {
-      tick: number;
-      inputs: (Uint8Array | null)[];
-      joined?: PlayerInfo[];
-      left?: PlayerLeft[];
-    } = { tick, inputs: inputs[i] };
-    if (j) frame.joined = j;
-    if (l) frame.left = l;
-    frames.push(frame);
+    frames.push(confirmedFrame(tick, inputs[i], joined.get(tick), left.get(tick)));
   }
   return {
     type: MessageType.Frames,

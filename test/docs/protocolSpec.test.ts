@@ -596,7 +596,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     // out at once in a packet without sentAt, so nil comes before checksums in the tail (6.1):
     // the reference client puts sentAt in the packets whose seq is a multiple of 4, and
     // sendInput sends synchronously, so the seq of its next packet is packetsSent.
-    if (ann.link.packetsSent % 4 === 0) play(ann, 1);
+    if (ann.getStats().packetsOut % 4 === 0) play(ann, 1);
     ann.reportChecksum(5, 111);
     play(ann, 1);
     bob.reportChecksum(5, 222);
