@@ -157,7 +157,10 @@ export class LinkMeter {
   takeReceiveLoss(): number {
     if (this.firstSeq < 0) return 0;
     const expected = this.highestSeq - this.firstSeq + 1;
-    const loss = expected > 0 ? Math.max(0, 1 - this.seen.size / expected) : 0;
+    // Nothing at all from a peer heard before: every packet of the window was lost (peers
+    // send at least a keepalive every two ticks).
+    if (expected <= 0) return 1;
+    const loss = Math.max(0, 1 - this.seen.size / expected);
     this.firstSeq = this.highestSeq + 1;
     this.seen.clear();
     return loss;

@@ -15,6 +15,16 @@ describe('LinkMeter', () => {
     expect(m.packetsReceived).toBe(22);
   });
 
+  it('reports a window with nothing from a peer heard before as all lost', () => {
+    const m = new LinkMeter(() => 0);
+    expect(m.sample(0, 0).lossIn).toBe(0); // never heard: nothing expected
+    m.onReceived(1, 0);
+    expect(m.sample(0, 0).lossIn).toBe(0);
+    expect(m.sample(0, 0).lossIn).toBe(1);
+    m.onReceived(1, 1);
+    expect(m.sample(0, 0).lossIn).toBe(0);
+  });
+
   it('unwraps sequence numbers across 2^7', () => {
     const m = new LinkMeter(() => 0);
     for (const seq of [125, 126, 127, 0, 2, 3]) m.onReceived(1, seq);
