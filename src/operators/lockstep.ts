@@ -299,6 +299,13 @@ export function lockstep(
         );
       };
 
+      /** Refuses (with a warning) a join or input whose tick is not a safe integer. */
+      const badTick = (what: string, playerId: number, tick: number): boolean => {
+        if (Number.isSafeInteger(tick)) return false;
+        warn(LockstepWarningCode.BadTick, playerId, tick, `${what}, not a safe integer`);
+        return true;
+      };
+
       /** Refuses (with a warning) a join or input `maxTicksAhead` or more ticks after the head. */
       const tooFarAhead = (what: string, playerId: number, tick: number): boolean => {
         if (tick < head + maxTicksAhead) return false;
@@ -438,15 +445,7 @@ export function lockstep(
           );
           return;
         }
-        if (!Number.isSafeInteger(tick)) {
-          warn(
-            LockstepWarningCode.BadTick,
-            playerId,
-            tick,
-            `join of player ${playerId} at tick ${tick}, not a safe integer`,
-          );
-          return;
-        }
+        if (badTick(`join of player ${playerId} at tick ${tick}`, playerId, tick)) return;
         if (tick < head) {
           warn(
             LockstepWarningCode.LateJoin,
@@ -501,15 +500,7 @@ export function lockstep(
 
       const onInput = (playerId: number, tick: number, input: Uint8Array): void => {
         if (tick < head) return; // already confirmed: a duplicate
-        if (!Number.isSafeInteger(tick)) {
-          warn(
-            LockstepWarningCode.BadTick,
-            playerId,
-            tick,
-            `input of player ${playerId} for tick ${tick}, not a safe integer`,
-          );
-          return;
-        }
+        if (badTick(`input of player ${playerId} for tick ${tick}`, playerId, tick)) return;
         if (tooFarAhead(`input of player ${playerId} for tick ${tick}`, playerId, tick)) return;
         const player = Number.isInteger(playerId) ? slots[playerId] : undefined;
         if (player === undefined || tick < player.joinTick) {
