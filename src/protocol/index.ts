@@ -2,3 +2,4 @@ export * from './messages.js';
 export * from './codec.js';
 export * from './inputCompression.js';
 export { BitReader, BitWriter } from './bits.js';
+export * from './datagramBudget.js';

@@ -1,30 +1,22 @@
+// The transport seam: a peer is a reliable message channel plus an unreliable datagram channel, with no addresses.
 import type { Observable } from 'rxjs';
-import type { Datagram } from '../sources/fromUdpSocket.js';
+import type { WarningCode } from '../events.js';
 
 /**
- * The seam between the servicers and the network. The server and the client only see
- * these interfaces: a transport for browsers (WebSocket for the reliable channel, WebRTC
- * data channels for the unreliable one) implements them without touching either.
+ * What the server and the client see of the network. A peer is two channels of bytes: a
+ * reliable, ordered channel of whole messages, and an unreliable, unordered channel of
+ * datagrams. Neither side ever sees an IP address or a port: how a datagram finds its peer
+ * (a session token on a shared UDP socket, a WebRTC data channel, a WebSocket) is the
+ * transport's business.
+ *
+ * The datagram channel is set up after the join, by the transport itself: it may need to
+ * exchange setup messages ("signals": a UDP port and a token, or WebRTC offers, answers and
+ * candidates) with its other half. The core relays those, opaque, over the reliable channel
+ * (the `Signal` message); see {@link TransportPeer.openDatagrams}.
  */
 
-/** An unreliable, unordered datagram endpoint (UDP). */
-export interface DatagramEndpoint {
-  /** The local port datagrams arrive on. */
-  readonly port: number;
-  /** Every datagram received. Completes when the endpoint closes; errors if it fails. */
-  readonly datagrams$: Observable<Datagram>;
-  /** Sends one datagram, fire and forget; a failure is reported on `sendErrors$`. */
-  send(data: Uint8Array, port: number, address: string): void;
-  /** Failures of `send` (never thrown). */
-  readonly sendErrors$: Observable<Error>;
-  /** Closes the endpoint. Safe to call twice. */
-  close(): Promise<void>;
-}
-
-/** A reliable, ordered channel of whole messages (TCP with length-prefixed framing). */
+/** A reliable, ordered channel of whole messages (TCP with length-prefixed framing, a WebSocket). */
 export interface MessageConnection {
-  /** The peer's address (IPv4-mapped IPv6 addresses as plain IPv4). */
-  readonly remoteAddress: string;
   /**
    * Every whole message received. Subscribe once. Completes on a clean close; errors on a
    * failure, or a message over the size limit (the connection is then destroyed).
@@ -40,28 +32,109 @@ export interface MessageConnection {
   readonly bufferedBytes: number;
 }
 
-/** Accepts message connections. */
+/** An unreliable, unordered channel of datagrams with one peer. */
+export interface DatagramChannel {
+  /**
+   * Every datagram from the peer (already stripped of anything the transport added). Completes
+   * when the channel closes; errors if it fails.
+   */
+  readonly datagrams$: Observable<Uint8Array>;
+  /**
+   * Sends one datagram, fire and forget. A datagram sent before the transport knows where
+   * the peer is may be dropped, as any datagram may.
+   */
+  send(data: Uint8Array): void;
+  /** Closes the channel and frees what it holds (its token, its socket). Safe to call twice. */
+  close(): void;
+}
+
+/** Sends a transport's setup bytes to its other half, over the reliable channel. */
+export type SendSignal = (data: Uint8Array) => void;
+
+/** A condition a transport handled and reports: a stranger's datagram, a forged token, a socket error. */
+export interface TransportWarning {
+  readonly code: WarningCode;
+  readonly message: string;
+  /** Where it came from, as the transport names it (for logs only; the core never reads it). */
+  readonly address?: string;
+  readonly port?: number;
+  readonly error?: Error;
+}
+
+/** One end of a link to one peer, on the server (one per connection) or on the client. */
+export interface TransportPeer {
+  /**
+   * Where the peer is, as the transport describes it (an IP address for the Node transport).
+   * For logs and `authenticate` only: the core never looks inside.
+   */
+  readonly remoteAddress: string;
+  /** The reliable channel. */
+  readonly messages: MessageConnection;
+  /**
+   * Sets up this peer's datagram channel. Whatever setup the transport needs to send its
+   * other half goes through `signal` (the core wraps it in a `Signal` message on the reliable
+   * channel); what the other half sends back comes in through {@link TransportPeer.signal}.
+   * Called once, by the server after it accepts the join (before its answer is read by the
+   * client), and by the client once the join is accepted. Resolves when datagrams can flow;
+   * rejects if they never can (the peer is then dropped).
+   */
+  openDatagrams(signal: SendSignal): Promise<DatagramChannel>;
+  /**
+   * A signal from the other half (the body of a `Signal` message). Signals that arrive before
+   * `openDatagrams` is called are kept (a few at most). A signal that is not valid is reported
+   * on `warnings$` and ignored.
+   */
+  signal(data: Uint8Array): void;
+  /** Conditions handled for this peer (a datagram from a stranger, a bad signal). */
+  readonly warnings$: Observable<TransportWarning>;
+}
+
+/** Where a server listens: one entry per port its transport opened. */
+export interface ListenerAddress {
+  /** The port of the reliable channel (TCP). */
+  readonly tcpPort: number;
+  /** The port datagrams arrive on (UDP), shared by every peer. */
+  readonly udpPort: number;
+}
+
+/** Accepts peers: the server's side of a transport. */
 export interface MessageListener {
-  /** The local port it listens on. */
-  readonly port: number;
-  /** Every accepted connection. Errors if the listener fails. */
-  readonly connections$: Observable<MessageConnection>;
-  /** Stops accepting and resolves once every accepted connection has closed. */
+  /** The ports it listens on (resolved when 0 was asked). */
+  readonly address: ListenerAddress;
+  /** Every accepted peer. Errors if the listener fails. */
+  readonly connections$: Observable<TransportPeer>;
+  /** Conditions handled that belong to no peer (a datagram nobody was given a token for). */
+  readonly warnings$: Observable<TransportWarning>;
+  /** Stops accepting, closes the shared sockets, resolves once every accepted connection closed. */
   close(): Promise<void>;
 }
 
-/** Opens endpoints, listeners and connections. */
+/** What {@link Transport.listen} is given. */
+export interface ListenOptions {
+  readonly host: string;
+  /** The reliable channel's port; 0 picks a free one. */
+  readonly port: number;
+  /** The datagram port; 0 picks a free one. */
+  readonly udpPort: number;
+  /** The largest message the reliable channel accepts. */
+  readonly maxMessageBytes: number;
+  /** The largest datagram (the core's message, without what the transport adds) it accepts. */
+  readonly maxDatagramBytes: number;
+}
+
+/** What {@link Transport.connect} is given. */
+export interface ConnectTransportOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly timeoutMs: number;
+  readonly maxMessageBytes: number;
+  readonly maxDatagramBytes: number;
+  /** Local address for the datagram socket, where the transport has one. Default: the transport's choice. */
+  readonly localHost?: string;
+}
+
+/** Opens listeners (server) and connections (client). */
 export interface Transport {
-  bindDatagrams(options: { host: string; port: number }): Promise<DatagramEndpoint>;
-  listen(options: {
-    host: string;
-    port: number;
-    maxMessageBytes: number;
-  }): Promise<MessageListener>;
-  connect(options: {
-    host: string;
-    port: number;
-    timeoutMs: number;
-    maxMessageBytes: number;
-  }): Promise<MessageConnection>;
+  listen(options: ListenOptions): Promise<MessageListener>;
+  connect(options: ConnectTransportOptions): Promise<TransportPeer>;
 }
