@@ -1,3 +1,4 @@
+// The events the server and the client report: warnings, drops, disconnects, desyncs, snapshots.
 import type { LeaveReason } from './types.js';
 
 /** What a warning is about. */
@@ -20,6 +21,10 @@ export const WarningCode = {
   SocketError: 'socket-error',
   /** The authenticate callback threw; the join was refused. */
   AuthenticateFailed: 'authenticate-failed',
+  /** A join was accepted but could not be completed (its datagram channel did not open). */
+  JoinFailed: 'join-failed',
+  /** The client's `snapshot` callback threw; no snapshot was sent. */
+  SnapshotFailed: 'snapshot-failed',
   /** An input too far ahead of the frames confirmed so far (refused, not buffered). */
   InputTooFarAhead: 'input-too-far-ahead',
   /** A buffer hit its bound (send window full, reorder buffer full). */
@@ -78,6 +83,11 @@ export interface SnapshotEvent {
   readonly data: Uint8Array;
 }
 
-/** Everything `events$` carries. */
-export type NetworkEvent =
-  WarningEvent | DropEvent | DisconnectedEvent | DesyncEvent | SnapshotEvent;
+/** What the server's `events$` carries. */
+export type ServerNetworkEvent = WarningEvent | DropEvent | DesyncEvent | SnapshotEvent;
+
+/** What a client's `events$` carries. */
+export type ClientNetworkEvent = WarningEvent | DisconnectedEvent | DesyncEvent;
+
+/** Everything either side's `events$` carries. */
+export type NetworkEvent = ServerNetworkEvent | ClientNetworkEvent;

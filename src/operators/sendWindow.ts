@@ -1,5 +1,10 @@
+// The sendWindow operator: the redundant send window as an RxJS operator.
 import { Observable, type OperatorFunction } from 'rxjs';
+import { SendWindow, type SendBatch, type SendWindowWarning } from '../link/SendWindow.js';
 import { subscribeLinked } from './subscribeLinked.js';
+
+export { SendWindowWarningCode } from '../link/SendWindow.js';
+export type { SendBatch, SendWindowWarning } from '../link/SendWindow.js';
 
 /** A command to {@link sendWindow}. */
 export type SendWindowCommand<T> =
@@ -9,34 +14,6 @@ export type SendWindowCommand<T> =
   | { type: 'ack'; key: number }
   /** Emit a batch now (a send tick, a keepalive). */
   | { type: 'send' };
-
-/** What to send: the oldest unacknowledged items that fit the budget. */
-export interface SendBatch<T> {
-  /** The oldest unacknowledged items, oldest first, that fit in `budgetBytes`. A fresh array. */
-  readonly items: readonly T[];
-  /** How many items are unacknowledged in all (`items.length` or more). */
-  readonly unacked: number;
-}
-
-/** Why `sendWindow` refused a push. */
-export const SendWindowWarningCode = {
-  /** `capacity` items are unacknowledged: the peer is not acknowledging. */
-  Full: 'window-full',
-  /** The key is not the last pushed key + 1. */
-  NotConsecutive: 'not-consecutive',
-  /** The item's `sizeOf` is over `budgetBytes`: it could never be sent. */
-  ItemTooLarge: 'item-too-large',
-} as const;
-export type SendWindowWarningCode =
-  (typeof SendWindowWarningCode)[keyof typeof SendWindowWarningCode];
-
-/** A push `sendWindow` refused, and why. */
-export interface SendWindowWarning {
-  readonly code: SendWindowWarningCode;
-  /** The refused item's key. */
-  readonly key: number;
-  readonly message: string;
-}
 
 /** Options of {@link sendWindow}. */
 export interface SendWindowOptions<T> {
@@ -112,106 +89,33 @@ export interface SendWindowOptions<T> {
 export function sendWindow<T>(
   options: SendWindowOptions<T>,
 ): OperatorFunction<SendWindowCommand<T>, SendBatch<T>> {
-  const { key, onWarning } = options;
+  const { key, onWarning, sizeOf } = options;
   const capacity = options.capacity ?? 256;
   const budgetBytes = options.budgetBytes ?? 1200;
-  const sizeOf = options.sizeOf;
   const sendOnPush = options.sendOnPush ?? true;
-  if (!Number.isSafeInteger(capacity) || capacity < 1) {
-    throw new RangeError(`sendWindow: capacity must be a positive integer, got ${capacity}`);
-  }
-  if (!(budgetBytes > 0)) {
-    throw new RangeError(`sendWindow: budgetBytes must be a positive number, got ${budgetBytes}`);
-  }
+  const settings = { key, capacity, budgetBytes, sizeOf: sizeOf ?? (() => 1) };
+  new SendWindow<T>(settings); // validates the options at call time
 
   return (source) =>
     new Observable<SendBatch<T>>((subscriber) => {
-      /** The unacknowledged items, oldest first; their keys are consecutive. */
-      let items: T[] = [];
-      /** `sizes[i]` is `sizeOf(items[i])`, measured once at push. */
-      let sizes: number[] = [];
-      /** The key of the last accepted push, or undefined before the first. */
-      let lastKey: number | undefined;
-
-      const warn = (code: SendWindowWarningCode, k: number, message: string): void => {
-        onWarning?.({ code, key: k, message });
-      };
-
-      const push = (item: T): void => {
-        const k = key(item);
-        if (lastKey === undefined ? !Number.isSafeInteger(k) : k !== lastKey + 1) {
-          warn(
-            SendWindowWarningCode.NotConsecutive,
-            k,
-            lastKey === undefined
-              ? `sendWindow: key ${k} is not a safe integer`
-              : `sendWindow: key ${k} does not follow the last pushed key ${lastKey}`,
-          );
-          return;
-        }
-        const size = sizeOf === undefined ? 1 : sizeOf(item);
-        // NaN and negative sizes are refused too: they would break the budget arithmetic.
-        if (!(size >= 0 && size <= budgetBytes)) {
-          warn(
-            SendWindowWarningCode.ItemTooLarge,
-            k,
-            `sendWindow: item ${k} of ${size} bytes does not fit in a batch of ${budgetBytes} bytes`,
-          );
-          return;
-        }
-        if (items.length >= capacity) {
-          warn(
-            SendWindowWarningCode.Full,
-            k,
-            `sendWindow: ${items.length} items unacknowledged, refusing item ${k}`,
-          );
-          return;
-        }
-        items.push(item);
-        sizes.push(size);
-        lastKey = k;
-      };
-
-      const ack = (k: number): void => {
-        const count = items.length;
-        if (count === 0 || lastKey === undefined) return;
-        const firstKey = lastKey - count + 1;
-        if (!(k >= firstKey)) return; // stale (or NaN)
-        const drop = Math.min(Math.floor(k - firstKey) + 1, count);
-        if (drop === count) {
-          items = [];
-          sizes = [];
-        } else {
-          items.splice(0, drop);
-          sizes.splice(0, drop);
-        }
-      };
-
-      const send = (): void => {
-        let n = 0;
-        let bytes = 0;
-        while (n < sizes.length) {
-          bytes += sizes[n];
-          if (bytes > budgetBytes) break;
-          n += 1;
-        }
-        // The batch is built from the state as it is now; emitting is the last thing done.
-        subscriber.next({ items: items.slice(0, n), unacked: items.length });
-      };
-
+      const window = new SendWindow<T>(settings);
+      const drop = (): void => window.clear();
       const sourceSubscription = subscribeLinked(source, subscriber, {
         next: (command) => {
           try {
             switch (command.type) {
-              case 'push':
-                push(command.item);
-                if (sendOnPush) send();
+              case 'push': {
+                const refused = window.push(command.item);
+                if (refused) onWarning?.(refused);
+                if (sendOnPush) subscriber.next(window.batch());
                 break;
+              }
               case 'ack':
-                ack(command.key);
+                window.ack(command.key);
                 break;
               case 'send':
-                send();
+                // The batch is built from the state as it is now; emitting is the last thing done.
+                subscriber.next(window.batch());
                 break;
             }
           } catch (err) {
@@ -219,21 +123,18 @@ export function sendWindow<T>(
           }
         },
         error: (err) => {
-          items = [];
-          sizes = [];
+          drop();
           subscriber.error(err);
         },
         complete: () => {
-          items = [];
-          sizes = [];
+          drop();
           subscriber.complete();
         },
       });
 
       return () => {
         sourceSubscription.unsubscribe();
-        items = [];
-        sizes = [];
+        drop();
       };
     });
 }

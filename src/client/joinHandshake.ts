@@ -1,0 +1,60 @@
+// The client's side of the join handshake: the request, and what the server's first answer means.
+import {
+  ConnectionError,
+  DecodeError,
+  DisconnectedError,
+  JoinRefusedError,
+} from '../errors.js';
+import {
+  MessageType,
+  PROTOCOL_VERSION,
+  decodeServerTcp,
+  encodeMessage,
+  type JoinAccepted,
+} from '../protocol/index.js';
+
+/** The join request a client opens its session with. */
+export function joinRequest(username: string, password: string): Uint8Array {
+  return encodeMessage({
+    type: MessageType.Join,
+    protocolVersion: PROTOCOL_VERSION,
+    username,
+    password,
+  });
+}
+
+/** What the server's answer to a join request means. */
+export type JoinAnswer =
+  | { readonly accepted: JoinAccepted }
+  | { readonly failed: JoinRefusedError | ConnectionError };
+
+/**
+ * Reads the server's first message on a connection: the join accepted, refused, or an answer
+ * that is no answer (then the connection cannot go on).
+ */
+export function readJoinAnswer(bytes: Uint8Array): JoinAnswer {
+  let msg;
+  try {
+    msg = decodeServerTcp(bytes);
+  } catch (err) {
+    const e = err instanceof DecodeError ? err : new DecodeError('malformed', String(err));
+    return {
+      failed:
+        e.code === 'bad-version'
+          ? new JoinRefusedError('version-mismatch')
+          : new ConnectionError(`bad answer to the join request: ${e.message}`, { cause: e }),
+    };
+  }
+  if (msg.type === MessageType.JoinAccepted) return { accepted: msg };
+  if (msg.type === MessageType.JoinRefused) return { failed: new JoinRefusedError(msg.reason) };
+  return {
+    failed: new ConnectionError(`unexpected answer to the join request (type ${msg.type})`),
+  };
+}
+
+/** The connection ended before the join was answered. */
+export function endedDuringJoin(err: Error | undefined): ConnectionError | DisconnectedError {
+  return err
+    ? new ConnectionError(`connection failed during the join: ${err.message}`, { cause: err })
+    : new DisconnectedError('the server closed the connection during the join');
+}

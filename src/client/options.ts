@@ -1,0 +1,111 @@
+// The client's options: their types, their defaults, and the check of every value, in one place.
+import type { LinkConditionerOptions } from '../operators/conditionLink.js';
+import { Limits } from '../protocol/index.js';
+import type { Transport } from '../transport/Transport.js';
+
+/** Options of `connect`. */
+export interface ConnectOptions {
+  /** The server's host. */
+  host: string;
+  /** The server's TCP port (`server.address.tcpPort`). */
+  port: number;
+  username: string;
+  /** Default `''`. */
+  password?: string;
+  /** How long to wait for the connection, the join answer and the datagram channel. Default `5000`. */
+  connectTimeoutMs?: number;
+  /** Local address for the UDP socket (Node transport). Default: the server's host if it is a loopback address, else all interfaces. */
+  localHost?: string;
+  /** Inputs held until acknowledged; beyond it `sendInput` is refused with a warning. Default `256`. */
+  maxUnackedInputs?: number;
+  /** Byte budget of one datagram, 256..1400. Default `1200`. */
+  datagramBytes?: number;
+  /** Link conditioner applied to every datagram the client receives (tests, demos). Default: none. */
+  conditioner?: LinkConditionerOptions;
+  /**
+   * Input delay in ticks, 0..128: the input given to `sendInput` at local tick t is for tick
+   * t + inputDelay, so on a good link its frame arrives before the game needs it. The first
+   * `inputDelay` ticks get neutral (all-zero) inputs. Change it later with `setInputDelay`.
+   * Default `0`.
+   */
+  inputDelay?: number;
+  /**
+   * Playout buffer: when set, `frames$` releases frames one per tick after holding the first
+   * this many ms, instead of in bursts after a loss. Default: none (frames as they confirm).
+   */
+  playoutDelayMs?: number;
+  /** How often `stats$` emits, in ms. Default `1000`. */
+  statsIntervalMs?: number;
+  /**
+   * The network underneath. Default: the Node transport (UDP + TCP) when imported in Node;
+   * the browser build has no default yet, so pass one there.
+   */
+  transport?: Transport;
+  /**
+   * Called after a desync with the desync tick; what it returns (at most 60000 bytes) is sent
+   * to the server as this player's state snapshot for that tick. Default: none.
+   */
+  snapshot?: (tick: number) => Uint8Array | undefined;
+}
+
+/** Every option with its value: defaults filled in, every value checked. */
+export interface ResolvedConnectOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password: string;
+  readonly connectTimeoutMs: number;
+  readonly localHost: string | undefined;
+  readonly maxUnackedInputs: number;
+  readonly datagramBytes: number;
+  readonly conditioner: LinkConditionerOptions | undefined;
+  readonly inputDelay: number;
+  readonly playoutDelayMs: number | undefined;
+  readonly statsIntervalMs: number;
+  readonly snapshot: ((tick: number) => Uint8Array | undefined) | undefined;
+}
+
+/**
+ * Fills in the defaults and checks every value, before anything opens.
+ * @throws {RangeError} naming the option and what it must be.
+ */
+export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectOptions {
+  const positive = (name: string, value: number): number => {
+    if (!(value > 0)) throw new RangeError(`${name} must be > 0`);
+    return value;
+  };
+  const datagramBytes = options.datagramBytes ?? Limits.datagramBytes;
+  if (
+    !Number.isInteger(datagramBytes) ||
+    datagramBytes < 256 ||
+    datagramBytes > Limits.maxDatagramBytes
+  )
+    throw new RangeError(`datagramBytes must be an integer in 256..${Limits.maxDatagramBytes}`);
+  const maxUnackedInputs = options.maxUnackedInputs ?? 256;
+  if (!Number.isSafeInteger(maxUnackedInputs) || maxUnackedInputs < 1)
+    throw new RangeError('maxUnackedInputs must be an integer >= 1');
+  if (options.playoutDelayMs !== undefined && !(options.playoutDelayMs >= 0))
+    throw new RangeError('playoutDelayMs must be >= 0');
+  return {
+    host: options.host,
+    port: options.port,
+    username: options.username,
+    password: options.password ?? '',
+    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs ?? 5000),
+    localHost: options.localHost,
+    maxUnackedInputs,
+    datagramBytes,
+    conditioner: options.conditioner,
+    inputDelay: checkInputDelay(options.inputDelay ?? 0),
+    playoutDelayMs: options.playoutDelayMs,
+    statsIntervalMs: positive('statsIntervalMs', options.statsIntervalMs ?? 1000),
+    snapshot: options.snapshot,
+  };
+}
+
+/** An input delay: an integer in 0..128 ticks. */
+export function checkInputDelay(ticks: number): number {
+  if (!Number.isInteger(ticks) || ticks < 0 || ticks > 128)
+    throw new RangeError('inputDelay must be an integer in 0..128');
+  return ticks;
+}

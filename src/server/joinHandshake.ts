@@ -1,0 +1,84 @@
+// The server's side of the join handshake: version, name, seat, authentication, then a seat or a refusal.
+import { RefuseReason } from '../errors.js';
+import type { Warn } from '../link/serviceDatagrams.js';
+import type { JoinResult, Match } from '../match/Match.js';
+import { PROTOCOL_VERSION } from '../protocol/index.js';
+import type { ResolvedServerOptions } from './options.js';
+import { SessionState, type PeerSession } from './PeerSession.js';
+
+/** A join request, as the handshake needs it. */
+export interface JoinAsk {
+  readonly protocolVersion: number;
+  readonly username: string;
+  readonly password: string;
+}
+
+/** What the handshake needs from its server. */
+export interface JoinDesk {
+  readonly options: ResolvedServerOptions;
+  readonly match: Match;
+  readonly sessions: ReadonlySet<PeerSession>;
+  readonly closing: () => boolean;
+  readonly warn: Warn;
+  /** Refuses the join and closes the connection. */
+  readonly refuse: (session: PeerSession, reason: RefuseReason) => void;
+  /** Seats the player the match has just taken in. */
+  readonly seat: (session: PeerSession, joined: Extract<JoinResult, { ok: true }>) => void;
+}
+
+/**
+ * Runs one join request to its end: refused (wrong version, name taken, no free seat, bad
+ * credentials, too many joins at once) or seated. While `authenticate` runs, the name and a
+ * seat are held for the session: a join that authenticates first gets the last seat.
+ */
+export async function handleJoin(
+  desk: JoinDesk,
+  session: PeerSession,
+  ask: JoinAsk,
+): Promise<void> {
+  const { username } = ask;
+  if (ask.protocolVersion !== PROTOCOL_VERSION)
+    return desk.refuse(session, RefuseReason.VersionMismatch);
+  if (nameTaken(desk, username)) return desk.refuse(session, RefuseReason.DuplicateName);
+  if (!seatFree(desk, session)) return desk.refuse(session, RefuseReason.ServerFull);
+  session.authenticate(username);
+  let ok = false;
+  try {
+    ok = await desk.options.authenticate({
+      username,
+      password: ask.password,
+      address: session.address,
+    });
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    desk.warn('authenticate-failed', `authenticate threw: ${error.message}`, {
+      address: session.address,
+      error,
+    });
+    ok = false;
+  }
+  if (session.state !== SessionState.Authenticating || desk.closing()) return; // went away
+  if (!ok) return desk.refuse(session, RefuseReason.BadCredentials);
+  if (!seatFree(desk, session)) return desk.refuse(session, RefuseReason.ServerFull);
+  const joined = desk.match.join(username);
+  // 'busy': too many joins at once for now (their frames would not fit a datagram).
+  if (!joined.ok) return desk.refuse(session, RefuseReason.ServerFull);
+  desk.seat(session, joined);
+}
+
+function nameTaken(desk: JoinDesk, username: string): boolean {
+  const lower = username.toLowerCase();
+  for (const s of desk.sessions) {
+    if (s.state !== SessionState.Playing && s.state !== SessionState.Authenticating) continue;
+    if (s.username?.toLowerCase() === lower) return true;
+  }
+  return false;
+}
+
+/** A seat is free for `session`, counting those held for the other joins being authenticated. */
+function seatFree(desk: JoinDesk, session: PeerSession): boolean {
+  let authenticating = 0;
+  for (const s of desk.sessions)
+    if (s.state === SessionState.Authenticating && s !== session) authenticating++;
+  return desk.match.freeSlots() > authenticating;
+}

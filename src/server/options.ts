@@ -1,0 +1,146 @@
+// The server's options: their types, their defaults, and the check of every value, in one place.
+import type { LinkConditionerOptions } from '../operators/conditionLink.js';
+import {
+  Limits,
+  maxJoinSpreadTicks,
+  worstFramePacketBytes,
+} from '../protocol/index.js';
+import type { Transport } from '../transport/Transport.js';
+
+/** What `authenticate` is given. */
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+  /** Where the connection comes from, as the transport names it (an IP address over TCP). */
+  readonly address: string;
+}
+
+/** Options of `createServer`. */
+export interface ServerOptions {
+  /** Address to listen on (TCP and UDP). Default `'127.0.0.1'`. */
+  host?: string;
+  /** TCP port; 0 picks a free one. Default `0`. */
+  port?: number;
+  /** UDP port; 0 picks a free one. Default `0`. */
+  udpPort?: number;
+  /** Ticks per second the clients run at (sent to them at join; also the resend cadence), 1..1000. Default `60`. */
+  tickRate?: number;
+  /** Bytes in one player's input for one tick, 1..64. Default `2`. */
+  inputSize?: number;
+  /** Player slots, 1..256. Default `8`. */
+  maxPlayers?: number;
+  /** Decides whether a join may go on. Default: everyone may join. */
+  authenticate?: (credentials: Credentials) => boolean | Promise<boolean>;
+  /** A player who stalls the others this long, or sends nothing this long, is dropped. Default `2000`. */
+  disconnectTimeoutMs?: number;
+  /** A connection must send its join request within this. Default `5000`. */
+  joinTimeoutMs?: number;
+  /** Connections that have not joined yet, at most; more are closed at once. Default `64`. */
+  maxPendingJoins?: number;
+  /** Inputs this many ticks or more after the next tick to confirm are refused (not acknowledged). Default `128`. */
+  maxTicksAhead?: number;
+  /** Frames held per player until acknowledged; a player whose window fills is dropped. Default `256`. */
+  maxUnackedFrames?: number;
+  /** Byte budget of one datagram, 256..1400. Default `1200`. */
+  datagramBytes?: number;
+  /** Link conditioner applied to every datagram the server receives (tests, demos). Default: none. */
+  conditioner?: LinkConditionerOptions;
+  /** How often `stats$` emits each player's statistics, in ms. Default `1000`. */
+  statsIntervalMs?: number;
+  /** The network underneath. Default: the Node transport (UDP + TCP). */
+  transport?: Transport;
+}
+
+/** Where the server listens. */
+export interface ServerAddress {
+  readonly host: string;
+  readonly tcpPort: number;
+  readonly udpPort: number;
+}
+
+/** Every option with its value: defaults filled in, every value checked. */
+export interface ResolvedServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly udpPort: number;
+  readonly tickRate: number;
+  readonly inputSize: number;
+  readonly maxPlayers: number;
+  readonly authenticate: (credentials: Credentials) => boolean | Promise<boolean>;
+  readonly disconnectTimeoutMs: number;
+  readonly joinTimeoutMs: number;
+  readonly maxPendingJoins: number;
+  readonly maxTicksAhead: number;
+  readonly maxUnackedFrames: number;
+  readonly datagramBytes: number;
+  readonly conditioner: LinkConditionerOptions | undefined;
+  readonly statsIntervalMs: number;
+}
+
+/** Fixed bounds: a player whose connection has this many bytes unread queued is dropped. */
+export const MAX_TCP_BACKLOG_BYTES = 256 * 1024;
+
+/**
+ * Fills in the defaults and checks every value, before any socket opens.
+ * @throws {RangeError} naming the option and what it must be.
+ */
+export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
+  const inputSize = integer('inputSize', options.inputSize ?? 2, 1, Limits.maxInputSize);
+  const maxPlayers = integer('maxPlayers', options.maxPlayers ?? 8, 1, Limits.maxPlayers);
+  const tickRate = integer('tickRate', options.tickRate ?? 60, 1, 1000);
+  const datagramBytes = integer(
+    'datagramBytes',
+    options.datagramBytes ?? Limits.datagramBytes,
+    256,
+    Limits.maxDatagramBytes,
+  );
+  const worst = worstFramePacketBytes(maxPlayers, inputSize);
+  if (worst > datagramBytes)
+    throw new RangeError(
+      `${maxPlayers} players with ${inputSize}-byte inputs make frames of up to ${worst} bytes, ` +
+        `over the ${datagramBytes}-byte datagram budget: lower maxPlayers or inputSize`,
+    );
+  return {
+    host: options.host ?? '127.0.0.1',
+    port: port('port', options.port ?? 0),
+    udpPort: port('udpPort', options.udpPort ?? 0),
+    tickRate,
+    inputSize,
+    maxPlayers,
+    authenticate: options.authenticate ?? (() => true),
+    disconnectTimeoutMs: time('disconnectTimeoutMs', options.disconnectTimeoutMs ?? 2000),
+    joinTimeoutMs: time('joinTimeoutMs', options.joinTimeoutMs ?? 5000),
+    maxPendingJoins: atLeast('maxPendingJoins', options.maxPendingJoins ?? 64, 1),
+    // A burst of joins is spread over this many ticks at most: the assembler must take them.
+    maxTicksAhead: atLeast(
+      'maxTicksAhead',
+      options.maxTicksAhead ?? 128,
+      maxJoinSpreadTicks(maxPlayers) + 1,
+    ),
+    maxUnackedFrames: atLeast('maxUnackedFrames', options.maxUnackedFrames ?? 256, 1),
+    datagramBytes,
+    conditioner: options.conditioner,
+    statsIntervalMs: time('statsIntervalMs', options.statsIntervalMs ?? 1000),
+  };
+}
+
+function integer(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`${name} must be an integer in ${min}..${max}`);
+  return value;
+}
+
+function atLeast(name: string, value: number, min: number): number {
+  if (!(Number.isSafeInteger(value) && value >= min))
+    throw new RangeError(`${name} must be an integer >= ${min}`);
+  return value;
+}
+
+function time(name: string, value: number): number {
+  if (!(value > 0)) throw new RangeError(`${name} must be > 0`);
+  return value;
+}
+
+function port(name: string, value: number): number {
+  return integer(name, value, 0, 65535);
+}
