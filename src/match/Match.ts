@@ -2,7 +2,8 @@
 import { Subject, asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import type { DesyncEvent } from '../events.js';
 import type { ConfirmedFrame, LeaveReason, PlayerInfo } from '../types.js';
-import { Assembler, type LockstepWarning, type LockstepWarningCode } from './Assembler.js';
+import { Assembler } from './Assembler.js';
+import type { LockstepWarning, LockstepWarningCode } from './AssemblerOptions.js';
 import { Desync } from './Desync.js';
 import { DEFAULT_FRAME_LOG_BYTES, FrameLog } from './FrameLog.js';
 import { JoinSchedule } from './JoinSchedule.js';
@@ -185,6 +186,7 @@ export class Match {
     if (this.schedule.peek(username, head) >= this.inputLimit) return BUSY;
     const tick = this.schedule.reserve(username, head);
     const players = this.assembler.membersBefore(tick);
+    // Taken: the slot is free and the tick in [head, inputLimit).
     this.assembler.join(slot, username, tick);
     return { ok: true, playerId: slot, tick, players };
   }

@@ -1,11 +1,12 @@
 // The lockstep() operator: a stream of joins, leaves and inputs in, confirmed frames out.
 import { Observable, type OperatorFunction } from 'rxjs';
-import { Assembler, checkLockstepOptions, type LockstepOptions } from '../match/Assembler.js';
+import { Assembler } from '../match/Assembler.js';
+import { checkLockstepOptions, type LockstepOptions } from '../match/AssemblerOptions.js';
 import type { ConfirmedFrame, LeaveReason } from '../types.js';
 import { subscribeLinked } from './subscribeLinked.js';
 
-export { LockstepWarningCode } from '../match/Assembler.js';
-export type { LockstepOptions, LockstepWarning } from '../match/Assembler.js';
+export { LockstepWarningCode } from '../match/AssemblerOptions.js';
+export type { LockstepOptions, LockstepWarning } from '../match/AssemblerOptions.js';
 
 /** What the lockstep assembler is fed: inputs, joins and leaves, from every peer. */
 export type LockstepEvent =

@@ -2,7 +2,8 @@
 // test/operators/lockstep.test.ts.
 import { VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { Assembler, type LockstepWarning } from '../../src/match/Assembler.js';
+import { Assembler } from '../../src/match/Assembler.js';
+import type { LockstepWarning } from '../../src/match/AssemblerOptions.js';
 import type { ConfirmedFrame } from '../../src/types.js';
 
 function setup(options: { maxPlayers?: number; disconnectTimeoutMs?: number } = {}) {
