@@ -1,18 +1,12 @@
-import {
-  Observable,
-  asyncScheduler,
-  type OperatorFunction,
-  type SchedulerLike,
-  type Subscription,
-} from 'rxjs';
-import {
-  confirmedFrame,
-  type ConfirmedFrame,
-  type LeaveReason,
-  type PlayerInfo,
-  type PlayerLeft,
-} from '../types.js';
+// The lockstep() operator: a stream of joins, leaves and inputs in, confirmed frames out.
+import { Observable, type OperatorFunction } from 'rxjs';
+import { Assembler } from '../match/Assembler.js';
+import { checkLockstepOptions, type LockstepOptions } from '../match/AssemblerOptions.js';
+import type { ConfirmedFrame, LeaveReason } from '../types.js';
 import { subscribeLinked } from './subscribeLinked.js';
+
+export { LockstepWarningCode } from '../match/AssemblerOptions.js';
+export type { LockstepOptions, LockstepWarning } from '../match/AssemblerOptions.js';
 
 /** What the lockstep assembler is fed: inputs, joins and leaves, from every peer. */
 export type LockstepEvent =
@@ -22,134 +16,6 @@ export type LockstepEvent =
   | { type: 'join'; playerId: number; username: string; tick: number }
   /** Player `playerId` leaves at the next tick to confirm. */
   | { type: 'leave'; playerId: number; reason: LeaveReason };
-
-/** Why the assembler refused an event. */
-export const LockstepWarningCode = {
-  /** An input or leave from a player that is not in the match (at that tick). */
-  UnknownPlayer: 'unknown-player',
-  /** An input or join at `maxTicksAhead` or more ticks after the next tick to confirm. */
-  TooFarAhead: 'too-far-ahead',
-  /** A join at a tick that is already confirmed. */
-  LateJoin: 'late-join',
-  /** A join to a slot another player holds (or left at the next tick to confirm). */
-  SlotTaken: 'slot-taken',
-  /** A join with a `playerId` that is not an integer in [0, maxPlayers). */
-  BadSlot: 'bad-slot',
-  /** An input whose length is not `inputSize`. */
-  BadInputSize: 'bad-input-size',
-  /** A second, different input from the same player for the same tick (the first is kept). */
-  ConflictingInput: 'conflicting-input',
-  /** An input or join whose tick is not a safe integer. */
-  BadTick: 'bad-tick',
-} as const;
-export type LockstepWarningCode = (typeof LockstepWarningCode)[keyof typeof LockstepWarningCode];
-
-/** An event the assembler refused, and why. */
-export interface LockstepWarning {
-  readonly code: LockstepWarningCode;
-  readonly playerId: number;
-  readonly tick?: number;
-  readonly message: string;
-}
-
-/** Options of {@link lockstep}. */
-export interface LockstepOptions {
-  /** Slots are `0 .. maxPlayers - 1`; every frame's `inputs` has this length. */
-  maxPlayers: number;
-  /** If set, an input of another length is refused (`bad-input-size`). Default: any length. */
-  inputSize?: number;
-  /** The first tick to confirm. Default `0`. */
-  startTick?: number;
-  /**
-   * An input or join at tick `>= head + maxTicksAhead` (head: the next tick to confirm) is
-   * refused with a `too-far-ahead` warning; this bounds every buffer. Default `128`.
-   */
-  maxTicksAhead?: number;
-  /**
-   * How long the next frame may wait for missing inputs once someone has sent an input,
-   * before the players still missing are dropped with reason `'timeout'`. `Infinity`
-   * disables the timeout. Default `2000`.
-   */
-  disconnectTimeoutMs?: number;
-  /** Where the timeout runs. Default `asyncScheduler`. */
-  scheduler?: SchedulerLike;
-  /** Called with every refused event. Default: none (refusals are silent). */
-  onWarning?: (warning: LockstepWarning) => void;
-}
-
-/** A player in a slot: active from `joinTick` on (pending before). */
-interface Player {
-  readonly info: PlayerInfo;
-  readonly joinTick: number;
-  /** Inputs by tick, for ticks in [max(head, joinTick), head + maxTicksAhead). */
-  readonly inputs: InputRing;
-}
-
-/**
- * A player's buffered inputs: a ring of `capacity` places indexed by tick, for a window of
- * ticks no wider than `capacity` (the assembler's `maxTicksAhead`). Cheaper per input than
- * a Map, and bounded by construction.
- */
-class InputRing {
-  private readonly ticks: number[];
-  private readonly values: (Uint8Array | undefined)[];
-  size = 0;
-
-  constructor(private readonly capacity: number) {
-    // NaN marks a free place: it equals no tick (ticks may be negative).
-    this.ticks = new Array<number>(capacity).fill(NaN);
-    this.values = new Array<Uint8Array | undefined>(capacity).fill(undefined);
-  }
-
-  private index(tick: number): number {
-    const i = tick % this.capacity;
-    return i < 0 ? i + this.capacity : i;
-  }
-
-  get(tick: number): Uint8Array | undefined {
-    const i = this.index(tick);
-    return this.ticks[i] === tick ? this.values[i] : undefined;
-  }
-
-  has(tick: number): boolean {
-    return this.ticks[this.index(tick)] === tick;
-  }
-
-  /**
-   * Stores an input. Its place holds no other tick of the window (ticks less than
-   * `capacity` apart never share one); anything still there is from before the window and
-   * is replaced.
-   */
-  set(tick: number, input: Uint8Array): void {
-    const i = this.index(tick);
-    if (Number.isNaN(this.ticks[i])) this.size += 1;
-    this.ticks[i] = tick;
-    this.values[i] = input;
-  }
-
-  delete(tick: number): void {
-    const i = this.index(tick);
-    if (this.ticks[i] !== tick) return;
-    this.ticks[i] = NaN;
-    this.values[i] = undefined;
-    this.size -= 1;
-  }
-
-  clear(): void {
-    this.ticks.fill(NaN);
-    this.values.fill(undefined);
-    this.size = 0;
-  }
-}
-
-/** A player that left at the head tick, named in that frame's `left`. */
-interface Departure {
-  readonly left: PlayerLeft;
-  readonly info: PlayerInfo;
-  readonly joinTick: number;
-}
-
-const byPlayerId = (a: PlayerInfo, b: PlayerInfo): number => a.playerId - b.playerId;
 
 /**
  * Assembles the inputs, joins and leaves of every player into confirmed frames: one per
@@ -235,361 +101,49 @@ const byPlayerId = (a: PlayerInfo, b: PlayerInfo): number => a.playerId - b.play
 export function lockstep(
   options: LockstepOptions,
 ): OperatorFunction<LockstepEvent, ConfirmedFrame> {
-  const { maxPlayers, inputSize, onWarning } = options;
-  const startTick = options.startTick ?? 0;
-  const maxTicksAhead = options.maxTicksAhead ?? 128;
-  const timeoutMs = options.disconnectTimeoutMs ?? 2000;
-  const scheduler = options.scheduler ?? asyncScheduler;
-  if (!Number.isSafeInteger(maxPlayers) || maxPlayers < 1) {
-    throw new RangeError(`lockstep: maxPlayers must be a positive integer, got ${maxPlayers}`);
-  }
-  if (inputSize !== undefined && (!Number.isSafeInteger(inputSize) || inputSize < 0)) {
-    throw new RangeError(`lockstep: inputSize must be an integer >= 0, got ${inputSize}`);
-  }
-  if (!Number.isSafeInteger(startTick)) {
-    throw new RangeError(`lockstep: startTick must be a safe integer, got ${startTick}`);
-  }
-  if (!Number.isSafeInteger(maxTicksAhead) || maxTicksAhead < 1) {
-    throw new RangeError(
-      `lockstep: maxTicksAhead must be a positive integer, got ${maxTicksAhead}`,
-    );
-  }
-  if (!(timeoutMs >= 0)) {
-    throw new RangeError(`lockstep: disconnectTimeoutMs must be >= 0, got ${timeoutMs}`);
-  }
+  checkLockstepOptions(options);
+  const settings = { ...options }; // later changes to the caller's object do not leak in
 
   return (source) =>
     new Observable<ConfirmedFrame>((subscriber) => {
-      /** The next tick to confirm. */
-      let head = startTick;
-      /** Active and pending players, by slot. */
-      const slots: (Player | undefined)[] = new Array<Player | undefined>(maxPlayers).fill(
-        undefined,
-      );
-      /** How many slots are held. */
-      let playerCount = 0;
-      /** Players that left at the head tick, for frame `head`'s `left`. */
-      let departures: Departure[] = [];
-      /** Inputs buffered over all players. */
-      let buffered = 0;
-      /** Players in the match at the head that have no input for it yet (`countMissing`). */
-      let missing = 0;
-      /**
-       * The disconnect timer. It is not cancelled each time the head advances (that would
-       * cost a timer per tick): `deadline` moves instead, and a timer that fires early
-       * re-arms itself for what is left.
-       */
-      let timer: Subscription | undefined;
-      /** When the head tick times out, or -1 while nobody is waiting. */
-      let deadline = -1;
-      /** True while emitting: re-entrant events update state, the running loop emits. */
-      let draining = false;
-
-      const warn = (
-        code: LockstepWarningCode,
-        playerId: number,
-        tick: number | undefined,
-        message: string,
-      ): void => {
-        if (onWarning === undefined) return;
-        onWarning(
-          tick === undefined
-            ? { code, playerId, message: `lockstep: ${message}` }
-            : { code, playerId, tick, message: `lockstep: ${message}` },
-        );
-      };
-
-      /** Refuses (with a warning) a join or input whose tick is not a safe integer. */
-      const badTick = (what: string, playerId: number, tick: number): boolean => {
-        if (Number.isSafeInteger(tick)) return false;
-        warn(LockstepWarningCode.BadTick, playerId, tick, `${what}, not a safe integer`);
-        return true;
-      };
-
-      /** Refuses (with a warning) a join or input `maxTicksAhead` or more ticks after the head. */
-      const tooFarAhead = (what: string, playerId: number, tick: number): boolean => {
-        if (tick < head + maxTicksAhead) return false;
-        warn(
-          LockstepWarningCode.TooFarAhead,
-          playerId,
-          tick,
-          `${what}, ${maxTicksAhead} or more ticks after ${head}`,
-        );
-        return true;
-      };
-
-      /** Frees a slot, dropping the player's buffered inputs. */
-      const removePlayer = (slot: number, player: Player): void => {
-        if (player.joinTick <= head && !player.inputs.has(head)) missing -= 1;
-        buffered -= player.inputs.size;
-        player.inputs.clear();
-        slots[slot] = undefined;
-        playerCount -= 1;
-      };
-
-      const depart = (slot: number, player: Player, reason: LeaveReason): void => {
-        removePlayer(slot, player);
-        departures.push({
-          left: { playerId: player.info.playerId, username: player.info.username, reason },
-          info: player.info,
-          joinTick: player.joinTick,
-        });
-      };
-
-      /** Players in the match at the head tick whose input for it has not come yet. */
-      const countMissing = (): number => {
-        let n = 0;
-        for (let slot = 0; slot < maxPlayers; slot += 1) {
-          const player = slots[slot];
-          if (player !== undefined && player.joinTick <= head && !player.inputs.has(head)) n += 1;
-        }
-        return n;
-      };
-
-      /** Kept as inputs, joins and leaves come (not recounted per input). */
-      const isHeadComplete = (): boolean =>
-        (playerCount > 0 || departures.length > 0) && missing === 0;
-
-      /** Takes the complete head frame out of the state and advances the head. */
-      const takeHeadFrame = (): ConfirmedFrame => {
-        const tick = head;
-        const inputs = new Array<Uint8Array | null>(maxPlayers).fill(null);
-        let joined: PlayerInfo[] | undefined;
-        for (let slot = 0; slot < maxPlayers; slot += 1) {
-          const player = slots[slot];
-          if (player === undefined || player.joinTick > tick) continue;
-          const input = player.inputs.get(tick);
-          if (input !== undefined) {
-            inputs[slot] = input;
-            player.inputs.delete(tick);
-            buffered -= 1;
-          }
-          if (player.joinTick === tick) (joined ??= []).push(player.info);
-        }
-        let left: PlayerLeft[] | undefined;
-        if (departures.length > 0) {
-          left = [];
-          for (const departure of departures) {
-            left.push(departure.left);
-            if (departure.joinTick === tick) (joined ??= []).push(departure.info);
-          }
-          left.sort(byPlayerId);
-          joined?.sort(byPlayerId);
-          departures = [];
-        }
-        head = tick + 1;
-        missing = countMissing();
-        return confirmedFrame(tick, inputs, joined, left);
-      };
-
-      const cancelTimer = (): void => {
-        if (timer !== undefined) {
-          timer.unsubscribe();
-          timer = undefined;
-        }
-      };
-
-      /** Runs the timeout exactly while the head is incomplete and someone is waiting. */
-      const updateTimer = (): void => {
-        if (draining) return; // the running loop calls it when done
-        // Outside the loop the head is never complete, so "someone waiting" is enough.
-        if (buffered > 0 && !subscriber.closed && timeoutMs !== Infinity) {
-          if (deadline < 0) deadline = scheduler.now() + timeoutMs;
-          timer ??= scheduler.schedule(onTimer, Math.max(0, deadline - scheduler.now()));
-        } else {
-          deadline = -1; // an armed timer finds nothing to do
-        }
-      };
-
-      /** Emits every complete frame from the head on. */
-      const drain = (): void => {
-        if (draining) return;
-        draining = true;
-        try {
-          while (!subscriber.closed && isHeadComplete()) {
-            const frame = takeHeadFrame();
-            deadline = -1; // a new head: its wait starts now
-            subscriber.next(frame);
-          }
-        } finally {
-          draining = false;
-        }
-        updateTimer();
-      };
-
-      function onTimer(): void {
-        timer = undefined;
-        if (deadline < 0) return; // nobody is waiting any more
-        const now = scheduler.now();
-        if (now < deadline) {
-          timer = scheduler.schedule(onTimer, deadline - now); // the head moved meanwhile
-          return;
-        }
-        deadline = -1;
-        for (let slot = 0; slot < maxPlayers; slot += 1) {
-          const player = slots[slot];
-          if (player !== undefined && player.joinTick <= head && !player.inputs.has(head)) {
-            depart(slot, player, 'timeout');
-          }
-        }
-        drain();
-      }
-
-      const onJoin = (playerId: number, username: string, tick: number): void => {
-        if (!Number.isInteger(playerId) || playerId < 0 || playerId >= maxPlayers) {
-          warn(
-            LockstepWarningCode.BadSlot,
-            playerId,
-            tick,
-            `join to slot ${playerId}, outside 0..${maxPlayers - 1}`,
-          );
-          return;
-        }
-        if (badTick(`join of player ${playerId} at tick ${tick}`, playerId, tick)) return;
-        if (tick < head) {
-          warn(
-            LockstepWarningCode.LateJoin,
-            playerId,
-            tick,
-            `join of player ${playerId} at tick ${tick}, already confirmed (next tick ${head})`,
-          );
-          return;
-        }
-        if (tooFarAhead(`join of player ${playerId} at tick ${tick}`, playerId, tick)) return;
-        if (
-          slots[playerId] !== undefined ||
-          (tick === head && departures.some((d) => d.info.playerId === playerId))
-        ) {
-          warn(
-            LockstepWarningCode.SlotTaken,
-            playerId,
-            tick,
-            `join of player ${playerId} at tick ${tick}: the slot is taken`,
-          );
-          return;
-        }
-        slots[playerId] = {
-          info: { playerId, username },
-          joinTick: tick,
-          inputs: new InputRing(maxTicksAhead),
-        };
-        playerCount += 1;
-        if (tick === head) missing += 1;
-        drain(); // frames before `tick` may now be complete (if nobody else is active)
-      };
-
-      const onLeave = (playerId: number, reason: LeaveReason): void => {
-        const player = Number.isInteger(playerId) ? slots[playerId] : undefined;
-        if (player === undefined) {
-          warn(
-            LockstepWarningCode.UnknownPlayer,
-            playerId,
-            undefined,
-            `leave of player ${playerId}, not in the match`,
-          );
-          return;
-        }
-        if (player.joinTick > head) {
-          removePlayer(playerId, player); // it never played: cancel the join
-          updateTimer();
-          return;
-        }
-        depart(playerId, player, reason);
-        drain();
-      };
-
-      const onInput = (playerId: number, tick: number, input: Uint8Array): void => {
-        if (tick < head) return; // already confirmed: a duplicate
-        if (badTick(`input of player ${playerId} for tick ${tick}`, playerId, tick)) return;
-        if (tooFarAhead(`input of player ${playerId} for tick ${tick}`, playerId, tick)) return;
-        const player = Number.isInteger(playerId) ? slots[playerId] : undefined;
-        if (player === undefined || tick < player.joinTick) {
-          warn(
-            LockstepWarningCode.UnknownPlayer,
-            playerId,
-            tick,
-            `input of player ${playerId} for tick ${tick}, not in the match at that tick`,
-          );
-          return;
-        }
-        if (inputSize !== undefined && input.length !== inputSize) {
-          warn(
-            LockstepWarningCode.BadInputSize,
-            playerId,
-            tick,
-            `input of player ${playerId} for tick ${tick} has ${input.length} bytes, not ${inputSize}`,
-          );
-          return;
-        }
-        const held = player.inputs.get(tick);
-        if (held !== undefined) {
-          if (!bytesEqual(held, input)) {
-            warn(
-              LockstepWarningCode.ConflictingInput,
-              playerId,
-              tick,
-              `input of player ${playerId} for tick ${tick} differs from the one already received`,
-            );
-          }
-          return;
-        }
-        player.inputs.set(tick, input);
-        buffered += 1;
-        if (tick === head) {
-          missing -= 1;
-          drain();
-        } else updateTimer();
-      };
-
-      const dropState = (): void => {
-        cancelTimer();
-        deadline = -1;
-        for (let slot = 0; slot < maxPlayers; slot += 1) slots[slot] = undefined;
-        playerCount = 0;
-        buffered = 0;
-        missing = 0;
-        departures = [];
-      };
+      // One assembler per subscription: all state is its own.
+      const assembler = new Assembler({
+        ...settings,
+        onFrame: (frame) => subscriber.next(frame),
+      });
 
       const sourceSubscription = subscribeLinked(source, subscriber, {
         next: (event) => {
           try {
             switch (event.type) {
               case 'input':
-                onInput(event.playerId, event.tick, event.input);
+                assembler.input(event.playerId, event.tick, event.input);
                 break;
               case 'join':
-                onJoin(event.playerId, event.username, event.tick);
+                assembler.join(event.playerId, event.username, event.tick);
                 break;
               case 'leave':
-                onLeave(event.playerId, event.reason);
+                assembler.leave(event.playerId, event.reason);
                 break;
             }
           } catch (err) {
-            dropState();
+            assembler.dispose();
             subscriber.error(err);
           }
         },
         error: (err) => {
-          dropState();
+          assembler.dispose();
           subscriber.error(err);
         },
         complete: () => {
-          dropState();
+          assembler.dispose();
           subscriber.complete();
         },
       });
 
       return () => {
         sourceSubscription.unsubscribe();
-        dropState();
+        assembler.dispose();
       };
     });
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -1,0 +1,475 @@
+// The lockstep state machine: every player's inputs, joins and leaves in, confirmed frames out.
+import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  confirmedFrame,
+  type ConfirmedFrame,
+  type LeaveReason,
+  type PlayerInfo,
+  type PlayerLeft,
+} from '../types.js';
+import {
+  LockstepWarningCode,
+  checkLockstepOptions,
+  type AssemblerOptions,
+  type LockstepWarning,
+} from './AssemblerOptions.js';
+import { InputRing } from './InputRing.js';
+
+/** A player in a slot: active from `joinTick` on (pending before). */
+interface Player {
+  readonly info: PlayerInfo;
+  readonly joinTick: number;
+  /** Inputs by tick, for ticks in [max(head, joinTick), head + maxTicksAhead). */
+  readonly inputs: InputRing;
+}
+
+/** A player that left at the head tick, named in that frame's `left`. */
+interface Departure {
+  readonly left: PlayerLeft;
+  readonly info: PlayerInfo;
+  readonly joinTick: number;
+}
+
+/** The assembler's lifecycle: it takes events until it is disposed. */
+const AssemblerState = { Running: 'running', Disposed: 'disposed' } as const;
+type AssemblerState = (typeof AssemblerState)[keyof typeof AssemblerState];
+
+const byPlayerId = (a: PlayerInfo, b: PlayerInfo): number => a.playerId - b.playerId;
+
+/**
+ * The lockstep assembler as a plain object: joins, leaves and inputs come in as method
+ * calls, confirmed frames go out through `onFrame`, one per tick, in tick order, each once.
+ *
+ * <span class="informal">The state machine inside {@link lockstep}, for code that is not a
+ * stream (the `Match`). Its rules (what is refused, when a frame is complete, the timeout)
+ * are exactly those documented on {@link lockstep}.</span>
+ *
+ * Frames are emitted synchronously from inside `join`, `leave`, `input` or the timeout. State
+ * is updated before each frame is emitted, and a call made from inside `onFrame` or
+ * `onWarning` only updates state: the loop already running emits what it completes, so
+ * frames never nest. After `dispose` every call is ignored.
+ *
+ * @example
+ * ```ts
+ * const assembler = new Assembler({ maxPlayers: 2, onFrame: (frame) => send(frame) });
+ * assembler.join(0, 'ann', 0);
+ * assembler.input(0, 0, Uint8Array.of(1)); // frame 0 is emitted here
+ * ```
+ */
+export class Assembler {
+  private readonly maxPlayers: number;
+  private readonly inputSize: number | undefined;
+  private readonly maxTicksAhead: number;
+  private readonly timeoutMs: number;
+  private readonly scheduler: SchedulerLike;
+  private readonly onWarning: ((warning: LockstepWarning) => void) | undefined;
+  private readonly onFrame: (frame: ConfirmedFrame) => void;
+
+  private state: AssemblerState = AssemblerState.Running;
+  /** The next tick to confirm. */
+  private headTick: number;
+  /** Active and pending players, by slot. */
+  private readonly slots: (Player | undefined)[];
+  /** How many slots are held. */
+  private playerCount = 0;
+  /** Players that left at the head tick, for frame `head`'s `left`. */
+  private departures: Departure[] = [];
+  /** Inputs buffered over all players. */
+  private buffered = 0;
+  /** Players in the match at the head that have no input for it yet (`countMissing`). */
+  private missing = 0;
+  /**
+   * The disconnect timer. It is not cancelled each time the head advances (that would cost
+   * a timer per tick): `deadline` moves instead, and a timer that fires early re-arms itself
+   * for what is left.
+   */
+  private timer: Subscription | undefined;
+  /** When the head tick times out; undefined while nobody is waiting. */
+  private deadline: number | undefined;
+  /** True while emitting: re-entrant events update state, the running loop emits. */
+  private draining = false;
+
+  /**
+   * @param options Those of {@link lockstep}, and `onFrame`, called with each frame.
+   * @throws {RangeError} If an option is out of range (see {@link checkLockstepOptions}).
+   */
+  constructor(options: AssemblerOptions) {
+    checkLockstepOptions(options);
+    this.maxPlayers = options.maxPlayers;
+    this.inputSize = options.inputSize;
+    this.maxTicksAhead = options.maxTicksAhead ?? 128;
+    this.timeoutMs = options.disconnectTimeoutMs ?? 2000;
+    this.scheduler = options.scheduler ?? asyncScheduler;
+    this.onWarning = options.onWarning;
+    this.onFrame = options.onFrame;
+    this.headTick = options.startTick ?? 0;
+    this.slots = new Array<Player | undefined>(this.maxPlayers).fill(undefined);
+  }
+
+  /** The next tick to confirm. */
+  get head(): number {
+    return this.headTick;
+  }
+
+  /**
+   * Whether a join to `slot` at the head tick would be taken: `slot` is in range, no active
+   * or pending player holds it, and nobody left it at the head tick (its leave is not
+   * confirmed yet). False once disposed.
+   */
+  isSlotFree(slot: number): boolean {
+    if (this.state !== AssemblerState.Running) return false;
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.maxPlayers) return false;
+    if (this.slots[slot] !== undefined) return false;
+    for (const departure of this.departures) if (departure.info.playerId === slot) return false;
+    return true;
+  }
+
+  /** The active and pending players (not those that left at the head), by `playerId`. */
+  members(): PlayerInfo[] {
+    const members: PlayerInfo[] = [];
+    for (const player of this.slots) if (player !== undefined) members.push(player.info);
+    return members;
+  }
+
+  /**
+   * Everyone in the match just before `tick` (`tick >= head`): the players whose join tick is
+   * before it, active or pending, and, when `tick` is the head, the players leaving at the
+   * head that joined before it (frame `head` names their leave). What a player joining at
+   * `tick` must be told is there. Sorted by `playerId`.
+   */
+  membersBefore(tick: number): PlayerInfo[] {
+    const members: PlayerInfo[] = [];
+    for (const player of this.slots) {
+      if (player !== undefined && player.joinTick < tick) members.push(player.info);
+    }
+    if (tick === this.headTick) {
+      for (const departure of this.departures) {
+        if (departure.joinTick < tick) members.push(departure.info);
+      }
+      members.sort(byPlayerId);
+    }
+    return members;
+  }
+
+  /**
+   * The join tick of the player in `slot`: active, pending, or leaving at the head; undefined
+   * if there is none.
+   */
+  joinTickOf(slot: number): number | undefined {
+    const player = Number.isInteger(slot) ? this.slots[slot] : undefined;
+    if (player !== undefined) return player.joinTick;
+    for (const departure of this.departures) {
+      if (departure.info.playerId === slot) return departure.joinTick;
+    }
+    return undefined;
+  }
+
+  /**
+   * Player `playerId` (`username`) takes part in the frames from `tick` on.
+   *
+   * @returns Whether the join was taken (else a warning says why).
+   */
+  join(playerId: number, username: string, tick: number): boolean {
+    if (this.state !== AssemblerState.Running) return false;
+    const { maxPlayers } = this;
+    if (!Number.isInteger(playerId) || playerId < 0 || playerId >= maxPlayers) {
+      this.warn(
+        LockstepWarningCode.BadSlot,
+        playerId,
+        tick,
+        `join to slot ${playerId}, outside 0..${maxPlayers - 1}`,
+      );
+      return false;
+    }
+    if (this.badTick(`join of player ${playerId} at tick ${tick}`, playerId, tick)) return false;
+    const head = this.headTick;
+    if (tick < head) {
+      this.warn(
+        LockstepWarningCode.LateJoin,
+        playerId,
+        tick,
+        `join of player ${playerId} at tick ${tick}, already confirmed (next tick ${head})`,
+      );
+      return false;
+    }
+    if (this.tooFarAhead(`join of player ${playerId} at tick ${tick}`, playerId, tick)) {
+      return false;
+    }
+    if (
+      this.slots[playerId] !== undefined ||
+      (tick === head && this.departures.some((d) => d.info.playerId === playerId))
+    ) {
+      this.warn(
+        LockstepWarningCode.SlotTaken,
+        playerId,
+        tick,
+        `join of player ${playerId} at tick ${tick}: the slot is taken`,
+      );
+      return false;
+    }
+    this.slots[playerId] = {
+      info: { playerId, username },
+      joinTick: tick,
+      inputs: new InputRing(this.maxTicksAhead),
+    };
+    this.playerCount += 1;
+    if (tick === head) this.missing += 1;
+    this.drain(); // frames before `tick` may now be complete (if nobody else is active)
+    return true;
+  }
+
+  /**
+   * Player `playerId` leaves at the head tick (frame `head` names it in `left`), or, if its
+   * join tick is still ahead, its join is cancelled and its slot is free at once.
+   *
+   * @returns Whether the player was in a slot (else an `unknown-player` warning).
+   */
+  leave(playerId: number, reason: LeaveReason): boolean {
+    if (this.state !== AssemblerState.Running) return false;
+    const player = Number.isInteger(playerId) ? this.slots[playerId] : undefined;
+    if (player === undefined) {
+      this.warn(
+        LockstepWarningCode.UnknownPlayer,
+        playerId,
+        undefined,
+        `leave of player ${playerId}, not in the match`,
+      );
+      return false;
+    }
+    if (player.joinTick > this.headTick) {
+      this.removePlayer(playerId, player); // it never played: cancel the join
+      this.updateTimer();
+      return true;
+    }
+    this.depart(playerId, player, reason);
+    this.drain();
+    return true;
+  }
+
+  /**
+   * Player `playerId`'s input for `tick`, kept by reference until its frame is confirmed.
+   * Duplicates and ticks already confirmed are ignored silently.
+   */
+  input(playerId: number, tick: number, input: Uint8Array): void {
+    if (tick < this.headTick || this.state !== AssemblerState.Running) return;
+    if (this.badTick(`input of player ${playerId} for tick ${tick}`, playerId, tick)) return;
+    if (this.tooFarAhead(`input of player ${playerId} for tick ${tick}`, playerId, tick)) return;
+    const player = Number.isInteger(playerId) ? this.slots[playerId] : undefined;
+    if (player === undefined || tick < player.joinTick) {
+      this.warn(
+        LockstepWarningCode.UnknownPlayer,
+        playerId,
+        tick,
+        `input of player ${playerId} for tick ${tick}, not in the match at that tick`,
+      );
+      return;
+    }
+    const { inputSize } = this;
+    if (inputSize !== undefined && input.length !== inputSize) {
+      this.warn(
+        LockstepWarningCode.BadInputSize,
+        playerId,
+        tick,
+        `input of player ${playerId} for tick ${tick} has ${input.length} bytes, not ${inputSize}`,
+      );
+      return;
+    }
+    const held = player.inputs.get(tick);
+    if (held !== undefined) {
+      if (!bytesEqual(held, input)) {
+        this.warn(
+          LockstepWarningCode.ConflictingInput,
+          playerId,
+          tick,
+          `input of player ${playerId} for tick ${tick} differs from the one already received`,
+        );
+      }
+      return;
+    }
+    player.inputs.set(tick, input);
+    this.buffered += 1;
+    if (tick === this.headTick) {
+      this.missing -= 1;
+      this.drain();
+    } else this.updateTimer();
+  }
+
+  /**
+   * Stops: cancels the timer and drops every buffer and player; incomplete frames are
+   * discarded. Every later call is ignored. Safe to call more than once, and from `onFrame`.
+   */
+  dispose(): void {
+    this.state = AssemblerState.Disposed;
+    this.cancelTimer();
+    this.deadline = undefined;
+    this.slots.fill(undefined);
+    this.playerCount = 0;
+    this.buffered = 0;
+    this.missing = 0;
+    this.departures = [];
+  }
+
+  private warn(
+    code: LockstepWarningCode,
+    playerId: number,
+    tick: number | undefined,
+    message: string,
+  ): void {
+    const { onWarning } = this;
+    if (onWarning === undefined) return;
+    onWarning(
+      tick === undefined
+        ? { code, playerId, message: `lockstep: ${message}` }
+        : { code, playerId, tick, message: `lockstep: ${message}` },
+    );
+  }
+
+  /** Refuses (with a warning) a join or input whose tick is not a safe integer. */
+  private badTick(what: string, playerId: number, tick: number): boolean {
+    if (Number.isSafeInteger(tick)) return false;
+    this.warn(LockstepWarningCode.BadTick, playerId, tick, `${what}, not a safe integer`);
+    return true;
+  }
+
+  /** Refuses (with a warning) a join or input `maxTicksAhead` or more ticks after the head. */
+  private tooFarAhead(what: string, playerId: number, tick: number): boolean {
+    if (tick < this.headTick + this.maxTicksAhead) return false;
+    this.warn(
+      LockstepWarningCode.TooFarAhead,
+      playerId,
+      tick,
+      `${what}, ${this.maxTicksAhead} or more ticks after ${this.headTick}`,
+    );
+    return true;
+  }
+
+  /** Frees a slot, dropping the player's buffered inputs. */
+  private removePlayer(slot: number, player: Player): void {
+    if (player.joinTick <= this.headTick && !player.inputs.has(this.headTick)) this.missing -= 1;
+    this.buffered -= player.inputs.size;
+    player.inputs.clear();
+    this.slots[slot] = undefined;
+    this.playerCount -= 1;
+  }
+
+  private depart(slot: number, player: Player, reason: LeaveReason): void {
+    this.removePlayer(slot, player);
+    this.departures.push({
+      left: { playerId: player.info.playerId, username: player.info.username, reason },
+      info: player.info,
+      joinTick: player.joinTick,
+    });
+  }
+
+  /** Players in the match at the head tick whose input for it has not come yet. */
+  private countMissing(): number {
+    const head = this.headTick;
+    let n = 0;
+    for (let slot = 0; slot < this.maxPlayers; slot += 1) {
+      const player = this.slots[slot];
+      if (player !== undefined && player.joinTick <= head && !player.inputs.has(head)) n += 1;
+    }
+    return n;
+  }
+
+  /** Kept as inputs, joins and leaves come (not recounted per input). */
+  private isHeadComplete(): boolean {
+    return (this.playerCount > 0 || this.departures.length > 0) && this.missing === 0;
+  }
+
+  /** Takes the complete head frame out of the state and advances the head. */
+  private takeHeadFrame(): ConfirmedFrame {
+    const tick = this.headTick;
+    const { maxPlayers, slots } = this;
+    const inputs = new Array<Uint8Array | null>(maxPlayers).fill(null);
+    let joined: PlayerInfo[] | undefined;
+    for (let slot = 0; slot < maxPlayers; slot += 1) {
+      const player = slots[slot];
+      if (player === undefined || player.joinTick > tick) continue;
+      const input = player.inputs.get(tick);
+      if (input !== undefined) {
+        inputs[slot] = input;
+        player.inputs.delete(tick);
+        this.buffered -= 1;
+      }
+      if (player.joinTick === tick) (joined ??= []).push(player.info);
+    }
+    let left: PlayerLeft[] | undefined;
+    if (this.departures.length > 0) {
+      left = [];
+      for (const departure of this.departures) {
+        left.push(departure.left);
+        if (departure.joinTick === tick) (joined ??= []).push(departure.info);
+      }
+      left.sort(byPlayerId);
+      joined?.sort(byPlayerId);
+      this.departures = [];
+    }
+    this.headTick = tick + 1;
+    this.missing = this.countMissing();
+    return confirmedFrame(tick, inputs, joined, left);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== undefined) {
+      this.timer.unsubscribe();
+      this.timer = undefined;
+    }
+  }
+
+  /** Runs the timeout exactly while the head is incomplete and someone is waiting. */
+  private updateTimer(): void {
+    if (this.draining) return; // the running loop calls it when done
+    // Outside the loop the head is never complete, so "someone waiting" is enough.
+    if (this.buffered > 0 && this.state === AssemblerState.Running && this.timeoutMs !== Infinity) {
+      const { scheduler } = this;
+      this.deadline ??= scheduler.now() + this.timeoutMs;
+      this.timer ??= scheduler.schedule(this.onTimer, Math.max(0, this.deadline - scheduler.now()));
+    } else {
+      this.deadline = undefined; // an armed timer finds nothing to do
+    }
+  }
+
+  /** Emits every complete frame from the head on. */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.state === AssemblerState.Running && this.isHeadComplete()) {
+        const frame = this.takeHeadFrame();
+        this.deadline = undefined; // a new head: its wait starts now
+        this.onFrame(frame);
+      }
+    } finally {
+      this.draining = false;
+    }
+    this.updateTimer();
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    const { deadline } = this;
+    if (deadline === undefined) return; // nobody is waiting any more
+    const now = this.scheduler.now();
+    if (now < deadline) {
+      this.timer = this.scheduler.schedule(this.onTimer, deadline - now); // the head moved
+      return;
+    }
+    this.deadline = undefined;
+    const head = this.headTick;
+    for (let slot = 0; slot < this.maxPlayers; slot += 1) {
+      const player = this.slots[slot];
+      if (player !== undefined && player.joinTick <= head && !player.inputs.has(head)) {
+        this.depart(slot, player, 'timeout');
+      }
+    }
+    this.drain();
+  };
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}

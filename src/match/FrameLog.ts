@@ -1,0 +1,126 @@
+// A bounded log of confirmed frames, by approximate bytes: what catch-up, spectators and replays read.
+import type { ConfirmedFrame } from '../types.js';
+
+/** Options of {@link FrameLog}. */
+export interface FrameLogOptions {
+  /**
+   * The approximate bytes kept (see {@link frameLogBytes}); the oldest frames are dropped to
+   * stay within it. Default `16 MiB`.
+   */
+  readonly maxBytes?: number;
+  /** The tick of the first frame appended. Default `0`. */
+  readonly startTick?: number;
+}
+
+/** The default bound of a {@link FrameLog}: 16 MiB. */
+export const DEFAULT_FRAME_LOG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * What a frame counts for in a {@link FrameLog}: 8, plus its non-null inputs' bytes, plus 8
+ * and the name's length for each join and leave. An approximation of its encoded size, not of
+ * the memory it takes.
+ */
+export function frameLogBytes(frame: ConfirmedFrame): number {
+  let bytes = 8;
+  for (const input of frame.inputs) if (input !== null) bytes += input.length;
+  if (frame.joined !== undefined) for (const p of frame.joined) bytes += 8 + p.username.length;
+  if (frame.left !== undefined) for (const p of frame.left) bytes += 8 + p.username.length;
+  return bytes;
+}
+
+/**
+ * The newest confirmed frames, consecutive, bounded by an approximate byte count: appending
+ * past `maxBytes` drops the oldest frames.
+ *
+ * <span class="informal">The match's memory of its frames: a late joiner, a spectator or a
+ * reconnecting player is sent `since(tick)`, and a replay records from it.</span>
+ *
+ * @example
+ * ```ts
+ * const log = new FrameLog({ maxBytes: 1 << 20 });
+ * frames$.subscribe((frame) => log.append(frame));
+ * const missed = log.since(lastTickSeen + 1); // undefined: too old, start from a snapshot
+ * ```
+ */
+export class FrameLog {
+  private readonly maxBytes: number;
+  /** The frames kept are `frames[start..]`; the places before `start` are dropped ones. */
+  private frames: (ConfirmedFrame | undefined)[] = [];
+  private start = 0;
+  private first: number;
+  private total = 0;
+
+  /**
+   * @throws {RangeError} If `maxBytes` is not a non-negative number, or `startTick` not a
+   * safe integer.
+   */
+  constructor(options: FrameLogOptions = {}) {
+    const maxBytes = options.maxBytes ?? DEFAULT_FRAME_LOG_BYTES;
+    const startTick = options.startTick ?? 0;
+    if (!(maxBytes >= 0)) {
+      throw new RangeError(`FrameLog: maxBytes must be >= 0, got ${maxBytes}`);
+    }
+    if (!Number.isSafeInteger(startTick)) {
+      throw new RangeError(`FrameLog: startTick must be a safe integer, got ${startTick}`);
+    }
+    this.maxBytes = maxBytes;
+    this.first = startTick;
+  }
+
+  /** The tick of the oldest frame kept (`lastTick + 1` when none is). */
+  get firstTick(): number {
+    return this.first;
+  }
+
+  /** The tick of the newest frame appended (`firstTick - 1` before the first). */
+  get lastTick(): number {
+    return this.first + this.size - 1;
+  }
+
+  /** How many frames are kept. */
+  get size(): number {
+    return this.frames.length - this.start;
+  }
+
+  /** The approximate bytes of the frames kept (see {@link frameLogBytes}). */
+  get bytes(): number {
+    return this.total;
+  }
+
+  /**
+   * Appends the next frame, then drops the oldest frames while the log is over `maxBytes`.
+   *
+   * @throws {RangeError} If `frame.tick` is not `lastTick + 1`.
+   */
+  append(frame: ConfirmedFrame): void {
+    if (frame.tick !== this.lastTick + 1) {
+      throw new RangeError(`FrameLog: frame ${frame.tick} appended after ${this.lastTick}`);
+    }
+    this.frames.push(frame);
+    this.total += frameLogBytes(frame);
+    while (this.total > this.maxBytes && this.size > 0) {
+      const oldest = this.frames[this.start];
+      if (oldest !== undefined) this.total -= frameLogBytes(oldest);
+      this.frames[this.start] = undefined;
+      this.start += 1;
+      this.first += 1;
+    }
+    // Compact now and then: amortised O(1) per frame.
+    if (this.start >= 1024 && this.start * 2 >= this.frames.length) {
+      this.frames = this.frames.slice(this.start);
+      this.start = 0;
+    }
+  }
+
+  /**
+   * The frames from `tick` on, oldest first (empty if `tick > lastTick`).
+   *
+   * @returns Undefined if `tick` is before `firstTick` (those frames are not kept) or is not
+   * a safe integer.
+   */
+  since(tick: number): readonly ConfirmedFrame[] | undefined {
+    if (!(tick >= this.first) || !Number.isSafeInteger(tick)) return undefined;
+    const from = this.start + Math.min(tick - this.first, this.size);
+    return this.frames.slice(from) as ConfirmedFrame[];
+  }
+}
