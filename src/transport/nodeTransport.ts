@@ -5,7 +5,6 @@ import { clientPeer } from './node/clientPeer.js';
 import { listenNode } from './node/nodeListener.js';
 
 export type { DatagramEndpoint } from './node/udpEndpoint.js';
-export { plainAddress } from './node/plainAddress.js';
 
 /**
  * The Node transport: a TCP connection per peer (4-byte length-prefixed messages) and UDP

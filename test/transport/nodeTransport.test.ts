@@ -333,3 +333,44 @@ describe('the Node transport client', () => {
     expect(defaultLocalHost('192.0.2.1')).toBe('0.0.0.0');
   });
 });
+
+describe('the Node transport on IPv6', () => {
+  async function exchange(listenHost: string, connectHost: string): Promise<string> {
+    const listener = resources.add(
+      await nodeTransport.listen({
+        host: listenHost,
+        port: 0,
+        udpPort: 0,
+        maxMessageBytes: 4096,
+        maxDatagramBytes: MAX_DATAGRAM_BYTES,
+      }),
+    );
+    const accepted = firstValueFrom(listener.connections$);
+    const client = await nodeTransport.connect({
+      host: connectHost,
+      port: listener.address.tcpPort,
+      timeoutMs: 2000,
+      maxMessageBytes: 4096,
+      maxDatagramBytes: MAX_DATAGRAM_BYTES,
+    });
+    resources.add({ close: () => client.messages.destroy() });
+    const server = await accepted;
+    resources.add({ close: () => server.messages.destroy() });
+    const { serverChannel, clientChannel } = await openDatagrams(server, client);
+    expect(await sendUntilReceived(clientChannel, bytes(1), serverChannel.datagrams$)).toEqual(
+      bytes(1),
+    );
+    expect(await sendUntilReceived(serverChannel, bytes(2), clientChannel.datagrams$)).toEqual(
+      bytes(2),
+    );
+    return server.remoteAddress;
+  }
+
+  it('serves IPv4 clients from a dual-stack socket, with plain IPv4 addresses', async () => {
+    expect(await exchange('::', HOST)).toBe(HOST);
+  });
+
+  it('works over IPv6 loopback', async () => {
+    expect(await exchange('::1', '::1')).toBe('::1');
+  });
+});
