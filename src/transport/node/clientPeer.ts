@@ -117,6 +117,7 @@ export function clientPeer(socket: net.Socket, options: ClientPeerOptions): Tran
             state === 'closed' ? 'the connection is closed' : 'openDatagrams was called already',
           ),
         );
+      if (socket.destroyed) return Promise.reject(new ConnectionError('the connection is closed'));
       state = 'waiting';
       return new Promise<DatagramChannel>((resolve, reject) => {
         fail = reject;

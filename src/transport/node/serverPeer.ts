@@ -57,7 +57,7 @@ export function serverPeer(socket: net.Socket, context: ServerPeerContext): Tran
       warn: (warning) => warnings.next(warning),
       end: close,
     });
-    const opened: DatagramChannel = {
+    const datagrams: DatagramChannel = {
       datagrams$: inbox.asObservable(),
       send: (data) => {
         const port = session.port;
@@ -66,7 +66,7 @@ export function serverPeer(socket: net.Socket, context: ServerPeerContext): Tran
       },
       close: () => close(),
     };
-    return { channel: opened, token: session.token };
+    return { channel: datagrams, token: session.token };
   };
 
   return {
@@ -76,7 +76,7 @@ export function serverPeer(socket: net.Socket, context: ServerPeerContext): Tran
     openDatagrams(signal: SendSignal): Promise<DatagramChannel> {
       if (opened) return Promise.reject(new Error('openDatagrams was called already'));
       opened = true;
-      if (tcpClosed)
+      if (tcpClosed || socket.destroyed)
         return Promise.reject(
           new ConnectionError('the connection closed before its datagrams were opened'),
         );
