@@ -3,7 +3,8 @@ import { Subject } from 'rxjs';
 import { ConnectionError } from '../errors.js';
 import type { DatagramChannel, MessageListener, Transport, TransportPeer } from './Transport.js';
 import type { FlightBudget } from './memory/datagramLink.js';
-import { memoryClientPeer, memoryServerPeer, OfferBoard } from './memory/memoryPeers.js';
+import { memoryClientPeer, memoryServerPeer } from './memory/memoryPeers.js';
+import { OfferBoard } from './memory/offerBoard.js';
 import { messagePair } from './memory/messagePair.js';
 import { nextTurn } from './memory/nextTurn.js';
 
