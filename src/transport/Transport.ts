@@ -35,8 +35,10 @@ export interface MessageConnection {
 /** An unreliable, unordered channel of datagrams with one peer. */
 export interface DatagramChannel {
   /**
-   * Every datagram from the peer (already stripped of anything the transport added). Completes
-   * when the channel closes; errors if it fails.
+   * Every datagram from the peer (already stripped of anything the transport added), as a plain
+   * `Uint8Array` that may be a view into a buffer of the transport's (fresh per datagram: it
+   * may be kept). Completes when the channel closes (its `close()`, its connection closing, or
+   * the listener closing); errors if it fails.
    */
   readonly datagrams$: Observable<Uint8Array>;
   /**
@@ -76,7 +78,8 @@ export interface TransportPeer {
    * channel); what the other half sends back comes in through {@link TransportPeer.signal}.
    * Called once, by the server after it accepts the join (before its answer is read by the
    * client), and by the client once the join is accepted. Resolves when datagrams can flow;
-   * rejects if they never can (the peer is then dropped).
+   * rejects if they never can (a bad signal, the connection closing first; the peer is then
+   * dropped). A second call rejects.
    */
   openDatagrams(signal: SendSignal): Promise<DatagramChannel>;
   /**
@@ -85,7 +88,10 @@ export interface TransportPeer {
    * on `warnings$` and ignored.
    */
   signal(data: Uint8Array): void;
-  /** Conditions handled for this peer (a datagram from a stranger, a bad signal). */
+  /**
+   * Conditions handled for this peer (a datagram from a stranger, a bad signal, its token from
+   * another address). Completes once the connection has closed.
+   */
   readonly warnings$: Observable<TransportWarning>;
 }
 
@@ -101,11 +107,19 @@ export interface ListenerAddress {
 export interface MessageListener {
   /** The ports it listens on (resolved when 0 was asked). */
   readonly address: ListenerAddress;
-  /** Every accepted peer. Errors if the listener fails. */
+  /**
+   * Every accepted peer. Completes on `close()`; errors if the listener fails. Subscribe once,
+   * right after `listen` resolves: a connection accepted while nobody is subscribed is closed
+   * at once (nobody would serve it).
+   */
   readonly connections$: Observable<TransportPeer>;
   /** Conditions handled that belong to no peer (a datagram nobody was given a token for). */
   readonly warnings$: Observable<TransportWarning>;
-  /** Stops accepting, closes the shared sockets, resolves once every accepted connection closed. */
+  /**
+   * Stops accepting, closes the shared sockets (every datagram channel of its peers completes),
+   * and resolves once every accepted connection has closed: it does not close them, whoever
+   * holds the peers ends them. Safe to call twice.
+   */
   close(): Promise<void>;
 }
 

@@ -1,12 +1,12 @@
-import { Observable, Subject } from 'rxjs';
-import { ConnectionError, MessageTooLargeError } from '../errors.js';
-import type { Datagram } from '../sources/fromUdpSocket.js';
-import type {
-  DatagramEndpoint,
-  MessageConnection,
-  MessageListener,
-  Transport,
-} from './Transport.js';
+// An in-process transport with no sockets: the same contract as the Node transport, for tests and simulations.
+import { Subject } from 'rxjs';
+import { ConnectionError } from '../errors.js';
+import type { DatagramChannel, MessageListener, Transport, TransportPeer } from './Transport.js';
+import type { FlightBudget } from './memory/datagramLink.js';
+import { memoryClientPeer, memoryServerPeer } from './memory/memoryPeers.js';
+import { OfferBoard } from './memory/offerBoard.js';
+import { messagePair } from './memory/messagePair.js';
+import { nextTurn } from './memory/nextTurn.js';
 
 /** Options of {@link createMemoryTransport}. */
 export interface MemoryTransportOptions {
@@ -14,10 +14,18 @@ export interface MemoryTransportOptions {
   maxInFlight?: number;
 }
 
+/** The first port handed out when 0 is asked for. */
+const FIRST_PORT = 40000;
+
 /**
- * An in-process network: datagram endpoints and message connections that live in one
- * Node process, with no socket at all. Everything sent is delivered asynchronously (on a
- * later turn of the event loop, in order), as a real network would.
+ * An in-process network: listeners, connections and datagram channels that live in one
+ * process, with no socket at all. Everything sent is delivered asynchronously (on a later
+ * turn of the event loop, in order), as a real network would.
+ *
+ * The same contract as the Node transport: a server peer's `openDatagrams` signals an opaque
+ * id (4 bytes) that the client's peer uses to find its pair; an id that is not one of its own
+ * connection's is a warning and a rejection. Listeners are found by `host:port`; `address`
+ * gives made-up TCP and UDP ports (0 picks free ones, from 40000 up).
  *
  * For tests of games built on this library, and to run the same conformance suite over
  * every transport. Put the link conditioner on top (`conditioner` option) for a bad network.
@@ -27,19 +35,26 @@ export interface MemoryTransportOptions {
  * const server = await createServer({ transport: net });
  * const client = await connect({ transport: net, host: '127.0.0.1', port: server.address.tcpPort, username: 'ann' });
  *
- * @returns A transport; every endpoint and listener made from it can reach the others.
+ * @param options `maxInFlight` (default 65536).
+ * @returns A transport; every listener made from it can be reached by its `connect`.
  */
 export function createMemoryTransport(options: MemoryTransportOptions = {}): Transport {
-  const maxInFlight = options.maxInFlight ?? 65536;
-  const endpoints = new Map<string, (d: Datagram) => void>();
+  const budget: FlightBudget = { inFlight: 0, maxInFlight: options.maxInFlight ?? 65536 };
+  const board = new OfferBoard();
   const listeners = new Map<
     string,
-    { accept: (conn: MessageConnection) => void; maxMessageBytes: number }
+    {
+      accept: (peer: TransportPeer) => boolean;
+      maxMessageBytes: number;
+      maxDatagramBytes: number;
+      track: (closed: Promise<void>) => void;
+      onChannel: (channel: DatagramChannel) => void;
+    }
   >();
-  let nextPort = 40000;
-  let inFlight = 0;
+  const udpPorts = new Set<string>();
+  let nextPort = FIRST_PORT;
   const key = (host: string, port: number): string => `${host}:${port}`;
-  const allocate = (host: string, port: number, taken: Map<string, unknown>): number => {
+  const allocate = (host: string, port: number, taken: { has(k: string): boolean }): number => {
     if (port !== 0) {
       if (taken.has(key(host, port)))
         throw new ConnectionError(`address in use: ${key(host, port)}`);
@@ -49,130 +64,90 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
     return nextPort++;
   };
 
-  /** Two connected ends; what one sends, the other receives. */
-  const pair = (
-    aAddress: string,
-    bAddress: string,
-    aLimit: number,
-    bLimit: number,
-  ): [MessageConnection, MessageConnection] => {
-    const make = (remoteAddress: string) => {
-      const inbox = new Subject<Uint8Array>();
-      let open = true;
-      return { remoteAddress, inbox, isOpen: () => open, close: () => (open = false) };
-    };
-    const a = make(bAddress);
-    const b = make(aAddress);
-    const end = (from: typeof a, to: typeof a, failed: boolean): void => {
-      if (!from.isOpen()) return;
-      from.close();
-      setImmediate(() => {
-        if (failed) to.inbox.error(new ConnectionError('connection reset by peer'));
-        else to.inbox.complete();
-        from.inbox.complete();
-        to.close();
-      });
-    };
-    const conn = (self: typeof a, other: typeof a, maxMessageBytes: number): MessageConnection => ({
-      remoteAddress: self.remoteAddress,
-      messages$: new Observable<Uint8Array>((subscriber) => self.inbox.subscribe(subscriber)),
-      send: (message) => {
-        if (!self.isOpen()) return false;
-        const copy = message.slice();
-        setImmediate(() => {
-          if (!other.isOpen() && other.inbox.closed) return;
-          if (copy.length > maxMessageBytes) {
-            other.inbox.error(new MessageTooLargeError(copy.length, maxMessageBytes));
-            end(other, self, true);
-            return;
-          }
-          other.inbox.next(copy);
-        });
-        return true;
-      },
-      end: () => end(self, other, false),
-      destroy: () => end(self, other, true),
-      bufferedBytes: 0, // delivered on the next turn of the event loop, whatever the reader does
-    });
-    // Each side checks what it receives against its own limit.
-    return [conn(a, b, bLimit), conn(b, a, aLimit)];
-  };
-
   return {
-    bindDatagrams({ host, port }) {
-      const bound = allocate(host, port, endpoints);
-      const datagrams = new Subject<Datagram>();
-      const sendErrors = new Subject<Error>();
-      endpoints.set(key(host, bound), (d) => datagrams.next(d));
-      let closed: Promise<void> | undefined;
-      const endpoint: DatagramEndpoint = {
-        port: bound,
-        datagrams$: datagrams.asObservable(),
-        sendErrors$: sendErrors.asObservable(),
-        send: (data, toPort, toAddress) => {
-          if (closed) {
-            setImmediate(() => sendErrors.next(new ConnectionError('endpoint closed')));
-            return;
-          }
-          if (inFlight >= maxInFlight) return; // dropped, as a full buffer would
-          inFlight++;
-          const copy = data.slice();
-          setImmediate(() => {
-            inFlight--;
-            endpoints.get(key(toAddress, toPort))?.({ data: copy, address: host, port: bound });
-          });
+    listen({ host, port, udpPort, maxMessageBytes, maxDatagramBytes }) {
+      let tcpPort: number;
+      let boundUdp: number;
+      try {
+        tcpPort = allocate(host, port, listeners);
+        boundUdp = allocate(host, udpPort, udpPorts);
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      const connections = new Subject<TransportPeer>();
+      const warnings = new Subject<never>();
+      const open = new Set<Promise<void>>();
+      const channels = new Set<DatagramChannel>();
+      let closing = false;
+      listeners.set(key(host, tcpPort), {
+        accept: (peer) => {
+          if (closing || !connections.observed) return false;
+          connections.next(peer);
+          return true;
         },
-        close: () =>
-          (closed ??= new Promise<void>((resolve) => {
-            endpoints.delete(key(host, bound));
-            setImmediate(() => {
-              datagrams.complete();
-              sendErrors.complete();
-              resolve();
-            });
-          })),
-      };
-      return Promise.resolve(endpoint);
-    },
-
-    listen({ host, port, maxMessageBytes }) {
-      const bound = allocate(host, port, listeners);
-      const connections = new Subject<MessageConnection>();
-      listeners.set(key(host, bound), {
-        accept: (conn) => connections.next(conn),
         maxMessageBytes,
+        maxDatagramBytes,
+        track: (closed) => {
+          open.add(closed);
+          void closed.then(() => open.delete(closed));
+        },
+        onChannel: (channel) => {
+          channels.add(channel);
+          channel.datagrams$.subscribe({ complete: () => channels.delete(channel) });
+        },
       });
+      udpPorts.add(key(host, boundUdp));
       let closed: Promise<void> | undefined;
       const listener: MessageListener = {
-        port: bound,
+        address: { tcpPort, udpPort: boundUdp },
         connections$: connections.asObservable(),
+        warnings$: warnings.asObservable(),
         close: () =>
-          (closed ??= new Promise<void>((resolve) => {
-            listeners.delete(key(host, bound));
+          (closed ??= (async () => {
+            closing = true;
+            listeners.delete(key(host, tcpPort));
+            udpPorts.delete(key(host, boundUdp));
             connections.complete();
-            setImmediate(resolve);
-          })),
+            // The listener's datagram "socket" closes: every channel it opened completes.
+            for (const c of [...channels]) c.close();
+            await Promise.all([...open]);
+            await new Promise<void>((resolve) => nextTurn(resolve));
+            warnings.complete();
+          })()),
       };
       return Promise.resolve(listener);
     },
 
-    connect({ host, port, maxMessageBytes }) {
-      return new Promise<MessageConnection>((resolve, reject) => {
-        setImmediate(() => {
+    connect({ host, port, maxMessageBytes, maxDatagramBytes }) {
+      return new Promise<TransportPeer>((resolve, reject) => {
+        nextTurn(() => {
           const listener = listeners.get(key(host, port));
           if (!listener) {
             reject(new ConnectionError(`connection refused: ${key(host, port)}`));
             return;
           }
-          // One network host: both ends have the address the client dialled.
-          const [clientEnd, serverEnd] = pair(
-            host,
-            host,
-            maxMessageBytes,
-            listener.maxMessageBytes,
+          const pair = messagePair({ client: maxMessageBytes, server: listener.maxMessageBytes });
+          // One network host: each end sees the address the client dialled.
+          const shared = {
+            connection: {},
+            board,
+            budget,
+            closed: pair.closed,
+            remoteAddress: host,
+          };
+          const serverPeer = memoryServerPeer(
+            pair.server,
+            { ...shared, maxDatagramBytes: listener.maxDatagramBytes },
+            listener.onChannel,
           );
-          listener.accept(serverEnd);
-          resolve(clientEnd);
+          const clientPeer = memoryClientPeer(pair.client, { ...shared, maxDatagramBytes });
+          listener.track(pair.closed);
+          if (!listener.accept(serverPeer)) {
+            pair.server.destroy();
+            reject(new ConnectionError(`connection refused: ${key(host, port)}`));
+            return;
+          }
+          resolve(clientPeer);
         });
       });
     },

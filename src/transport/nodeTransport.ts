@@ -1,98 +1,29 @@
-import type * as dgram from 'node:dgram';
-import type * as net from 'node:net';
-import { Subject, map } from 'rxjs';
-import { fromTcpServer, connectTcp, listenTcp } from '../sources/fromTcpServer.js';
-import { fromTcpSocket, writeMessage } from '../sources/fromTcpSocket.js';
-import { isIPv4 } from 'node:net';
-import { bindUdpSocket, fromUdpSocket, udpSender, type UdpSend } from '../sources/fromUdpSocket.js';
-import type {
-  DatagramEndpoint,
-  MessageConnection,
-  MessageListener,
-  Transport,
-} from './Transport.js';
+// The Node transport: TCP with length-prefixed messages, and UDP datagrams on one shared server socket, by session token.
+import { connectTcp } from '../sources/fromTcpServer.js';
+import type { Transport } from './Transport.js';
+import { clientPeer } from './node/clientPeer.js';
+import { listenNode } from './node/nodeListener.js';
 
-/** An IPv4 address mapped into IPv6 (`::ffff:1.2.3.4`) as plain IPv4. */
-export function plainAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
+export type { DatagramEndpoint } from './node/udpEndpoint.js';
 
 /**
- * A sender that also reaches IPv4 peers from a dual-stack IPv6 socket: addresses are kept
- * in plain IPv4 form everywhere else, and mapped (`::ffff:a.b.c.d`) only here.
+ * The Node transport: a TCP connection per peer (4-byte length-prefixed messages) and UDP
+ * datagrams. The server has one UDP socket (a 4 MiB receive buffer asked for) shared by every
+ * peer: each peer's `openDatagrams` gives it a random 32-bit session token and signals
+ * `udpPort (u16 BE) + token (u32 BE)`; every client-to-server datagram is `token + message`,
+ * and server-to-client datagrams are the message alone. The server takes a peer's UDP port
+ * from its first datagram with its token from its TCP IP (so a NAT that rewrites ports is
+ * fine), and holds it. The client binds its own UDP socket once it has the signal.
+ *
+ * @example
+ * const listener = await nodeTransport.listen({ host: '127.0.0.1', port: 0, udpPort: 0, maxMessageBytes: 65536, maxDatagramBytes: 1200 });
+ * listener.connections$.subscribe((peer) => { ... });
+ * const peer = await nodeTransport.connect({ host: '127.0.0.1', port: listener.address.tcpPort, timeoutMs: 5000, maxMessageBytes: 65536, maxDatagramBytes: 1200 });
  */
-function sendTo(socket: dgram.Socket, onError: (err: Error) => void): UdpSend {
-  const send = udpSender(socket, onError);
-  if (socket.address().family !== 'IPv6') return send;
-  return (data, port, address) => send(data, port, isIPv4(address) ? `::ffff:${address}` : address);
-}
-
-function udpEndpoint(socket: dgram.Socket): DatagramEndpoint {
-  let closed: Promise<void> | undefined;
-  const sendErrors = new Subject<Error>();
-  return {
-    port: socket.address().port,
-    // Only a dual-stack IPv6 socket sees IPv4 senders as ::ffff:a.b.c.d.
-    datagrams$:
-      socket.address().family === 'IPv6'
-        ? fromUdpSocket(socket).pipe(
-            map((d) =>
-              d.address.startsWith('::ffff:') ? { ...d, address: plainAddress(d.address) } : d,
-            ),
-          )
-        : fromUdpSocket(socket),
-    send: sendTo(socket, (err) => sendErrors.next(err)),
-    sendErrors$: sendErrors.asObservable(),
-    close: () =>
-      (closed ??= new Promise<void>((resolve) => {
-        try {
-          socket.close(() => resolve());
-        } catch {
-          resolve(); // already closed
-        }
-      }).then(() => sendErrors.complete())),
-  };
-}
-
-function tcpConnection(socket: net.Socket, maxMessageBytes: number): MessageConnection {
-  socket.setNoDelay(true);
-  // Errors are reported through messages$ while it is subscribed; after that they must
-  // not go unhandled.
-  socket.on('error', () => undefined);
-  return {
-    remoteAddress: plainAddress(socket.remoteAddress ?? ''),
-    messages$: fromTcpSocket(socket, { maxMessageBytes }),
-    send: (message) =>
-      !socket.destroyed && socket.writable ? writeMessage(socket, message) : false,
-    end: () => {
-      socket.end();
-      setTimeout(() => socket.destroy(), 1000).unref();
-    },
-    destroy: () => socket.destroy(),
-    get bufferedBytes() {
-      return socket.writableLength;
-    },
-  };
-}
-
-function tcpListener(server: net.Server, maxMessageBytes: number): MessageListener {
-  let closed: Promise<void> | undefined;
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    connections$: fromTcpServer(server).pipe(map((s) => tcpConnection(s, maxMessageBytes))),
-    close: () => (closed ??= new Promise<void>((resolve) => server.close(() => resolve()))),
-  };
-}
-
-/** The Node transport: UDP datagrams (4 MiB receive buffer) and TCP with 4-byte framing. */
 export const nodeTransport: Transport = {
-  async bindDatagrams({ host, port }) {
-    return udpEndpoint(await bindUdpSocket({ host, port }));
-  },
-  async listen({ host, port, maxMessageBytes }) {
-    return tcpListener(await listenTcp({ host, port }), maxMessageBytes);
-  },
-  async connect({ host, port, timeoutMs, maxMessageBytes }) {
-    return tcpConnection(await connectTcp({ host, port, timeoutMs }), maxMessageBytes);
+  listen: (options) => listenNode(options),
+  async connect({ host, port, timeoutMs, maxMessageBytes, maxDatagramBytes, localHost }) {
+    const socket = await connectTcp({ host, port, timeoutMs });
+    return clientPeer(socket, { maxMessageBytes, maxDatagramBytes, localHost });
   },
 };
