@@ -1,25 +1,25 @@
-// The public API of game-network, at a glance. Anything not listed here is internal.
+// The isomorphic core of game-network (Node and browsers, no Node built-in), at a glance. Anything not listed here is internal.
+// Node-only parts (createServer, nodeTransport, the socket sources) are in src/node.ts.
 
-// Server and client
-export { createServer, GameServer } from './server/createServer.js';
-export type {
-  ServerOptions,
-  ServerAddress,
-  ServerEvents,
-  Credentials,
-} from './server/createServer.js';
-export { connect, GameClient } from './client/connect.js';
+// Client
+export { connect } from './client/connect.js';
 export type { ConnectOptions, ClientEvents } from './client/connect.js';
+export { GameClient } from './client/GameClient.js';
 
 // Transports: the seam under the server and the client
-export { nodeTransport } from './transport/nodeTransport.js';
 export { createMemoryTransport } from './transport/memoryTransport.js';
 export type { MemoryTransportOptions } from './transport/memoryTransport.js';
 export type {
   Transport,
-  DatagramEndpoint,
+  TransportPeer,
+  TransportWarning,
   MessageConnection,
+  DatagramChannel,
+  SendSignal,
   MessageListener,
+  ListenerAddress,
+  ListenOptions,
+  ConnectTransportOptions,
 } from './transport/Transport.js';
 
 // Data types and events
@@ -68,19 +68,6 @@ export type { LinkConditionerOptions } from './operators/conditionLink.js';
 export { playout } from './operators/playout.js';
 export type { PlayoutOptions } from './operators/playout.js';
 export { networkStats } from './operators/networkStats.js';
-
-// Sources
-export { fromUdpSocket, bindUdpSocket, udpSender } from './sources/fromUdpSocket.js';
-export type { Datagram, UdpBindOptions, UdpSend } from './sources/fromUdpSocket.js';
-export {
-  fromTcpSocket,
-  frameMessage,
-  writeMessage,
-  writeMessages,
-} from './sources/fromTcpSocket.js';
-export type { TcpMessageOptions } from './sources/fromTcpSocket.js';
-export { fromTcpServer, listenTcp, connectTcp } from './sources/fromTcpServer.js';
-export type { TcpListenOptions, TcpConnectOptions } from './sources/fromTcpServer.js';
 
 // Protocol
 export {

@@ -1,0 +1,32 @@
+// The Node.js entry of game-network: the isomorphic core plus the server, the Node transport and the socket sources.
+// `connect` here defaults its transport to nodeTransport; the core's `connect` needs one given.
+
+export * from './index.js';
+// This `connect` shadows the core's one that `export *` brings (an explicit export wins).
+export { connect } from './node/connect.js';
+
+// Server
+export { createServer, GameServer } from './server/createServer.js';
+export type {
+  ServerOptions,
+  ServerAddress,
+  ServerEvents,
+  Credentials,
+} from './server/createServer.js';
+
+// The Node transport: UDP + TCP sockets
+export { nodeTransport } from './transport/nodeTransport.js';
+export type { DatagramEndpoint } from './transport/nodeTransport.js';
+
+// Sources: Node sockets as Observables
+export { fromUdpSocket, bindUdpSocket, udpSender } from './sources/fromUdpSocket.js';
+export type { Datagram, UdpBindOptions, UdpSend } from './sources/fromUdpSocket.js';
+export {
+  fromTcpSocket,
+  frameMessage,
+  writeMessage,
+  writeMessages,
+} from './sources/fromTcpSocket.js';
+export type { TcpMessageOptions } from './sources/fromTcpSocket.js';
+export { fromTcpServer, listenTcp, connectTcp } from './sources/fromTcpServer.js';
+export type { TcpListenOptions, TcpConnectOptions } from './sources/fromTcpServer.js';
