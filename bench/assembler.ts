@@ -5,7 +5,7 @@
 //   node --import tsx bench/assembler.ts '{"players":8,"ticks":200000,"reps":3}'
 
 import { Subject } from 'rxjs';
-import { lockstep, type ConfirmedFrame, type LockstepEvent } from '../src/index.js';
+import { lockstep, type ConfirmedFrame, type LockstepEvent } from '../src/node.js';
 import { INPUT_SIZE, childConfig, createController } from './common.js';
 import { PlainAssembler, type PlainEvent } from './plainAssembler.js';
 

@@ -5,7 +5,7 @@
 //   node --import tsx bench/clients.ts '<ClientsConfig as JSON>'
 
 import * as dgram from 'node:dgram';
-import { connect, type GameClient } from '../src/index.js';
+import { connect, type GameClient } from '../src/node.js';
 import { decodeClientUdp } from '../src/protocol/index.js';
 import {
   HOST,

@@ -4,7 +4,7 @@
 import * as dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { LinkConditionerOptions } from '../src/index.js';
+import type { LinkConditionerOptions } from '../src/node.js';
 
 export const HOST = '127.0.0.1';
 export const TICK_RATE = 60;

@@ -28,7 +28,7 @@ import {
   type ServerConfig,
   type ServerWindow,
 } from './common.js';
-import type { LinkConditionerOptions } from '../src/index.js';
+import type { LinkConditionerOptions } from '../src/node.js';
 
 const SECTIONS = ['cpu', 'latency', 'wire', 'assembler', 'capacity'] as const;
 type Section = (typeof SECTIONS)[number];

@@ -7,7 +7,7 @@
 import * as dgram from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { createServer, type GameServer } from '../src/index.js';
+import { createServer, type GameServer } from '../src/node.js';
 import { decodeServerUdp } from '../src/protocol/index.js';
 import {
   HOST,

@@ -8,7 +8,7 @@ import {
   createServer,
   type GameClient,
   type LinkConditionerOptions,
-} from '../src/index.js';
+} from '../src/node.js';
 import { botInput, checksum, emptyWorld, step, type World } from './simulation.js';
 
 const TICKS = 180;

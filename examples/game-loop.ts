@@ -3,7 +3,7 @@
 // Two clients and the server run the same simulation and end with the same checksum.
 // Run it with `npx tsx examples/game-loop.ts`.
 import { interval, lastValueFrom, map, scan, take, tap } from 'rxjs';
-import { connect, createServer, type GameClient } from '../src/index.js';
+import { connect, createServer, type GameClient } from '../src/node.js';
 import { botInput, checksum, emptyWorld, step, type World } from './simulation.js';
 
 const TICKS = 120;

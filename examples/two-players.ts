@@ -1,7 +1,7 @@
 // The README's two-minute example: a server, two clients, ten frames printed.
 // Run it with `npx tsx examples/two-players.ts`. In your own code, import from 'game-network'.
 import { lastValueFrom, take } from 'rxjs';
-import { connect, createServer } from '../src/index.js';
+import { connect, createServer } from '../src/node.js';
 
 // A server on a free port: 30 ticks a second, 1 byte of input per player, 2 slots.
 const server = await createServer({

@@ -28,6 +28,8 @@ export type { ConfirmedFrame, PlayerInfo, PlayerLeft, ChatMessage, PlayerEvent }
 export { WarningCode } from './events.js';
 export type {
   NetworkEvent,
+  ServerNetworkEvent,
+  ClientNetworkEvent,
   WarningEvent,
   DropEvent,
   DisconnectedEvent,
@@ -50,6 +52,13 @@ export {
   RefuseReason,
   DisconnectedError,
 } from './errors.js';
+
+// One match with no sockets: the lockstep state machine, membership and the frame log
+export { Match } from './match/Match.js';
+export type { MatchOptions, JoinResult, MatchWarning } from './match/Match.js';
+export { Roster } from './match/Roster.js';
+export { FrameLog } from './match/FrameLog.js';
+export type { FrameLogOptions } from './match/FrameLog.js';
 
 // Operators
 export { lockstep, LockstepWarningCode } from './operators/lockstep.js';

@@ -12,12 +12,14 @@ import {
   type GameServer,
   type LockstepEvent,
   type NetworkEvent,
+  type ServerNetworkEvent,
+  type ClientNetworkEvent,
   type NetworkStats,
   type PlayerEvent,
   type PlayerInfo,
   type PlayerStats,
   type ServerAddress,
-} from '../src/index.js';
+} from '../src/node.js';
 
 describe('public types', () => {
   it('createServer and connect resolve to the contract of DESIGN.md', () => {
@@ -32,7 +34,13 @@ describe('public types', () => {
     expectTypeOf<GameServer['frames$']>().toEqualTypeOf<Observable<ConfirmedFrame>>();
     expectTypeOf<GameServer['players$']>().toEqualTypeOf<Observable<PlayerEvent>>();
     expectTypeOf<GameServer['chat$']>().toEqualTypeOf<Observable<ChatMessage>>();
-    expectTypeOf<GameServer['events$']>().toEqualTypeOf<Observable<NetworkEvent>>();
+    expectTypeOf<GameServer['events$']>().toEqualTypeOf<Observable<ServerNetworkEvent>>();
+    expectTypeOf<GameClient['events$']>().toEqualTypeOf<Observable<ClientNetworkEvent>>();
+    // Each side's events are its own union; NetworkEvent is either.
+    expectTypeOf<ServerNetworkEvent>().toMatchTypeOf<NetworkEvent>();
+    expectTypeOf<ClientNetworkEvent>().toMatchTypeOf<NetworkEvent>();
+    expectTypeOf<Extract<ServerNetworkEvent, { type: 'disconnected' }>>().toBeNever();
+    expectTypeOf<Extract<ClientNetworkEvent, { type: 'drop' | 'snapshot' }>>().toBeNever();
     expectTypeOf<GameServer['stats$']>().toEqualTypeOf<Observable<PlayerStats>>();
     expectTypeOf<GameServer['sendWorldState']>().parameters.toEqualTypeOf<[number, Uint8Array]>();
     expectTypeOf<GameServer['close']>().returns.toEqualTypeOf<Promise<void>>();

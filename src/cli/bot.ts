@@ -19,7 +19,7 @@ import {
   type LinkConditionerOptions,
   type NetworkStats,
   type WarningEvent,
-} from '../index.js';
+} from '../node.js';
 import type { LinkFlags } from './args.js';
 import type { PlayerRow } from './format.js';
 import { Controller, Simulation, fnv1a, mixSeed } from './simulation.js';

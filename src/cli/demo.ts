@@ -3,7 +3,7 @@
  * through the link conditioner. Live progress, then a table per player, every bot's final
  * checksum, and an exit code that says whether the worlds agreed.
  */
-import { createServer, type DesyncEvent, type GameServer } from '../index.js';
+import { createServer, type DesyncEvent, type GameServer } from '../node.js';
 import type { DemoOptions } from './args.js';
 import { Bot, conditionerFor } from './bot.js';
 import {

@@ -2,7 +2,7 @@
  * `game-network server`: a lockstep server until Ctrl-C, logging joins, leaves, chat,
  * warnings, drops and desyncs, one line each.
  */
-import { createServer, type GameServer } from '../index.js';
+import { createServer, type GameServer } from '../node.js';
 import type { ServerCommandOptions } from './args.js';
 import { conditionerFor } from './bot.js';
 import { formatChecksum, plural, timestamp, type CliIO } from './format.js';
@@ -108,8 +108,6 @@ export async function runServerCommand(
         return;
       case 'snapshot':
         log(`snapshot from player ${e.playerId} for tick ${e.tick}: ${e.data.length} bytes`);
-        return;
-      case 'disconnected':
         return;
     }
   });

@@ -4,27 +4,37 @@ import type { ConfirmedFrame } from '../types.js';
 /** Options of {@link FrameLog}. */
 export interface FrameLogOptions {
   /**
-   * The approximate bytes kept (see {@link frameLogBytes}); the oldest frames are dropped to
-   * stay within it. Default `16 MiB`.
+   * The approximate memory kept, in bytes (see {@link frameLogBytes}); the oldest frames are
+   * dropped to stay within it. Default `64 MiB` (about 20 minutes of an 8-player match at 60
+   * ticks per second).
    */
   readonly maxBytes?: number;
   /** The tick of the first frame appended. Default `0`. */
   readonly startTick?: number;
 }
 
-/** The default bound of a {@link FrameLog}: 16 MiB. */
-export const DEFAULT_FRAME_LOG_BYTES = 16 * 1024 * 1024;
+/** The default bound of a {@link FrameLog}: 64 MiB. */
+export const DEFAULT_FRAME_LOG_BYTES = 64 * 1024 * 1024;
+
+/** Heap bytes of a frame object, of an array header, of a slot, of a Uint8Array view, of a player entry (estimates for V8). */
+const FRAME_BYTES = 64;
+const ARRAY_BYTES = 16;
+const SLOT_BYTES = 8;
+const VIEW_BYTES = 96;
+const PLAYER_BYTES = 48;
 
 /**
- * What a frame counts for in a {@link FrameLog}: 8, plus its non-null inputs' bytes, plus 8
- * and the name's length for each join and leave. An approximation of its encoded size, not of
- * the memory it takes.
+ * What a frame counts for in a {@link FrameLog}: an estimate of the memory it holds (the
+ * frame object, its inputs array, each input's bytes and view, each join and leave), so the
+ * bound is one of memory, not of encoded size.
  */
 export function frameLogBytes(frame: ConfirmedFrame): number {
-  let bytes = 8;
-  for (const input of frame.inputs) if (input !== null) bytes += input.length;
-  if (frame.joined !== undefined) for (const p of frame.joined) bytes += 8 + p.username.length;
-  if (frame.left !== undefined) for (const p of frame.left) bytes += 8 + p.username.length;
+  let bytes = FRAME_BYTES + ARRAY_BYTES + SLOT_BYTES * frame.inputs.length;
+  for (const input of frame.inputs) if (input !== null) bytes += VIEW_BYTES + input.length;
+  if (frame.joined !== undefined)
+    for (const p of frame.joined) bytes += PLAYER_BYTES + 2 * p.username.length;
+  if (frame.left !== undefined)
+    for (const p of frame.left) bytes += PLAYER_BYTES + 2 * p.username.length;
   return bytes;
 }
 

@@ -28,7 +28,7 @@ export interface MatchOptions {
   readonly disconnectTimeoutMs?: number;
   /** Where the timeout runs. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
-  /** The approximate bytes of frames the {@link Match.log} keeps. Default `16 MiB`. */
+  /** The approximate memory, in bytes, of the frames the {@link Match.log} keeps. Default `64 MiB`. */
   readonly frameLogBytes?: number;
 }
 

@@ -10,7 +10,7 @@ import {
   type GameServer,
   type ServerOptions,
   type Transport,
-} from '../../src/index.js';
+} from '../../src/node.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 /**

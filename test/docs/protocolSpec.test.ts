@@ -22,7 +22,7 @@ import {
   type GameClient,
   type GameServer,
   type NetworkEvent,
-} from '../../src/index.js';
+} from '../../src/node.js';
 import {
   decodeClientTcp,
   decodeClientUdp,

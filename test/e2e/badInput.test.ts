@@ -10,7 +10,7 @@ import {
   type GameServer,
   type NetworkEvent,
   type WarningEvent,
-} from '../../src/index.js';
+} from '../../src/node.js';
 import { MessageType, encodeInputsPacket, encodeMessage } from '../../src/protocol/index.js';
 import { frameMessage } from '../../src/sources/fromTcpSocket.js';
 import { waitFor } from '../helpers/waitFor.js';

@@ -6,7 +6,7 @@ import {
   type ConfirmedFrame,
   type GameClient,
   type GameServer,
-} from '../../src/index.js';
+} from '../../src/node.js';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {

@@ -9,7 +9,7 @@ import {
   createServer,
   type GameServer,
   type WarningEvent,
-} from '../../src/index.js';
+} from '../../src/node.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {

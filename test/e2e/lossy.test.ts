@@ -6,7 +6,7 @@ import {
   type GameClient,
   type GameServer,
   type LinkConditionerOptions,
-} from '../../src/index.js';
+} from '../../src/node.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const open: { close(): Promise<void> }[] = [];

@@ -1,6 +1,6 @@
 import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, createServer, type ConfirmedFrame, type GameClient } from '../../src/index.js';
+import { connect, createServer, type ConfirmedFrame, type GameClient } from '../../src/node.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const open: { close(): Promise<void> }[] = [];

@@ -10,7 +10,7 @@ import {
   type DatagramEndpoint,
   type NetworkEvent,
   type Transport,
-} from '../../src/index.js';
+} from '../../src/node.js';
 import {
   MessageType,
   decodeServerTcp,

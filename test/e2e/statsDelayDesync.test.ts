@@ -10,7 +10,7 @@ import {
   type GameServer,
   type NetworkEvent,
   type ServerOptions,
-} from '../../src/index.js';
+} from '../../src/node.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const open: { close(): Promise<void> }[] = [];

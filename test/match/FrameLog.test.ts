@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { FrameLog, frameLogBytes } from '../../src/match/FrameLog.js';
 import type { ConfirmedFrame } from '../../src/types.js';
 
-/** A frame of two slots with a 2-byte input in slot 0: it counts 10 bytes. */
+/** A frame of two slots with a 2-byte input in slot 0: it counts 64 + 16 + 2 * 8 + 96 + 2 = 194 bytes. */
 const frame = (tick: number): ConfirmedFrame => ({ tick, inputs: [Uint8Array.of(1, 2), null] });
 
 describe('FrameLog', () => {
-  it('counts a frame as 8, its inputs, and 8 plus the name for each join and leave', () => {
-    expect(frameLogBytes(frame(0))).toBe(10);
+  it('counts the memory of a frame: the object, its slots, each input view, each join and leave', () => {
+    expect(frameLogBytes(frame(0))).toBe(194);
     expect(
       frameLogBytes({
         tick: 0,
@@ -15,7 +15,7 @@ describe('FrameLog', () => {
         joined: [{ playerId: 0, username: 'ann' }],
         left: [{ playerId: 1, username: 'bobby', reason: 'left' }],
       }),
-    ).toBe(8 + 4 + (8 + 3) + (8 + 5));
+    ).toBe(64 + 16 + 3 * 8 + (96 + 3) + (96 + 1) + (48 + 2 * 3) + (48 + 2 * 5));
   });
 
   it('starts empty at its start tick', () => {
@@ -29,7 +29,7 @@ describe('FrameLog', () => {
     const log = new FrameLog();
     const frames = [0, 1, 2, 3].map(frame);
     for (const f of frames) log.append(f);
-    expect([log.firstTick, log.lastTick, log.size, log.bytes]).toEqual([0, 3, 4, 40]);
+    expect([log.firstTick, log.lastTick, log.size, log.bytes]).toEqual([0, 3, 4, 4 * 194]);
     expect(log.since(0)).toEqual(frames);
     expect(log.since(2)).toEqual(frames.slice(2));
     expect(log.since(2)?.[0]).toBe(frames[2]);
@@ -48,18 +48,18 @@ describe('FrameLog', () => {
   });
 
   it('drops the oldest frames to stay within maxBytes', () => {
-    const log = new FrameLog({ maxBytes: 35 });
+    const log = new FrameLog({ maxBytes: 3.5 * 194 });
     for (let tick = 0; tick < 10; tick += 1) {
       log.append(frame(tick));
-      expect(log.bytes).toBeLessThanOrEqual(35);
+      expect(log.bytes).toBeLessThanOrEqual(3.5 * 194);
     }
-    expect([log.firstTick, log.lastTick, log.size, log.bytes]).toEqual([7, 9, 3, 30]);
+    expect([log.firstTick, log.lastTick, log.size, log.bytes]).toEqual([7, 9, 3, 3 * 194]);
     expect(log.since(6)).toBeUndefined();
     expect(log.since(7)?.map((f) => f.tick)).toEqual([7, 8, 9]);
   });
 
   it('keeps nothing when a frame alone is over maxBytes, and goes on from the next tick', () => {
-    const log = new FrameLog({ maxBytes: 5 });
+    const log = new FrameLog({ maxBytes: 100 });
     log.append(frame(0));
     expect([log.firstTick, log.lastTick, log.size, log.bytes]).toEqual([1, 0, 0, 0]);
     expect(log.since(1)).toEqual([]);
@@ -68,9 +68,9 @@ describe('FrameLog', () => {
   });
 
   it('stays right over many frames (it compacts its storage)', () => {
-    const log = new FrameLog({ maxBytes: 10 * 100 });
+    const log = new FrameLog({ maxBytes: 194 * 100 });
     for (let tick = 0; tick < 5000; tick += 1) log.append(frame(tick));
-    expect([log.firstTick, log.lastTick, log.size, log.bytes]).toEqual([4900, 4999, 100, 1000]);
+    expect([log.firstTick, log.lastTick, log.size, log.bytes]).toEqual([4900, 4999, 100, 194 * 100]);
     expect(log.since(4950)?.map((f) => f.tick)).toEqual(
       Array.from({ length: 50 }, (_, i) => 4950 + i),
     );

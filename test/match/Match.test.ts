@@ -268,7 +268,8 @@ describe('Match', () => {
   });
 
   it('keeps frameLogBytes of frames', () => {
-    const { match } = setup({ maxPlayers: 1, frameLogBytes: 9 * 10 });
+    // One slot with a 1-byte input: 64 + 16 + 8 + 96 + 1 = 185 bytes a frame.
+    const { match } = setup({ maxPlayers: 1, frameLogBytes: 185 * 10 });
     joined(match, 'ann');
     for (let t = 0; t < 50; t += 1) match.input(0, t, byte(t));
     expect(match.log.size).toBe(10);
