@@ -8,6 +8,7 @@ import {
   type PlayerLeft,
 } from '../types.js';
 import { BitReader, BitWriter } from './bits.js';
+import { utf8ByteLength } from './utf8.js';
 import { compressedBitCost, readInputSequence, writeInputSequence } from './inputCompression.js';
 import {
   HEADER_BYTES,
@@ -71,7 +72,7 @@ function checkContext(ctx: CodecContext): void {
 export function encodeMessage(msg: Exclude<Message, InputsPacket | FramesPacket>): Uint8Array {
   switch (msg.type) {
     case MessageType.Join:
-      return withHeader([msg.type, msg.protocolVersion, msg.username, msg.password, msg.udpPort]);
+      return withHeader([msg.type, msg.protocolVersion, msg.username, msg.password]);
     case MessageType.Chat:
       return withHeader([msg.type, msg.text]);
     case MessageType.Leave:
@@ -80,18 +81,21 @@ export function encodeMessage(msg: Exclude<Message, InputsPacket | FramesPacket>
       if (msg.data.length > Limits.maxSnapshotBytes)
         throw new RangeError(`snapshot over ${Limits.maxSnapshotBytes} bytes`);
       return withHeader([msg.type, msg.tick, msg.data]);
+    case MessageType.SignalToServer:
+    case MessageType.SignalToClient:
+      if (msg.data.length < 1 || msg.data.length > Limits.maxSignalBytes)
+        throw new RangeError(`signal must be 1..${Limits.maxSignalBytes} bytes`);
+      return withHeader([msg.type, msg.data]);
     case MessageType.Desync:
       return withHeader([msg.type, msg.tick, msg.checksums.map((c) => [c.playerId, c.checksum])]);
     case MessageType.JoinAccepted:
       return withHeader([
         msg.type,
         msg.playerId,
-        msg.udpPort,
         msg.tickRate,
         msg.inputSize,
         msg.maxPlayers,
         msg.startTick,
-        msg.token,
         msg.players.map((p) => [p.playerId, p.username]),
       ]);
     case MessageType.JoinRefused:
@@ -124,7 +128,7 @@ function binHeaderBytes(len: number): number {
   return len < 256 ? 2 : len < 65536 ? 3 : 5;
 }
 function strBytes(s: string): number {
-  const len = Buffer.byteLength(s, 'utf8');
+  const len = utf8ByteLength(s);
   return (len < 32 ? 1 : len < 256 ? 2 : len < 65536 ? 3 : 5) + len;
 }
 function arrayHeaderBytes(len: number): number {
@@ -165,9 +169,8 @@ export function encodeInputsPacket(
   // The packet with no inputs, exactly, then what each input adds.
   const base =
     HEADER_BYTES +
-    1 + // array of 8 to 12
+    1 + // array of 7 to 11
     1 + // type
-    intBytes(packet.token) +
     intBytes(packet.seq) +
     intBytes(frameAckDelta) +
     intBytes(packet.rxLoss) +
@@ -201,7 +204,6 @@ export function encodeInputsPacket(
   );
   const bytes = withHeader([
     MessageType.Inputs,
-    packet.token,
     packet.seq,
     frameAckDelta,
     packet.rxLoss,
@@ -460,12 +462,6 @@ function positive(n: number, what: string): number {
   return n;
 }
 
-function port(v: unknown, what: string): number {
-  const p = uint(v, 65535, what);
-  if (p === 0) fail(`${what} must be 1..65535`);
-  return p;
-}
-
 function ackTick(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < -1 || v > Limits.maxTick)
     fail(`${what} must be an integer in -1..${Limits.maxTick}`);
@@ -485,6 +481,13 @@ function bin(v: unknown, maxLength: number, what: string): Uint8Array {
   // A plain Uint8Array view (msgpack hands out a Buffer when it decoded one): the same type
   // whatever transport the bytes came over.
   return v.constructor === Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.length);
+}
+
+/** A transport signal: 1 .. maxSignalBytes opaque bytes. */
+function signal(v: unknown): Uint8Array {
+  const data = bin(v, Limits.maxSignalBytes, 'signal');
+  if (data.length === 0) fail('signal must not be empty');
+  return data;
 }
 
 function oneOf<T extends string>(v: unknown, allowed: readonly T[], what: string): T {
@@ -549,13 +552,12 @@ export function decodeClientTcp(bytes: Uint8Array): ClientTcpMessage {
   const b = decodeEnvelope(bytes, Limits.tcpMessageBytes);
   switch (b[0]) {
     case MessageType.Join:
-      arity(b, 5, 'Join');
+      arity(b, 4, 'Join');
       return {
         type: MessageType.Join,
         protocolVersion: uint(b[1], 255, 'protocolVersion'),
         username: username(b[2], 'username'),
         password: str(b[3], Limits.passwordLength, 'password'),
-        udpPort: port(b[4], 'udpPort'),
       };
     case MessageType.Chat:
       arity(b, 2, 'Chat');
@@ -570,6 +572,9 @@ export function decodeClientTcp(bytes: Uint8Array): ClientTcpMessage {
         tick: uint(b[1], Limits.maxTick, 'tick'),
         data: bin(b[2], Limits.maxSnapshotBytes, 'data'),
       };
+    case MessageType.SignalToServer:
+      arity(b, 2, 'SignalToServer');
+      return { type: MessageType.SignalToServer, data: signal(b[1]) };
     default:
       return unknownType(b[0]);
   }
@@ -580,12 +585,12 @@ export function decodeServerTcp(bytes: Uint8Array): ServerTcpMessage {
   const b = decodeEnvelope(bytes, Limits.tcpMessageBytes);
   switch (b[0]) {
     case MessageType.JoinAccepted: {
-      arity(b, 9, 'JoinAccepted');
-      const maxPlayers = uint(b[5], Limits.maxPlayers, 'maxPlayers');
+      arity(b, 7, 'JoinAccepted');
+      const maxPlayers = uint(b[4], Limits.maxPlayers, 'maxPlayers');
       if (maxPlayers < 1) fail('maxPlayers must be at least 1');
-      const inputSize = uint(b[4], Limits.maxInputSize, 'inputSize');
+      const inputSize = uint(b[3], Limits.maxInputSize, 'inputSize');
       if (inputSize < 1) fail('inputSize must be at least 1');
-      const rawPlayers = b[8];
+      const rawPlayers = b[6];
       if (!Array.isArray(rawPlayers) || rawPlayers.length > maxPlayers)
         fail('players must be an array of at most maxPlayers');
       const players: PlayerInfo[] = (rawPlayers as unknown[]).map((p) => {
@@ -598,12 +603,10 @@ export function decodeServerTcp(bytes: Uint8Array): ServerTcpMessage {
       return {
         type: MessageType.JoinAccepted,
         playerId: uint(b[1], maxPlayers - 1, 'playerId'),
-        udpPort: port(b[2], 'udpPort'),
-        tickRate: positive(uint(b[3], 1000, 'tickRate'), 'tickRate'),
+        tickRate: positive(uint(b[2], 1000, 'tickRate'), 'tickRate'),
         inputSize,
         maxPlayers,
-        startTick: uint(b[6], Limits.maxTick, 'startTick'),
-        token: uint(b[7], 0xffffffff, 'token'),
+        startTick: uint(b[5], Limits.maxTick, 'startTick'),
         players,
       };
     }
@@ -642,6 +645,9 @@ export function decodeServerTcp(bytes: Uint8Array): ServerTcpMessage {
         reason: oneOf(b[1], GOODBYE_REASONS, 'reason'),
         message: str(b[2], Limits.reasonLength, 'message'),
       };
+    case MessageType.SignalToClient:
+      arity(b, 2, 'SignalToClient');
+      return { type: MessageType.SignalToClient, data: signal(b[1]) };
     default:
       return unknownType(b[0]);
   }
@@ -652,20 +658,20 @@ export function decodeClientUdp(bytes: Uint8Array, ctx: CodecContext): ClientUdp
   checkContext(ctx);
   const b = decodeEnvelope(bytes, Limits.maxDatagramBytes);
   if (b[0] !== MessageType.Inputs) return unknownType(b[0]);
-  if (b.length < 8 || b.length > 12 || b.length === 11)
-    fail(`Inputs must have 8, 9, 10 or 12 fields, has ${b.length}`);
-  const firstTick = uint(b[5], Limits.maxTick, 'firstTick');
-  const count = uint(b[6], Limits.maxTicksPerPacket, 'count');
+  if (b.length < 7 || b.length > 11 || b.length === 10)
+    fail(`Inputs must have 7, 8, 9 or 11 fields, has ${b.length}`);
+  const firstTick = uint(b[4], Limits.maxTick, 'firstTick');
+  const count = uint(b[5], Limits.maxTicksPerPacket, 'count');
   if (firstTick + count - 1 > Limits.maxTick) fail('ticks run past the largest tick');
-  const reader = new BitReader(bin(b[7], Limits.maxDatagramBytes, 'inputs'));
+  const reader = new BitReader(bin(b[6], Limits.maxDatagramBytes, 'inputs'));
   const inputs = readInputSequence(reader, count, ctx.inputSize * 8);
   reader.expectEnd();
-  const delta = b[3];
+  const delta = b[2];
   if (typeof delta !== 'number' || !Number.isInteger(delta))
     fail('frameAckDelta must be an integer');
   const frameAck = ackTick(firstTick - delta, 'frameAck');
-  const rawSentAt = b[8];
-  const rawChecksums = b[9];
+  const rawSentAt = b[7];
+  const rawChecksums = b[8];
   let checksums: ChecksumReport[] = [];
   if (rawChecksums !== undefined && rawChecksums !== null) {
     if (
@@ -686,20 +692,19 @@ export function decodeClientUdp(bytes: Uint8Array, ctx: CodecContext): ClientUdp
     -readonly [K in keyof InputsPacket]: InputsPacket[K];
   } = {
     type: MessageType.Inputs,
-    token: uint(b[1], 0xffffffff, 'token'),
-    seq: uint(b[2], 127, 'seq'),
+    seq: uint(b[1], 127, 'seq'),
     frameAck,
-    rxLoss: uint(b[4], 255, 'rxLoss'),
+    rxLoss: uint(b[3], 255, 'rxLoss'),
     firstTick,
     inputs,
     checksums,
   };
   if (rawSentAt !== undefined && rawSentAt !== null)
     packet.sentAt = uint(rawSentAt, 0xffff, 'sentAt');
-  if (b.length === 12)
+  if (b.length === 11)
     packet.linkReport = {
-      rttMs: uint(b[10], 0xffff, 'rttMs'),
-      jitterMs: uint(b[11], 0xffff, 'jitterMs'),
+      rttMs: uint(b[9], 0xffff, 'rttMs'),
+      jitterMs: uint(b[10], 0xffff, 'jitterMs'),
     };
   return packet;
 }

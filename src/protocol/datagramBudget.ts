@@ -1,7 +1,6 @@
 // Datagram-size arithmetic: the worst-case size of a frame, and how many joins one frame may carry.
 import { Limits } from './messages.js';
-
-const utf8 = new TextEncoder();
+import { utf8ByteLength } from './utf8.js';
 
 /**
  * Bytes of join events (ids and names) one frame may carry; when more players join at once
@@ -11,7 +10,7 @@ export const JOIN_BYTES_PER_TICK = 300;
 
 /** The bytes a join event of `username` takes in a frame, counted generously. */
 export function joinEventBytes(username: string): number {
-  return 12 + utf8.encode(username).length;
+  return 12 + utf8ByteLength(username);
 }
 
 /**
@@ -23,11 +22,16 @@ export function worstFramePacketBytes(maxPlayers: number, inputSize: number): nu
   return Math.ceil(bits / 8) + Math.ceil(maxPlayers / 8) + 15 + JOIN_BYTES_PER_TICK + 60;
 }
 
+/** The most bytes `joinEventBytes` gives: the longest name, 3 UTF-8 bytes per UTF-16 unit. */
+const MAX_JOIN_EVENT_BYTES = 12 + 3 * Limits.usernameLength;
+
 /**
  * How many ticks a burst of joins (every slot at once, with the longest names) is spread
- * over at most: the assembler must accept joins that far ahead.
+ * over at most, when each join takes the first tick from the last one given whose joins still
+ * have room for it: the last join is at most `maxJoinSpreadTicks - 1` ticks after the first.
+ * A tick is left only for a join that does not fit in it, so each holds at least
+ * `floor(JOIN_BYTES_PER_TICK / MAX_JOIN_EVENT_BYTES)` joins (2).
  */
 export function maxJoinSpreadTicks(maxPlayers: number): number {
-  // A name of usernameLength characters takes at most 4 UTF-8 bytes each.
-  return Math.ceil((maxPlayers * (12 + 4 * Limits.usernameLength)) / JOIN_BYTES_PER_TICK);
+  return Math.ceil(maxPlayers / Math.floor(JOIN_BYTES_PER_TICK / MAX_JOIN_EVENT_BYTES));
 }

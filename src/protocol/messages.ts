@@ -1,3 +1,4 @@
+// The messages of the wire protocol: their types, tags, limits and version.
 import type { RefuseReason } from '../errors.js';
 import type { ConfirmedFrame, LeaveReason, PlayerInfo } from '../types.js';
 
@@ -8,7 +9,7 @@ import type { ConfirmedFrame, LeaveReason, PlayerInfo } from '../types.js';
  */
 
 /** The version in every message header; a peer with another version is refused. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** The two magic bytes that start every message: "GN". */
 export const MAGIC = Uint8Array.of(0x47, 0x4e);
 /** Magic (2 bytes) + version (1 byte). */
@@ -40,6 +41,8 @@ export const Limits = {
   maxChecksumsPerPacket: 16,
   /** Bytes of one state snapshot (sent over TCP after a desync). */
   maxSnapshotBytes: 60000,
+  /** Bytes of one transport signal (the body of a Signal message): 1 .. maxSignalBytes. */
+  maxSignalBytes: 4096,
 } as const;
 
 /** Message type tags (the first element of every message array). */
@@ -49,12 +52,14 @@ export const MessageType = {
   Chat: 2,
   Leave: 3,
   Snapshot: 4,
+  SignalToServer: 5,
   // TCP, server to client
   JoinAccepted: 10,
   JoinRefused: 11,
   ChatBroadcast: 12,
   Goodbye: 13,
   Desync: 14,
+  SignalToClient: 15,
   // UDP, client to server
   Inputs: 20,
   // UDP, server to client
@@ -72,8 +77,6 @@ export interface JoinRequest {
   readonly protocolVersion: number;
   readonly username: string;
   readonly password: string;
-  /** The UDP port the client receives datagrams on. */
-  readonly udpPort: number;
 }
 
 /** TCP, client to server: a chat line. */
@@ -111,14 +114,11 @@ export interface ChecksumReport {
 export interface JoinAccepted {
   readonly type: typeof MessageType.JoinAccepted;
   readonly playerId: number;
-  readonly udpPort: number;
   readonly tickRate: number;
   readonly inputSize: number;
   readonly maxPlayers: number;
   /** The first tick this player sends an input for; its first frame. */
   readonly startTick: number;
-  /** The session token every UDP packet of this client carries. */
-  readonly token: number;
   /** The players in the match before this one (this one joins at startTick). */
   readonly players: readonly PlayerInfo[];
 }
@@ -143,10 +143,27 @@ export interface Goodbye {
   readonly message: string;
 }
 
+/**
+ * TCP, client to server: setup bytes of the client's transport for its other half on the
+ * server (1 .. `Limits.maxSignalBytes`), relayed opaque: see `TransportPeer.signal`.
+ */
+export interface SignalToServer {
+  readonly type: typeof MessageType.SignalToServer;
+  readonly data: Uint8Array;
+}
+
+/**
+ * TCP, server to client: setup bytes of the server's transport for its other half on the
+ * client (1 .. `Limits.maxSignalBytes`), relayed opaque: see `TransportPeer.signal`.
+ */
+export interface SignalToClient {
+  readonly type: typeof MessageType.SignalToClient;
+  readonly data: Uint8Array;
+}
+
 /** UDP, client to server: every input not yet acknowledged, and the frames acknowledgement. */
 export interface InputsPacket {
   readonly type: typeof MessageType.Inputs;
-  readonly token: number;
   /** Packet sequence number, modulo 2^7 (0..127: one byte). */
   readonly seq: number;
   /**
@@ -196,8 +213,10 @@ export interface WorldStatePacket {
   readonly data: Uint8Array;
 }
 
-export type ClientTcpMessage = JoinRequest | ChatSend | LeaveNotice | SnapshotReport;
-export type ServerTcpMessage = JoinAccepted | JoinRefused | ChatBroadcast | Goodbye | DesyncNotice;
+export type ClientTcpMessage =
+  JoinRequest | ChatSend | LeaveNotice | SnapshotReport | SignalToServer;
+export type ServerTcpMessage =
+  JoinAccepted | JoinRefused | ChatBroadcast | Goodbye | DesyncNotice | SignalToClient;
 export type ClientUdpMessage = InputsPacket;
 export type ServerUdpMessage = FramesPacket | WorldStatePacket;
 export type Message = ClientTcpMessage | ServerTcpMessage | ClientUdpMessage | ServerUdpMessage;

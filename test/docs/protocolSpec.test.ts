@@ -1,10 +1,11 @@
 /**
  * docs/protocol.md, checked: a decoder written from the document alone (its own framing, header
- * and bit-field parsing, and its own reading of every message; only the msgpack layer comes from
- * @msgpack/msgpack) decodes packets captured from a real server and three clients, and the
- * worked examples of the document. What it decodes must be what the library decoded, sent and
- * delivered: frames, with the names of the players leaving filled in from its own table of who
- * is in each slot (section 7.6), must be what each client's `frames$` delivered.
+ * and bit-field parsing, its own reading of every message and of the Node transport's framing
+ * and signal; only the msgpack layer comes from @msgpack/msgpack) decodes packets captured from
+ * a real server and three clients on the Node transport, messages made by the real encoders,
+ * and the worked examples of the document. What it decodes must be what the library decoded,
+ * sent and delivered: frames, with the names of the players leaving filled in from its own
+ * table of who is in each slot (section 7.6), must be what each client's `frames$` delivered.
  *
  * Capture: the test wraps `dgram.Socket.prototype.send` and `net.Socket.prototype.write` for the
  * duration of a test and records every datagram and TCP write the library makes, with the local
@@ -13,7 +14,8 @@
 import * as dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { decode } from '@msgpack/msgpack';
+import { decode, encode } from '@msgpack/msgpack';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   connect,
@@ -24,10 +26,14 @@ import {
   type NetworkEvent,
 } from '../../src/node.js';
 import {
+  MessageType,
   decodeClientTcp,
   decodeClientUdp,
   decodeServerTcp,
   decodeServerUdp,
+  encodeFramesPacket,
+  encodeInputsPacket,
+  encodeMessage,
   type Message,
 } from '../../src/protocol/index.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -100,11 +106,6 @@ function ack(v: unknown, what: string): number {
   check(typeof v === 'number' && Number.isInteger(v) && v >= -1 && v <= U32, `${what}: -1..`);
   return v;
 }
-function port(v: unknown, what: string): number {
-  const p = uint(v, 65535, what);
-  check(p >= 1, `${what}: 1..65535`);
-  return p;
-}
 function tickRate(v: unknown): number {
   const r = uint(v, 1000, 'tickRate');
   check(r >= 1, 'tickRate: 1..1000');
@@ -152,7 +153,7 @@ function envelope(bytes: Uint8Array, maxBytes: number): unknown[] {
   check(bytes.length <= maxBytes, 'too large');
   check(bytes.length >= 4, 'too short');
   check(bytes[0] === 0x47 && bytes[1] === 0x4e, 'magic');
-  check(bytes[2] === 1, 'version');
+  check(bytes[2] === 2, 'version');
   let body: unknown;
   try {
     body = decode(bytes.subarray(3)); // throws on bytes left over
@@ -168,6 +169,15 @@ function envelope(bytes: Uint8Array, maxBytes: number): unknown[] {
 type Channel = 'tcp-to-server' | 'tcp-to-client' | 'udp-to-server' | 'udp-to-client';
 type Spec = { readonly name: string } & Record<string, unknown>;
 
+/** The number of elements of a message's body, or -1 if it is not a valid envelope. */
+function fieldCount(bytes: Uint8Array): number {
+  try {
+    return envelope(bytes, 1400).length;
+  } catch {
+    return -1;
+  }
+}
+
 /** Decodes one message of `channel`, by the document. */
 function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
   const b = envelope(
@@ -178,13 +188,12 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
   if (channel === 'tcp-to-server') {
     switch (tag) {
       case 1: // 5.1
-        fields(b, 5);
+        fields(b, 4);
         return {
           name: 'Join',
           protocolVersion: uint(b[1], 255, 'protocolVersion'),
           username: username(b[2], 'username'),
           password: str(b[3], 128, 'password'),
-          udpPort: port(b[4], 'udpPort'),
         };
       case 2: // 5.2
         fields(b, 2);
@@ -195,26 +204,26 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
       case 4: // 5.4
         fields(b, 3);
         return { name: 'Snapshot', tick: uint(b[1], U32, 'tick'), data: bin(b[2], 60000, 'data') };
+      case 5: // 5.10
+        return specSignal(b, 'SignalToServer');
     }
   } else if (channel === 'tcp-to-client') {
     switch (tag) {
       case 10: {
         // 5.5
-        fields(b, 9);
-        const maxPlayers = uint(b[5], 256, 'maxPlayers');
+        fields(b, 7);
+        const maxPlayers = uint(b[4], 256, 'maxPlayers');
         check(maxPlayers >= 1, 'maxPlayers >= 1');
-        const inputSize = uint(b[4], 64, 'inputSize');
+        const inputSize = uint(b[3], 64, 'inputSize');
         check(inputSize >= 1, 'inputSize >= 1');
         return {
           name: 'JoinAccepted',
           playerId: uint(b[1], maxPlayers - 1, 'playerId'),
-          udpPort: port(b[2], 'udpPort'),
-          tickRate: tickRate(b[3]),
+          tickRate: tickRate(b[2]),
           inputSize,
           maxPlayers,
-          startTick: uint(b[6], U32, 'startTick'),
-          token: uint(b[7], U32, 'token'),
-          players: array(b[8], maxPlayers, 'players').map((p) => {
+          startTick: uint(b[5], U32, 'startTick'),
+          players: array(b[6], maxPlayers, 'players').map((p) => {
             const pair = array(p, 2, 'player');
             fields(pair, 2);
             return {
@@ -248,6 +257,8 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
             return { playerId: uint(pair[0], 255, 'playerId'), checksum: uint(pair[1], U32, 'c') };
           }),
         };
+      case 15: // 5.10
+        return specSignal(b, 'SignalToClient');
     }
   } else if (channel === 'udp-to-server') {
     check(ctx !== undefined, 'the bit fields need inputSize and maxPlayers');
@@ -264,32 +275,39 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
   throw new SpecError(`unknown type ${String(tag)} on ${channel}`);
 }
 
+/** Section 5.10: one bin of 1..4096 opaque bytes. */
+function specSignal(b: unknown[], name: string): Spec {
+  fields(b, 2);
+  const data = bin(b[1], 4096, 'data');
+  check(data.length >= 1, 'a signal of no bytes');
+  return { name, data };
+}
+
 /** Section 6.1, with the bit field of 7.3 and the optional tail. */
 function specInputs(b: unknown[], ctx: Ctx): Spec {
-  // Fields 0-7, then the tail: sentAt, checksums, rttMs + jitterMs; never 11 elements.
-  fields(b, 8, 9, 10, 12);
-  const firstTick = uint(b[5], U32, 'firstTick');
-  const count = uint(b[6], 4096, 'count');
+  // Fields 0-6, then the tail: sentAt, checksums, rttMs + jitterMs; never 10 elements.
+  fields(b, 7, 8, 9, 11);
+  const firstTick = uint(b[4], U32, 'firstTick');
+  const count = uint(b[5], 4096, 'count');
   check(firstTick + count - 1 <= U32, 'ticks past the largest');
-  const bits = new SpecBits(bin(b[7], 1400, 'inputs'));
+  const bits = new SpecBits(bin(b[6], 1400, 'inputs'));
   const inputs = sequence(bits, count, ctx.inputSize * 8);
   bits.end();
-  const delta = b[3];
+  const delta = b[2];
   check(typeof delta === 'number' && Number.isInteger(delta), 'frameAckDelta: an integer');
   const msg: Spec = {
     name: 'Inputs',
-    token: uint(b[1], U32, 'token'),
-    seq: uint(b[2], 127, 'seq'),
+    seq: uint(b[1], 127, 'seq'),
     frameAck: ack(firstTick - delta, 'frameAck = firstTick - frameAckDelta'),
-    rxLoss: uint(b[4], 255, 'rxLoss'),
+    rxLoss: uint(b[3], 255, 'rxLoss'),
     firstTick,
     inputs,
     checksums: [],
   };
-  // nil (or nothing) in fields 8 and 9 is "absent".
-  if (b[8] !== undefined && b[8] !== null) msg.sentAt = uint(b[8], 65535, 'sentAt');
-  if (b[9] !== undefined && b[9] !== null) {
-    const reports = array(b[9], 16, 'checksums');
+  // nil (or nothing) in fields 7 and 8 is "absent".
+  if (b[7] !== undefined && b[7] !== null) msg.sentAt = uint(b[7], 65535, 'sentAt');
+  if (b[8] !== undefined && b[8] !== null) {
+    const reports = array(b[8], 16, 'checksums');
     check(reports.length >= 1, 'checksums: nil when empty, never an empty array');
     msg.checksums = reports.map((c) => {
       const pair = array(c, 2, 'checksum report');
@@ -297,9 +315,9 @@ function specInputs(b: unknown[], ctx: Ctx): Spec {
       return { tick: uint(pair[0], U32, 'tick'), checksum: uint(pair[1], U32, 'checksum') };
     });
   }
-  if (b.length === 12) {
-    msg.rttMs = uint(b[10], 65535, 'rttMs');
-    msg.jitterMs = uint(b[11], 65535, 'jitterMs');
+  if (b.length === 11) {
+    msg.rttMs = uint(b[9], 65535, 'rttMs');
+    msg.jitterMs = uint(b[10], 65535, 'jitterMs');
   }
   return msg;
 }
@@ -412,7 +430,7 @@ class SlotTable {
   }
 }
 
-/** Section 2: TCP messages are a 4-byte big-endian length, then the message. */
+/** Section 15.1: TCP messages are a 4-byte big-endian length, then the message. */
 function unframe(stream: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
   let at = 0;
@@ -427,6 +445,30 @@ function unframe(stream: Uint8Array): Uint8Array[] {
   return out;
 }
 
+/** Section 15.1: a client-to-server datagram is a 4-byte big-endian token, then the message. */
+function nodeDatagramToServer(datagram: Uint8Array): { token: number; message: Uint8Array } {
+  check(datagram.length >= 4, 'a datagram shorter than its token');
+  const token = new DataView(datagram.buffer, datagram.byteOffset, 4).getUint32(0, false);
+  return { token, message: datagram.slice(4) };
+}
+
+/** Section 15.1, built by the document's rule: the token (u32 big-endian), then the message. */
+function nodeDatagramOf(token: number, message: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + message.length);
+  new DataView(out.buffer).setUint32(0, token, false);
+  out.set(message, 4);
+  return out;
+}
+
+/** Section 15.1: the server's signal is its UDP port (u16 BE, 1..65535), then the token (u32 BE). */
+function nodeSignal(data: Uint8Array): { udpPort: number; token: number } {
+  check(data.length === 6, 'the Node signal is 6 bytes');
+  const view = new DataView(data.buffer, data.byteOffset, 6);
+  const udpPort = view.getUint16(0, false);
+  check(udpPort >= 1, 'the Node signal has port 0');
+  return { udpPort, token: view.getUint32(2, false) };
+}
+
 // ---------------------------------------------------------------------------------------
 // The library's decoded messages, in the document's terms, to compare.
 
@@ -435,11 +477,13 @@ const NAMES: Record<number, string> = {
   2: 'Chat',
   3: 'Leave',
   4: 'Snapshot',
+  5: 'SignalToServer',
   10: 'JoinAccepted',
   11: 'JoinRefused',
   12: 'ChatBroadcast',
   13: 'Goodbye',
   14: 'Desync',
+  15: 'SignalToClient',
   20: 'Inputs',
   21: 'Frames',
   22: 'WorldState',
@@ -484,9 +528,21 @@ const netProto = net.Socket.prototype as unknown as Patchable;
 const originalSend = dgramProto.send;
 const originalWrite = netProto.write;
 
+/** The bytes of a write or a send: one buffer, a string, or buffers sent together. */
 function toBytes(chunk: unknown): Uint8Array | undefined {
   if (chunk instanceof Uint8Array) return Uint8Array.from(chunk);
   if (typeof chunk === 'string') return new TextEncoder().encode(chunk);
+  if (Array.isArray(chunk)) {
+    const parts = chunk.map(toBytes);
+    if (parts.some((p) => p === undefined)) return undefined;
+    const out = new Uint8Array(parts.reduce((n, p) => n + p!.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p!, at);
+      at += p!.length;
+    }
+    return out;
+  }
   return undefined;
 }
 
@@ -614,7 +670,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     await waitFor(
       () =>
         cap.datagrams.some(
-          (d) => d.to === server.address.udpPort && envelope(d.bytes, 1400).length === 12,
+          (d) => d.to === server.address.udpPort && fieldCount(d.bytes.subarray(4)) === 11,
         ),
       { message: 'an Inputs packet with rttMs and jitterMs' },
     );
@@ -666,17 +722,24 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     expect(bobTcp.up.map((m) => m.name)).toEqual(['Join', 'Snapshot']);
     expect(catTcp.up.map((m) => m.name)).toEqual(['Join']);
     expect(bobTcp.up[1]).toEqual({ name: 'Snapshot', tick: 5, data: Uint8Array.of(0xb0, 5) });
-    expect(annTcp.down.map((m) => m.name)).toEqual(['JoinAccepted', 'Desync', 'ChatBroadcast']);
+    // The Node transport's one signal follows JoinAccepted (15.1); the client sends none.
+    expect(annTcp.down.map((m) => m.name)).toEqual([
+      'JoinAccepted',
+      'SignalToClient',
+      'Desync',
+      'ChatBroadcast',
+    ]);
     expect(bobTcp.down.map((m) => m.name)).toEqual([
       'JoinAccepted',
+      'SignalToClient',
       'Desync',
       'ChatBroadcast',
       'Goodbye',
     ]);
-    expect(catTcp.down.map((m) => m.name)).toEqual(['JoinAccepted', 'Goodbye']);
-    expect(bobTcp.down[3]).toMatchObject({ name: 'Goodbye', reason: 'server-closing' });
-    expect(catTcp.down[1]).toMatchObject({ name: 'Goodbye', reason: 'kicked' });
-    expect(annTcp.down[1]).toEqual({
+    expect(catTcp.down.map((m) => m.name)).toEqual(['JoinAccepted', 'SignalToClient', 'Goodbye']);
+    expect(bobTcp.down[4]).toMatchObject({ name: 'Goodbye', reason: 'server-closing' });
+    expect(catTcp.down[2]).toMatchObject({ name: 'Goodbye', reason: 'kicked' });
+    expect(annTcp.down[2]).toEqual({
       name: 'Desync',
       tick: 5,
       checksums: [
@@ -684,28 +747,40 @@ describe('docs/protocol.md, checked against captured traffic', () => {
         { playerId: bob.playerId, checksum: 222 },
       ].sort((a, b) => a.playerId - b.playerId),
     });
-    expect(annTcp.down[2]).toEqual({ name: 'ChatBroadcast', from: 'ann', text: 'hello' });
+    expect(annTcp.down[3]).toEqual({ name: 'ChatBroadcast', from: 'ann', text: 'hello' });
 
-    // The join, as the document says: the client's UDP port up, the match's rules down.
+    // The join, as the document says: who the client is up, the match's rules down, then the
+    // Node transport's signal: the server's UDP port and the player's token (15.1).
+    const tokens = new Set<number>();
     const clients = [ann, bob, cat].map((c) => {
       const s = sessionOf(c);
-      const [joinMsg, accepted] = [s.up[0], s.down[0]];
-      expect(joinMsg).toMatchObject({ name: 'Join', protocolVersion: 1, username: c.username });
+      const [joinMsg, accepted, signal] = [s.up[0], s.down[0], s.down[1]];
+      expect(joinMsg).toEqual({
+        name: 'Join',
+        protocolVersion: 2,
+        username: c.username,
+        password: '',
+      });
       expect(accepted).toMatchObject({
         name: 'JoinAccepted',
         playerId: c.playerId,
-        udpPort: serverUdp,
         tickRate: 100,
         inputSize: 2,
         maxPlayers: 4,
         startTick: c.startTick,
       });
-      return {
-        client: c,
-        udpPort: joinMsg.udpPort as number,
-        token: accepted.token as number,
-        players: accepted.players as SpecPlayer[],
-      };
+      const { udpPort, token } = nodeSignal(signal.data as Uint8Array);
+      expect(udpPort).toBe(serverUdp);
+      expect(tokens.has(token)).toBe(false);
+      tokens.add(token);
+      // The client's UDP port: where the datagrams with its token come from (15.1).
+      const up = cap.datagrams.filter(
+        (d) => d.to === serverUdp && nodeDatagramToServer(d.bytes).token === token,
+      );
+      expect(up.length).toBeGreaterThan(0);
+      const clientUdp = up[0].from;
+      for (const d of up) expect(d.from).toBe(clientUdp);
+      return { client: c, clientUdp, up, players: accepted.players as SpecPlayer[] };
     });
     // Everyone in the match before cat's first frame (5.5).
     expect(clients[2].players).toEqual([
@@ -719,13 +794,17 @@ describe('docs/protocol.md, checked against captured traffic', () => {
 
     // --- UDP: every datagram, by the document and by the library.
     expect(cap.datagrams.length).toBeGreaterThan(2 * N);
-    for (const d of cap.datagrams) expect(d.bytes.length).toBeLessThanOrEqual(1200);
+    // Every datagram to the server carries the token of one of the players (15.1).
+    for (const d of cap.datagrams.filter((x) => x.to === serverUdp))
+      expect(tokens.has(nodeDatagramToServer(d.bytes).token)).toBe(true);
+    for (const d of cap.datagrams)
+      expect(d.bytes.length).toBeLessThanOrEqual(d.to === serverUdp ? 4 + 1200 : 1200);
     const inputsLengths = new Set<number>();
-    for (const { client, udpPort, token, players } of clients) {
-      const up = cap.datagrams.filter((d) => d.from === udpPort && d.to === serverUdp);
-      const down = cap.datagrams.filter((d) => d.from === serverUdp && d.to === udpPort);
-      expect(up.length).toBeGreaterThan(0);
+    for (const { client, clientUdp, up, players } of clients) {
+      const down = cap.datagrams.filter((d) => d.from === serverUdp && d.to === clientUdp);
       expect(down.length).toBeGreaterThan(0);
+      // The server has nowhere to send before the client's first datagram (15.1).
+      expect(cap.datagrams.indexOf(up[0])).toBeLessThan(cap.datagrams.indexOf(down[0]));
 
       // Inputs: what the client submitted for each tick, every copy the same.
       const inputsByTick = new Map<number, Uint8Array>();
@@ -733,10 +812,10 @@ describe('docs/protocol.md, checked against captured traffic', () => {
       const sentAts = new Set<number>();
       let reportWithoutSentAt = false;
       for (const d of up) {
-        inputsLengths.add(envelope(d.bytes, 1400).length);
-        const spec = specDecode(d.bytes, 'udp-to-server', ctx);
-        expect(spec).toEqual(libraryAsSpec(decodeClientUdp(d.bytes, ctx)));
-        expect(spec.token).toBe(token);
+        const { message } = nodeDatagramToServer(d.bytes);
+        inputsLengths.add(envelope(message, 1400).length);
+        const spec = specDecode(message, 'udp-to-server', ctx);
+        expect(spec).toEqual(libraryAsSpec(decodeClientUdp(message, ctx)));
         // The reference client's tail (6.1): sentAt in every fourth packet, rttMs in every 32nd.
         const seq = spec.seq as number;
         expect(spec.sentAt !== undefined, `sentAt in packet ${seq}`).toBe(seq % 4 === 0);
@@ -759,7 +838,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
       if (client === ann) expect(reportWithoutSentAt).toBe(true);
 
       // Frames: every copy of a tick the same, and together, named from the client's own slot
-      // table (7.6), exactly what frames$ delivered.
+      // table (7.6), exactly what frames$ delivered. Server datagrams are the message alone.
       const framesByTick = new Map<number, SpecFrame>();
       const worlds: Spec[] = [];
       for (const d of down) {
@@ -790,7 +869,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
       );
     }
     // Every form of the Inputs array (6.1): no tail, sentAt, [sentAt or nil, checksums], all.
-    expect([...inputsLengths].sort((a, b) => a - b)).toEqual([8, 9, 10, 12]);
+    expect([...inputsLengths].sort((a, b) => a - b)).toEqual([7, 8, 9, 11]);
 
     // The frame stream carries membership (7.5): ann and bob join at their start tick, cat
     // later; ann's and cat's leaves are one event at tick t1, named by bob's slot table.
@@ -810,7 +889,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     ]);
     // On the wire: a mask with ann's and cat's bits, and their reasons in slot order.
     const rawLeaves = cap.datagrams
-      .filter((d) => d.from === serverUdp && d.to === clients[1].udpPort)
+      .filter((d) => d.from === serverUdp && d.to === clients[1].clientUdp)
       .map((d) => envelope(d.bytes, 1400))
       .filter((b) => b[0] === 21)
       .flatMap((b) => b[10] as unknown[][])
@@ -849,39 +928,177 @@ describe('docs/protocol.md, worked examples', () => {
   ];
   const inputsFields = {
     name: 'Inputs',
-    token: 0x9e3779b9,
     frameAck: 41,
     rxLoss: 13,
     firstTick: 42,
     inputs: exampleInputs,
   };
 
+  /** What the real encoder makes of the document's Inputs example, with `tail`. */
+  const encodedInputs = (tail: {
+    seq: number;
+    sentAt?: number;
+    checksums?: { tick: number; checksum: number }[];
+    rttMs?: number;
+    jitterMs?: number;
+  }): Uint8Array => {
+    const { seq, sentAt, checksums = [], rttMs, jitterMs } = tail;
+    return encodeInputsPacket(
+      {
+        type: MessageType.Inputs,
+        seq,
+        ...(sentAt !== undefined ? { sentAt } : {}),
+        frameAck: 41,
+        rxLoss: 13,
+        firstTick: 42,
+        inputs: exampleInputs,
+        checksums,
+        ...(rttMs !== undefined && jitterMs !== undefined
+          ? { linkReport: { rttMs, jitterMs } }
+          : {}),
+      },
+      ctx,
+    ).bytes;
+  };
+
   it('13.1: the Inputs packet decodes to what the document says', () => {
     const bytes = docHex('inputs');
-    expect(bytes).toHaveLength(31);
+    expect(bytes).toHaveLength(26);
     const spec = specDecode(bytes, 'udp-to-server', ctx);
-    expect(spec).toEqual({
-      ...inputsFields,
-      seq: 7,
-      checksums: [{ tick: 40, checksum: 0xdeadbeef }],
-    });
+    const tail = { seq: 7, checksums: [{ tick: 40, checksum: 0xdeadbeef }] };
+    expect(spec).toEqual({ ...inputsFields, ...tail });
     expect(spec).not.toHaveProperty('sentAt');
     expect(spec).toEqual(libraryAsSpec(decodeClientUdp(bytes, ctx)));
+    expect(bytes).toEqual(encodedInputs(tail));
   });
 
-  it('13.1: the same inputs with the other tails (9, 8 and 12 elements)', () => {
-    const cases: [string, number, Record<string, unknown>][] = [
-      ['inputs-9', 25, { seq: 8, sentAt: 51234, checksums: [] }],
-      ['inputs-8', 22, { seq: 9, checksums: [] }],
-      ['inputs-12', 28, { seq: 32, sentAt: 51234, checksums: [], rttMs: 12, jitterMs: 3 }],
+  it('13.1: the same inputs with the other tails (8, 7 and 11 elements)', () => {
+    const cases: [string, number, Record<string, unknown> & { seq: number }][] = [
+      ['inputs-8', 20, { seq: 8, sentAt: 51234, checksums: [] }],
+      ['inputs-7', 17, { seq: 9, checksums: [] }],
+      ['inputs-11', 23, { seq: 32, sentAt: 51234, checksums: [], rttMs: 12, jitterMs: 3 }],
     ];
     for (const [name, length, tail] of cases) {
       const bytes = docHex(name);
       expect(bytes, name).toHaveLength(length);
+      expect(envelope(bytes, 1400), name).toHaveLength(Number(name.split('-')[1]));
       const spec = specDecode(bytes, 'udp-to-server', ctx);
       expect(spec, name).toEqual({ ...inputsFields, ...tail });
       expect(spec, name).toEqual(libraryAsSpec(decodeClientUdp(bytes, ctx)));
+      expect(bytes, name).toEqual(encodedInputs(tail));
     }
+  });
+
+  it('13.3: the TCP messages, framed, decode to what the document says', () => {
+    const one = (name: string): Uint8Array => {
+      const messages = unframe(docHex(name));
+      expect(messages, name).toHaveLength(1);
+      return messages[0];
+    };
+    const join = one('join');
+    expect(specDecode(join, 'tcp-to-server')).toEqual({
+      name: 'Join',
+      protocolVersion: 2,
+      username: 'ann',
+      password: 'pw',
+    });
+    expect(specDecode(join, 'tcp-to-server')).toEqual(libraryAsSpec(decodeClientTcp(join)));
+    expect(join).toEqual(
+      encodeMessage({
+        type: MessageType.Join,
+        protocolVersion: 2,
+        username: 'ann',
+        password: 'pw',
+      }),
+    );
+
+    const accepted = one('accepted');
+    const players = [{ playerId: 0, username: 'bob' }];
+    expect(specDecode(accepted, 'tcp-to-client')).toEqual({
+      name: 'JoinAccepted',
+      playerId: 1,
+      tickRate: 60,
+      inputSize: 2,
+      maxPlayers: 4,
+      startTick: 0,
+      players,
+    });
+    expect(specDecode(accepted, 'tcp-to-client')).toEqual(libraryAsSpec(decodeServerTcp(accepted)));
+    expect(accepted).toEqual(
+      encodeMessage({
+        type: MessageType.JoinAccepted,
+        playerId: 1,
+        tickRate: 60,
+        inputSize: 2,
+        maxPlayers: 4,
+        startTick: 0,
+        players,
+      }),
+    );
+
+    const signal = one('signal');
+    const data = Uint8Array.of(0x1e, 0x62, 0x9e, 0x37, 0x79, 0xb9);
+    expect(specDecode(signal, 'tcp-to-client')).toEqual({ name: 'SignalToClient', data });
+    expect(specDecode(signal, 'tcp-to-client')).toEqual(libraryAsSpec(decodeServerTcp(signal)));
+    expect(signal).toEqual(encodeMessage({ type: MessageType.SignalToClient, data }));
+    // 15.1: the Node transport reads the port and the token out of it.
+    expect(nodeSignal(data)).toEqual({ udpPort: 7778, token: 0x9e3779b9 });
+  });
+
+  it('13.4: a Node transport datagram is the token, then the message of 13.1', () => {
+    const datagram = docHex('inputs-datagram');
+    expect(datagram).toHaveLength(30);
+    const { token, message } = nodeDatagramToServer(datagram);
+    expect(token).toBe(0x9e3779b9);
+    expect(message).toEqual(docHex('inputs'));
+    expect(nodeDatagramOf(0x9e3779b9, docHex('inputs'))).toEqual(datagram);
+    expect(specDecode(message, 'udp-to-server', ctx)).toMatchObject({ name: 'Inputs', seq: 7 });
+  });
+
+  it('15.1: a datagram built by the rule gives back its token and message (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 127 }),
+        fc.array(fc.uint8Array({ minLength: 2, maxLength: 2 }), { maxLength: 40 }),
+        (token, seq, inputs) => {
+          const message = encodeInputsPacket(
+            {
+              type: MessageType.Inputs,
+              seq,
+              frameAck: 99,
+              rxLoss: 0,
+              firstTick: 100,
+              inputs,
+              checksums: [],
+            },
+            ctx,
+          ).bytes;
+          const datagram = nodeDatagramOf(token, message);
+          expect(datagram).toHaveLength(4 + message.length);
+          // Big-endian: the most significant byte of the token first.
+          expect(datagram[0]).toBe(token >>> 24);
+          expect(datagram[3]).toBe(token & 0xff);
+          const back = nodeDatagramToServer(datagram);
+          expect(back).toEqual({ token, message });
+          expect(specDecode(back.message, 'udp-to-server', ctx)).toEqual(
+            libraryAsSpec(decodeClientUdp(back.message, ctx)),
+          );
+        },
+      ),
+    );
+    for (const short of [0, 1, 3])
+      expect(() => nodeDatagramToServer(new Uint8Array(short))).toThrow(SpecError);
+    expect(nodeDatagramToServer(Uint8Array.of(0, 0, 0, 1))).toEqual({
+      token: 1,
+      message: new Uint8Array(0),
+    });
+    expect(() => nodeSignal(Uint8Array.of(0, 0, 1, 2, 3, 4))).toThrow(SpecError);
+    expect(() => nodeSignal(Uint8Array.of(0x1e, 0x62, 1, 2, 3))).toThrow(SpecError);
+    expect(nodeSignal(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff))).toEqual({
+      udpPort: 65535,
+      token: 0xffffffff,
+    });
   });
 
   it('13.2: the Frames packet decodes to what the document says', () => {
@@ -946,10 +1163,108 @@ describe('docs/protocol.md, worked examples', () => {
     });
   });
 
-  it('the rules of sections 3, 6 and 7 reject what the library rejects', () => {
+  it('decodes a message of every type made by the real encoders as the library does', () => {
+    const A = Uint8Array.of(0x00, 0x10);
+    const tcpUp: Uint8Array[] = [
+      encodeMessage({
+        type: MessageType.Join,
+        protocolVersion: 2,
+        username: 'Zoë 😀',
+        password: '',
+      }),
+      encodeMessage({ type: MessageType.Chat, text: 'gg' }),
+      encodeMessage({ type: MessageType.Leave }),
+      encodeMessage({ type: MessageType.Snapshot, tick: 70000, data: new Uint8Array(300).fill(9) }),
+      encodeMessage({ type: MessageType.SignalToServer, data: Uint8Array.of(7) }),
+      encodeMessage({ type: MessageType.SignalToServer, data: new Uint8Array(4096).fill(0xab) }),
+    ];
+    const tcpDown: Uint8Array[] = [
+      encodeMessage({
+        type: MessageType.JoinAccepted,
+        playerId: 3,
+        tickRate: 1000,
+        inputSize: 64,
+        maxPlayers: 4,
+        startTick: 0xffffffff,
+        players: [
+          { playerId: 0, username: 'a' },
+          { playerId: 2, username: 'c' },
+        ],
+      }),
+      encodeMessage({ type: MessageType.JoinRefused, reason: 'duplicate-name' }),
+      encodeMessage({ type: MessageType.ChatBroadcast, from: 'server', text: '' }),
+      encodeMessage({ type: MessageType.Goodbye, reason: 'server-closing', message: 'bye' }),
+      encodeMessage({
+        type: MessageType.Desync,
+        tick: 12,
+        checksums: [
+          { playerId: 0, checksum: 1 },
+          { playerId: 1, checksum: 0xffffffff },
+        ],
+      }),
+      encodeMessage({ type: MessageType.SignalToClient, data: Uint8Array.of(0, 1, 0, 0, 0, 0) }),
+    ];
+    const udpUp = [
+      encodedInputs({ seq: 0 }),
+      encodeInputsPacket(
+        {
+          type: MessageType.Inputs,
+          seq: 127,
+          frameAck: -1,
+          rxLoss: 255,
+          firstTick: 0,
+          inputs: [],
+          checksums: [],
+        },
+        ctx,
+      ).bytes,
+    ];
+    const udpDown = [
+      encodeMessage({ type: MessageType.WorldState, seq: 0xffffffff, data: new Uint8Array(1100) }),
+      encodeFramesPacket(
+        {
+          type: MessageType.Frames,
+          seq: 1,
+          echoSentAt: 0,
+          echoDelayMs: 65535,
+          inputAck: -1,
+          rxLoss: 0,
+          checksumAck: -1,
+          frames: [
+            { tick: 0, inputs: [A, null, null, null], joined: [{ playerId: 0, username: 'ann' }] },
+            { tick: 1, inputs: [A, A, null, null], joined: [{ playerId: 1, username: 'bob' }] },
+            {
+              tick: 2,
+              inputs: [null, A, null, null],
+              left: [{ playerId: 0, username: 'ann', reason: 'error' }],
+            },
+          ],
+        },
+        ctx,
+      ).bytes,
+    ];
+    for (const m of tcpUp)
+      expect(specDecode(m, 'tcp-to-server')).toEqual(libraryAsSpec(decodeClientTcp(m)));
+    for (const m of tcpDown)
+      expect(specDecode(m, 'tcp-to-client')).toEqual(libraryAsSpec(decodeServerTcp(m)));
+    for (const m of udpUp)
+      expect(specDecode(m, 'udp-to-server', ctx)).toEqual(libraryAsSpec(decodeClientUdp(m, ctx)));
+    for (const m of udpDown) {
+      const spec = specDecode(m, 'udp-to-client', ctx);
+      specFirstTick = spec.firstTick as number | undefined;
+      expect(spec).toEqual(libraryAsSpec(decodeServerUdp(m, ctx)));
+    }
+    // Every type tag of section 4, in its direction.
+    const tags = (list: Uint8Array[]) => list.map((m) => envelope(m, 65536)[0]);
+    expect(new Set([...tags(tcpUp), ...tags(tcpDown), ...tags(udpUp), ...tags(udpDown)])).toEqual(
+      new Set(Object.keys(NAMES).map(Number)),
+    );
+  });
+
+  it('the rules of sections 3, 5, 6 and 7 reject what the library rejects', () => {
     const inputs = docHex('inputs');
-    const inputs8 = docHex('inputs-8');
-    const inputs12 = docHex('inputs-12');
+    const inputs7 = docHex('inputs-7');
+    const inputs11 = docHex('inputs-11');
     const frames = docHex('frames');
     const mutate = (bytes: Uint8Array, at: number, value: number): Uint8Array => {
       const copy = bytes.slice();
@@ -958,30 +1273,40 @@ describe('docs/protocol.md, worked examples', () => {
     };
     const join = (...parts: (Uint8Array | number[])[]): Uint8Array =>
       Uint8Array.from(parts.flatMap((p) => [...p]));
+    /** A message of this version with `fields` as its body. */
+    const message = (fields: unknown[]): Uint8Array => join([0x47, 0x4e, 0x02], encode(fields));
     // Offsets, from the byte tables of 13.1 and 13.2.
     const IN_ARRAY = 3; // the fixarray header
-    const IN_DELTA = 11; // frameAckDelta
-    const IN_FIRST_TICK = 13;
-    const IN_LAST_BITS = 21; // the last byte of the bit field
-    const IN_TAIL = 22; // sentAt (nil), then the checksums
+    const IN_DELTA = 6; // frameAckDelta
+    const IN_FIRST_TICK = 8;
+    const IN_LAST_BITS = 16; // the last byte of the bit field
+    const IN_TAIL = 17; // sentAt (nil), then the checksums
     const FR_COUNT = 14;
     const LEAVE = -10; // the leave event, last: 94 2c 01 c4 01 60 c4 02 01 00
     const EVENTS = -19; // the events array header, before the join event (8 bytes)
     const cases: [string, Uint8Array, Channel][] = [
-      ['another version', mutate(inputs, 2, 2), 'udp-to-server'],
+      ['another version', mutate(inputs, 2, 1), 'udp-to-server'],
       ['bad magic', mutate(inputs, 0, 0x48), 'udp-to-server'],
       ['a byte after the body', join(inputs, [0x00]), 'udp-to-server'],
-      // 7 elements: the bit field left out.
-      ['7 elements', mutate(inputs8.slice(0, -7), IN_ARRAY, 0x97), 'udp-to-server'],
-      // 11 elements: rttMs without jitterMs.
-      ['11 elements', mutate(inputs12.slice(0, -1), IN_ARRAY, 0x9b), 'udp-to-server'],
+      // 6 elements: the bit field left out.
+      ['6 elements', mutate(inputs7.slice(0, -7), IN_ARRAY, 0x96), 'udp-to-server'],
+      // 10 elements: rttMs without jitterMs.
+      ['10 elements', mutate(inputs11.slice(0, -1), IN_ARRAY, 0x9a), 'udp-to-server'],
+      // The version 1 layout: a token before seq.
+      [
+        'a token in field 1',
+        message([20, 0x9e3779b9, 7, 1, 13, 42, 0, new Uint8Array(0)]),
+        'udp-to-server',
+      ],
       ['nil outside the tail', mutate(inputs, IN_FIRST_TICK, 0xc0), 'udp-to-server'],
-      ['nil rttMs', mutate(inputs12, -2, 0xc0), 'udp-to-server'],
+      ['nil rttMs', mutate(inputs11, -2, 0xc0), 'udp-to-server'],
       ['an empty checksums array', join(inputs.slice(0, IN_TAIL + 1), [0x90]), 'udp-to-server'],
       // frameAckDelta 1 -> 44: frameAck = 42 - 44 = -2.
       ['frameAck below -1', mutate(inputs, IN_DELTA, 0x2c), 'udp-to-server'],
       // The last bit-field byte 0x20 -> 0x21: a padding bit set.
       ['non-zero padding', mutate(inputs, IN_LAST_BITS, 0x21), 'udp-to-server'],
+      // A datagram with the Node transport's token still in front (15.1): not a message.
+      ['a token in front', docHex('inputs-datagram'), 'udp-to-server'],
       // Frames: count 3 -> 4, so the bit field ends early.
       ['a bit field cut short', mutate(frames, FR_COUNT, 0x04), 'udp-to-client'],
       // The last reason 0 -> 4: outside LEAVE_REASONS.
@@ -1007,22 +1332,44 @@ describe('docs/protocol.md, worked examples', () => {
       ],
       ['an unknown event kind', mutate(frames, LEAVE + 2, 0x02), 'udp-to-client'],
       ['over 1400 bytes', new Uint8Array(1401), 'udp-to-server'],
+      // 5.1 and 5.5: the version 1 Join (with udpPort) and JoinAccepted (with udpPort, token).
+      ['a Join with a UDP port', message([1, 2, 'ann', 'pw', 50000]), 'tcp-to-server'],
+      ['a Join of 3 fields', message([1, 2, 'ann']), 'tcp-to-server'],
+      [
+        'a JoinAccepted with a port and a token',
+        message([10, 1, 7778, 60, 2, 4, 0, 0x9e3779b9, [[0, 'bob']]]),
+        'tcp-to-client',
+      ],
+      ['a JoinAccepted with tickRate 0', message([10, 1, 0, 2, 4, 0, []]), 'tcp-to-client'],
+      // 5.10: a signal is a bin of 1..4096 bytes, in its own direction.
+      ['an empty signal', message([15, new Uint8Array(0)]), 'tcp-to-client'],
+      ['a signal of 4097 bytes', message([5, new Uint8Array(4097)]), 'tcp-to-server'],
+      ['a signal as a str', message([15, 'port']), 'tcp-to-client'],
+      ['a signal of 3 fields', message([5, Uint8Array.of(1), Uint8Array.of(2)]), 'tcp-to-server'],
+      ['a SignalToClient at the server', message([15, Uint8Array.of(1)]), 'tcp-to-server'],
+      ['a SignalToServer at the client', message([5, Uint8Array.of(1)]), 'tcp-to-client'],
     ];
     // The unbroken examples are valid, so each case is rejected for what was broken.
     for (const [bytes, channel] of [
       [inputs, 'udp-to-server'],
-      [inputs8, 'udp-to-server'],
-      [inputs12, 'udp-to-server'],
+      [inputs7, 'udp-to-server'],
+      [inputs11, 'udp-to-server'],
       [frames, 'udp-to-client'],
+      [message([1, 2, 'ann', 'pw']), 'tcp-to-server'],
+      [message([10, 1, 60, 2, 4, 0, [[0, 'bob']]]), 'tcp-to-client'],
+      [message([15, Uint8Array.of(1)]), 'tcp-to-client'],
+      [message([5, new Uint8Array(4096)]), 'tcp-to-server'],
     ] as const)
       expect(() => specDecode(bytes, channel, ctx)).not.toThrow();
+    const library: Record<Channel, (bytes: Uint8Array) => unknown> = {
+      'tcp-to-server': (b) => decodeClientTcp(b),
+      'tcp-to-client': (b) => decodeServerTcp(b),
+      'udp-to-server': (b) => decodeClientUdp(b, ctx),
+      'udp-to-client': (b) => decodeServerUdp(b, ctx),
+    };
     for (const [what, bytes, channel] of cases) {
       expect(() => specDecode(bytes, channel, ctx), what).toThrow(SpecError);
-      const library =
-        channel === 'udp-to-server'
-          ? () => decodeClientUdp(bytes, ctx)
-          : () => decodeServerUdp(bytes, ctx);
-      expect(library, what).toThrow();
+      expect(() => library[channel](bytes), what).toThrow();
     }
   });
 });

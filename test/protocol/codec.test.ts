@@ -1,4 +1,4 @@
-import { encode } from '@msgpack/msgpack';
+import { decode, encode } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../src/errors.js';
@@ -31,13 +31,14 @@ const name = fc
 const u16 = fc.integer({ min: 0, max: 0xffff });
 const tick = fc.integer({ min: 0, max: 1_000_000 });
 
+const signalData = fc.uint8Array({ minLength: 1, maxLength: Limits.maxSignalBytes });
+
 const clientTcp: fc.Arbitrary<ClientTcpMessage> = fc.oneof(
   fc.record({
     type: fc.constant(MessageType.Join),
     protocolVersion: fc.integer({ min: 0, max: 255 }),
     username: name,
     password: fc.string({ maxLength: Limits.passwordLength }),
-    udpPort: fc.integer({ min: 1, max: 0xffff }),
   }),
   fc.record({ type: fc.constant(MessageType.Chat), text: fc.string({ maxLength: 500 }) }),
   fc.constant({ type: MessageType.Leave }),
@@ -46,18 +47,17 @@ const clientTcp: fc.Arbitrary<ClientTcpMessage> = fc.oneof(
     tick,
     data: fc.uint8Array({ maxLength: 2000 }),
   }),
+  fc.record({ type: fc.constant(MessageType.SignalToServer), data: signalData }),
 );
 
 const serverTcp: fc.Arbitrary<ServerTcpMessage> = fc.oneof(
   fc.record({
     type: fc.constant(MessageType.JoinAccepted),
     playerId: fc.integer({ min: 0, max: 3 }),
-    udpPort: fc.integer({ min: 1, max: 0xffff }),
     tickRate: fc.integer({ min: 1, max: 240 }),
     inputSize: fc.integer({ min: 1, max: 64 }),
     maxPlayers: fc.constant(4),
     startTick: tick,
-    token: fc.integer({ min: 0, max: 0xffffffff }),
     players: fc.array(fc.record({ playerId: fc.integer({ min: 0, max: 3 }), username: name }), {
       maxLength: 4,
     }),
@@ -90,6 +90,7 @@ const serverTcp: fc.Arbitrary<ServerTcpMessage> = fc.oneof(
     reason: fc.constantFrom('left', 'timeout', 'kicked', 'error', 'server-closing'),
     message: fc.string({ maxLength: 200 }),
   }),
+  fc.record({ type: fc.constant(MessageType.SignalToClient), data: signalData }),
 );
 
 const input = fc.uint8Array({ minLength: 2, maxLength: 2 });
@@ -99,7 +100,6 @@ const heldInputs = fc
 
 const inputsPacket: fc.Arbitrary<InputsPacket> = fc.record({
   type: fc.constant(MessageType.Inputs),
-  token: fc.integer({ min: 0, max: 0xffffffff }),
   seq: fc.integer({ min: 0, max: 127 }),
   sentAt: fc.option(u16, { nil: undefined }),
   frameAck: fc.integer({ min: -1, max: 1_000_000 }),
@@ -276,7 +276,6 @@ describe('codec', () => {
         (inputs, budget) => {
           const p: InputsPacket = {
             type: MessageType.Inputs,
-            token: 0xdeadbeef,
             seq: 1,
             sentAt: 2,
             frameAck: 50_000,
@@ -405,7 +404,6 @@ describe('codec', () => {
     const held = Uint8Array.of(0x01, 0x00);
     const p: InputsPacket = {
       type: MessageType.Inputs,
-      token: 0x12345678,
       seq: 100,
       sentAt: 200,
       frameAck: 300,
@@ -433,21 +431,140 @@ describe('codec', () => {
 
   it('rejects wrong types, out-of-range numbers and over-long strings', () => {
     const join = concatHeader;
-    expectDecodeError(() => decodeClientTcp(join([1, 1, 'bob', 'pw', 70000])), 'bad-field');
-    expectDecodeError(() => decodeClientTcp(join([1, 1, 'x'.repeat(33), 'pw', 7])), 'bad-field');
-    expectDecodeError(() => decodeClientTcp(join([1, 1, '', 'pw', 7])), 'bad-field');
-    expectDecodeError(() => decodeClientTcp(join([1, 1, 'a\nb', 'pw', 7])), 'bad-field');
-    expectDecodeError(() => decodeClientTcp(join([1, 1, 5, 'pw', 7])), 'bad-field');
-    expectDecodeError(() => decodeClientTcp(join([1, 1, 'bob', 'pw', 7.5])), 'bad-field');
-    expectDecodeError(() => decodeClientTcp(join([1, 1, 'bob', 'pw'])), 'bad-field');
+    expect(decodeClientTcp(join([1, 2, 'bob', 'pw']))).toEqual({
+      type: MessageType.Join,
+      protocolVersion: 2,
+      username: 'bob',
+      password: 'pw',
+    });
+    expectDecodeError(() => decodeClientTcp(join([1, 256, 'bob', 'pw'])), 'bad-field');
+    expectDecodeError(() => decodeClientTcp(join([1, 2, 'x'.repeat(33), 'pw'])), 'bad-field');
+    expectDecodeError(() => decodeClientTcp(join([1, 2, '', 'pw'])), 'bad-field');
+    expectDecodeError(() => decodeClientTcp(join([1, 2, 'a\nb', 'pw'])), 'bad-field');
+    expectDecodeError(() => decodeClientTcp(join([1, 2, 5, 'pw'])), 'bad-field');
+    expectDecodeError(() => decodeClientTcp(join([1, 2, 'bob', 'x'.repeat(129)])), 'bad-field');
+    expectDecodeError(() => decodeClientTcp(join([1, 2.5, 'bob', 'pw'])), 'bad-field');
+    // The version 1 Join, with its UDP port: one field too many.
+    expectDecodeError(() => decodeClientTcp(join([1, 2, 'bob', 'pw', 7])), 'bad-field');
+    expectDecodeError(() => decodeClientTcp(join([1, 2, 'bob'])), 'bad-field');
     expectDecodeError(() => decodeClientTcp(join([99])), 'unknown-type');
     expectDecodeError(() => decodeClientTcp(join(['x'])), 'malformed');
+  });
+
+  it('rejects a JoinAccepted with the fields of version 1, or out of range', () => {
+    const accepted = concatHeader;
+    expect(decodeServerTcp(accepted([10, 1, 60, 2, 4, 0, [[0, 'bob']]]))).toEqual({
+      type: MessageType.JoinAccepted,
+      playerId: 1,
+      tickRate: 60,
+      inputSize: 2,
+      maxPlayers: 4,
+      startTick: 0,
+      players: [{ playerId: 0, username: 'bob' }],
+    });
+    // [type, playerId, udpPort, tickRate, inputSize, maxPlayers, startTick, token, players]
+    expectDecodeError(
+      () => decodeServerTcp(accepted([10, 1, 7778, 60, 2, 4, 0, 12345, []])),
+      'bad-field',
+    );
+    expectDecodeError(() => decodeServerTcp(accepted([10, 4, 60, 2, 4, 0, []])), 'bad-field');
+    expectDecodeError(() => decodeServerTcp(accepted([10, 1, 0, 2, 4, 0, []])), 'bad-field');
+    expectDecodeError(() => decodeServerTcp(accepted([10, 1, 60, 0, 4, 0, []])), 'bad-field');
+    expectDecodeError(() => decodeServerTcp(accepted([10, 1, 60, 2, 257, 0, []])), 'bad-field');
+    expectDecodeError(() => decodeServerTcp(accepted([10, 1, 60, 2, 4, -1, []])), 'bad-field');
+    expectDecodeError(
+      () =>
+        decodeServerTcp(
+          accepted([
+            10,
+            1,
+            60,
+            2,
+            1,
+            0,
+            [
+              [0, 'a'],
+              [0, 'b'],
+            ],
+          ]),
+        ),
+      'bad-field',
+    );
+  });
+
+  it('takes a signal of 1 to 4096 opaque bytes, in its own direction only', () => {
+    const msg = concatHeader;
+    const max = new Uint8Array(Limits.maxSignalBytes).fill(7);
+    expect(decodeClientTcp(msg([5, max]))).toEqual({ type: MessageType.SignalToServer, data: max });
+    expect(decodeServerTcp(msg([15, Uint8Array.of(0)]))).toEqual({
+      type: MessageType.SignalToClient,
+      data: Uint8Array.of(0),
+    });
+    for (const decode of [decodeClientTcp, decodeServerTcp]) {
+      const tag = decode === decodeClientTcp ? 5 : 15;
+      expectDecodeError(() => decode(msg([tag, new Uint8Array(0)])), 'bad-field');
+      expectDecodeError(() => decode(msg([tag, new Uint8Array(4097)])), 'bad-field');
+      expectDecodeError(() => decode(msg([tag, 'bytes as a str'])), 'bad-field');
+      expectDecodeError(() => decode(msg([tag])), 'bad-field');
+      expectDecodeError(() => decode(msg([tag, Uint8Array.of(1), Uint8Array.of(2)])), 'bad-field');
+    }
+    // A signal for the client arriving at the server, and the other way round.
+    expectDecodeError(() => decodeClientTcp(msg([15, Uint8Array.of(1)])), 'unknown-type');
+    expectDecodeError(() => decodeServerTcp(msg([5, Uint8Array.of(1)])), 'unknown-type');
+    // The decoded bytes are a plain Uint8Array whatever the input was.
+    const fromBuffer = decodeServerTcp(Buffer.from(msg([15, Uint8Array.of(1, 2)])));
+    expect((fromBuffer as { data: Uint8Array }).data.constructor).toBe(Uint8Array);
+  });
+
+  it('refuses to encode a signal that is empty or over 4096 bytes', () => {
+    for (const type of [MessageType.SignalToServer, MessageType.SignalToClient]) {
+      expect(() => encodeMessage({ type, data: new Uint8Array(0) })).toThrow(RangeError);
+      expect(() => encodeMessage({ type, data: new Uint8Array(4097) })).toThrow(RangeError);
+      expect(encodeMessage({ type, data: new Uint8Array(4096) }).length).toBe(3 + 1 + 1 + 3 + 4096);
+    }
+  });
+
+  it('lays out Inputs as 7 fields and the optional tail, with no token', () => {
+    const p: InputsPacket = {
+      type: MessageType.Inputs,
+      seq: 3,
+      frameAck: 9,
+      rxLoss: 1,
+      firstTick: 10,
+      inputs: [Uint8Array.of(1, 2)],
+      checksums: [],
+    };
+    const fieldsOf = (q: InputsPacket): unknown[] =>
+      decode(encodeInputsPacket(q, ctx).bytes.subarray(3)) as unknown[];
+    expect(fieldsOf(p)).toEqual([20, 3, 1, 1, 10, 1, expect.any(Uint8Array)]);
+    expect(fieldsOf({ ...p, sentAt: 5 })).toHaveLength(8);
+    expect(fieldsOf({ ...p, checksums: [{ tick: 1, checksum: 2 }] }).slice(7)).toEqual([
+      null,
+      [[1, 2]],
+    ]);
+    expect(fieldsOf({ ...p, linkReport: { rttMs: 4, jitterMs: 1 } }).slice(7)).toEqual([
+      null,
+      null,
+      4,
+      1,
+    ]);
+    const inputs = concatHeader;
+    const bits = Uint8Array.of(0x80, 0x81, 0x00); // 1 00000001 00000010: one input, 0102
+    expect(decodeClientUdp(inputs([20, 3, 1, 1, 10, 1, bits]), ctx)).toEqual(p);
+    expect(decodeClientUdp(inputs([20, 3, 1, 1, 10, 1, bits, null, null]), ctx)).toEqual(p);
+    // rttMs without jitterMs, and the version 1 layout with a token in field 1.
+    for (const bad of [
+      [20, 3, 1, 1, 10, 1, bits, null, null, 4],
+      [20, 0x9e3779b9, 3, 1, 1, 10, 1, bits],
+      [20, 3, 1, 1, 10, 1],
+      [20, 3, 1, 1, 10, 1, bits, null, null, 4, 1, 0],
+    ])
+      expectDecodeError(() => decodeClientUdp(inputs(bad), ctx), 'bad-field');
   });
 
   it('rejects an inputs packet whose bit field does not match its count', () => {
     const p: InputsPacket = {
       type: MessageType.Inputs,
-      token: 1,
       seq: 1,
       sentAt: 1,
       frameAck: -1,
@@ -468,12 +585,18 @@ describe('codec', () => {
         protocolVersion: 1,
         username: 'bob',
         password: 'pw',
-        udpPort: 9,
+      }),
+      encodeMessage({
+        type: MessageType.SignalToServer,
+        data: Uint8Array.of(0x1e, 0x62, 1, 2, 3, 4),
+      }),
+      encodeMessage({
+        type: MessageType.SignalToClient,
+        data: Uint8Array.of(0x1e, 0x62, 1, 2, 3, 4),
       }),
       encodeInputsPacket(
         {
           type: MessageType.Inputs,
-          token: 1,
           seq: 1,
           sentAt: 1,
           frameAck: 3,
