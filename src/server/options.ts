@@ -111,11 +111,12 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     disconnectTimeoutMs: time('disconnectTimeoutMs', options.disconnectTimeoutMs ?? 2000),
     joinTimeoutMs: time('joinTimeoutMs', options.joinTimeoutMs ?? 5000),
     maxPendingJoins: atLeast('maxPendingJoins', options.maxPendingJoins ?? 64, 1),
-    // A burst of joins is spread over this many ticks at most: the assembler must take them.
+    // A burst of joins (every slot at once) is spread over this many ticks at most, the last
+    // that many ticks - 1 after the next to confirm: the match must take them all.
     maxTicksAhead: atLeast(
       'maxTicksAhead',
       options.maxTicksAhead ?? 128,
-      maxJoinSpreadTicks(maxPlayers) + 1,
+      maxJoinSpreadTicks(maxPlayers),
     ),
     maxUnackedFrames: atLeast('maxUnackedFrames', options.maxUnackedFrames ?? 256, 1),
     datagramBytes,
