@@ -4,8 +4,8 @@ import type { ConfirmedFrame, LeaveReason, PlayerInfo } from '../types.js';
 
 /**
  * Every message of the wire protocol. docs/protocol.md is the specification; this file and
- * codec.ts implement it. Change one, change the other, and bump `PROTOCOL_VERSION` when the
- * bytes change.
+ * the codecs beside it (codec.ts, inputsCodec.ts, framesCodec.ts) implement it. Change one,
+ * change the other, and bump `PROTOCOL_VERSION` when the bytes change.
  */
 
 /** The version in every message header; a peer with another version is refused. */

@@ -1,0 +1,330 @@
+// The Frames packet (server to client): frames and their joins and leaves in one bit field, both ways.
+import {
+  LEAVE_REASONS,
+  confirmedFrame,
+  type ConfirmedFrame,
+  type PlayerInfo,
+  type PlayerLeft,
+} from '../types.js';
+import { BitReader, BitWriter } from './bits.js';
+import { withHeader, type EncodedPacket } from './envelope.js';
+import { ackTick, arity, bin, fail, uint, username } from './fields.js';
+import { compressedBitCost, readInputSequence, writeInputSequence } from './inputCompression.js';
+import {
+  HEADER_BYTES,
+  Limits,
+  MessageType,
+  type CodecContext,
+  type FramesPacket,
+} from './messages.js';
+import { arrayHeaderBytes, binHeaderBytes, intBytes, strBytes } from './msgpackSize.js';
+
+const bitWriter = new BitWriter(2048);
+
+const JOIN = 0;
+const LEAVE = 1;
+
+/**
+ * A frame's joins and leaves on the wire: one event per join, `[tick, 0, playerId, name]`,
+ * and at most one for all its leaves, `[tick, 1, mask, reasons]` (a bit per slot, and a
+ * reason byte per player leaving, in slot order). Leaves carry no names: the receiver knows
+ * who is in each slot. So a frame's leaves take at most about maxPlayers * 9 bits.
+ */
+function eventsOf(frame: ConfirmedFrame, maxPlayers: number): unknown[][] {
+  const out: unknown[][] = [];
+  if (frame.joined)
+    for (const p of frame.joined) out.push([frame.tick, JOIN, p.playerId, p.username]);
+  if (frame.left && frame.left.length > 0) {
+    const mask = new Uint8Array((maxPlayers + 7) >>> 3);
+    const bySlot = [...frame.left].sort((a, b) => a.playerId - b.playerId);
+    const reasons = new Uint8Array(bySlot.length);
+    bySlot.forEach((p, i) => {
+      mask[p.playerId >>> 3] |= 0x80 >>> (p.playerId & 7);
+      reasons[i] = LEAVE_REASONS.indexOf(p.reason);
+    });
+    out.push([frame.tick, LEAVE, mask, reasons]);
+  }
+  return out;
+}
+
+function eventBytes(frame: ConfirmedFrame, maxPlayers: number): number {
+  let n = 0;
+  const tick = intBytes(frame.tick);
+  if (frame.joined)
+    for (const p of frame.joined) n += 1 + tick + 1 + intBytes(p.playerId) + strBytes(p.username);
+  if (frame.left && frame.left.length > 0) {
+    const maskBytes = (maxPlayers + 7) >>> 3;
+    n += 1 + tick + 1 + binHeaderBytes(maskBytes) + maskBytes;
+    n += binHeaderBytes(frame.left.length) + frame.left.length;
+  }
+  return n;
+}
+
+/** The number of events `eventsOf` writes for a frame. */
+function eventCount(frame: ConfirmedFrame): number {
+  return (frame.joined?.length ?? 0) + (frame.left && frame.left.length > 0 ? 1 : 0);
+}
+
+function presenceMask(frame: ConfirmedFrame, maskBytes: number): Uint8Array {
+  const mask = new Uint8Array(maskBytes);
+  const inputs = frame.inputs;
+  for (let slot = 0; slot < inputs.length; slot++) {
+    if (inputs[slot] != null) mask[slot >>> 3] |= 0x80 >>> (slot & 7);
+  }
+  return mask;
+}
+
+/**
+ * Remembers the body (bit field and events) of frames packets for one round of sends, so
+ * that a server sending the same frames to many players encodes them once. Keyed by the
+ * first frame (by identity) and the number of frames offered; `clear()` it each round.
+ */
+export class FramesBodyCache {
+  private readonly bodies = new Map<ConfirmedFrame, Map<number, FramesBody>>();
+
+  /** @internal */
+  get(first: ConfirmedFrame, offered: number): FramesBody | undefined {
+    return this.bodies.get(first)?.get(offered);
+  }
+
+  /** @internal */
+  set(first: ConfirmedFrame, offered: number, body: FramesBody): void {
+    let byCount = this.bodies.get(first);
+    if (!byCount) this.bodies.set(first, (byCount = new Map<number, FramesBody>()));
+    byCount.set(offered, body);
+  }
+
+  clear(): void {
+    this.bodies.clear();
+  }
+}
+
+/** The part of a frames packet that depends on the frames alone. */
+interface FramesBody {
+  readonly count: number;
+  readonly bits: Uint8Array;
+  readonly events: unknown[][];
+}
+
+/**
+ * Encodes a frames packet with as many of `packet.frames` (consecutive ticks, oldest first)
+ * as fit in `budgetBytes`.
+ *
+ * The frames' inputs go in one bit field: first each frame's presence mask (`maxPlayers`
+ * bits, bit i set when slot i has an input) as a compressed sequence, then for each slot in
+ * order the inputs of that slot in the frames where it is present, as a compressed sequence.
+ *
+ * With a `cache`, the frames that fit are counted against the largest possible header (so
+ * the count depends on the frames alone, a few bytes short of the budget at most), and the
+ * body is encoded once per round for every packet that carries the same frames.
+ */
+export function encodeFramesPacket(
+  packet: FramesPacket,
+  ctx: CodecContext,
+  budgetBytes: number = Limits.datagramBytes,
+  cache?: FramesBodyCache,
+): EncodedPacket {
+  const frames = packet.frames;
+  const firstTick = frames.length > 0 ? frames[0].tick : 0;
+  let body: FramesBody | undefined;
+  if (cache && frames.length > 0) {
+    body = cache.get(frames[0], frames.length);
+    if (!body) {
+      const worstHeader =
+        HEADER_BYTES + 1 + 1 + 3 + 3 + 3 + 5 + 2 + 5 + intBytes(firstTick) + 1 + 2 + 1;
+      body = framesBody(frames, ctx, budgetBytes, worstHeader);
+      cache.set(frames[0], frames.length, body);
+    }
+  } else {
+    const base =
+      HEADER_BYTES +
+      1 + // array of 11
+      1 + // type
+      intBytes(packet.seq) +
+      intBytes(packet.echoSentAt) +
+      intBytes(packet.echoDelayMs) +
+      intBytes(packet.inputAck) +
+      intBytes(packet.rxLoss) +
+      intBytes(packet.checksumAck) +
+      intBytes(firstTick) +
+      1 + // count 0
+      2 + // empty bin
+      1; // empty events array
+    body = framesBody(frames, ctx, budgetBytes, base);
+  }
+  const bytes = withHeader([
+    MessageType.Frames,
+    packet.seq,
+    packet.echoSentAt,
+    packet.echoDelayMs,
+    packet.inputAck,
+    packet.rxLoss,
+    packet.checksumAck,
+    firstTick,
+    body.count,
+    body.bits,
+    body.events,
+  ]);
+  return { bytes, count: body.count };
+}
+
+/** Counts the frames that fit with a header of `base` bytes, and encodes their body. */
+function framesBody(
+  frames: readonly ConfirmedFrame[],
+  ctx: CodecContext,
+  budgetBytes: number,
+  base: number,
+): FramesBody {
+  const { maxPlayers, inputSize } = ctx;
+  const bitLength = inputSize * 8;
+  const firstTick = frames.length > 0 ? frames[0].tick : 0;
+  const maskBytes = (maxPlayers + 7) >>> 3;
+  const masks: Uint8Array[] = [];
+  const lastInput: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(maxPlayers);
+  let bits = 0;
+  let evBytes = 0;
+  let evCount = 0;
+  let count = 0;
+  const max = Math.min(frames.length, Limits.maxTicksPerPacket);
+  while (count < max) {
+    const frame = frames[count];
+    if (frame.tick !== firstTick + count) throw new RangeError('frames are not consecutive');
+    if (frame.inputs.length !== maxPlayers)
+      throw new RangeError(
+        `frame ${frame.tick} has ${frame.inputs.length} slots, not ${maxPlayers}`,
+      );
+    const mask = presenceMask(frame, maskBytes);
+    let add = compressedBitCost(masks[count - 1], mask, maxPlayers);
+    for (let slot = 0; slot < maxPlayers; slot++) {
+      const input = frame.inputs[slot];
+      if (input == null) continue;
+      if (input.length !== inputSize)
+        throw new RangeError(
+          `input of slot ${slot} at tick ${frame.tick} is not ${inputSize} bytes`,
+        );
+      add += compressedBitCost(lastInput[slot], input, bitLength);
+    }
+    const nextEvCount = evCount + eventCount(frame);
+    const nextEvBytes = evBytes + eventBytes(frame, maxPlayers);
+    const len = (bits + add + 7) >>> 3;
+    const size =
+      base +
+      len +
+      binHeaderBytes(len) -
+      2 +
+      intBytes(count + 1) -
+      1 +
+      nextEvBytes +
+      arrayHeaderBytes(nextEvCount) -
+      1;
+    if (size > budgetBytes) break;
+    bits += add;
+    evBytes = nextEvBytes;
+    evCount = nextEvCount;
+    masks.push(mask);
+    for (let slot = 0; slot < maxPlayers; slot++) {
+      const input = frame.inputs[slot];
+      if (input != null) lastInput[slot] = input;
+    }
+    count++;
+  }
+
+  bitWriter.reset();
+  writeInputSequence(bitWriter, masks, maxPlayers);
+  const events: unknown[][] = [];
+  if (count > 0) {
+    const slotInputs: Uint8Array[] = [];
+    for (let slot = 0; slot < maxPlayers; slot++) {
+      slotInputs.length = 0;
+      for (let i = 0; i < count; i++) {
+        const input = frames[i].inputs[slot];
+        if (input != null) slotInputs.push(input);
+      }
+      writeInputSequence(bitWriter, slotInputs, bitLength);
+    }
+    for (let i = 0; i < count; i++) {
+      const f = frames[i];
+      if (f.joined || f.left) events.push(...eventsOf(f, maxPlayers));
+    }
+  }
+  return { count, bits: bitWriter.toBytes(), events };
+}
+
+/**
+ * Decodes the fields of a Frames packet (the envelope already checked, `b[0]` the type).
+ * Throws `DecodeError`.
+ */
+export function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
+  const { maxPlayers, inputSize } = ctx;
+  arity(b, 11, 'Frames');
+  const firstTick = uint(b[7], Limits.maxTick, 'firstTick');
+  const count = uint(b[8], Limits.maxTicksPerPacket, 'count');
+  if (firstTick + count - 1 > Limits.maxTick) fail('ticks run past the largest tick');
+  const reader = new BitReader(bin(b[9], Limits.maxDatagramBytes, 'inputs'));
+  const masks = readInputSequence(reader, count, maxPlayers);
+  const inputs: (Uint8Array | null)[][] = [];
+  for (let i = 0; i < count; i++) inputs.push(new Array<Uint8Array | null>(maxPlayers).fill(null));
+  for (let slot = 0; slot < maxPlayers; slot++) {
+    const bit = 0x80 >>> (slot & 7);
+    const byte = slot >>> 3;
+    let present = 0;
+    for (let i = 0; i < count; i++) if (masks[i][byte] & bit) present++;
+    if (present === 0) continue;
+    const seq = readInputSequence(reader, present, inputSize * 8);
+    let k = 0;
+    for (let i = 0; i < count; i++) if (masks[i][byte] & bit) inputs[i][slot] = seq[k++]!;
+  }
+  reader.expectEnd();
+
+  const rawEvents = b[10];
+  if (!Array.isArray(rawEvents)) fail('events must be an array');
+  const joined = new Map<number, PlayerInfo[]>();
+  const left = new Map<number, PlayerLeft[]>();
+  const maskBytes = (maxPlayers + 7) >>> 3;
+  for (const e of rawEvents as unknown[]) {
+    if (!Array.isArray(e) || e.length !== 4) fail('an event must have 4 fields');
+    const tick = uint(e[0], Limits.maxTick, 'event tick');
+    if (tick < firstTick || tick >= firstTick + count) fail('event outside the packet ticks');
+    const kind: unknown = e[1];
+    if (kind === JOIN) {
+      const playerId = uint(e[2], maxPlayers - 1, 'event playerId');
+      let list = joined.get(tick);
+      if (!list) joined.set(tick, (list = []));
+      list.push({ playerId, username: username(e[3], 'event username') });
+    } else if (kind === LEAVE) {
+      if (left.has(tick)) fail('two leave events for one tick');
+      const mask = bin(e[2], maskBytes, 'leave mask');
+      if (mask.length !== maskBytes) fail(`leave mask must be ${maskBytes} bytes`);
+      const reasons = bin(e[3], maxPlayers, 'leave reasons');
+      const list: PlayerLeft[] = [];
+      for (let slot = 0; slot < maskBytes * 8; slot++) {
+        if ((mask[slot >>> 3] & (0x80 >>> (slot & 7))) === 0) continue;
+        if (slot >= maxPlayers) fail('leave mask names a slot past maxPlayers');
+        if (list.length >= reasons.length) fail('fewer leave reasons than players leaving');
+        const reasonIndex = uint(reasons[list.length], LEAVE_REASONS.length - 1, 'leave reason');
+        // The name is not on the wire: the receiver fills it in from who is in the slot.
+        list.push({ playerId: slot, username: '', reason: LEAVE_REASONS[reasonIndex] });
+      }
+      if (list.length !== reasons.length || list.length === 0)
+        fail('leave reasons do not match the mask');
+      left.set(tick, list);
+    } else {
+      fail('bad event kind');
+    }
+  }
+  const frames: ConfirmedFrame[] = [];
+  for (let i = 0; i < count; i++) {
+    const tick = firstTick + i;
+    frames.push(confirmedFrame(tick, inputs[i], joined.get(tick), left.get(tick)));
+  }
+  return {
+    type: MessageType.Frames,
+    seq: uint(b[1], 127, 'seq'),
+    echoSentAt: uint(b[2], 0xffff, 'echoSentAt'),
+    echoDelayMs: uint(b[3], 0xffff, 'echoDelayMs'),
+    inputAck: ackTick(b[4], 'inputAck'),
+    rxLoss: uint(b[5], 255, 'rxLoss'),
+    checksumAck: ackTick(b[6], 'checksumAck'),
+    frames,
+  };
+}
