@@ -54,7 +54,10 @@ export class InputSchedule {
     return true;
   }
 
-  private queueOne(input: Uint8Array, queue: (tick: number, input: Uint8Array) => boolean): boolean {
+  private queueOne(
+    input: Uint8Array,
+    queue: (tick: number, input: Uint8Array) => boolean,
+  ): boolean {
     if (!queue(this.next, input)) return false;
     this.next++;
     return true;

@@ -51,7 +51,10 @@ export function connect(options: ConnectOptions): Promise<GameClient> {
  * `connect` over `transport` (the entry points choose the default).
  * @internal
  */
-export async function connectWith(options: ConnectOptions, transport: Transport): Promise<GameClient> {
+export async function connectWith(
+  options: ConnectOptions,
+  transport: Transport,
+): Promise<GameClient> {
   const resolved = resolveConnectOptions(options);
   const timeoutMs = resolved.connectTimeoutMs;
   const deadline = performance.now() + timeoutMs;

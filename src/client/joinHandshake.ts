@@ -1,10 +1,5 @@
 // The client's side of the join handshake: the request, and what the server's first answer means.
-import {
-  ConnectionError,
-  DecodeError,
-  DisconnectedError,
-  JoinRefusedError,
-} from '../errors.js';
+import { ConnectionError, DecodeError, DisconnectedError, JoinRefusedError } from '../errors.js';
 import {
   MessageType,
   PROTOCOL_VERSION,
@@ -25,8 +20,7 @@ export function joinRequest(username: string, password: string): Uint8Array {
 
 /** What the server's answer to a join request means. */
 export type JoinAnswer =
-  | { readonly accepted: JoinAccepted }
-  | { readonly failed: JoinRefusedError | ConnectionError };
+  { readonly accepted: JoinAccepted } | { readonly failed: JoinRefusedError | ConnectionError };
 
 /**
  * Reads the server's first message on a connection: the join accepted, refused, or an answer

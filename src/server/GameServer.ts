@@ -385,28 +385,30 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       players: joined.players,
     });
     // The transport's signals follow the answer on the reliable channel.
-    session.peer.openDatagrams((data) => session.signal(data)).then(
-      (channel) => {
-        if (session.seat !== seat || session.state !== SessionState.Playing) channel.close();
-        else
-          seat.attach(channel, (err) => {
-            this.warn('socket-error', `datagram channel failed: ${err.message}`, {
-              playerId: seat.playerId,
-              error: err,
+    session.peer
+      .openDatagrams((data) => session.signal(data))
+      .then(
+        (channel) => {
+          if (session.seat !== seat || session.state !== SessionState.Playing) channel.close();
+          else
+            seat.attach(channel, (err) => {
+              this.warn('socket-error', `datagram channel failed: ${err.message}`, {
+                playerId: seat.playerId,
+                error: err,
+              });
+              this.drop(session, 'error', 'datagram channel failed');
             });
-            this.drop(session, 'error', 'datagram channel failed');
+        },
+        (err: unknown) => {
+          const error = err instanceof Error ? err : new Error(String(err));
+          this.warn('join-failed', `datagram channel did not open: ${error.message}`, {
+            playerId: seat.playerId,
+            address: session.address,
+            error,
           });
-      },
-      (err: unknown) => {
-        const error = err instanceof Error ? err : new Error(String(err));
-        this.warn('join-failed', `datagram channel did not open: ${error.message}`, {
-          playerId: seat.playerId,
-          address: session.address,
-          error,
-        });
-        this.drop(session, 'error', 'datagram channel did not open');
-      },
-    );
+          this.drop(session, 'error', 'datagram channel did not open');
+        },
+      );
   }
 
   /**

@@ -1,10 +1,6 @@
 // The server's options: their types, their defaults, and the check of every value, in one place.
 import type { LinkConditionerOptions } from '../operators/conditionLink.js';
-import {
-  Limits,
-  maxJoinSpreadTicks,
-  worstFramePacketBytes,
-} from '../protocol/index.js';
+import { Limits, maxJoinSpreadTicks, worstFramePacketBytes } from '../protocol/index.js';
 import type { Transport } from '../transport/Transport.js';
 
 /** What `authenticate` is given. */

@@ -11,8 +11,14 @@ import {
   type NetworkEvent,
   type WarningEvent,
 } from '../../src/node.js';
-import { MessageType, encodeInputsPacket, encodeMessage } from '../../src/protocol/index.js';
+import {
+  MessageType,
+  PROTOCOL_VERSION,
+  encodeInputsPacket,
+  encodeMessage,
+} from '../../src/protocol/index.js';
 import { frameMessage } from '../../src/sources/fromTcpSocket.js';
+import { rawJoin } from '../helpers/rawPlayer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const open: { close(): unknown }[] = [];
@@ -86,65 +92,76 @@ describe('bad input from the network', () => {
   it('random, truncated and oversized datagrams and forged tokens are warned about and change nothing', async () => {
     const { server, events, a, b } = await setup();
     await play(a, b, 10);
-    const s = udpSocket();
+    const stranger = udpSocket();
+    await new Promise<void>((r) => stranger.bind(0, '127.0.0.1', r));
     const port = server.address.udpPort;
-    const send = (bytes: Uint8Array) => s.send(bytes, port, '127.0.0.1');
-    // Random garbage, a truncated real packet, an oversized one.
+    // From an address that never joined: random bytes (their first four a token nobody was
+    // given) and one datagram over the size limit. None is decoded; each is warned about.
     let seed = 7;
     const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
-    for (let i = 0; i < 20; i++) send(Uint8Array.from({ length: 1 + ((i * 13) % 200) }, rnd));
-    const real = encodeInputsPacket(
-      {
-        type: MessageType.Inputs,
-        token: 1,
-        seq: 0,
-        sentAt: 0,
-        frameAck: -1,
-        rxLoss: 0,
-        checksums: [],
-        firstTick: 0,
-        inputs: [Uint8Array.of(9, 9)],
-      },
-      { inputSize: 2, maxPlayers: 4 },
-    ).bytes;
-    send(real.subarray(0, real.length - 2));
-    send(new Uint8Array(1300).fill(0x47));
-    // A well-formed packet with a token nobody was given, from an address that never joined.
-    send(real);
-    // Wrong types inside a valid envelope.
-    send(
-      Uint8Array.from([0x47, 0x4e, 1, ...encode([20, 'token', 0, 0, 0, 0, 1, new Uint8Array(3)])]),
-    );
+    const lengths = Array.from({ length: 20 }, (_, i) => 1 + ((i * 13) % 200));
+    for (const n of lengths) stranger.send(Uint8Array.from({ length: n }, rnd), port, '127.0.0.1');
+    stranger.send(new Uint8Array(1500).fill(0x47), port, '127.0.0.1');
+    const short = lengths.filter((n) => n < 4).length;
     await waitFor(
       () =>
-        warnings(events, 'decode-error').length >= 23 &&
-        warnings(events, 'unknown-sender').length >= 1,
+        warnings(events, 'decode-error').length === short + 1 &&
+        warnings(events, 'unknown-sender').length === lengths.length - short,
     );
-    // A forged token: the client's real token, from another socket.
-    const token = (a as unknown as { token: number }).token;
-    send(
+    // From a player's own address with its own token: garbage, a truncated real packet, an
+    // oversized message and wrong types inside a valid envelope are decode errors, its own.
+    const cid = await rawJoin(server, 'cid', 'secret');
+    open.push(cid);
+    const own = udpSocket();
+    await new Promise<void>((r) => own.bind(0, '127.0.0.1', r));
+    const ctx = { inputSize: 2, maxPlayers: 4 };
+    const inputs = (firstTick: number, input: Uint8Array) =>
       encodeInputsPacket(
         {
           type: MessageType.Inputs,
-          token,
           seq: 0,
           sentAt: 0,
           frameAck: -1,
           rxLoss: 0,
           checksums: [],
-          firstTick: a.startTick + a.inputsSent,
-          inputs: [Uint8Array.of(6, 6)],
+          firstTick,
+          inputs: [input],
         },
-        { inputSize: 2, maxPlayers: 4 },
-      ).bytes,
+        ctx,
+      ).bytes;
+    const real = inputs(cid.accepted.startTick, Uint8Array.of(6, 6));
+    const before = warnings(events, 'decode-error').length;
+    for (const n of [1, 17, 200]) cid.sendFrom(own, Uint8Array.from({ length: n }, rnd));
+    cid.sendFrom(own, real.subarray(0, real.length - 2));
+    cid.sendFrom(own, new Uint8Array(1300).fill(0x47));
+    cid.sendFrom(
+      own,
+      Uint8Array.from([
+        0x47,
+        0x4e,
+        PROTOCOL_VERSION,
+        ...encode([20, 'seq', 0, 0, 0, 1, new Uint8Array(3)]),
+      ]),
     );
+    await waitFor(() => warnings(events, 'decode-error').length === before + 6);
+    expect(
+      warnings(events, 'decode-error')
+        .slice(before)
+        .every((w) => w.playerId === cid.accepted.playerId),
+    ).toBe(true);
+    // A forged token: cid's real token, from another socket once its own port is known.
+    cid.sendFrom(stranger, real);
     await waitFor(() => warnings(events, 'bad-token').length >= 1);
-    // The game goes on, unchanged: nobody was dropped, and the forged input is not in any frame.
+    // cid leaves; the game goes on, unchanged: nobody was dropped, the forged input is in no
+    // frame, and the only leave is cid's own.
+    cid.tcp.write(frameMessage(encodeMessage({ type: MessageType.Leave })));
+    await waitFor(() => server.players.length === 2);
     const frames = firstValueFrom(a.frames$.pipe(take(5), toArray()));
     await play(a, b, 5);
     for (const f of await frames) {
       expect(f.inputs[a.playerId]?.[0]).toBe(1);
-      expect(f.left).toBeUndefined();
+      expect(f.inputs[cid.accepted.playerId] ?? null).toBeNull();
+      for (const l of f.left ?? []) expect(l).toMatchObject({ username: 'cid', reason: 'left' });
     }
     expect(events.filter((e) => e.type === 'drop')).toEqual([]);
   });
@@ -201,10 +218,9 @@ describe('bad input from the network', () => {
     const s = await tcpTo(server);
     const join = encodeMessage({
       type: MessageType.Join,
-      protocolVersion: 1,
+      protocolVersion: PROTOCOL_VERSION,
       username: 'cid',
       password: 'secret',
-      udpPort: 1,
     });
     const answers: number[] = [];
     s.on('data', (d: Buffer) => answers.push(d.length));
@@ -224,10 +240,9 @@ describe('bad input from the network', () => {
     const s = await tcpTo(server);
     const join = encodeMessage({
       type: MessageType.Join,
-      protocolVersion: 1,
+      protocolVersion: PROTOCOL_VERSION,
       username: 'old',
       password: 'secret',
-      udpPort: 1,
     });
     join[2] = 99; // header version
     const got = new Promise<Buffer>((r) => s.once('data', r));

@@ -1,5 +1,4 @@
 import * as dgram from 'node:dgram';
-import * as net from 'node:net';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -7,18 +6,13 @@ import {
   connect,
   createMemoryTransport,
   createServer,
-  type DatagramEndpoint,
+  type DatagramChannel,
   type NetworkEvent,
   type Transport,
+  type TransportPeer,
 } from '../../src/node.js';
-import {
-  MessageType,
-  decodeServerTcp,
-  decodeServerUdp,
-  encodeInputsPacket,
-  encodeMessage,
-} from '../../src/protocol/index.js';
-import { frameMessage } from '../../src/sources/fromTcpSocket.js';
+import { MessageType, decodeServerUdp, encodeInputsPacket } from '../../src/protocol/index.js';
+import { rawJoin } from '../helpers/rawPlayer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const open: { close(): unknown }[] = [];
@@ -53,16 +47,25 @@ describe('found in review', () => {
     let dropped = false;
     const lossy: Transport = {
       ...net$,
-      bindDatagrams: async (o) => {
-        const e = await net$.bindDatagrams(o);
-        const datagrams$ = e.datagrams$.pipe(
-          filter((d) => {
-            if (dropped || d.data[4] !== MessageType.Frames) return true;
-            dropped = true;
-            return false;
-          }),
-        );
-        return { ...e, datagrams$ } satisfies DatagramEndpoint;
+      connect: async (o) => {
+        const peer = await net$.connect(o);
+        return {
+          messages: peer.messages,
+          warnings$: peer.warnings$,
+          remoteAddress: peer.remoteAddress,
+          signal: (data) => peer.signal(data),
+          openDatagrams: async (signal) => {
+            const channel = await peer.openDatagrams(signal);
+            const datagrams$ = channel.datagrams$.pipe(
+              filter((d) => {
+                if (dropped || d[4] !== MessageType.Frames) return true;
+                dropped = true;
+                return false;
+              }),
+            );
+            return { ...channel, datagrams$ } satisfies DatagramChannel;
+          },
+        } satisfies TransportPeer;
       },
     };
     const server = await createServer({ host: '127.0.0.1', tickRate: 100, transport: net$ });
@@ -97,23 +100,9 @@ describe('found in review', () => {
     const a = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'a' });
     open.push(a);
     // A player that joins, then never reads: its socket is paused.
-    const udp = dgram.createSocket('udp4');
-    open.push(udp);
-    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
-    const s = net.connect(server.address.tcpPort, '127.0.0.1');
-    open.push({ close: () => s.destroy() });
-    await new Promise((r) => s.once('connect', r));
-    s.write(
-      frameMessage(
-        encodeMessage({
-          type: MessageType.Join,
-          protocolVersion: 1,
-          username: 'deaf',
-          password: '',
-          udpPort: udp.address().port,
-        }),
-      ),
-    );
+    const deaf = await rawJoin(server, 'deaf');
+    open.push(deaf);
+    const s = deaf.tcp;
     await waitFor(() => server.players.length === 2);
     s.pause();
     const line = 'x'.repeat(500);
@@ -178,35 +167,19 @@ describe('behind a NAT', () => {
     open.push(server);
     const events: NetworkEvent[] = [];
     server.events$.subscribe((e) => events.push(e));
-    // The client announces one port, but its datagrams come from another (a rewriting NAT).
-    const announced = dgram.createSocket('udp4');
+    // Nothing announces the client's UDP port: the server takes it from the first datagram
+    // with the token (a NAT may have rewritten it).
     const real = dgram.createSocket('udp4');
     const other = dgram.createSocket('udp4');
-    open.push(announced, real, other);
-    for (const s of [announced, real, other])
-      await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-    const s = net.connect(server.address.tcpPort, '127.0.0.1');
-    open.push({ close: () => s.destroy() });
-    const answer = new Promise<Buffer>((r) => s.once('data', r));
-    await new Promise((r) => s.once('connect', r));
-    s.write(
-      frameMessage(
-        encodeMessage({
-          type: MessageType.Join,
-          protocolVersion: 1,
-          username: 'nat',
-          password: '',
-          udpPort: announced.address().port,
-        }),
-      ),
-    );
-    const accepted = decodeServerTcp((await answer).subarray(4));
-    if (accepted.type !== MessageType.JoinAccepted) throw new Error('not accepted');
+    open.push(real, other);
+    for (const s of [real, other]) await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+    const nat = await rawJoin(server, 'nat');
+    open.push(nat);
+    const { accepted } = nat;
     const packet = (tick: number) =>
       encodeInputsPacket(
         {
           type: MessageType.Inputs,
-          token: accepted.token,
           seq: tick & 127,
           frameAck: -1,
           rxLoss: 0,
@@ -218,11 +191,11 @@ describe('behind a NAT', () => {
       ).bytes;
     // Frames come back to the port the datagrams came from.
     const framesAtReal = new Promise<Buffer>((r) => real.once('message', r));
-    real.send(packet(accepted.startTick), accepted.udpPort, '127.0.0.1');
+    nat.sendFrom(real, packet(accepted.startTick));
     const got = decodeServerUdp(await framesAtReal, { inputSize: 2, maxPlayers: 8 });
     expect(got.type === MessageType.Frames && got.frames[0]?.tick).toBe(accepted.startTick);
     // Once heard, a third port with the same token is refused.
-    other.send(packet(accepted.startTick + 1), accepted.udpPort, '127.0.0.1');
+    nat.sendFrom(other, packet(accepted.startTick + 1));
     await waitFor(() => events.some((e) => e.type === 'warning' && e.code === 'bad-token'));
   });
 });

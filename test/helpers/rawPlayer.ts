@@ -62,12 +62,20 @@ export async function rawJoin(
 ): Promise<RawPlayer> {
   const tcp = net.connect(server.address.tcpPort, '127.0.0.1');
   const messages: ServerTcpMessage[] = [];
-  tcp.on('data', framer((bytes) => messages.push(decodeServerTcp(bytes))));
+  tcp.on(
+    'data',
+    framer((bytes) => messages.push(decodeServerTcp(bytes))),
+  );
   tcp.on('error', () => undefined);
   await new Promise((r) => tcp.once('connect', r));
   tcp.write(
     frameMessage(
-      encodeMessage({ type: MessageType.Join, protocolVersion: PROTOCOL_VERSION, username, password }),
+      encodeMessage({
+        type: MessageType.Join,
+        protocolVersion: PROTOCOL_VERSION,
+        username,
+        password,
+      }),
     ),
   );
   await waitFor(() => messages.some((m) => m.type === MessageType.SignalToClient));

@@ -70,7 +70,12 @@ describe('FrameLog', () => {
   it('stays right over many frames (it compacts its storage)', () => {
     const log = new FrameLog({ maxBytes: 194 * 100 });
     for (let tick = 0; tick < 5000; tick += 1) log.append(frame(tick));
-    expect([log.firstTick, log.lastTick, log.size, log.bytes]).toEqual([4900, 4999, 100, 194 * 100]);
+    expect([log.firstTick, log.lastTick, log.size, log.bytes]).toEqual([
+      4900,
+      4999,
+      100,
+      194 * 100,
+    ]);
     expect(log.since(4950)?.map((f) => f.tick)).toEqual(
       Array.from({ length: 50 }, (_, i) => 4950 + i),
     );
