@@ -19,7 +19,6 @@ import {
   decodeServerUdp,
   encodeInputsPacket,
   encodeMessage,
-  type ChecksumReport,
   type ClientTcpMessage,
   type CodecContext,
   type JoinAccepted,
@@ -28,6 +27,7 @@ import {
 import type { LinkSample, NetworkStats } from '../stats.js';
 import type { DatagramChannel, TransportPeer } from '../transport/Transport.js';
 import type { ChatMessage, ConfirmedFrame, PlayerInfo } from '../types.js';
+import { ChecksumReports, MAX_PENDING_CHECKSUMS } from './ChecksumReports.js';
 import { InputSchedule } from './InputSchedule.js';
 import type { ResolvedConnectOptions } from './options.js';
 
@@ -96,7 +96,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   /** Who is in each slot, as of the last frame delivered in order. */
   private readonly roster: Roster;
   private readonly ctx: CodecContext;
-  private readonly pendingChecksums: ChecksumReport[] = [];
+  private readonly checksums = new ChecksumReports();
   private channel: DatagramChannel | undefined;
   private lastStats: NetworkStats | undefined;
   private windowFull = false;
@@ -229,7 +229,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
 
   /** Checksum reports not yet acknowledged by the server (wait for 0 before closing, to be sure every report arrived). */
   get unacknowledgedChecksums(): number {
-    return this.pendingChecksums.length;
+    return this.checksums.pending.length;
   }
 
   /**
@@ -272,23 +272,14 @@ export class GameClient extends typedEmitter<ClientEvents>() {
    * @param checksum An unsigned 32-bit integer.
    */
   reportChecksum(tick: number, checksum: number): void {
-    if (!Number.isInteger(tick) || tick < 0 || tick > Limits.maxTick)
-      throw new RangeError('tick must be a tick number');
-    if (!Number.isInteger(checksum) || checksum < 0 || checksum > 0xffffffff)
-      throw new RangeError('checksum must be an unsigned 32-bit integer');
+    ChecksumReports.check(tick, checksum);
     if (this.ended) return;
-    const pending = this.pendingChecksums;
-    const last = pending[pending.length - 1];
-    if (last && tick <= last.tick)
-      throw new RangeError('checksums must be reported in increasing tick order');
-    if (pending.length >= MAX_PENDING_CHECKSUMS) {
-      const dropped = pending.shift() as ChecksumReport;
+    const dropped = this.checksums.add(tick, checksum);
+    if (dropped)
       this.warn(
         'buffer-full',
         `checksum report for tick ${dropped.tick} dropped: ${MAX_PENDING_CHECKSUMS} unacknowledged`,
       );
-    }
-    pending.push({ tick, checksum });
   }
 
   /**
@@ -362,7 +353,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
         rxLoss: link.meter.rxLossByte(),
         firstTick: batch.length > 0 ? batch[0].tick : this.schedule.nextTick,
         inputs: batch.map((i) => i.input),
-        checksums: this.pendingChecksums,
+        checksums: this.checksums.pending,
         linkReport: this.linkReport(),
       },
       this.ctx,
@@ -383,10 +374,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     link.meter.onEcho(msg.echoSentAt, msg.echoDelayMs);
     link.meter.onPeerLoss(msg.rxLoss);
     link.acknowledged(msg.inputAck);
-    const pending = this.pendingChecksums;
-    let acked = 0;
-    while (acked < pending.length && pending[acked].tick <= msg.checksumAck) acked++;
-    if (acked > 0) pending.splice(0, acked);
+    this.checksums.acknowledged(msg.checksumAck);
     const { frames } = msg;
     if (frames.length === 0) return;
     this.newestFrameSeen = Math.max(this.newestFrameSeen, frames[frames.length - 1].tick);
@@ -494,9 +482,6 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.eventsSubject.next({ type: 'warning', code, message, ...details });
   };
 }
-
-/** Checksum reports held until acknowledged, at most. */
-const MAX_PENDING_CHECKSUMS = 64;
 
 /** Lets the process exit while a timer runs (Node); nothing elsewhere. */
 function unref(timer: ReturnType<typeof setInterval>): void {

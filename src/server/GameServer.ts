@@ -1,11 +1,6 @@
 // The server's facade: one match, its sessions, its streams and the methods the application calls.
 import { Subject, type Observable, type Subscription } from 'rxjs';
-import {
-  DecodeError,
-  RefuseReason,
-  type GameNetworkError,
-  type MessageTooLargeError,
-} from '../errors.js';
+import { RefuseReason, type GameNetworkError, type MessageTooLargeError } from '../errors.js';
 import type {
   DesyncEvent,
   ServerNetworkEvent,
@@ -20,10 +15,7 @@ import { Match, type JoinResult } from '../match/Match.js';
 import {
   Limits,
   MessageType,
-  decodeClientTcp,
   encodeMessage,
-  FramesBodyCache,
-  type ClientTcpMessage,
   type CodecContext,
   type ServerTcpMessage,
 } from '../protocol/index.js';
@@ -36,8 +28,10 @@ import type {
   PlayerEvent,
   PlayerInfo,
 } from '../types.js';
+import { FrameFanout } from './FrameFanout.js';
 import { Gateway } from './Gateway.js';
-import { handleJoin, type JoinDesk } from './joinHandshake.js';
+import type { JoinDesk } from './joinHandshake.js';
+import { onReliableMessage, type ReliableHost } from './reliableMessages.js';
 import {
   MAX_TCP_BACKLOG_BYTES,
   type ResolvedServerOptions,
@@ -90,6 +84,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private readonly match: Match;
   /** What the join handshake works with. */
   private readonly desk: JoinDesk;
+  /** What the messages of the reliable channel act on. */
+  private readonly reliable: ReliableHost;
   private readonly gateway: Gateway;
   private readonly sessions = new Set<PeerSession>();
   /** The session in each seat, while it plays. */
@@ -98,9 +94,12 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private readonly subs: Subscription[] = [];
   private readonly tickTimer: ReturnType<typeof setInterval>;
   private readonly statsTimer: ReturnType<typeof setInterval>;
-  private flushScheduled = false;
-  /** Frames packet bodies shared by every player sent the same frames in one round. */
-  private readonly bodies = new FramesBodyCache();
+  private readonly fanout: FrameFanout;
+  /**
+   * Players who left of their own accord while inputs of theirs were acknowledged but not
+   * confirmed yet: by slot, the last such tick. They leave once it is confirmed.
+   */
+  private readonly leavingAfter = new Map<number, number>();
   private closing: Promise<void> | undefined;
 
   /** @internal Use `createServer`. */
@@ -147,8 +146,22 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       seat: (session, joined) => this.seat(session, joined),
     };
 
+    this.reliable = {
+      desk: this.desk,
+      match: this.match,
+      warn: this.warn,
+      refuse: (session, reason) => this.refuse(session, reason),
+      drop: (session, reason, message) => this.drop(session, reason, message),
+      release: (session) => this.release(session),
+      chat: (from, text) => {
+        this.chatSubject.next({ from, text });
+        this.broadcast({ type: MessageType.ChatBroadcast, from, text });
+      },
+      snapshot: (event) => this.eventsSubject.next(event),
+    };
+
     const handlers: SessionHandlers = {
-      onMessage: (session, bytes) => this.onMessage(session, bytes),
+      onMessage: (session, bytes) => onReliableMessage(this.reliable, session, bytes),
       onClosed: (session, error) => this.onClosed(session, error),
       onTooLarge: (session, error: MessageTooLargeError) =>
         this.warn('message-too-large', error.message, {
@@ -168,7 +181,21 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       warn: this.warn,
     });
 
-    this.tickTimer = setInterval(() => this.onTick(), 1000 / options.tickRate);
+    this.fanout = new FrameFanout({
+      seats: () => this.seats(),
+      disconnectTimeoutMs: options.disconnectTimeoutMs,
+      onWindowFull: (seat) => {
+        this.warn(
+          'buffer-full',
+          `player ${seat.playerId} acknowledged no frame for ${options.maxUnackedFrames} frames`,
+          { playerId: seat.playerId },
+        );
+        this.dropSeat(seat, 'timeout', 'frames not acknowledged');
+      },
+      onSilent: (seat) =>
+        this.dropSeat(seat, 'timeout', `nothing heard for ${options.disconnectTimeoutMs} ms`),
+    });
+    this.tickTimer = setInterval(() => this.fanout.tick(), 1000 / options.tickRate);
     this.statsTimer = setInterval(() => this.takeSamples(), options.statsIntervalMs);
 
     // Mirror the streams on the emitter.
@@ -240,6 +267,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private async doClose(): Promise<void> {
     clearInterval(this.tickTimer);
     clearInterval(this.statsTimer);
+    this.fanout.stop();
     for (const session of [...this.sessions]) {
       if (session.state === SessionState.Playing)
         session.send({
@@ -264,86 +292,6 @@ export class GameServer extends typedEmitter<ServerEvents>() {
 
   // ------------------------------------------------------------------------------------
   // The reliable channel: the join handshake, chat, signals, leaving.
-
-  private onMessage(session: PeerSession, bytes: Uint8Array): void {
-    let msg: ClientTcpMessage;
-    try {
-      msg = decodeClientTcp(bytes);
-    } catch (err) {
-      const e = err instanceof DecodeError ? err : new DecodeError('malformed', String(err));
-      this.warn('decode-error', `bad TCP message: ${e.message}`, {
-        playerId: session.playerId,
-        address: session.address,
-        error: e,
-      });
-      if (session.state === SessionState.Joining)
-        this.refuse(
-          session,
-          e.code === 'bad-version' ? RefuseReason.VersionMismatch : RefuseReason.BadRequest,
-        );
-      return;
-    }
-    switch (msg.type) {
-      case MessageType.Join:
-        if (session.state !== SessionState.Joining) {
-          this.unexpected(session, 'a second join request on the same connection');
-          return;
-        }
-        handleJoin(this.desk, session, msg).catch((err: unknown) => {
-          const error = err instanceof Error ? err : new Error(String(err));
-          this.warn('join-failed', `join failed: ${error.message}`, {
-            address: session.address,
-            error,
-          });
-          if (session.state === SessionState.Playing) this.drop(session, 'error', 'join failed');
-          else this.release(session);
-        });
-        return;
-      case MessageType.Chat: {
-        const username = session.playing?.player.username;
-        if (username === undefined) {
-          this.unexpected(session, 'chat before the join was accepted');
-          return;
-        }
-        this.chatSubject.next({ from: username, text: msg.text });
-        this.broadcast({ type: MessageType.ChatBroadcast, from: username, text: msg.text });
-        return;
-      }
-      case MessageType.Leave:
-        if (session.state === SessionState.Playing) this.drop(session, 'left', 'left the game');
-        else this.release(session);
-        return;
-      case MessageType.Snapshot: {
-        const seat = session.playing;
-        const desync = this.match.desync;
-        if (!seat || !desync || msg.tick !== desync.tick || !seat.takeSnapshot()) {
-          this.unexpected(session, 'a snapshot nobody asked for');
-          return;
-        }
-        this.eventsSubject.next({
-          type: 'snapshot',
-          playerId: seat.playerId,
-          tick: msg.tick,
-          data: msg.data,
-        });
-        return;
-      }
-      case MessageType.SignalToServer:
-        if (session.state !== SessionState.Playing) {
-          this.unexpected(session, 'a transport signal before the join was accepted');
-          return;
-        }
-        session.peer.signal(msg.data);
-        return;
-    }
-  }
-
-  private unexpected(session: PeerSession, message: string): void {
-    this.warn('unexpected-message', message, {
-      playerId: session.playerId,
-      address: session.address,
-    });
-  }
 
   private onClosed(session: PeerSession, error: GameNetworkError | undefined): void {
     if (error && error.name !== 'MessageTooLargeError')
@@ -385,30 +333,11 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       players: joined.players,
     });
     // The transport's signals follow the answer on the reliable channel.
-    session.peer
-      .openDatagrams((data) => session.signal(data))
-      .then(
-        (channel) => {
-          if (session.seat !== seat || session.state !== SessionState.Playing) channel.close();
-          else
-            seat.attach(channel, (err) => {
-              this.warn('socket-error', `datagram channel failed: ${err.message}`, {
-                playerId: seat.playerId,
-                error: err,
-              });
-              this.drop(session, 'error', 'datagram channel failed');
-            });
-        },
-        (err: unknown) => {
-          const error = err instanceof Error ? err : new Error(String(err));
-          this.warn('join-failed', `datagram channel did not open: ${error.message}`, {
-            playerId: seat.playerId,
-            address: session.address,
-            error,
-          });
-          this.drop(session, 'error', 'datagram channel did not open');
-        },
-      );
+    seat.open(
+      session.peer,
+      (data) => session.signal(data),
+      (message) => this.dropSeat(seat, 'error', message),
+    );
   }
 
   /**
@@ -417,7 +346,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
    */
   private drop(session: PeerSession, reason: LeaveReason, message: string, tellMatch = true): void {
     if (session.state !== SessionState.Playing) return;
-    const { player } = session.leave();
+    const seat = session.leave();
+    const { player } = seat;
     if (reason !== 'left') {
       session.send({
         type: MessageType.Goodbye,
@@ -426,8 +356,13 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       });
       this.eventsSubject.next({ type: 'drop', ...player, reason, message });
     }
+    const lastInput = seat.link.received;
     this.release(session);
-    if (tellMatch) this.match.leave(player.playerId, reason);
+    if (!tellMatch) return;
+    // Inputs it was told the server has are confirmed before its leave takes effect.
+    if (reason === 'left' && lastInput >= Math.max(this.match.head, seat.startTick))
+      this.leavingAfter.set(player.playerId, lastInput);
+    else this.match.leave(player.playerId, reason);
   }
 
   /** Frees everything a session holds; its seat in the match is freed by the match. */
@@ -465,17 +400,12 @@ export class GameServer extends typedEmitter<ServerEvents>() {
           this.drop(session, l.reason, 'stalled the game', false);
       }
     }
-    for (const session of this.bySlot) {
-      const seat = session?.playing;
-      if (!session || !seat || seat.pushFrame(frame)) continue;
-      this.warn(
-        'buffer-full',
-        `player ${seat.playerId} acknowledged no frame for ${this.options.maxUnackedFrames} frames`,
-        { playerId: seat.playerId },
-      );
-      this.drop(session, 'timeout', 'frames not acknowledged');
+    for (const [playerId, last] of this.leavingAfter) {
+      if (frame.tick < last) continue;
+      this.leavingAfter.delete(playerId);
+      this.match.leave(playerId, 'left'); // at the next tick: this frame has its last input
     }
-    this.scheduleFlush();
+    this.fanout.push(frame);
     this.framesSubject.next(frame);
     if (frame.joined)
       for (const p of frame.joined)
@@ -490,43 +420,27 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         });
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    // After every datagram of this event-loop turn: one send per player for all of them.
-    setImmediate(() => {
-      this.flushScheduled = false;
-      if (this.closing) return;
-      this.bodies.clear();
-      for (const session of this.bySlot) {
-        const seat = session?.playing;
-        if (seat?.dirty) seat.sendFrames(this.bodies);
-      }
-    });
-  }
-
-  /** Resends to players not sent to for a tick and a half, and drops the silent ones. */
-  private onTick(): void {
-    this.bodies.clear();
-    const timeout = this.options.disconnectTimeoutMs;
-    for (const session of this.bySlot) {
-      const seat = session?.playing;
-      if (!session || !seat) continue;
-      if (seat.link.silentForMs > timeout) {
-        this.drop(session, 'timeout', `nothing heard for ${timeout} ms`);
-        continue;
-      }
-      if (seat.link.resendDue) seat.sendFrames(this.bodies);
-    }
-  }
-
   private onDesync(event: DesyncEvent): void {
     this.eventsSubject.next(event);
     this.broadcast({ type: MessageType.Desync, tick: event.tick, checksums: event.checksums });
   }
 
   private takeSamples(): void {
-    for (const session of this.bySlot) session?.playing?.sample();
+    for (const seat of this.seats()) seat.sample();
+  }
+
+  /** The seats of the sessions playing now. */
+  private *seats(): Generator<Seat> {
+    for (const session of this.bySlot) {
+      const seat = session?.playing;
+      if (seat) yield seat;
+    }
+  }
+
+  /** Drops the player in `seat`, if it still plays. */
+  private dropSeat(seat: Seat, reason: LeaveReason, message: string): void {
+    const session = this.bySlot[seat.playerId];
+    if (session?.playing === seat) this.drop(session, reason, message);
   }
 
   private readonly warn: Warn = (code, message, details = {}) => {

@@ -14,7 +14,7 @@ import {
   type InputsPacket,
 } from '../protocol/index.js';
 import type { LinkSample, PlayerStats } from '../stats.js';
-import type { DatagramChannel } from '../transport/Transport.js';
+import type { DatagramChannel, SendSignal, TransportPeer } from '../transport/Transport.js';
 import type { ConfirmedFrame, PlayerInfo } from '../types.js';
 import type { ResolvedServerOptions } from './options.js';
 
@@ -68,8 +68,37 @@ export class Seat {
     return this.player.playerId;
   }
 
+  /**
+   * Opens the player's datagram channel over its transport (signals go to the client through
+   * `signal`); `onLost` is told when it does not open, or fails later.
+   */
+  open(peer: TransportPeer, signal: SendSignal, onLost: (message: string) => void): void {
+    peer.openDatagrams(signal).then(
+      (channel) => {
+        if (this.closed) channel.close();
+        else
+          this.attach(channel, (error) => {
+            this.host.warn('socket-error', `datagram channel failed: ${error.message}`, {
+              playerId: this.playerId,
+              error,
+            });
+            onLost('datagram channel failed');
+          });
+      },
+      (err: unknown) => {
+        const error = err instanceof Error ? err : new Error(String(err));
+        this.host.warn('join-failed', `datagram channel did not open: ${error.message}`, {
+          playerId: this.playerId,
+          address: peer.remoteAddress,
+          error,
+        });
+        onLost('datagram channel did not open');
+      },
+    );
+  }
+
   /** The datagram channel opened: inputs can come in and frames go out. */
-  attach(channel: DatagramChannel, onFailure: (err: Error) => void): void {
+  private attach(channel: DatagramChannel, onFailure: (err: Error) => void): void {
     this.channel = channel;
     const { conditioner } = this.host.options;
     this.channelSub = serviceDatagrams({

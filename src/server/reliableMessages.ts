@@ -1,0 +1,103 @@
+// What each message on a session's reliable channel does: the join, chat, leave, snapshots and transport signals.
+import { DecodeError, RefuseReason } from '../errors.js';
+import type { Warn } from '../link/serviceDatagrams.js';
+import type { Match } from '../match/Match.js';
+import { MessageType, decodeClientTcp, type ClientTcpMessage } from '../protocol/index.js';
+import type { SnapshotEvent } from '../events.js';
+import type { LeaveReason } from '../types.js';
+import { handleJoin, type JoinDesk } from './joinHandshake.js';
+import { SessionState, type PeerSession } from './PeerSession.js';
+
+/** What the reliable channel's messages act on. */
+export interface ReliableHost {
+  readonly desk: JoinDesk;
+  readonly match: Match;
+  readonly warn: Warn;
+  readonly refuse: (session: PeerSession, reason: RefuseReason) => void;
+  readonly drop: (session: PeerSession, reason: LeaveReason, message: string) => void;
+  readonly release: (session: PeerSession) => void;
+  /** A chat line from a player: to the application and every player. */
+  readonly chat: (from: string, text: string) => void;
+  readonly snapshot: (event: SnapshotEvent) => void;
+}
+
+/**
+ * One whole message from a session's reliable channel. What does not decode is a warning
+ * (and, before the join, a refusal); a message that is valid but not expected in the
+ * session's state is an `unexpected-message` warning and changes nothing.
+ */
+export function onReliableMessage(
+  host: ReliableHost,
+  session: PeerSession,
+  bytes: Uint8Array,
+): void {
+  let msg: ClientTcpMessage;
+  try {
+    msg = decodeClientTcp(bytes);
+  } catch (err) {
+    const e = err instanceof DecodeError ? err : new DecodeError('malformed', String(err));
+    host.warn('decode-error', `bad TCP message: ${e.message}`, {
+      playerId: session.playerId,
+      address: session.address,
+      error: e,
+    });
+    if (session.state === SessionState.Joining)
+      host.refuse(
+        session,
+        e.code === 'bad-version' ? RefuseReason.VersionMismatch : RefuseReason.BadRequest,
+      );
+    return;
+  }
+  const unexpected = (message: string): void =>
+    host.warn('unexpected-message', message, {
+      playerId: session.playerId,
+      address: session.address,
+    });
+  switch (msg.type) {
+    case MessageType.Join:
+      if (session.state !== SessionState.Joining) {
+        unexpected('a second join request on the same connection');
+        return;
+      }
+      handleJoin(host.desk, session, msg).catch((err: unknown) => {
+        const error = err instanceof Error ? err : new Error(String(err));
+        host.warn('join-failed', `join failed: ${error.message}`, {
+          address: session.address,
+          error,
+        });
+        if (session.state === SessionState.Playing) host.drop(session, 'error', 'join failed');
+        else host.release(session);
+      });
+      return;
+    case MessageType.Chat: {
+      const username = session.playing?.player.username;
+      if (username === undefined) {
+        unexpected('chat before the join was accepted');
+        return;
+      }
+      host.chat(username, msg.text);
+      return;
+    }
+    case MessageType.Leave:
+      if (session.state === SessionState.Playing) host.drop(session, 'left', 'left the game');
+      else host.release(session);
+      return;
+    case MessageType.Snapshot: {
+      const seat = session.playing;
+      const desync = host.match.desync;
+      if (!seat || !desync || msg.tick !== desync.tick || !seat.takeSnapshot()) {
+        unexpected('a snapshot nobody asked for');
+        return;
+      }
+      host.snapshot({ type: 'snapshot', playerId: seat.playerId, tick: msg.tick, data: msg.data });
+      return;
+    }
+    case MessageType.SignalToServer:
+      if (session.state !== SessionState.Playing) {
+        unexpected('a transport signal before the join was accepted');
+        return;
+      }
+      session.peer.signal(msg.data);
+      return;
+  }
+}
