@@ -7,6 +7,7 @@
 import * as dgram from 'node:dgram';
 import { connect, type GameClient } from '../src/node.js';
 import { decodeClientUdp } from '../src/protocol/index.js';
+import { TOKEN_BYTES, readToken } from '../src/transport/node/sessionToken.js';
 import {
   HOST,
   INPUT_SIZE,
@@ -228,14 +229,20 @@ async function runGame(cfg: GameClientsConfig): Promise<void> {
   report({ type: 'ready' });
 }
 
-/** Sizes of the inputs packets the bots sent, and of the same content encoded naively. */
+/**
+ * Sizes of the inputs packets the bots sent, and of the same content encoded naively. Each
+ * datagram is the Node transport's session token (4 bytes) then the message: its size is
+ * the whole datagram's, and the naive content has the token as one more field (as the
+ * message of protocol v1 had it).
+ */
 function inputSizesOf(datagrams: Uint8Array[], client: GameClient): SendSizes {
   const ctx = { inputSize: INPUT_SIZE, maxPlayers: client.maxPlayers };
   const out: SendSizes = { bytes: [], naiveBytes: [], items: [] };
   for (const d of datagrams) {
-    const msg = decodeClientUdp(d, ctx);
+    const token = readToken(d);
+    const msg = decodeClientUdp(d.subarray(TOKEN_BYTES), ctx);
     out.bytes.push(d.length);
-    out.naiveBytes.push(naiveSize(msg));
+    out.naiveBytes.push(naiveSize({ token, ...msg }));
     out.items.push(msg.inputs.length);
   }
   return out;

@@ -221,7 +221,8 @@ export function countReceived(socket: dgram.Socket): void {
 }
 
 /**
- * Wraps `dgram.Socket.prototype.send` in this process: counts every datagram sent, and
+ * Wraps `dgram.Socket.prototype.send` in this process: counts every datagram sent (one
+ * buffer, or an array of buffers sent as one datagram: its length is their sum), and
  * counts received ones on every socket that sends (the library's sockets are private).
  * The cost is a counter update per datagram, the same for the echo baseline.
  */
@@ -236,6 +237,22 @@ export function instrumentDgram(): void {
       counters.packetsOut++;
       counters.bytesOut += data.length;
       if (recorded) recorded.push(data.slice());
+    } else if (Array.isArray(data) && data.every((part) => part instanceof Uint8Array)) {
+      // The gather form: several buffers sent as one datagram (protocol v2's token prefix).
+      const parts = data as readonly Uint8Array[];
+      let length = 0;
+      for (const part of parts) length += part.length;
+      counters.packetsOut++;
+      counters.bytesOut += length;
+      if (recorded) {
+        const whole = new Uint8Array(length);
+        let at = 0;
+        for (const part of parts) {
+          whole.set(part, at);
+          at += part.length;
+        }
+        recorded.push(whole);
+      }
     }
     countReceived(this);
     original.apply(this, args);
