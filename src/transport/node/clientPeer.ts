@@ -1,13 +1,10 @@
 // The Node transport's client side: a TCP connection, and a UDP socket of its own once the server signals where to send.
 import type * as net from 'node:net';
-import { Subject } from 'rxjs';
-import { ConnectionError } from '../../errors.js';
 import { WarningCode } from '../../events.js';
-import { MAX_EARLY_SIGNALS, SignalInbox } from '../signalInbox.js';
-import type { DatagramChannel, TransportPeer, TransportWarning } from '../Transport.js';
+import { signalledClientPeer } from '../signalledClientPeer.js';
+import type { TransportPeer } from '../Transport.js';
 import { clientChannel } from './clientChannel.js';
-import { plainAddress } from './plainAddress.js';
-import { tcpConnection } from './tcpConnection.js';
+import { tcpPeerConnection } from './tcpPeerConnection.js';
 import { bindUdpEndpoint } from './udpEndpoint.js';
 import { decodeUdpSignal } from './udpSignal.js';
 
@@ -42,104 +39,23 @@ export function defaultLocalHost(serverAddress: string): string {
  * @param socket The connected socket; the peer owns it from then on.
  */
 export function clientPeer(socket: net.Socket, options: ClientPeerOptions): TransportPeer {
-  const remoteAddress = plainAddress(socket.remoteAddress ?? '');
+  const connection = tcpPeerConnection(socket, options.maxMessageBytes);
+  const { remoteAddress } = connection;
   const localHost = options.localHost ?? defaultLocalHost(remoteAddress);
-  const warnings = new Subject<TransportWarning>();
-  const warn = (warning: TransportWarning): void => {
-    if (!warnings.closed) warnings.next(warning);
-  };
-  const inbox = new SignalInbox(MAX_EARLY_SIGNALS, (data) =>
-    warn({
-      code: WarningCode.BufferFull,
-      message: `a signal of ${data.length} bytes dropped: ${MAX_EARLY_SIGNALS} are waiting already`,
-      address: remoteAddress,
-    }),
-  );
-  let state: 'idle' | 'waiting' | 'binding' | 'open' | 'failed' | 'closed' = 'idle';
-  let channel: DatagramChannel | undefined;
-  let fail: ((err: Error) => void) | undefined;
-
-  socket.once('close', () => {
-    const was = state;
-    state = 'closed';
-    inbox.clear();
-    if (was === 'waiting' || was === 'binding')
-      fail?.(new ConnectionError('the connection closed before the datagram channel opened'));
-    channel?.close();
-    warnings.complete();
-  });
-
-  const open = (
-    data: Uint8Array,
-    resolve: (c: DatagramChannel) => void,
-    reject: (e: Error) => void,
-  ): void => {
-    const signal = decodeUdpSignal(data);
-    if (typeof signal === 'string') {
-      state = 'failed';
-      warn({ code: WarningCode.DecodeError, message: signal, address: remoteAddress });
-      reject(new ConnectionError(`a bad signal from the server: ${signal}`));
-      return;
-    }
-    state = 'binding';
-    bindUdpEndpoint({ host: localHost, port: 0 }).then(
-      (endpoint) => {
-        if (state !== 'binding') {
-          void endpoint.close(); // the connection closed meanwhile (and rejected)
-          return;
-        }
-        state = 'open';
-        channel = clientChannel(endpoint, {
+  return signalledClientPeer({
+    ...connection,
+    open: (data, warn) => {
+      const signal = decodeUdpSignal(data);
+      if (typeof signal === 'string') return { refused: WarningCode.DecodeError, why: signal };
+      return bindUdpEndpoint({ host: localHost, port: 0 }).then((endpoint) =>
+        clientChannel(endpoint, {
           serverAddress: remoteAddress,
           serverPort: signal.port,
           token: signal.token,
           maxDatagramBytes: options.maxDatagramBytes,
           warn,
-        });
-        resolve(channel);
-      },
-      (err: Error) => {
-        if (state !== 'binding') return;
-        state = 'failed';
-        reject(err);
-      },
-    );
-  };
-
-  return {
-    remoteAddress,
-    messages: tcpConnection(socket, options.maxMessageBytes),
-    warnings$: warnings.asObservable(),
-    openDatagrams(): Promise<DatagramChannel> {
-      if (state !== 'idle')
-        return Promise.reject(
-          new ConnectionError(
-            state === 'closed' ? 'the connection is closed' : 'openDatagrams was called already',
-          ),
-        );
-      if (socket.destroyed) return Promise.reject(new ConnectionError('the connection is closed'));
-      state = 'waiting';
-      return new Promise<DatagramChannel>((resolve, reject) => {
-        fail = reject;
-        inbox.read((data) => {
-          if (state === 'waiting') open(data, resolve, reject);
-          else
-            warn({
-              code: WarningCode.UnexpectedMessage,
-              message: `a signal of ${data.length} bytes after the first`,
-              address: remoteAddress,
-            });
-        });
-      });
+        }),
+      );
     },
-    signal(data: Uint8Array): void {
-      if (state === 'idle' || state === 'waiting') inbox.push(data);
-      else if (state !== 'closed')
-        warn({
-          code: WarningCode.UnexpectedMessage,
-          message: `a signal of ${data.length} bytes after the first`,
-          address: remoteAddress,
-        });
-    },
-  };
+  });
 }

@@ -2,10 +2,9 @@
 import type * as net from 'node:net';
 import { Subject } from 'rxjs';
 import { ConnectionError } from '../../errors.js';
-import { WarningCode } from '../../events.js';
-import type { DatagramChannel, SendSignal, TransportPeer, TransportWarning } from '../Transport.js';
-import { plainAddress } from './plainAddress.js';
-import { tcpConnection } from './tcpConnection.js';
+import { signallingServerPeer } from '../signallingServerPeer.js';
+import type { DatagramChannel, TransportPeer, TransportWarning } from '../Transport.js';
+import { tcpPeerConnection } from './tcpPeerConnection.js';
 import type { UdpDemux } from './udpDemux.js';
 import type { DatagramEndpoint } from './udpEndpoint.js';
 import { encodeUdpSignal } from './udpSignal.js';
@@ -30,19 +29,12 @@ export interface ServerPeerContext {
  */
 export function serverPeer(socket: net.Socket, context: ServerPeerContext): TransportPeer {
   const { endpoint, demux } = context;
-  const remoteAddress = plainAddress(socket.remoteAddress ?? '');
-  const warnings = new Subject<TransportWarning>();
-  let tcpClosed = false;
-  let opened = false;
-  let channel: DatagramChannel | undefined;
+  const connection = tcpPeerConnection(socket, context.maxMessageBytes);
+  const { remoteAddress } = connection;
 
-  socket.once('close', () => {
-    tcpClosed = true;
-    channel?.close();
-    warnings.complete();
-  });
-
-  const openChannel = (): { channel: DatagramChannel; token: number } => {
+  const openChannel = (
+    warn: (warning: TransportWarning) => void,
+  ): { channel: DatagramChannel; token: number } => {
     const inbox = new Subject<Uint8Array>();
     let closed = false;
     const close = (error?: Error): void => {
@@ -54,7 +46,7 @@ export function serverPeer(socket: net.Socket, context: ServerPeerContext): Tran
     };
     const session = demux.open(remoteAddress, {
       deliver: (payload) => inbox.next(payload),
-      warn: (warning) => warnings.next(warning),
+      warn,
       end: close,
     });
     const datagrams: DatagramChannel = {
@@ -69,39 +61,20 @@ export function serverPeer(socket: net.Socket, context: ServerPeerContext): Tran
     return { channel: datagrams, token: session.token };
   };
 
-  return {
-    remoteAddress,
-    messages: tcpConnection(socket, context.maxMessageBytes),
-    warnings$: warnings.asObservable(),
-    openDatagrams(signal: SendSignal): Promise<DatagramChannel> {
-      if (opened) return Promise.reject(new Error('openDatagrams was called already'));
-      opened = true;
-      if (tcpClosed || socket.destroyed)
-        return Promise.reject(
-          new ConnectionError('the connection closed before its datagrams were opened'),
-        );
-      let token: number;
+  return signallingServerPeer({
+    ...connection,
+    expectsNoSignal: "the Node transport's server expects none",
+    open: (warn) => {
+      let opened: { channel: DatagramChannel; token: number };
       try {
-        ({ channel, token } = openChannel());
+        opened = openChannel(warn);
       } catch (err) {
-        return Promise.reject(
-          new ConnectionError('cannot open datagrams: the listener is closed', { cause: err }),
-        );
+        throw new ConnectionError('cannot open datagrams: the listener is closed', { cause: err });
       }
-      try {
-        signal(encodeUdpSignal({ port: endpoint.port, token }));
-      } catch (err) {
-        channel.close();
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-      return Promise.resolve(channel);
+      return {
+        channel: opened.channel,
+        signal: encodeUdpSignal({ port: endpoint.port, token: opened.token }),
+      };
     },
-    signal(data: Uint8Array): void {
-      warnings.next({
-        code: WarningCode.UnexpectedMessage,
-        message: `a signal of ${data.length} bytes: the Node transport's server expects none`,
-        address: remoteAddress,
-      });
-    },
-  };
+  });
 }
