@@ -143,6 +143,7 @@ describe('fuzzed replay bytes', () => {
           bytes.set(good.subarray(0, 60));
           bytes.set(tail.subarray(0, good.length - 60), 60);
           async function* pieces(): AsyncIterable<Uint8Array> {
+            await Promise.resolve();
             for (let i = 0; i < bytes.length; i += size) yield bytes.slice(i, i + size);
           }
           try {

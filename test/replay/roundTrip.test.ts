@@ -134,6 +134,7 @@ describe('a replay read from a stream', () => {
     const bytes = await recordBytes(frames, { ...header, chunkFrames: 300 });
     for (const size of [1, 7, 1000, bytes.length]) {
       async function* pieces(): AsyncIterable<Uint8Array> {
+        await Promise.resolve();
         for (let i = 0; i < bytes.length; i += size) yield bytes.slice(i, i + size);
       }
       const replay = await readReplay(pieces());
@@ -148,6 +149,7 @@ describe('a replay read from a stream', () => {
   it('is read once: a second subscription after the first errors', async () => {
     const bytes = await recordBytes(makeFrames({ ticks: 10, ...ctx }), header);
     async function* one(): AsyncIterable<Uint8Array> {
+      await Promise.resolve();
       yield bytes;
     }
     const replay = await readReplay(one());
@@ -160,7 +162,7 @@ describe('a replay read from a stream', () => {
 });
 
 describe('recordReplay', () => {
-  it('emits the header with the first frame and a Frames chunk as each fills', async () => {
+  it('emits the header with the first frame and a Frames chunk as each fills', () => {
     const frames$ = new Subject<ConfirmedFrame>();
     const seen: Uint8Array[] = [];
     frames$.pipe(recordReplay({ ...header, chunkFrames: 10 })).subscribe((b) => seen.push(b));
