@@ -97,9 +97,9 @@ describe('game-network replay FILE', () => {
   it('--frames A..B prints those frames with their inputs, joins and leaves', async () => {
     const r = await run(['replay', good, '--frames', '99..101']);
     expect(r.code).toBe(0);
-    const lines = r.out.split('\n').filter((l) => /^ +\d+  /.test(l));
+    const lines = r.out.split('\n').filter((l) => /^ +\d+ {2}/.test(l));
     expect(lines.map((l) => Number(l.trim().split(' ')[0]))).toEqual([99, 100, 101]);
-    expect(lines[1]).toMatch(/ - - -  -1:bob\(timeout\)$/);
+    expect(lines[1]).toMatch(/ - - - {2}-1:bob\(timeout\)$/);
     expect((await run(['replay', good, '--frames', '118..'])).out).toMatch(/frames 118\.\.119:/);
   });
 
