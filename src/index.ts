@@ -86,3 +86,28 @@ export {
   compressInputs,
   decompressInputs,
 } from './protocol/index.js';
+
+// Replays: the file format, recording and reading, playback (files on disk: game-network/node)
+export {
+  recordReplay,
+  ReplayWriter,
+  readReplay,
+  playback,
+  seekPoint,
+  ReplayError,
+  ReplayErrorCode,
+  REPLAY_FORMAT_VERSION,
+  REPLAY_MAGIC,
+  ReplayLimits,
+} from './replay/index.js';
+export type {
+  RecordReplayOptions,
+  ReplayWriterOptions,
+  Replay,
+  ReplayFile,
+  PlaybackOptions,
+  ReplayHeader,
+  ReplayReport,
+  ReplayRecord,
+  ChecksumEvent,
+} from './replay/index.js';

@@ -30,3 +30,7 @@ export {
 export type { TcpMessageOptions } from './sources/fromTcpSocket.js';
 export { fromTcpServer, listenTcp, connectTcp } from './sources/fromTcpServer.js';
 export type { TcpListenOptions, TcpConnectOptions } from './sources/fromTcpServer.js';
+
+// Replays to files on disk
+export { recordReplayFile } from './replay/recordReplayFile.js';
+export type { ReplayFileRecording } from './replay/recordReplayFile.js';

@@ -8,8 +8,8 @@ import { parseArgs } from 'node:util';
 /** The exit code of a command line that could not be parsed. */
 export const EXIT_USAGE = 2;
 
-export type CommandName = 'demo' | 'server' | 'bot';
-const COMMANDS: readonly CommandName[] = ['demo', 'server', 'bot'];
+export type CommandName = 'demo' | 'server' | 'bot' | 'replay';
+const COMMANDS: readonly CommandName[] = ['demo', 'server', 'bot', 'replay'];
 
 /** A bad command line. `command` is the subcommand it was for, if known (for the hint). */
 export class UsageError extends Error {
@@ -74,12 +74,22 @@ export interface BotCommandOptions extends LinkFlags {
   readonly chat?: string;
 }
 
+export interface ReplayCommandOptions {
+  /** The replay file to read. */
+  readonly file: string;
+  /** Re-run the demo's simulation on the frames and compare with the recorded checksums. */
+  readonly verify: boolean;
+  /** Print the frames of these ticks (both included). */
+  readonly frames?: { readonly from: number; readonly to: number };
+}
+
 /** What a command line asks for. */
 export type Command =
   | { readonly command: 'help'; readonly topic?: CommandName }
   | { readonly command: 'demo'; readonly options: DemoOptions }
   | { readonly command: 'server'; readonly options: ServerCommandOptions }
-  | { readonly command: 'bot'; readonly options: BotCommandOptions };
+  | { readonly command: 'bot'; readonly options: BotCommandOptions }
+  | { readonly command: 'replay'; readonly options: ReplayCommandOptions };
 
 export const DEMO_DEFAULTS: DemoOptions = {
   players: 4,
@@ -98,6 +108,7 @@ Usage:
   game-network demo [options]     a server and bots in one process, over a lossy link
   game-network server [options]   run a server until Ctrl-C
   game-network bot [options]      play one bot against a server
+  game-network replay FILE        print a replay file's header and summary
   game-network <command> --help   the options of a command
 
 Try it:
@@ -171,6 +182,18 @@ Options:
 
 ${LINK_HELP('0', '0')}
 `,
+  replay: `Usage: game-network replay FILE [options]
+
+Reads a replay file (recorded by a server with recordReplays, or by recordReplay) and prints its
+header and a summary: duration, players with the ticks they joined and left, checksums and
+desyncs. A corrupted or truncated file is refused with the byte offset of the fault (exit 1).
+
+Options:
+  --verify           re-run the demo's simulation on the frames and compare every recorded
+                     checksum (exit 1 on a mismatch)
+  --frames A..B      print the frames of ticks A to B (both included; A.. to the end)
+  -h, --help         this help
+`,
 };
 
 type StringOption = { type: 'string' };
@@ -206,6 +229,7 @@ const OPTIONS = {
     chat: str,
     ...LINK_OPTIONS,
   },
+  replay: { frames: str },
 } as const satisfies Record<CommandName, Record<string, StringOption>>;
 
 /**
@@ -227,6 +251,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
   const beforeDashes = rest.indexOf('--') >= 0 ? rest.slice(0, rest.indexOf('--')) : rest;
   if (beforeDashes.some((a) => a === '-h' || a === '--help'))
     return { command: 'help', topic: first };
+  if (first === 'replay') return { command: 'replay', options: replayOptions(rest) };
   const values = parseStrict(first, rest);
   switch (first) {
     case 'demo':
@@ -407,6 +432,42 @@ function serverOptions(v: Values): ServerCommandOptions {
     maxPlayers: int('max-players', 8, 1, 256),
     inputSize: int('input-size', 2, 1, 64),
     ...(v.password === undefined ? {} : { password: v.password }),
+  };
+}
+
+function replayOptions(args: readonly string[]): ReplayCommandOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: { verify: { type: 'boolean' }, frames: str },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    throw new UsageError(describeParseError(err), 'replay');
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length === 0)
+    throw new UsageError('FILE is required (the replay to read)', 'replay');
+  if (positionals.length > 1)
+    throw new UsageError(`unexpected argument '${positionals[1]}'`, 'replay');
+  let frames: ReplayCommandOptions['frames'];
+  if (values.frames !== undefined) {
+    const m = /^(\d+)\.\.(\d*)$/.exec(values.frames.trim());
+    const from = m ? Number(m[1]) : NaN;
+    const to = m ? (m[2] === '' ? 0xffffffff : Number(m[2])) : NaN;
+    if (!m || !Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to < from)
+      throw new UsageError(
+        `--frames must be A..B with ticks A <= B (like 0..59, or 600.. to the end), got '${values.frames}'`,
+        'replay',
+      );
+    frames = { from, to };
+  }
+  return {
+    file: positionals[0],
+    verify: values.verify === true,
+    ...(frames === undefined ? {} : { frames }),
   };
 }
 

@@ -5,6 +5,7 @@
 import { HELP, USAGE, UsageError, parseCommandLine } from './args.js';
 import { runBotCommand } from './botCommand.js';
 import { runDemo } from './demo.js';
+import { runReplayCommand } from './replay.js';
 import type { CliIO } from './format.js';
 import { runServerCommand } from './server.js';
 
@@ -38,5 +39,7 @@ export async function main(
       return runServerCommand(command.options, io, signal);
     case 'bot':
       return runBotCommand(command.options, io, signal);
+    case 'replay':
+      return runReplayCommand(command.options, io);
   }
 }

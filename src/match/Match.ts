@@ -95,6 +95,8 @@ export class Match {
   readonly frames$: Observable<ConfirmedFrame>;
   /** The first desync found (at most one). */
   readonly desync$: Observable<DesyncEvent>;
+  /** Every checksum report taken and compared (not the refused ones), as it is taken. */
+  readonly checksums$: Observable<{ playerId: number; tick: number; checksum: number }>;
   /** Refused joins, leaves and inputs, and untrusted checksum reports. */
   readonly warnings$: Observable<MatchWarning>;
   /** The newest confirmed frames, bounded by `frameLogBytes`. */
@@ -105,6 +107,11 @@ export class Match {
   private readonly framesSubject = new Subject<ConfirmedFrame>();
   private readonly desyncSubject = new Subject<DesyncEvent>();
   private readonly warningsSubject = new Subject<MatchWarning>();
+  private readonly checksumsSubject = new Subject<{
+    playerId: number;
+    tick: number;
+    checksum: number;
+  }>();
   private readonly assembler: Assembler;
   private readonly schedule = new JoinSchedule();
   private readonly checksums = new Desync();
@@ -133,6 +140,7 @@ export class Match {
     this.frames$ = this.framesSubject.asObservable();
     this.desync$ = this.desyncSubject.asObservable();
     this.warnings$ = this.warningsSubject.asObservable();
+    this.checksums$ = this.checksumsSubject.asObservable();
   }
 
   /** The next tick to confirm. */
@@ -237,6 +245,7 @@ export class Match {
       });
       return true;
     }
+    this.checksumsSubject.next({ playerId, tick, checksum });
     const event = this.checksums.report(playerId, tick, checksum);
     if (event !== undefined) this.desyncSubject.next(event);
     return true;
@@ -250,6 +259,7 @@ export class Match {
     this.framesSubject.complete();
     this.desyncSubject.complete();
     this.warningsSubject.complete();
+    this.checksumsSubject.complete();
   }
 
   private onFrame(frame: ConfirmedFrame): void {

@@ -1,5 +1,8 @@
 // The server's facade: one match, its sessions, its streams and the methods the application calls.
-import { Subject, type Observable, type Subscription } from 'rxjs';
+import { Subject, filter, map, merge, type Observable, type Subscription } from 'rxjs';
+import { join } from 'node:path';
+import { recordReplayFile, type ReplayFileRecording } from '../replay/recordReplayFile.js';
+import type { ReplayReport } from '../replay/types.js';
 import { RefuseReason, type GameNetworkError, type MessageTooLargeError } from '../errors.js';
 import type {
   DesyncEvent,
@@ -101,6 +104,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
    */
   private readonly leavingAfter = new Map<number, number>();
   private closing: Promise<void> | undefined;
+  /** The replay file being written (option `recordReplays`). */
+  private readonly recording: ReplayFileRecording | undefined;
 
   /** @internal Use `createServer`. */
   constructor(
@@ -127,6 +132,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       maxTicksAhead: options.maxTicksAhead,
       disconnectTimeoutMs: options.disconnectTimeoutMs,
     });
+    this.recording = this.recordReplay(options);
     this.subs.push(
       this.match.frames$.subscribe((frame) => this.onFrame(frame)),
       this.match.desync$.subscribe((event) => this.onDesync(event)),
@@ -216,6 +222,11 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     return this.match.players;
   }
 
+  /** The replay file this server writes (option `recordReplays`), if any. */
+  get replayPath(): string | undefined {
+    return this.recording?.path;
+  }
+
   /** The desync found, if any (the first tick whose checksums differ). */
   get desyncDetected(): DesyncEvent | undefined {
     return this.match.desync;
@@ -280,7 +291,11 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       this.release(session);
     }
     for (const s of this.subs) s.unsubscribe();
-    this.match.close();
+    this.match.close(); // completes the match's frames: the replay file gets its End chunk
+    if (this.recording)
+      await this.recording.closed.catch((err: unknown) =>
+        this.warn('socket-error', `replay file ${this.recording?.path}: ${String(err)}`),
+      );
     await this.gateway.close();
     this.framesSubject.complete();
     this.playersSubject.complete();
@@ -418,6 +433,30 @@ export class GameServer extends typedEmitter<ServerEvents>() {
           player: { playerId: p.playerId, username: p.username },
           reason: p.reason,
         });
+  }
+
+  /** Records every frame, accepted checksum, desync and snapshot of the match to a file. */
+  private recordReplay(options: ResolvedServerOptions): ReplayFileRecording | undefined {
+    const record = options.recordReplays;
+    if (record === undefined) return undefined;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const name = `match-${stamp}-${Math.random().toString(36).slice(2, 8)}.gnreplay`;
+    const reports$: Observable<ReplayReport> = merge(
+      this.match.checksums$.pipe(map((c) => ({ type: 'checksum' as const, ...c }))),
+      this.match.desync$,
+      this.events$.pipe(filter((e): e is SnapshotEvent => e.type === 'snapshot')),
+    );
+    const recording = recordReplayFile(this.match.frames$, join(record.dir, name), {
+      tickRate: options.tickRate,
+      inputSize: options.inputSize,
+      maxPlayers: options.maxPlayers,
+      ...(record.metadata === undefined ? {} : { metadata: record.metadata }),
+      reports$,
+    });
+    recording.closed.catch((err: unknown) =>
+      this.warn('socket-error', `replay file ${recording.path}: ${String(err)}`),
+    );
+    return recording;
   }
 
   private onDesync(event: DesyncEvent): void {

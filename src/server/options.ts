@@ -45,6 +45,12 @@ export interface ServerOptions {
   statsIntervalMs?: number;
   /** The network underneath. Default: the Node transport (UDP + TCP). */
   transport?: Transport;
+  /**
+   * Records the match to a replay file in `dir` (which must exist), named
+   * `match-<UTC time>-<random>.gnreplay`, with `metadata` in its header; the file is finished
+   * when the server closes. See docs/replay.md. Default: no recording.
+   */
+  recordReplays?: { readonly dir: string; readonly metadata?: Uint8Array };
 }
 
 /** Where the server listens. */
@@ -71,6 +77,7 @@ export interface ResolvedServerOptions {
   readonly datagramBytes: number;
   readonly conditioner: LinkConditionerOptions | undefined;
   readonly statsIntervalMs: number;
+  readonly recordReplays: { readonly dir: string; readonly metadata?: Uint8Array } | undefined;
 }
 
 /** Fixed bounds: a player whose connection has this many bytes unread queued is dropped. */
@@ -118,7 +125,19 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     datagramBytes,
     conditioner: options.conditioner,
     statsIntervalMs: time('statsIntervalMs', options.statsIntervalMs ?? 1000),
+    recordReplays: replayOption(options.recordReplays),
   };
+}
+
+function replayOption(
+  value: ServerOptions['recordReplays'],
+): ResolvedServerOptions['recordReplays'] {
+  if (value === undefined) return undefined;
+  if (typeof value.dir !== 'string' || value.dir === '')
+    throw new RangeError('recordReplays.dir must be a directory path');
+  if (value.metadata !== undefined && value.metadata.length > 64 * 1024)
+    throw new RangeError('recordReplays.metadata must be at most 65536 bytes');
+  return value;
 }
 
 function integer(name: string, value: number, min: number, max: number): number {
