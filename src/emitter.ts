@@ -1,7 +1,10 @@
 // A small typed event emitter with no Node built-in, the base of the server and the client.
 
 /** Event names to listener signatures. */
-export type EventMap = { [event: string]: (...args: never[]) => void };
+export type EventMap = {
+  /** The listener of one event. */
+  [event: string]: (...args: never[]) => void;
+};
 
 /**
  * An event emitter whose events are typed: `on('frame', (f) => ...)` knows `f` is a
@@ -9,13 +12,21 @@ export type EventMap = { [event: string]: (...args: never[]) => void };
  * The methods behave as Node's `EventEmitter` ones do, without its `'error'` special case.
  */
 export interface TypedEventEmitter<Events extends EventMap> {
+  /** Calls `listener` on every `event` from now on; returns this emitter. */
   on<E extends keyof Events>(event: E, listener: Events[E]): this;
+  /** Calls `listener` on the next `event` only; returns this emitter. */
   once<E extends keyof Events>(event: E, listener: Events[E]): this;
+  /** Removes `listener` from `event` (the last one added, if added twice); returns this emitter. */
   off<E extends keyof Events>(event: E, listener: Events[E]): this;
+  /** The same as `on`. */
   addListener<E extends keyof Events>(event: E, listener: Events[E]): this;
+  /** The same as `off`. */
   removeListener<E extends keyof Events>(event: E, listener: Events[E]): this;
+  /** Removes every listener of `event`, or of every event when none is given; returns this emitter. */
   removeAllListeners<E extends keyof Events>(event?: E): this;
+  /** Calls the listeners of `event` with `args`, in the order they were added; true if it had any. */
   emit<E extends keyof Events>(event: E, ...args: Parameters<Events[E]>): boolean;
+  /** How many listeners `event` has. */
   listenerCount<E extends keyof Events>(event: E): number;
 }
 

@@ -36,13 +36,17 @@ export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 
 /** Something went wrong that was handled: logged, and the game goes on. */
 export interface WarningEvent {
+  /** Always `'warning'`. */
   readonly type: 'warning';
+  /** What the warning is about. */
   readonly code: WarningCode;
+  /** The warning in words, for a log. */
   readonly message: string;
   /** The player concerned, when known. */
   readonly playerId?: number;
-  /** The remote address and port, for network input. */
+  /** The remote address, for network input. */
   readonly address?: string;
+  /** The remote port, for network input. */
   readonly port?: number;
   /** The underlying error, when there is one. */
   readonly error?: Error;
@@ -50,17 +54,25 @@ export interface WarningEvent {
 
 /** One player was dropped: every client is told (a leave in the frame stream). */
 export interface DropEvent {
+  /** Always `'drop'`. */
   readonly type: 'drop';
+  /** The player dropped. */
   readonly playerId: number;
+  /** Their username. */
   readonly username: string;
+  /** Why they were dropped. */
   readonly reason: LeaveReason;
+  /** The drop in words, for a log. */
   readonly message: string;
 }
 
 /** This client's session ended (client side only). */
 export interface DisconnectedEvent {
+  /** Always `'disconnected'`. */
   readonly type: 'disconnected';
+  /** Why it ended: a leave reason, the server closing, `close()` called, or the connection lost. */
   readonly reason: LeaveReason | 'server-closing' | 'closed' | 'connection-lost';
+  /** The disconnect in words, for a log. */
   readonly message: string;
 }
 
@@ -69,17 +81,28 @@ export interface DisconnectedEvent {
  * the first tick found to differ, on the server and on every client.
  */
 export interface DesyncEvent {
+  /** Always `'desync'`. */
   readonly type: 'desync';
+  /** The first tick whose checksums differ. */
   readonly tick: number;
   /** Each reporting player's checksum for that tick. */
-  readonly checksums: ReadonlyArray<{ readonly playerId: number; readonly checksum: number }>;
+  readonly checksums: ReadonlyArray<{
+    /** The player who reported it. */
+    readonly playerId: number;
+    /** The checksum they reported. */
+    readonly checksum: number;
+  }>;
 }
 
 /** A player's state snapshot for the desync tick (server side), to diff the worlds. */
 export interface SnapshotEvent {
+  /** Always `'snapshot'`. */
   readonly type: 'snapshot';
+  /** The player whose state it is. */
   readonly playerId: number;
+  /** The tick it is the state after (the desync tick). */
   readonly tick: number;
+  /** The bytes their `snapshot` callback returned. */
   readonly data: Uint8Array;
 }
 

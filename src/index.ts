@@ -1,6 +1,13 @@
 // The isomorphic core of game-network (Node and browsers, no Node built-in), at a glance. Anything not listed here is internal.
 // Node-only parts (createServer, nodeTransport, the socket sources) are in src/node.ts.
 
+/**
+ * The isomorphic core (browsers, bundlers, and Node): what `'game-network'` gives outside Node.
+ * In Node, `'game-network'` and `'game-network/node'` give all of it and the Node-only parts.
+ *
+ * @module game-network
+ */
+
 // Client
 export { connect } from './client/connect.js';
 export type { ConnectOptions, ClientEvents } from './client/connect.js';

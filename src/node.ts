@@ -1,6 +1,14 @@
 // The Node.js entry of game-network: the isomorphic core plus the server, the Node transport and the socket sources.
 // `connect` here defaults its transport to nodeTransport; the core's `connect` needs one given.
 
+/**
+ * The Node.js entry: what `'game-network'` gives in Node (and `'game-network/node'` anywhere):
+ * the core, the server, the Node transport and the socket sources. Its `connect` defaults its
+ * transport to `nodeTransport`.
+ *
+ * @module game-network/node
+ */
+
 export * from './index.js';
 // This `connect` shadows the core's one that `export *` brings (an explicit export wins).
 export { connect } from './node/connect.js';

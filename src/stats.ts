@@ -8,13 +8,17 @@ export interface NetworkStats {
   readonly lossIn: number;
   /** Fraction (0..1) of this side's packets the peer reports lost; null until it reports. */
   readonly lossOut: number | null;
-  /** Bytes per second received and sent over UDP, over the last interval. */
+  /** Bytes per second received over UDP, over the last interval. */
   readonly bytesInPerSec: number;
+  /** Bytes per second sent over UDP, over the last interval. */
   readonly bytesOutPerSec: number;
-  /** Totals since the link started. */
+  /** Packets received since the link started. */
   readonly packetsIn: number;
+  /** Packets sent since the link started. */
   readonly packetsOut: number;
+  /** Bytes received since the link started. */
   readonly bytesIn: number;
+  /** Bytes sent since the link started. */
   readonly bytesOut: number;
   /** Items this side sent that the peer has not acknowledged (inputs, or frames). */
   readonly unacked: number;
@@ -28,6 +32,7 @@ export interface NetworkStats {
 
 /** Network statistics of one player, as the server sees its link. */
 export interface PlayerStats extends NetworkStats {
+  /** The player this link is to. */
   readonly playerId: number;
 }
 
@@ -35,14 +40,24 @@ export interface PlayerStats extends NetworkStats {
 export interface LinkSample {
   /** When it was taken, in ms (any monotonic clock). */
   readonly at: number;
+  /** Packets received so far (a running total). */
   readonly packetsIn: number;
+  /** Packets sent so far (a running total). */
   readonly packetsOut: number;
+  /** Bytes received so far (a running total). */
   readonly bytesIn: number;
+  /** Bytes sent so far (a running total). */
   readonly bytesOut: number;
+  /** As {@link NetworkStats.rttMs}, now. */
   readonly rttMs: number | null;
+  /** As {@link NetworkStats.jitterMs}, now. */
   readonly jitterMs: number | null;
+  /** As {@link NetworkStats.lossIn}, now. */
   readonly lossIn: number;
+  /** As {@link NetworkStats.lossOut}, now. */
   readonly lossOut: number | null;
+  /** As {@link NetworkStats.unacked}, now. */
   readonly unacked: number;
+  /** As {@link NetworkStats.framesBehind}, now. */
   readonly framesBehind: number;
 }

@@ -4,7 +4,9 @@
 
 /** A player in a match: its slot (0 .. maxPlayers-1) and its username. */
 export interface PlayerInfo {
+  /** The player's slot, 0 .. maxPlayers-1. */
   readonly playerId: number;
+  /** The name the player joined with. */
   readonly username: string;
 }
 
@@ -26,6 +28,7 @@ export const LEAVE_REASONS: readonly LeaveReason[] = ['left', 'timeout', 'kicked
 
 /** A player leaving the match, with the reason. */
 export interface PlayerLeft extends PlayerInfo {
+  /** Why the player left. */
   readonly reason: LeaveReason;
 }
 
@@ -37,9 +40,13 @@ export interface PlayerLeft extends PlayerInfo {
  * is not part of this frame any more.
  */
 export interface ConfirmedFrame {
+  /** The tick this frame is for. */
   readonly tick: number;
+  /** Each slot's input for this tick, by `playerId`; `null` for an empty slot. */
   readonly inputs: ReadonlyArray<Uint8Array | null>;
+  /** The players who joined at this tick (absent when none did). */
   readonly joined?: PlayerInfo[];
+  /** The players who left at this tick (absent when none did). */
   readonly left?: PlayerLeft[];
 }
 
@@ -66,16 +73,29 @@ export function confirmedFrame(
 
 /** A chat message: the sender's username and the text. */
 export interface ChatMessage {
+  /** The sender's username. */
   readonly from: string;
+  /** What they wrote. */
   readonly text: string;
 }
 
 /** A join or leave, as seen in the frame stream (`players$`). */
 export type PlayerEvent =
-  | { readonly type: 'join'; readonly tick: number; readonly player: PlayerInfo }
   | {
-      readonly type: 'leave';
+      /** A player joined. */
+      readonly type: 'join';
+      /** The tick of the frame that has them join. */
       readonly tick: number;
+      /** Who joined. */
       readonly player: PlayerInfo;
+    }
+  | {
+      /** A player left. */
+      readonly type: 'leave';
+      /** The tick of the frame that has them leave. */
+      readonly tick: number;
+      /** Who left. */
+      readonly player: PlayerInfo;
+      /** Why they left. */
       readonly reason: LeaveReason;
     };

@@ -33,12 +33,19 @@ import type { ResolvedConnectOptions } from './options.js';
 
 /** The typed-emitter events of a client: the streams, for code that does not use RxJS. */
 export type ClientEvents = {
+  /** Each value of `frames$`. */
   frame: (frame: ConfirmedFrame) => void;
+  /** Each value of `worldState$`. */
   worldState: (bytes: Uint8Array) => void;
+  /** Each value of `chat$`. */
   chat: (message: ChatMessage) => void;
+  /** Each warning of `events$`. */
   warning: (event: WarningEvent) => void;
+  /** The end of the session, as in `events$`. */
   disconnected: (event: DisconnectedEvent) => void;
+  /** A desync, as in `events$`. */
   desync: (event: DesyncEvent) => void;
+  /** Each value of `stats$`. */
   stats: (stats: NetworkStats) => void;
 };
 
@@ -56,11 +63,15 @@ interface TickInput {
 export class GameClient extends typedEmitter<ClientEvents>() {
   /** This player's slot: its index in every frame's `inputs`. */
   readonly playerId: number;
+  /** The name this player joined with. */
   readonly username: string;
   /** The first tick this player sends an input for, and its first frame. */
   readonly startTick: number;
+  /** Ticks per second the match runs at (the server's `tickRate`). */
   readonly tickRate: number;
+  /** Bytes in one player's input for one tick (the server's `inputSize`). */
   readonly inputSize: number;
+  /** Player slots in the match (the server's `maxPlayers`): the length of every frame's `inputs`. */
   readonly maxPlayers: number;
   /** The players already in the match when this one joined. */
   readonly initialPlayers: readonly PlayerInfo[];

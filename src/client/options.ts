@@ -9,6 +9,7 @@ export interface ConnectOptions {
   host: string;
   /** The server's TCP port (`server.address.tcpPort`). */
   port: number;
+  /** The name to join as: at most `Limits.usernameLength` UTF-8 bytes, not one already in the match. */
   username: string;
   /** Default `''`. */
   password?: string;

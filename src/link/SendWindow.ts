@@ -1,6 +1,6 @@
 // The redundant send window: items held until the peer acknowledges them, the oldest offered first.
 
-/** Why a {@link SendWindow} refused a push. */
+/** Why a link's send window (`sendWindow`) refused a push. */
 export const SendWindowWarningCode = {
   /** `capacity` items are unacknowledged: the peer is not acknowledging. */
   Full: 'window-full',
@@ -14,9 +14,11 @@ export type SendWindowWarningCode =
 
 /** A push a send window refused, and why. */
 export interface SendWindowWarning {
+  /** Why the item was refused. */
   readonly code: SendWindowWarningCode;
   /** The refused item's key. */
   readonly key: number;
+  /** The warning in words, for a log. */
   readonly message: string;
 }
 

@@ -25,13 +25,17 @@ export type LockstepWarningCode = (typeof LockstepWarningCode)[keyof typeof Lock
 
 /** An event the assembler refused, and why. */
 export interface LockstepWarning {
+  /** Why the event was refused. */
   readonly code: LockstepWarningCode;
+  /** The player whose event it was. */
   readonly playerId: number;
+  /** The event's tick, when it has one. */
   readonly tick?: number;
+  /** The warning in words, for a log. */
   readonly message: string;
 }
 
-/** Options of {@link lockstep} (and of the {@link Assembler} inside it). */
+/** Options of {@link lockstep} (and of the lockstep state machine inside it). */
 export interface LockstepOptions {
   /** Slots are `0 .. maxPlayers - 1`; every frame's `inputs` has this length. */
   maxPlayers: number;

@@ -4,7 +4,7 @@ import type { ConfirmedFrame } from '../types.js';
 /** Options of {@link FrameLog}. */
 export interface FrameLogOptions {
   /**
-   * The approximate memory kept, in bytes (see {@link frameLogBytes}); the oldest frames are
+   * The approximate memory kept, in bytes (estimated per frame); the oldest frames are
    * dropped to stay within it. Default `64 MiB` (about 20 minutes of an 8-player match at 60
    * ticks per second).
    */
@@ -92,7 +92,7 @@ export class FrameLog {
     return this.frames.length - this.start;
   }
 
-  /** The approximate bytes of the frames kept (see {@link frameLogBytes}). */
+  /** The approximate bytes of the frames kept. */
   get bytes(): number {
     return this.total;
   }

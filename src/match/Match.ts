@@ -53,8 +53,11 @@ export type JoinResult =
 export interface MatchWarning {
   /** An assembler refusal, or `checksum`: a checksum report that cannot be compared. */
   readonly code: LockstepWarningCode | 'checksum';
+  /** The player concerned. */
   readonly playerId: number;
+  /** The tick concerned, when there is one. */
   readonly tick?: number;
+  /** The warning in words, for a log. */
   readonly message: string;
 }
 

@@ -12,11 +12,13 @@ export type InOrderWarningCode = (typeof InOrderWarningCode)[keyof typeof InOrde
 
 /** An item `inOrder` refused, and why. */
 export interface InOrderWarning {
+  /** Why the item was refused. */
   readonly code: InOrderWarningCode;
   /** The refused item's key. */
   readonly key: number;
   /** The key `inOrder` was waiting for when it refused the item. */
   readonly expected: number;
+  /** The warning in words, for a log. */
   readonly message: string;
 }
 

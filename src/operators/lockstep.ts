@@ -11,11 +11,36 @@ export type { LockstepOptions, LockstepWarning } from '../match/AssemblerOptions
 /** What the lockstep assembler is fed: inputs, joins and leaves, from every peer. */
 export type LockstepEvent =
   /** Player `playerId`'s input for `tick`. Duplicates are normal and ignored. */
-  | { type: 'input'; playerId: number; tick: number; input: Uint8Array }
+  | {
+      /** An input. */
+      type: 'input';
+      /** Whose input it is. */
+      playerId: number;
+      /** The tick it is for. */
+      tick: number;
+      /** The input's bytes. */
+      input: Uint8Array;
+    }
   /** Player `playerId` (`username`) takes part in the frames from `tick` on. */
-  | { type: 'join'; playerId: number; username: string; tick: number }
+  | {
+      /** A join. */
+      type: 'join';
+      /** The slot the player takes. */
+      playerId: number;
+      /** The player's username. */
+      username: string;
+      /** The first frame the player is in. */
+      tick: number;
+    }
   /** Player `playerId` leaves at the next tick to confirm. */
-  | { type: 'leave'; playerId: number; reason: LeaveReason };
+  | {
+      /** A leave. */
+      type: 'leave';
+      /** Who leaves. */
+      playerId: number;
+      /** Why. */
+      reason: LeaveReason;
+    };
 
 /**
  * Assembles the inputs, joins and leaves of every player into confirmed frames: one per

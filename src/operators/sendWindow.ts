@@ -9,11 +9,24 @@ export type { SendBatch, SendWindowWarning } from '../link/SendWindow.js';
 /** A command to {@link sendWindow}. */
 export type SendWindowCommand<T> =
   /** Add an item to the window (its key must be the last pushed key + 1). */
-  | { type: 'push'; item: T }
+  | {
+      /** Add an item. */
+      type: 'push';
+      /** The item; its key is the last pushed key + 1. */
+      item: T;
+    }
   /** The peer has every item with key <= `key`: forget them. */
-  | { type: 'ack'; key: number }
+  | {
+      /** An acknowledgement. */
+      type: 'ack';
+      /** The highest key the peer has, with every key before it. */
+      key: number;
+    }
   /** Emit a batch now (a send tick, a keepalive). */
-  | { type: 'send' };
+  | {
+      /** Send now. */
+      type: 'send';
+    };
 
 /** Options of {@link sendWindow}. */
 export interface SendWindowOptions<T> {

@@ -23,9 +23,13 @@ export const Limits = {
   maxDatagramBytes: 1400,
   /** Default maximum TCP message (payload) size. */
   tcpMessageBytes: 65536,
+  /** Longest username, in UTF-8 bytes. */
   usernameLength: 32,
+  /** Longest password, in UTF-8 bytes. */
   passwordLength: 128,
+  /** Longest chat message, in UTF-8 bytes. */
   chatLength: 500,
+  /** Longest message text of a goodbye, in UTF-8 bytes. */
   reasonLength: 200,
   /** Slots in a match: 1 .. maxPlayers. */
   maxPlayers: 256,
@@ -48,22 +52,36 @@ export const Limits = {
 /** Message type tags (the first element of every message array). */
 export const MessageType = {
   // TCP, client to server
+  /** The join request (docs/protocol.md 5.1). */
   Join: 1,
+  /** A chat message to send (5.2). */
   Chat: 2,
+  /** The client leaves (5.3). */
   Leave: 3,
+  /** A player's state snapshot for the desync tick (5.4). */
   Snapshot: 4,
+  /** A transport's signal to the server (5.10). */
   SignalToServer: 5,
   // TCP, server to client
+  /** The join is accepted (5.5). */
   JoinAccepted: 10,
+  /** The join is refused (5.6). */
   JoinRefused: 11,
+  /** A chat message to every client (5.7). */
   ChatBroadcast: 12,
+  /** The server ends the session (5.8). */
   Goodbye: 13,
+  /** A desync was found (5.9). */
   Desync: 14,
+  /** A transport's signal to the client (5.10). */
   SignalToClient: 15,
   // UDP, client to server
+  /** A client's inputs (6.1). */
   Inputs: 20,
   // UDP, server to client
+  /** Confirmed frames (6.2). */
   Frames: 21,
+  /** The application's bytes for one player (`server.sendWorldState`) (6.3). */
   WorldState: 22,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];

@@ -45,14 +45,23 @@ import { Seat } from './Seat.js';
 
 /** The typed-emitter events of a server: the streams, for code that does not use RxJS. */
 export type ServerEvents = {
+  /** Each value of `frames$`. */
   frame: (frame: ConfirmedFrame) => void;
+  /** Each value of `players$`. */
   player: (event: PlayerEvent) => void;
+  /** Each value of `chat$`. */
   chat: (message: ChatMessage) => void;
+  /** Each warning of `events$`. */
   warning: (event: WarningEvent) => void;
+  /** Each drop of `events$`. */
   drop: (event: DropEvent) => void;
+  /** A desync, as in `events$`. */
   desync: (event: DesyncEvent) => void;
+  /** Each snapshot of `events$`. */
   snapshot: (event: SnapshotEvent) => void;
+  /** Each value of `stats$`. */
   stats: (stats: PlayerStats) => void;
+  /** The server has closed. */
   close: () => void;
 };
 
@@ -74,8 +83,11 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   /** Each player's network statistics, about once every `statsIntervalMs` (default a second). */
   readonly stats$: Observable<PlayerStats>;
 
+  /** Ticks per second (the `tickRate` option). */
   readonly tickRate: number;
+  /** Bytes in one player's input for one tick (the `inputSize` option). */
   readonly inputSize: number;
+  /** Player slots (the `maxPlayers` option). */
   readonly maxPlayers: number;
 
   private readonly framesSubject = new Subject<ConfirmedFrame>();

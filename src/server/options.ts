@@ -5,7 +5,9 @@ import type { Transport } from '../transport/Transport.js';
 
 /** What `authenticate` is given. */
 export interface Credentials {
+  /** The username the player asks to join as. */
   readonly username: string;
+  /** The password it sent (`''` when none was given). */
   readonly password: string;
   /** Where the connection comes from, as the transport names it (an IP address over TCP). */
   readonly address: string;
@@ -55,8 +57,11 @@ export interface ServerOptions {
 
 /** Where the server listens. */
 export interface ServerAddress {
+  /** The address listened on. */
   readonly host: string;
+  /** The TCP port, the one clients connect to. */
   readonly tcpPort: number;
+  /** The UDP port. */
   readonly udpPort: number;
 }
 

@@ -55,11 +55,15 @@ export type SendSignal = (data: Uint8Array) => void;
 
 /** A condition a transport handled and reports: a stranger's datagram, a forged token, a socket error. */
 export interface TransportWarning {
+  /** What the warning is about. */
   readonly code: WarningCode;
+  /** The warning in words, for a log. */
   readonly message: string;
   /** Where it came from, as the transport names it (for logs only; the core never reads it). */
   readonly address?: string;
+  /** The port it came from, where the transport has ports (for logs only). */
   readonly port?: number;
+  /** The underlying error, when there is one. */
   readonly error?: Error;
 }
 
@@ -125,6 +129,7 @@ export interface MessageListener {
 
 /** What {@link Transport.listen} is given. */
 export interface ListenOptions {
+  /** The address to listen on, as the transport names addresses. */
   readonly host: string;
   /** The reliable channel's port; 0 picks a free one. */
   readonly port: number;
@@ -138,10 +143,15 @@ export interface ListenOptions {
 
 /** What {@link Transport.connect} is given. */
 export interface ConnectTransportOptions {
+  /** The server's address. */
   readonly host: string;
+  /** The server's reliable-channel port. */
   readonly port: number;
+  /** How long opening the connection may take, in ms. */
   readonly timeoutMs: number;
+  /** The largest message the reliable channel accepts. */
   readonly maxMessageBytes: number;
+  /** The largest datagram (the core's message, without what the transport adds) it accepts. */
   readonly maxDatagramBytes: number;
   /** Local address for the datagram socket, where the transport has one. Default: the transport's choice. */
   readonly localHost?: string;
@@ -149,6 +159,8 @@ export interface ConnectTransportOptions {
 
 /** Opens listeners (server) and connections (client). */
 export interface Transport {
+  /** Starts listening (the server side); resolves once it is listening. */
   listen(options: ListenOptions): Promise<MessageListener>;
+  /** Opens a link to a server (the client side); resolves with its peer once connected. */
   connect(options: ConnectTransportOptions): Promise<TransportPeer>;
 }

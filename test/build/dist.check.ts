@@ -1,7 +1,8 @@
-// The built package, resolved by its name: Node gets everything from 'game-network', a browser bundler the core.
+// The built package as `npm pack` makes it, installed in a consumer and resolved by its name: Node gets
+// everything from 'game-network' (one copy for `import` and `require`), a browser bundler the core.
 // Needs dist/, so it is not one of `npm test`'s files: `npm run test:dist` runs it (and `.ci/run`, after `npm run build`).
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,10 @@ import { bundleForBrowser, nodeBuiltinsIn } from './fixtures/bundle.js';
 import { nodeTypesIn, typeCheck } from './fixtures/typeCheck.js';
 
 const run = promisify(execFile);
+/** npm as `npm run test:dist` started it (its CLI script under this Node), else `npm` on the PATH. */
+const npm = process.env.npm_execpath?.endsWith('.js')
+  ? { command: process.execPath, args: [process.env.npm_execpath] }
+  : { command: 'npm', args: [] };
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** What a Node consumer prints about the package (see `consumer` below). */
@@ -59,12 +64,67 @@ const cjsConsumer = `(async () => {${consumer(
   (s) => `require.resolve('${s}')`,
 )}})().catch((err) => { console.error(err); process.exit(1); });`;
 
+/**
+ * A Node app that loads the package both ways, `import` and `require`, makes a
+ * server refuse a join made through the other copy's `connect`, and prints a {@link MixedReport}.
+ */
+function mixedConsumer(esm: string, cjs: string) {
+  return `
+const esm = ${esm};
+const cjs = ${cjs};
+const esmNode = ${esm.replace("'game-network'", "'game-network/node'")};
+const cjsNode = ${cjs.replace("'game-network'", "'game-network/node'")};
+const namesOf = (m) => Object.keys(m).filter((n) => n !== 'default' && n !== 'module.exports').sort();
+const report = {
+  esmNames: namesOf(esm),
+  cjsNames: namesOf(cjs),
+  different: namesOf(cjs).filter((n) => esm[n] !== cjs[n] || esmNode[n] !== cjs[n] || cjsNode[n] !== cjs[n]),
+};
+// A server made by the ES module copy refuses everyone; a client of the CommonJS copy is refused.
+const server = await esm.createServer({ host: '127.0.0.1', port: 0, authenticate: () => false });
+try {
+  await cjs.connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'ann' });
+} catch (err) {
+  report.refusal = {
+    name: err.name,
+    reason: err.reason,
+    esmJoinRefused: err instanceof esm.JoinRefusedError,
+    esmGameNetworkError: err instanceof esm.GameNetworkError,
+    cjsJoinRefused: err instanceof cjs.JoinRefusedError,
+  };
+} finally {
+  await server.close();
+}
+console.log(JSON.stringify(report));
+`;
+}
+
+/** What {@link mixedConsumer} prints. */
+interface MixedReport {
+  esmNames: string[];
+  cjsNames: string[];
+  /** Exports whose value differs between the ES module and CommonJS loads (or their /node subpaths). */
+  different: string[];
+  refusal?: Record<string, unknown>;
+}
+
+const mixedEsmConsumer = `import { createRequire } from 'node:module';
+${mixedConsumer("await import('game-network')", "createRequire(import.meta.url)('game-network')")}`;
+const mixedCjsConsumer = `(async () => {${mixedConsumer(
+  "await import('game-network')",
+  "require('game-network')",
+)}})().catch((err) => { console.error(err); process.exit(1); });`;
+
 /** A Node app's use of the root entry's types (checked as .mts and as .cts). */
 const nodeTypesUse = `
-import { connect, createServer, nodeTransport, type GameClient, type GameServer, type ServerOptions } from 'game-network';
+import { connect, createServer, nodeTransport, JoinRefusedError, RefuseReason, type GameClient, type GameServer, type ServerOptions } from 'game-network';
 const options: ServerOptions = { host: '127.0.0.1', port: 0, transport: nodeTransport };
 export const server: Promise<GameServer> = createServer(options);
 export const client: Promise<GameClient> = connect({ host: '127.0.0.1', port: 7000, username: 'ann' });
+export function refusedFor(err: unknown): RefuseReason | undefined {
+  return err instanceof JoinRefusedError ? err.reason : undefined;
+}
+export const full: RefuseReason = RefuseReason.ServerFull;
 `;
 
 /** A browser app's use of the core's types, which must not carry the server's. */
@@ -108,25 +168,44 @@ describe('the built package, imported by name', () => {
     return path;
   }
 
-  async function node(file: string, ...args: string[]): Promise<Report> {
+  async function node<T = Report>(file: string, ...args: string[]): Promise<T> {
     const { stdout } = await run(process.execPath, [file, ...args], { cwd: dir, timeout: 30_000 });
-    return JSON.parse(stdout) as Report;
+    return JSON.parse(stdout) as T;
   }
 
   beforeAll(async () => {
-    dist = join(await realpath(repoRoot), 'dist');
-    // A consumer outside the repository, with the package (and @types) linked in as npm would.
+    // A consumer outside the repository, with the package unpacked from `npm pack`'s tarball (what
+    // would be published; no prepack: dist/ is built) and its dependencies and @types linked in.
     dir = await realpath(await mkdtemp(join(tmpdir(), 'game-network-consumer-')));
-    await mkdir(join(dir, 'node_modules'));
-    await symlink(repoRoot, join(dir, 'node_modules', 'game-network'), 'junction');
-    await symlink(
-      join(repoRoot, 'node_modules', '@types'),
-      join(dir, 'node_modules', '@types'),
-      'dir',
+    const pkg = join(dir, 'node_modules', 'game-network');
+    await mkdir(pkg, { recursive: true });
+    await mkdir(join(dir, 'node_modules', '@msgpack'));
+    const { stdout } = await run(
+      npm.command,
+      [...npm.args, 'pack', '--ignore-scripts', '--json', '--pack-destination', dir],
+      { cwd: repoRoot, timeout: 60_000 },
     );
+    const [packed] = JSON.parse(stdout) as { filename: string }[];
+    await run('tar', [
+      '-xzf',
+      join(dir, packed?.filename ?? ''),
+      '-C',
+      pkg,
+      '--strip-components=1',
+    ]);
+    dist = join(pkg, 'dist');
+    for (const name of ['@types', 'rxjs', '@msgpack/msgpack']) {
+      await symlink(
+        join(repoRoot, 'node_modules', name),
+        join(dir, 'node_modules', name),
+        'junction',
+      );
+    }
     await writeFile(join(dir, 'esm.mjs'), esmConsumer);
     await writeFile(join(dir, 'cjs.cjs'), cjsConsumer);
-  });
+    await writeFile(join(dir, 'mixed.mjs'), mixedEsmConsumer);
+    await writeFile(join(dir, 'mixed.cjs'), mixedCjsConsumer);
+  }, 120_000);
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -164,6 +243,31 @@ describe('the built package, imported by name', () => {
     expect(report.playerId).toBe(0);
   });
 
+  for (const file of ['mixed.mjs', 'mixed.cjs']) {
+    it(`Node, import and require in one app (${file}): one copy of every class, instanceof works across them`, async () => {
+      const report = await node<MixedReport>(file);
+      expect(report.esmNames).toEqual(report.cjsNames);
+      expect(report.esmNames).toContain('JoinRefusedError');
+      expect(report.different).toEqual([]);
+      expect(report.refusal).toEqual({
+        name: 'JoinRefusedError',
+        reason: 'bad-credentials',
+        esmJoinRefused: true,
+        esmGameNetworkError: true,
+        cjsJoinRefused: true,
+      });
+    });
+  }
+
+  it('the tarball holds the built entries, the LICENSE and no source map or CommonJS CLI', async () => {
+    const files = await readdir(dist);
+    expect(files).toEqual(
+      expect.arrayContaining(['index.mjs', 'index.cjs', 'node.mjs', 'node.cjs', 'cli.mjs']),
+    );
+    expect(files.filter((file) => file.endsWith('.map') || file === 'cli.cjs')).toEqual([]);
+    expect(await readdir(join(dist, '..'))).toContain('LICENSE');
+  });
+
   it('a browser bundler (platform browser) gets the core entry, with no Node built-in', async () => {
     const entry = join(
       await project('browser', {
@@ -178,6 +282,24 @@ describe('the built package, imported by name', () => {
     expect(bundle.loaded).toContain(join(dist, 'index.mjs'));
     expect(bundle.loaded).not.toContain(join(dist, 'node.mjs'));
     expect(bundle.code).not.toContain('createServer');
+  });
+
+  it('a browser bundler given import and require of game-network bundles one copy: the ES module core', async () => {
+    const entry = join(
+      await project('browser-mixed', {
+        'app.js': [
+          "import { JoinRefusedError } from 'game-network';",
+          "const required = require('game-network');",
+          'export const same = required.JoinRefusedError === JoinRefusedError;',
+          '',
+        ].join('\n'),
+      }),
+      'app.js',
+    );
+    const bundle = await bundleForBrowser(entry, dir);
+    expect(bundle.errors).toEqual([]);
+    expect(bundle.loaded).toContain(join(dist, 'index.mjs'));
+    expect(bundle.loaded).not.toContain(join(dist, 'index.cjs'));
   });
 
   for (const resolution of ['Node16', 'NodeNext']) {
