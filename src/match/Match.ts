@@ -99,7 +99,14 @@ export class Match {
   /** The first desync found (at most one). */
   readonly desync$: Observable<DesyncEvent>;
   /** Every checksum report taken and compared (not the refused ones), as it is taken. */
-  readonly checksums$: Observable<{ playerId: number; tick: number; checksum: number }>;
+  readonly checksums$: Observable<{
+    /** The reporting player. */
+    playerId: number;
+    /** The tick whose state it is. */
+    tick: number;
+    /** An unsigned 32-bit integer. */
+    checksum: number;
+  }>;
   /** Refused joins, leaves and inputs, and untrusted checksum reports. */
   readonly warnings$: Observable<MatchWarning>;
   /** The newest confirmed frames, bounded by `frameLogBytes`. */

@@ -27,6 +27,7 @@ export type ReplayErrorCode = (typeof ReplayErrorCode)[keyof typeof ReplayErrorC
 export class ReplayError extends GameNetworkError {
   override name = 'ReplayError';
   constructor(
+    /** What is wrong with the file. */
     readonly code: ReplayErrorCode,
     message: string,
     /** Bytes from the start of the file to the chunk or field that is wrong. */

@@ -117,7 +117,12 @@ export function playback(
 export function seekPoint(
   replay: ReplayFile,
   tick: number,
-): { readonly from: number; readonly snapshot?: SnapshotEvent } {
+): {
+  /** The first tick to play. */
+  readonly from: number;
+  /** The snapshot to restore before playing from `from`, if there is one. */
+  readonly snapshot?: SnapshotEvent;
+} {
   let best: SnapshotEvent | undefined;
   for (const report of replay.reports) {
     if (report.type !== 'snapshot' || report.tick >= tick) continue;

@@ -8,6 +8,7 @@ import type { ReplayHeader, ReplayRecord, ReplayReport } from './types.js';
 
 /** A replay being read: its header, and its frames and reports as Observables. */
 export interface Replay {
+  /** What the replay says about its match. */
   readonly header: ReplayHeader;
   /** Every frame and report, in file order. */
   readonly records$: Observable<ReplayRecord>;

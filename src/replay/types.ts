@@ -24,8 +24,11 @@ export interface ReplayHeader {
 
 /** A player's state checksum after a tick, as the server took it (or a client sent it). */
 export interface ChecksumEvent {
+  /** What this report is. */
   readonly type: 'checksum';
+  /** The reporting player. */
   readonly playerId: number;
+  /** The tick whose state it is. */
   readonly tick: number;
   /** An unsigned 32-bit integer. */
   readonly checksum: number;
@@ -36,4 +39,10 @@ export type ReplayReport = ChecksumEvent | DesyncEvent | SnapshotEvent;
 
 /** One thing read from a replay, in file order: a frame or a report. */
 export type ReplayRecord =
-  { readonly type: 'frame'; readonly frame: ConfirmedFrame } | ReplayReport;
+  | {
+      /** What this record is. */
+      readonly type: 'frame';
+      /** The frame, as the match confirmed it. */
+      readonly frame: ConfirmedFrame;
+    }
+  | ReplayReport;

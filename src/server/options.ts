@@ -52,7 +52,12 @@ export interface ServerOptions {
    * `match-<UTC time>-<random>.gnreplay`, with `metadata` in its header; the file is finished
    * when the server closes. See docs/replay.md. Default: no recording.
    */
-  recordReplays?: { readonly dir: string; readonly metadata?: Uint8Array };
+  recordReplays?: {
+    /** The directory the replay file is written in. */
+    readonly dir: string;
+    /** App bytes stored in the replay's header. Default: none. */
+    readonly metadata?: Uint8Array;
+  };
 }
 
 /** Where the server listens. */
