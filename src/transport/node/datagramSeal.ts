@@ -73,11 +73,13 @@ export class DatagramSealer {
   /**
    * @param key The session's key ({@link KEY_BYTES} bytes).
    * @param header Bytes sent in the clear before the counter, and authenticated (the token), if any.
+   * @param firstCounter The first counter. Default: 0 (tests that forge start elsewhere).
    */
-  constructor(key: Uint8Array, direction: Direction, header?: Uint8Array) {
+  constructor(key: Uint8Array, direction: Direction, header?: Uint8Array, firstCounter = 0) {
     this.#key = secretKey(key);
     this.#nonce = nonceFor(direction);
     this.#header = header;
+    this.#counter = firstCounter;
   }
 
   /** Datagrams sealed so far (the next counter). */
@@ -109,9 +111,7 @@ export class DatagramSealer {
     cipher.setAAD(message);
     cipher.final();
     const tag = cipher.getAuthTag();
-    return this.#header
-      ? [this.#header, counterBytes, message, tag]
-      : [counterBytes, message, tag];
+    return this.#header ? [this.#header, counterBytes, message, tag] : [counterBytes, message, tag];
   }
 }
 
