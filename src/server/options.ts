@@ -1,7 +1,7 @@
 // The server's options: their types, their defaults, and the check of every value, in one place.
 import type { LinkConditionerOptions } from '../operators/conditionLink.js';
 import { Limits, maxJoinSpreadTicks, worstFramePacketBytes } from '../protocol/index.js';
-import type { Transport } from '../transport/Transport.js';
+import type { TlsServerOptions, Transport } from '../transport/Transport.js';
 
 /** What `authenticate` is given. */
 export interface Credentials {
@@ -45,6 +45,11 @@ export interface ServerOptions {
   statsIntervalMs?: number;
   /** The network underneath. Default: the Node transport (UDP + TCP). */
   transport?: Transport;
+  /**
+   * TLS on the reliable channel, so the datagram keys sent on it stay secret: `{ key, cert }`
+   * in PEM, passed on to the transport as it is. Default: none (plain TCP).
+   */
+  tls?: TlsServerOptions;
 }
 
 /** Where the server listens. */
