@@ -5,6 +5,7 @@ import { ConnectionError } from '../../errors.js';
 import type { TlsClientOptions, TlsServerOptions } from '../Transport.js';
 
 type Pem = string | Uint8Array;
+const HANDSHAKE_FAILED = 'the TLS handshake failed';
 const pem = (value: Pem): string | Buffer =>
   typeof value === 'string' ? value : Buffer.from(value);
 
@@ -12,8 +13,9 @@ const pem = (value: Pem): string | Buffer =>
  * What the server does to each accepted TCP socket when it serves TLS: wraps it in a server
  * {@link tls.TLSSocket} (one secure context, made once). Without `options`, the socket as it is.
  *
- * A client that does not speak TLS fails the handshake: its socket errors and closes (the
- * peer's `messages$` errors with the TLS reason), before any message is read.
+ * A client that does not speak TLS fails the handshake: its socket errors (`the TLS handshake
+ * failed (a client without TLS?): ...`, on the peer's `messages$`) and closes, before any
+ * message is read.
  *
  * @throws {ConnectionError} at once if the key or certificate cannot be used (then nothing is opened).
  */
@@ -33,6 +35,13 @@ export function serverTls(
   return (socket) => {
     const secure = new tls.TLSSocket(socket, { isServer: true, secureContext });
     secure.setNoDelay(true);
+    let established = false;
+    secure.once('secure', () => (established = true));
+    // Said plainly on the warning the peer's error becomes: OpenSSL's reason alone is cryptic.
+    secure.prependListener('error', (err: Error) => {
+      if (!established && !err.message.startsWith(HANDSHAKE_FAILED))
+        err.message = `${HANDSHAKE_FAILED} (a client without TLS?): ${err.message.trim()}`;
+    });
     return secure;
   };
 }
