@@ -10,19 +10,11 @@ export interface SelfSigned {
   readonly cert: string;
 }
 
-/** Whether the `openssl` command can be run here. */
-export function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * A fresh P-256 key and a certificate for `localhost` and 127.0.0.1, valid one day, made by
  * `openssl req -x509` in a temporary directory that is removed at once.
+ *
+ * @throws {Error} if the `openssl` command is not there (the TLS tests need it: install it).
  */
 export function selfSigned(): SelfSigned {
   const dir = mkdtempSync(join(tmpdir(), 'game-network-tls-'));
