@@ -9,6 +9,8 @@ export const WarningCode = {
   UnknownSender: 'unknown-sender',
   /** A datagram whose session token was not issued, or not to the player it came from. */
   BadToken: 'bad-token',
+  /** A datagram with a live session's token that does not authenticate (forged or corrupted). */
+  BadDatagram: 'bad-datagram',
   /** A message that is valid but not expected now (for example a second join). */
   UnexpectedMessage: 'unexpected-message',
   /** A join request that was refused (bad credentials, server full, ...). */

@@ -65,6 +65,7 @@ export async function connectWith(
     maxMessageBytes: Limits.tcpMessageBytes,
     maxDatagramBytes: Limits.maxDatagramBytes,
     localHost: resolved.localHost,
+    tls: options.tls,
   });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -1,7 +1,7 @@
 // The client's options: their types, their defaults, and the check of every value, in one place.
 import type { LinkConditionerOptions } from '../operators/conditionLink.js';
 import { Limits } from '../protocol/index.js';
-import type { Transport } from '../transport/Transport.js';
+import type { TlsClientOptions, Transport } from '../transport/Transport.js';
 
 /** Options of `connect`. */
 export interface ConnectOptions {
@@ -47,6 +47,12 @@ export interface ConnectOptions {
    * to the server as this player's state snapshot for that tick. Default: none.
    */
   snapshot?: (tick: number) => Uint8Array | undefined;
+  /**
+   * TLS on the reliable channel, so the datagram key the server sends on it stays secret:
+   * `{ ca?, rejectUnauthorized?, servername? }`, passed on to the transport as it is. Default:
+   * none (plain TCP).
+   */
+  tls?: TlsClientOptions;
 }
 
 /** Every option with its value: defaults filled in, every value checked. */

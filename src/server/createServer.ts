@@ -34,6 +34,7 @@ export async function createServer(options: ServerOptions = {}): Promise<GameSer
     // Room for the largest client message: a state snapshot.
     maxMessageBytes: Limits.tcpMessageBytes,
     maxDatagramBytes: Limits.maxDatagramBytes,
+    tls: options.tls,
   });
   try {
     return new GameServer(listener, resolved);

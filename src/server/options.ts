@@ -1,7 +1,7 @@
 // The server's options: their types, their defaults, and the check of every value, in one place.
 import type { LinkConditionerOptions } from '../operators/conditionLink.js';
 import { Limits, maxJoinSpreadTicks, worstFramePacketBytes } from '../protocol/index.js';
-import type { Transport } from '../transport/Transport.js';
+import type { TlsServerOptions, Transport } from '../transport/Transport.js';
 
 /** What `authenticate` is given. */
 export interface Credentials {
@@ -58,6 +58,11 @@ export interface ServerOptions {
     /** App bytes stored in the replay's header. Default: none. */
     readonly metadata?: Uint8Array;
   };
+  /**
+   * TLS on the reliable channel, so the datagram keys sent on it stay secret: `{ key, cert }`
+   * in PEM, passed on to the transport as it is. Default: none (plain TCP).
+   */
+  tls?: TlsServerOptions;
 }
 
 /** Where the server listens. */

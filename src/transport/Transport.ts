@@ -127,6 +127,27 @@ export interface MessageListener {
   close(): Promise<void>;
 }
 
+/**
+ * TLS for the server's reliable channel: its private key and certificate chain, in PEM. Opaque
+ * to the core, which only passes it on. A network transport that has no TLS refuses a listen
+ * with it (it never serves in the clear what was asked to be secret); one with no network (the
+ * memory transport) ignores it.
+ */
+export interface TlsServerOptions {
+  readonly key: string | Uint8Array;
+  readonly cert: string | Uint8Array;
+}
+
+/** TLS for the client's reliable channel (see {@link TlsServerOptions}: ignored or refused the same way). */
+export interface TlsClientOptions {
+  /** The certificates to trust, in PEM (a self-signed server's own). Default: the system's roots. */
+  readonly ca?: string | Uint8Array | readonly (string | Uint8Array)[];
+  /** Whether a certificate that does not verify ends the connection. Default `true`. */
+  readonly rejectUnauthorized?: boolean;
+  /** The name the certificate must be for (and the SNI sent). Default: the host, if it is a name. */
+  readonly servername?: string;
+}
+
 /** What {@link Transport.listen} is given. */
 export interface ListenOptions {
   /** The address to listen on, as the transport names addresses. */
@@ -139,6 +160,8 @@ export interface ListenOptions {
   readonly maxMessageBytes: number;
   /** The largest datagram (the core's message, without what the transport adds) it accepts. */
   readonly maxDatagramBytes: number;
+  /** TLS on the reliable channel (see {@link TlsServerOptions}). Default: none (plain TCP). */
+  readonly tls?: TlsServerOptions;
 }
 
 /** What {@link Transport.connect} is given. */
@@ -155,6 +178,8 @@ export interface ConnectTransportOptions {
   readonly maxDatagramBytes: number;
   /** Local address for the datagram socket, where the transport has one. Default: the transport's choice. */
   readonly localHost?: string;
+  /** TLS on the reliable channel (see {@link TlsClientOptions}). Default: none (plain TCP). */
+  readonly tls?: TlsClientOptions;
 }
 
 /** Opens listeners (server) and connections (client). */

@@ -3,17 +3,22 @@ import { connectTcp } from '../sources/fromTcpServer.js';
 import type { Transport } from './Transport.js';
 import { clientPeer } from './node/clientPeer.js';
 import { listenNode } from './node/nodeListener.js';
+import { connectTls } from './node/tls.js';
 
 export type { DatagramEndpoint } from './node/udpEndpoint.js';
 
 /**
- * The Node transport: a TCP connection per peer (4-byte length-prefixed messages) and UDP
- * datagrams. The server has one UDP socket (a 4 MiB receive buffer asked for) shared by every
- * peer: each peer's `openDatagrams` gives it a random 32-bit session token and signals
- * `udpPort (u16 BE) + token (u32 BE)`; every client-to-server datagram is `token + message`,
- * and server-to-client datagrams are the message alone. The server takes a peer's UDP port
- * from its first datagram with its token from its TCP IP (so a NAT that rewrites ports is
- * fine), and holds it. The client binds its own UDP socket once it has the signal.
+ * The Node transport: a TCP connection per peer (4-byte length-prefixed messages; over TLS
+ * with the `tls` option of `listen` and `connect`) and UDP datagrams. The server has one UDP
+ * socket (a 4 MiB receive buffer asked for) shared by every peer: each peer's `openDatagrams`
+ * gives it a random 32-bit session token and a random 32-byte key, and signals `udpPort (u16
+ * BE) + token (u32 BE) + key`. Every datagram is sealed with the key (AES-256-GCM, nothing
+ * encrypted): client to server `token + counter (u64 BE) + message + tag (16 bytes)`, server to
+ * client the same without the token; a counter seen already or older than a 256-wide window
+ * is dropped. The server takes a peer's UDP port from its first authentic datagram from its TCP
+ * IP, then from each newest authentic one (a NAT that rewrites or rebinds ports is fine; one
+ * who knows only the token cannot move it). The client binds its own UDP socket once it has
+ * the signal.
  *
  * @example
  * const listener = await nodeTransport.listen({ host: '127.0.0.1', port: 0, udpPort: 0, maxMessageBytes: 65536, maxDatagramBytes: 1200 });
@@ -22,8 +27,10 @@ export type { DatagramEndpoint } from './node/udpEndpoint.js';
  */
 export const nodeTransport: Transport = {
   listen: (options) => listenNode(options),
-  async connect({ host, port, timeoutMs, maxMessageBytes, maxDatagramBytes, localHost }) {
-    const socket = await connectTcp({ host, port, timeoutMs });
+  async connect({ host, port, timeoutMs, maxMessageBytes, maxDatagramBytes, localHost, tls }) {
+    const socket = tls
+      ? await connectTls({ host, port, timeoutMs, tls })
+      : await connectTcp({ host, port, timeoutMs });
     return clientPeer(socket, { maxMessageBytes, maxDatagramBytes, localHost });
   },
 };

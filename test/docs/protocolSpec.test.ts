@@ -12,6 +12,7 @@
  * and remote ports.
  */
 import * as dgram from 'node:dgram';
+import { createCipheriv } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { decode, encode } from '@msgpack/msgpack';
@@ -36,6 +37,12 @@ import {
   encodeMessage,
   type Message,
 } from '../../src/protocol/index.js';
+import {
+  DatagramOpener,
+  DatagramSealer,
+  Direction,
+} from '../../src/transport/node/datagramSeal.js';
+import { decodeUdpSignal } from '../../src/transport/node/udpSignal.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 // ---------------------------------------------------------------------------------------
@@ -445,28 +452,93 @@ function unframe(stream: Uint8Array): Uint8Array[] {
   return out;
 }
 
-/** Section 15.1: a client-to-server datagram is a 4-byte big-endian token, then the message. */
-function nodeDatagramToServer(datagram: Uint8Array): { token: number; message: Uint8Array } {
-  check(datagram.length >= 4, 'a datagram shorter than its token');
-  const token = new DataView(datagram.buffer, datagram.byteOffset, 4).getUint32(0, false);
-  return { token, message: datagram.slice(4) };
+/** Section 15.1: the nonce of a datagram is the direction (u32 BE: 0 to the server, 1 to the client), then the counter (u64 BE). */
+function nodeNonce(direction: 0 | 1, counter: Uint8Array): Uint8Array {
+  const nonce = new Uint8Array(12);
+  nonce[3] = direction;
+  nonce.set(counter, 4);
+  return nonce;
 }
 
-/** Section 15.1, built by the document's rule: the token (u32 big-endian), then the message. */
-function nodeDatagramOf(token: number, message: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + message.length);
-  new DataView(out.buffer).setUint32(0, token, false);
-  out.set(message, 4);
-  return out;
+/** Section 15.1: the AES-256-GCM tag of a datagram, over every byte before it, nothing encrypted. */
+function nodeTag(
+  key: Uint8Array,
+  direction: 0 | 1,
+  counter: Uint8Array,
+  sealed: Uint8Array,
+): Uint8Array {
+  const cipher = createCipheriv('aes-256-gcm', key, nodeNonce(direction, counter));
+  cipher.setAAD(sealed);
+  cipher.final();
+  return Uint8Array.from(cipher.getAuthTag());
 }
 
-/** Section 15.1: the server's signal is its UDP port (u16 BE, 1..65535), then the token (u32 BE). */
-function nodeSignal(data: Uint8Array): { udpPort: number; token: number } {
-  check(data.length === 6, 'the Node signal is 6 bytes');
+/**
+ * Section 15.1: a client-to-server datagram is a 4-byte big-endian token, an 8-byte counter, the
+ * message and a 16-byte tag; with the key, the tag is checked.
+ */
+function nodeDatagramToServer(
+  datagram: Uint8Array,
+  key?: Uint8Array,
+): { token: number; counter: bigint; message: Uint8Array } {
+  check(datagram.length >= 4 + 8 + 16, 'a datagram shorter than token, counter and tag');
+  const view = new DataView(datagram.buffer, datagram.byteOffset, 12);
+  const counter = datagram.slice(4, 12);
+  const end = datagram.length - 16;
+  if (key)
+    check(
+      Buffer.from(nodeTag(key, 0, counter, datagram.subarray(0, end))).equals(
+        datagram.subarray(end),
+      ),
+      'a datagram whose tag does not authenticate',
+    );
+  return {
+    token: view.getUint32(0, false),
+    counter: view.getBigUint64(4, false),
+    message: datagram.slice(12, end),
+  };
+}
+
+/** Section 15.1: a server-to-client datagram is the counter, the message and the tag, checked with the key. */
+function nodeDatagramToClient(
+  datagram: Uint8Array,
+  key: Uint8Array,
+): { counter: bigint; message: Uint8Array } {
+  check(datagram.length >= 8 + 16, 'a datagram shorter than counter and tag');
+  const counter = datagram.slice(0, 8);
+  const end = datagram.length - 16;
+  check(
+    Buffer.from(nodeTag(key, 1, counter, datagram.subarray(0, end))).equals(datagram.subarray(end)),
+    'a datagram whose tag does not authenticate',
+  );
+  return {
+    counter: new DataView(counter.buffer).getBigUint64(0, false),
+    message: datagram.slice(8, end),
+  };
+}
+
+/** Section 15.1, built by the document's rule: token (u32 BE), counter (u64 BE), message, tag. */
+function nodeDatagramOf(
+  token: number,
+  counter: bigint,
+  message: Uint8Array,
+  key: Uint8Array,
+): Uint8Array {
+  const sealed = new Uint8Array(12 + message.length);
+  const view = new DataView(sealed.buffer);
+  view.setUint32(0, token, false);
+  view.setBigUint64(4, counter, false);
+  sealed.set(message, 12);
+  return Uint8Array.from([...sealed, ...nodeTag(key, 0, sealed.slice(4, 12), sealed)]);
+}
+
+/** Section 15.1: the server's signal is its UDP port (u16 BE, 1..65535), the token (u32 BE) and the key (32 bytes). */
+function nodeSignal(data: Uint8Array): { udpPort: number; token: number; key: Uint8Array } {
+  check(data.length === 38, 'the Node signal is 38 bytes');
   const view = new DataView(data.buffer, data.byteOffset, 6);
   const udpPort = view.getUint16(0, false);
   check(udpPort >= 1, 'the Node signal has port 0');
-  return { udpPort, token: view.getUint32(2, false) };
+  return { udpPort, token: view.getUint32(2, false), key: data.slice(6) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -670,7 +742,9 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     await waitFor(
       () =>
         cap.datagrams.some(
-          (d) => d.to === server.address.udpPort && fieldCount(d.bytes.subarray(4)) === 11,
+          (d) =>
+            d.to === server.address.udpPort &&
+            fieldCount(d.bytes.subarray(12, d.bytes.length - 16)) === 11,
         ),
       { message: 'an Inputs packet with rttMs and jitterMs' },
     );
@@ -750,7 +824,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     expect(annTcp.down[3]).toEqual({ name: 'ChatBroadcast', from: 'ann', text: 'hello' });
 
     // The join, as the document says: who the client is up, the match's rules down, then the
-    // Node transport's signal: the server's UDP port and the player's token (15.1).
+    // Node transport's signal: the server's UDP port, the player's token and key (15.1).
     const tokens = new Set<number>();
     const clients = [ann, bob, cat].map((c) => {
       const s = sessionOf(c);
@@ -769,10 +843,11 @@ describe('docs/protocol.md, checked against captured traffic', () => {
         maxPlayers: 4,
         startTick: c.startTick,
       });
-      const { udpPort, token } = nodeSignal(signal.data as Uint8Array);
+      const { udpPort, token, key } = nodeSignal(signal.data as Uint8Array);
       expect(udpPort).toBe(serverUdp);
       expect(tokens.has(token)).toBe(false);
       tokens.add(token);
+      expect(key).toHaveLength(32);
       // The client's UDP port: where the datagrams with its token come from (15.1).
       const up = cap.datagrams.filter(
         (d) => d.to === serverUdp && nodeDatagramToServer(d.bytes).token === token,
@@ -780,7 +855,11 @@ describe('docs/protocol.md, checked against captured traffic', () => {
       expect(up.length).toBeGreaterThan(0);
       const clientUdp = up[0].from;
       for (const d of up) expect(d.from).toBe(clientUdp);
-      return { client: c, clientUdp, up, players: accepted.players as SpecPlayer[] };
+      // Each sealed with the key, its counters 0, 1, 2, ... in the order sent (15.1).
+      expect(up.map((d) => nodeDatagramToServer(d.bytes, key).counter)).toEqual(
+        up.map((_, i) => BigInt(i)),
+      );
+      return { client: c, clientUdp, up, key, players: accepted.players as SpecPlayer[] };
     });
     // Everyone in the match before cat's first frame (5.5).
     expect(clients[2].players).toEqual([
@@ -798,11 +877,15 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     for (const d of cap.datagrams.filter((x) => x.to === serverUdp))
       expect(tokens.has(nodeDatagramToServer(d.bytes).token)).toBe(true);
     for (const d of cap.datagrams)
-      expect(d.bytes.length).toBeLessThanOrEqual(d.to === serverUdp ? 4 + 1200 : 1200);
+      expect(d.bytes.length).toBeLessThanOrEqual(d.to === serverUdp ? 28 + 1200 : 24 + 1200);
     const inputsLengths = new Set<number>();
-    for (const { client, clientUdp, up, players } of clients) {
+    for (const { client, clientUdp, up, key, players } of clients) {
       const down = cap.datagrams.filter((d) => d.from === serverUdp && d.to === clientUdp);
       expect(down.length).toBeGreaterThan(0);
+      // Sealed with the same key the other way (nonce direction 1), counters 0, 1, 2, ...
+      expect(down.map((d) => nodeDatagramToClient(d.bytes, key).counter)).toEqual(
+        down.map((_, i) => BigInt(i)),
+      );
       // The server has nowhere to send before the client's first datagram (15.1).
       expect(cap.datagrams.indexOf(up[0])).toBeLessThan(cap.datagrams.indexOf(down[0]));
 
@@ -838,18 +921,19 @@ describe('docs/protocol.md, checked against captured traffic', () => {
       if (client === ann) expect(reportWithoutSentAt).toBe(true);
 
       // Frames: every copy of a tick the same, and together, named from the client's own slot
-      // table (7.6), exactly what frames$ delivered. Server datagrams are the message alone.
+      // table (7.6), exactly what frames$ delivered. Server datagrams are counter, message, tag.
       const framesByTick = new Map<number, SpecFrame>();
       const worlds: Spec[] = [];
       for (const d of down) {
-        const spec = specDecode(d.bytes, 'udp-to-client', ctx);
+        const { message } = nodeDatagramToClient(d.bytes, key);
+        const spec = specDecode(message, 'udp-to-client', ctx);
         if (spec.name === 'WorldState') {
           worlds.push(spec);
-          expect(spec).toEqual(libraryAsSpec(decodeServerUdp(d.bytes, ctx)));
+          expect(spec).toEqual(libraryAsSpec(decodeServerUdp(message, ctx)));
           continue;
         }
         specFirstTick = spec.firstTick as number;
-        expect(spec).toEqual(libraryAsSpec(decodeServerUdp(d.bytes, ctx)));
+        expect(spec).toEqual(libraryAsSpec(decodeServerUdp(message, ctx)));
         // The echo (9): the sentAt of an Inputs packet this client sent.
         if (spec.echoDelayMs !== 65535) expect(sentAts.has(spec.echoSentAt as number)).toBe(true);
         for (const f of spec.frames as SpecFrame[]) {
@@ -890,7 +974,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     // On the wire: a mask with ann's and cat's bits, and their reasons in slot order.
     const rawLeaves = cap.datagrams
       .filter((d) => d.from === serverUdp && d.to === clients[1].clientUdp)
-      .map((d) => envelope(d.bytes, 1400))
+      .map((d) => envelope(nodeDatagramToClient(d.bytes, clients[1].key).message, 1400))
       .filter((b) => b[0] === 21)
       .flatMap((b) => b[10] as unknown[][])
       .filter((e) => e[1] === 1);
@@ -913,7 +997,7 @@ function docHex(name: string): Uint8Array {
   const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
   const at = doc.indexOf(`<!-- hex: ${name} -->`);
   expect(at).toBeGreaterThanOrEqual(0);
-  const block = /```\n([0-9a-f ]+)\n```/.exec(doc.slice(at));
+  const block = /```\n([0-9a-f \n]+)\n```/.exec(doc.slice(at));
   expect(block).not.toBeNull();
   return Uint8Array.from(block![1].trim().split(/\s+/), (h) => parseInt(h, 16));
 }
@@ -1037,31 +1121,46 @@ describe('docs/protocol.md, worked examples', () => {
     );
 
     const signal = one('signal');
-    const data = Uint8Array.of(0x1e, 0x62, 0x9e, 0x37, 0x79, 0xb9);
+    const exampleKey = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const data = Uint8Array.from([0x1e, 0x62, 0x9e, 0x37, 0x79, 0xb9, ...exampleKey]);
     expect(specDecode(signal, 'tcp-to-client')).toEqual({ name: 'SignalToClient', data });
     expect(specDecode(signal, 'tcp-to-client')).toEqual(libraryAsSpec(decodeServerTcp(signal)));
     expect(signal).toEqual(encodeMessage({ type: MessageType.SignalToClient, data }));
-    // 15.1: the Node transport reads the port and the token out of it.
-    expect(nodeSignal(data)).toEqual({ udpPort: 7778, token: 0x9e3779b9 });
+    // 15.1: the Node transport reads the port, the token and the key out of it.
+    expect(nodeSignal(data)).toEqual({ udpPort: 7778, token: 0x9e3779b9, key: exampleKey });
+    // And the library's own reading of it is the same.
+    expect(decodeUdpSignal(data)).toEqual({ port: 7778, token: 0x9e3779b9, key: exampleKey });
   });
 
-  it('13.4: a Node transport datagram is the token, then the message of 13.1', () => {
+  it('13.4: a Node transport datagram is the token, the counter, the message of 13.1 and its tag', () => {
     const datagram = docHex('inputs-datagram');
-    expect(datagram).toHaveLength(30);
-    const { token, message } = nodeDatagramToServer(datagram);
+    expect(datagram).toHaveLength(54);
+    const exampleKey = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const { token, counter, message } = nodeDatagramToServer(datagram, exampleKey);
     expect(token).toBe(0x9e3779b9);
+    expect(counter).toBe(5n);
     expect(message).toEqual(docHex('inputs'));
-    expect(nodeDatagramOf(0x9e3779b9, docHex('inputs'))).toEqual(datagram);
+    expect(nodeDatagramOf(0x9e3779b9, 5n, docHex('inputs'), exampleKey)).toEqual(datagram);
+    // The library's opener reads it the same (as a server would, its replay window fresh).
+    const opened = new DatagramOpener(exampleKey, Direction.ToServer, 4).open(datagram);
+    expect(opened).toEqual(docHex('inputs'));
+    // One bit changed anywhere, or another key: it does not authenticate.
+    const flipped = datagram.slice();
+    flipped[20] ^= 1;
+    expect(() => nodeDatagramToServer(flipped, exampleKey)).toThrow(SpecError);
+    expect(() => nodeDatagramToServer(datagram, new Uint8Array(32))).toThrow(SpecError);
     expect(specDecode(message, 'udp-to-server', ctx)).toMatchObject({ name: 'Inputs', seq: 7 });
   });
 
-  it('15.1: a datagram built by the rule gives back its token and message (property)', () => {
+  it('15.1: a datagram built by the rule gives back its token, counter and message, and the library opens it (property)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 0xffffffff }),
+        fc.bigInt({ min: 0n, max: 2n ** 53n - 1n }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
         fc.integer({ min: 0, max: 127 }),
         fc.array(fc.uint8Array({ minLength: 2, maxLength: 2 }), { maxLength: 40 }),
-        (token, seq, inputs) => {
+        (token, counter, key, seq, inputs) => {
           const message = encodeInputsPacket(
             {
               type: MessageType.Inputs,
@@ -1074,30 +1173,42 @@ describe('docs/protocol.md, worked examples', () => {
             },
             ctx,
           ).bytes;
-          const datagram = nodeDatagramOf(token, message);
-          expect(datagram).toHaveLength(4 + message.length);
-          // Big-endian: the most significant byte of the token first.
+          const datagram = nodeDatagramOf(token, counter, message, key);
+          expect(datagram).toHaveLength(4 + 8 + message.length + 16);
+          // Big-endian: the most significant byte of the token and of the counter first.
           expect(datagram[0]).toBe(token >>> 24);
           expect(datagram[3]).toBe(token & 0xff);
-          const back = nodeDatagramToServer(datagram);
-          expect(back).toEqual({ token, message });
+          expect(datagram[11]).toBe(Number(counter & 0xffn));
+          const back = nodeDatagramToServer(datagram, key);
+          expect(back).toEqual({ token, counter, message });
+          expect(new DatagramOpener(key, Direction.ToServer, 4).open(datagram)).toEqual(message);
           expect(specDecode(back.message, 'udp-to-server', ctx)).toEqual(
             libraryAsSpec(decodeClientUdp(back.message, ctx)),
           );
         },
       ),
     );
-    for (const short of [0, 1, 3])
+    for (const short of [0, 1, 3, 27])
       expect(() => nodeDatagramToServer(new Uint8Array(short))).toThrow(SpecError);
-    expect(nodeDatagramToServer(Uint8Array.of(0, 0, 0, 1))).toEqual({
+    expect(
+      nodeDatagramToServer(Uint8Array.from([0, 0, 0, 1, ...new Array<number>(24).fill(0)])),
+    ).toEqual({
       token: 1,
+      counter: 0n,
       message: new Uint8Array(0),
     });
-    expect(() => nodeSignal(Uint8Array.of(0, 0, 1, 2, 3, 4))).toThrow(SpecError);
-    expect(() => nodeSignal(Uint8Array.of(0x1e, 0x62, 1, 2, 3))).toThrow(SpecError);
-    expect(nodeSignal(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff))).toEqual({
+    // A server-to-client datagram sealed by the library opens by the rule.
+    const key = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
+    const sealer = new DatagramSealer(key, Direction.ToClient);
+    sealer.seal(Uint8Array.of(1));
+    const down = Uint8Array.from(Buffer.concat(sealer.seal(Uint8Array.of(2, 3))));
+    expect(nodeDatagramToClient(down, key)).toEqual({ counter: 1n, message: Uint8Array.of(2, 3) });
+    expect(() => nodeSignal(Uint8Array.of(0, 0, 1, 2, 3, 4, ...key))).toThrow(SpecError);
+    expect(() => nodeSignal(Uint8Array.of(0x1e, 0x62, 1, 2, 3, 4))).toThrow(SpecError);
+    expect(nodeSignal(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, ...key))).toEqual({
       udpPort: 65535,
       token: 0xffffffff,
+      key,
     });
   });
 

@@ -162,7 +162,7 @@ describe('found in review', () => {
 });
 
 describe('behind a NAT', () => {
-  it('takes the UDP port of the first datagram with the token, from the player IP, and holds it', async () => {
+  it('takes the UDP port of the first authentic datagram from the player IP; a forgery from another port cannot move it', async () => {
     const server = await createServer({ host: '127.0.0.1', tickRate: 100 });
     open.push(server);
     const events: NetworkEvent[] = [];
@@ -192,10 +192,16 @@ describe('behind a NAT', () => {
     // Frames come back to the port the datagrams came from.
     const framesAtReal = new Promise<Buffer>((r) => real.once('message', r));
     nat.sendFrom(real, packet(accepted.startTick));
-    const got = decodeServerUdp(await framesAtReal, { inputSize: 2, maxPlayers: 8 });
+    const got = decodeServerUdp(nat.open(await framesAtReal), { inputSize: 2, maxPlayers: 8 });
     expect(got.type === MessageType.Frames && got.frames[0]?.tick).toBe(accepted.startTick);
-    // Once heard, a third port with the same token is refused.
-    nat.sendFrom(other, packet(accepted.startTick + 1));
-    await waitFor(() => events.some((e) => e.type === 'warning' && e.code === 'bad-token'));
+    // Once heard, the same token from a third port without the key is refused, and the port
+    // stays (the hijack of issue 18).
+    nat.sendForged(other, packet(accepted.startTick + 1));
+    await waitFor(() => events.some((e) => e.type === 'warning' && e.code === 'bad-datagram'), {
+      message: JSON.stringify(events),
+    });
+    const moreAtReal = new Promise<Buffer>((r) => real.once('message', r));
+    nat.sendFrom(real, packet(accepted.startTick + 1));
+    await moreAtReal;
   });
 });

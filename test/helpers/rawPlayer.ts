@@ -5,7 +5,8 @@
  *
  * @example
  * const p = await rawJoin(server, 'nat');
- * p.sendFrom(udpSocket, inputsPacketBytes); // token + message, to the server's UDP port
+ * p.sendFrom(udpSocket, inputsPacketBytes); // sealed (token, counter, message, tag), to the server's UDP port
+ * p.sendForged(udpSocket, inputsPacketBytes); // the token, sealed with a key not the player's
  */
 import type * as dgram from 'node:dgram';
 import * as net from 'node:net';
@@ -18,18 +19,30 @@ import {
   type ServerTcpMessage,
 } from '../../src/protocol/index.js';
 import { frameMessage } from '../../src/sources/fromTcpSocket.js';
+import {
+  DatagramOpener,
+  DatagramSealer,
+  Direction,
+  randomSessionKey,
+} from '../../src/transport/node/datagramSeal.js';
+import { decodeUdpSignal } from '../../src/transport/node/udpSignal.js';
 import { waitFor } from './waitFor.js';
 
 export interface RawPlayer {
   readonly tcp: net.Socket;
   readonly accepted: JoinAccepted;
-  /** From the server's signal: where to send datagrams, and the token to put before them. */
+  /** From the server's signal: where to send datagrams, the token to put before them, the key that seals them. */
   readonly udpPort: number;
   readonly token: number;
+  readonly key: Uint8Array;
   /** Every message the server sent on TCP, decoded, in order. */
   readonly messages: ServerTcpMessage[];
-  /** Sends `message` from `socket` to the server, with this player's token in front. */
+  /** Sends `message` from `socket` to the server, sealed with this player's key (under its token, or `token`). */
   sendFrom(socket: dgram.Socket, message: Uint8Array, token?: number): void;
+  /** Sends `message` with this player's token but sealed with another key: a forgery. */
+  sendForged(socket: dgram.Socket, message: Uint8Array): void;
+  /** The message of a datagram from the server (counter and tag checked and stripped). */
+  open(datagram: Uint8Array): Uint8Array;
   close(): void;
 }
 
@@ -83,17 +96,41 @@ export async function rawJoin(
   const signal = messages.find((m) => m.type === MessageType.SignalToClient);
   if (accepted?.type !== MessageType.JoinAccepted || signal?.type !== MessageType.SignalToClient)
     throw new Error('not accepted');
-  const view = new DataView(signal.data.buffer, signal.data.byteOffset, signal.data.byteLength);
-  const udpPort = view.getUint16(0);
-  const token = view.getUint32(2);
+  const decoded = decodeUdpSignal(signal.data);
+  if (typeof decoded === 'string') throw new Error(decoded);
+  const { port: udpPort, token, key } = decoded;
+  const sealers = new Map<number, DatagramSealer>();
+  const sealerOf = (t: number): DatagramSealer => {
+    let sealer = sealers.get(t);
+    if (!sealer)
+      sealers.set(t, (sealer = new DatagramSealer(key, Direction.ToServer, tokenBytes(t))));
+    return sealer;
+  };
+  // Its counters far ahead, so they are fresh (a counter seen already is dropped as a replay
+  // before its tag is checked, quietly).
+  const forger = new DatagramSealer(
+    randomSessionKey(),
+    Direction.ToServer,
+    tokenBytes(token),
+    2 ** 32,
+  );
+  const opener = new DatagramOpener(key, Direction.ToClient, 0);
   return {
     tcp,
     accepted,
     udpPort,
     token,
+    key,
     messages,
     sendFrom: (socket, message, t = token) =>
-      socket.send(Buffer.concat([tokenBytes(t), message]), udpPort, '127.0.0.1'),
+      socket.send(Buffer.concat(sealerOf(t).seal(message)), udpPort, '127.0.0.1'),
+    sendForged: (socket, message) =>
+      socket.send(Buffer.concat(forger.seal(message)), udpPort, '127.0.0.1'),
+    open: (datagram) => {
+      const message = opener.open(datagram);
+      if (typeof message === 'string') throw new Error(`a datagram from the server: ${message}`);
+      return message;
+    },
     close: () => tcp.destroy(),
   };
 }

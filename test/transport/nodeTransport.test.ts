@@ -3,6 +3,12 @@ import { firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bindUdpSocket, fromUdpSocket, type Datagram } from '../../src/sources/fromUdpSocket.js';
 import { defaultLocalHost } from '../../src/transport/node/clientPeer.js';
+import {
+  DatagramOpener,
+  DatagramSealer,
+  Direction,
+  randomSessionKey,
+} from '../../src/transport/node/datagramSeal.js';
 import { tokenPrefix } from '../../src/transport/node/sessionToken.js';
 import { decodeUdpSignal, encodeUdpSignal } from '../../src/transport/node/udpSignal.js';
 import { nodeTransport } from '../../src/transport/nodeTransport.js';
@@ -39,6 +45,9 @@ async function rawSocket(host = HOST) {
   };
 }
 
+/** The parts of a sealed datagram as one. */
+const join = (parts: Uint8Array[]): Uint8Array => Uint8Array.from(Buffer.concat(parts));
+
 const withToken = (token: number, ...payload: number[]): Uint8Array =>
   Uint8Array.from([...tokenPrefix(token), ...payload]);
 
@@ -61,6 +70,10 @@ async function serverWithSignal() {
   const peerWarnings = collect(server);
   const received: Uint8Array[] = [];
   serverChannel.datagrams$.subscribe((d) => received.push(d));
+  const { token, key } = decoded;
+  const toServer = new DatagramSealer(key, Direction.ToServer, tokenPrefix(token));
+  const fromServer = new DatagramOpener(key, Direction.ToClient, 0);
+  const forger = new DatagramSealer(randomSessionKey(), Direction.ToServer, tokenPrefix(token));
   return {
     listener,
     server,
@@ -71,6 +84,17 @@ async function serverWithSignal() {
     listenerWarnings,
     peerWarnings,
     received,
+    /** A datagram sealed as the client would, with the next counter. */
+    sealed: (...payload: number[]) => join(toServer.seal(bytes(...payload))),
+    /**
+     * The right token, sealed with another key: what an attacker who saw the token sends (its
+     * counters fresh: one already seen is dropped as a replay before any tag is checked).
+     */
+    forged: (...payload: number[]) => join(forger.seal(bytes(...payload))),
+    /** Sealed with the key, under another token. */
+    sealedWith: (other: number, ...payload: number[]) =>
+      join(new DatagramSealer(key, Direction.ToServer, tokenPrefix(other)).seal(bytes(...payload))),
+    openFromServer: (d: Uint8Array) => fromServer.open(d),
   };
 }
 
@@ -138,46 +162,114 @@ describe('the Node transport', () => {
 });
 
 describe('the Node transport server', () => {
-  it("signals the shared UDP socket's port and a fresh token per peer", async () => {
+  it("signals the shared UDP socket's port, a fresh token and a fresh key per peer", async () => {
     const listener = await listen(nodeTransport, resources);
     const tokens = new Set<number>();
+    const keys = new Set<string>();
     for (let i = 0; i < 3; i++) {
       const { server } = await connectPair(nodeTransport, listener, resources);
       let signal = bytes();
       await server.openDatagrams((data) => (signal = data));
-      expect(signal.length).toBe(6);
+      expect(signal.length).toBe(38);
       const decoded = decodeUdpSignal(signal);
       expect(decoded).toMatchObject({ port: listener.address.udpPort });
-      if (typeof decoded !== 'string') tokens.add(decoded.token);
+      if (typeof decoded === 'string') throw new Error(decoded);
+      tokens.add(decoded.token);
+      keys.add(Buffer.from(decoded.key).toString('hex'));
+      expect(decoded.key).toHaveLength(32);
     }
     expect(tokens.size).toBe(3);
+    expect(keys.size).toBe(3);
   });
 
-  it('takes the port of the first datagram with the token from the TCP IP, and holds it', async () => {
+  it('takes the port of the first authentic datagram from the TCP IP; the messages both ways are sealed', async () => {
     const s = await serverWithSignal();
     const nat = await rawSocket(); // the port a NAT gave the client
-    const third = await rawSocket();
     // Before any datagram the server has nowhere to send: dropped.
     s.serverChannel.send(bytes(0));
-    nat.send(withToken(s.token, 1, 2), s.udpPort);
+    nat.send(s.sealed(1, 2), s.udpPort);
     await waitFor(() => s.received.length === 1, { message: 'the first datagram' });
-    expect(s.received[0]).toEqual(bytes(1, 2)); // the token stripped
-    // Server to client: the message alone, to the port taken.
+    expect(s.received[0]).toEqual(bytes(1, 2)); // token, counter and tag stripped
+    // Server to client: counter + message + tag (no token), to the port taken.
     s.serverChannel.send(bytes(9));
     await waitFor(() => nat.datagrams.length === 1, { message: 'the answer at the NAT port' });
-    expect(Uint8Array.from(nat.datagrams[0].data)).toEqual(bytes(9));
-    // The same token from a third port: refused, on the peer's warnings$.
-    third.send(withToken(s.token, 3), s.udpPort);
-    await waitFor(() => s.peerWarnings.length === 1, { message: 'a bad-token warning' });
-    expect(s.peerWarnings[0]).toMatchObject({ code: 'bad-token', address: HOST, port: third.port });
-    expect(s.received).toHaveLength(1);
+    const answer = nat.datagrams[0].data;
+    expect(answer).toHaveLength(8 + 1 + 16);
+    expect(s.openFromServer(answer)).toEqual(bytes(9));
     expect(s.listenerWarnings).toEqual([]);
+    expect(s.peerWarnings).toEqual([]);
+  });
+
+  it('refuses a forged datagram (the right token, the wrong key): bad-datagram, and the port does not move', async () => {
+    const s = await serverWithSignal();
+    const own = await rawSocket();
+    const attacker = await rawSocket();
+    // Sent first, before the player's own: the hijack of a port not held yet.
+    attacker.send(s.forged(6, 6), s.udpPort);
+    await waitFor(() => s.peerWarnings.length === 1, { message: 'a bad-datagram warning' });
+    expect(s.peerWarnings[0]).toMatchObject({ code: 'bad-datagram', port: attacker.port });
+    own.send(s.sealed(1), s.udpPort);
+    await waitFor(() => s.received.length === 1, { message: 'the real datagram' });
+    // Once the port is held, a forged datagram from another port does not take it either.
+    attacker.send(s.forged(7), s.udpPort);
+    await waitFor(() => s.peerWarnings.length === 2, { message: 'a second bad-datagram' });
+    s.serverChannel.send(bytes(9));
+    await waitFor(() => own.datagrams.length === 1, { message: "the answer at the player's port" });
+    expect(attacker.datagrams).toEqual([]);
+    expect(s.received).toEqual([bytes(1)]);
+    // A corrupted tag (one bit) does not authenticate either.
+    const corrupt = s.sealed(2);
+    corrupt[corrupt.length - 1] ^= 1;
+    own.send(corrupt, s.udpPort);
+    await waitFor(() => s.peerWarnings.length === 3, { message: 'a third bad-datagram' });
+    expect(s.peerWarnings.map((w) => w.code)).toEqual([
+      'bad-datagram',
+      'bad-datagram',
+      'bad-datagram',
+    ]);
+  });
+
+  it('drops a replayed datagram (captured, sent again, from anywhere) quietly, and it moves no port', async () => {
+    const s = await serverWithSignal();
+    const own = await rawSocket();
+    const attacker = await rawSocket();
+    const first = s.sealed(1);
+    own.send(first, s.udpPort);
+    await waitFor(() => s.received.length === 1, { message: 'the first datagram' });
+    own.send(first, s.udpPort); // a duplicate, as a network may make
+    attacker.send(first, s.udpPort); // a replay from another port
+    own.send(s.sealed(2), s.udpPort);
+    await waitFor(() => s.received.length === 2, { message: 'the next datagram' });
+    s.serverChannel.send(bytes(9));
+    await waitFor(() => own.datagrams.length === 1, { message: "the answer at the player's port" });
+    expect(s.received).toEqual([bytes(1), bytes(2)]);
+    expect(attacker.datagrams).toEqual([]);
+    expect(s.peerWarnings).toEqual([]);
+    expect(s.listenerWarnings).toEqual([]);
+  });
+
+  it('follows a NAT that rebinds: the newest authentic datagram from another port moves the port', async () => {
+    const s = await serverWithSignal();
+    const before = await rawSocket();
+    const after = await rawSocket();
+    before.send(s.sealed(1), s.udpPort);
+    await waitFor(() => s.received.length === 1, { message: 'the first datagram' });
+    const late = s.sealed(2); // sealed before the rebinding, arrives after it
+    after.send(s.sealed(3), s.udpPort);
+    await waitFor(() => s.received.length === 2, { message: 'the datagram from the new port' });
+    before.send(late, s.udpPort); // authentic but not the newest: delivered, the port stays
+    await waitFor(() => s.received.length === 3, { message: 'the late datagram' });
+    s.serverChannel.send(bytes(9));
+    await waitFor(() => after.datagrams.length === 1, { message: 'the answer at the new port' });
+    expect(before.datagrams).toEqual([]);
+    expect(s.received).toEqual([bytes(1), bytes(3), bytes(2)]);
+    expect(s.peerWarnings).toEqual([]);
   });
 
   it("refuses the token from another IP than the peer's TCP connection", async () => {
     const s = await serverWithSignal();
     const elsewhere = await rawSocket('127.0.0.2');
-    elsewhere.send(withToken(s.token, 1), s.udpPort);
+    elsewhere.send(s.sealed(1), s.udpPort);
     await waitFor(() => s.peerWarnings.length === 1, { message: 'a bad-token warning' });
     expect(s.peerWarnings[0]).toMatchObject({
       code: 'bad-token',
@@ -186,7 +278,7 @@ describe('the Node transport server', () => {
     });
     // And the port is still free for the real one.
     const own = await rawSocket();
-    own.send(withToken(s.token, 2), s.udpPort);
+    own.send(s.sealed(2), s.udpPort);
     await waitFor(() => s.received.length === 1, { message: 'the real datagram' });
     expect(s.received[0]).toEqual(bytes(2));
   });
@@ -194,7 +286,7 @@ describe('the Node transport server', () => {
   it('reports a token nobody was given as unknown-sender, on the listener', async () => {
     const s = await serverWithSignal();
     const stranger = await rawSocket();
-    stranger.send(withToken((s.token + 1) >>> 0, 1), s.udpPort);
+    stranger.send(s.sealedWith((s.token + 1) >>> 0, 1), s.udpPort);
     await waitFor(() => s.listenerWarnings.length === 1, { message: 'an unknown-sender warning' });
     expect(s.listenerWarnings[0]).toMatchObject({
       code: 'unknown-sender',
@@ -208,9 +300,9 @@ describe('the Node transport server', () => {
   it("reports a known peer's datagram with a token not its own as bad-token, on the listener", async () => {
     const s = await serverWithSignal();
     const own = await rawSocket();
-    own.send(withToken(s.token, 1), s.udpPort);
+    own.send(s.sealed(1), s.udpPort);
     await waitFor(() => s.received.length === 1, { message: 'the first datagram' });
-    own.send(withToken((s.token ^ 1) >>> 0, 2), s.udpPort);
+    own.send(s.sealedWith((s.token ^ 1) >>> 0, 2), s.udpPort);
     await waitFor(() => s.listenerWarnings.length === 1, { message: 'a bad-token warning' });
     expect(s.listenerWarnings[0]).toMatchObject({
       code: 'bad-token',
@@ -220,18 +312,22 @@ describe('the Node transport server', () => {
     expect(s.received).toHaveLength(1);
   });
 
-  it('reports datagrams shorter than a token, or too long, as decode-error', async () => {
+  it('reports datagrams shorter than token, counter and tag, or too long, as decode-error', async () => {
     const s = await serverWithSignal();
     const sender = await rawSocket();
     sender.send(bytes(1, 2, 3), s.udpPort);
-    sender.send(new Uint8Array(4 + MAX_DATAGRAM_BYTES + 1), s.udpPort);
-    await waitFor(() => s.listenerWarnings.length === 2, { message: 'two decode-error warnings' });
+    sender.send(withToken(s.token, ...new Array<number>(8 + 15).fill(0)), s.udpPort);
+    sender.send(new Uint8Array(28 + MAX_DATAGRAM_BYTES + 1), s.udpPort);
+    await waitFor(() => s.listenerWarnings.length === 3, {
+      message: 'three decode-error warnings',
+    });
     expect(s.listenerWarnings.map((w) => [w.code, w.port])).toEqual([
       ['decode-error', sender.port],
       ['decode-error', sender.port],
+      ['decode-error', sender.port],
     ]);
-    // A bare token is a datagram with an empty message.
-    sender.send(withToken(s.token), s.udpPort);
+    // A sealed empty message is a datagram with an empty message.
+    sender.send(s.sealed(), s.udpPort);
     await waitFor(() => s.received.length === 1, { message: 'the empty datagram' });
     expect(s.received[0]).toEqual(bytes());
   });
@@ -239,11 +335,11 @@ describe('the Node transport server', () => {
   it('drops datagrams with a retired token from its old address quietly', async () => {
     const s = await serverWithSignal();
     const own = await rawSocket();
-    own.send(withToken(s.token, 1), s.udpPort);
+    own.send(s.sealed(1), s.udpPort);
     await waitFor(() => s.received.length === 1, { message: 'the first datagram' });
     s.serverChannel.close();
-    own.send(withToken(s.token, 2), s.udpPort); // still in flight when it left: quiet
-    own.send(withToken((s.token ^ 1) >>> 0, 3), s.udpPort); // a stranger's now: reported
+    own.send(s.sealed(2), s.udpPort); // still in flight when it left: quiet
+    own.send(s.sealedWith((s.token ^ 1) >>> 0, 3), s.udpPort); // a stranger's now: reported
     await waitFor(() => s.listenerWarnings.length >= 1, { message: 'the unknown-sender warning' });
     expect(s.listenerWarnings.map((w) => w.code)).toEqual(['unknown-sender']);
     expect(s.peerWarnings).toEqual([]);
@@ -253,13 +349,13 @@ describe('the Node transport server', () => {
   it('retires the token when the TCP connection ends', async () => {
     const s = await serverWithSignal();
     const own = await rawSocket();
-    own.send(withToken(s.token, 1), s.udpPort);
+    own.send(s.sealed(1), s.udpPort);
     await waitFor(() => s.received.length === 1, { message: 'the first datagram' });
     const channelEnded = waitForComplete(s.serverChannel.datagrams$);
     s.client.messages.destroy();
     await channelEnded;
-    own.send(withToken(s.token, 2), s.udpPort);
-    own.send(withToken((s.token ^ 1) >>> 0, 3), s.udpPort);
+    own.send(s.sealed(2), s.udpPort);
+    own.send(s.sealedWith((s.token ^ 1) >>> 0, 3), s.udpPort);
     await waitFor(() => s.listenerWarnings.length >= 1, { message: 'the unknown-sender warning' });
     expect(s.listenerWarnings.map((w) => w.code)).toEqual(['unknown-sender']);
     expect(s.received).toHaveLength(1);
@@ -281,49 +377,81 @@ describe('the Node transport client', () => {
     const { client } = await connectPair(nodeTransport, listener, resources);
     const fakeServer = await rawSocket();
     const warnings = collect(client);
+    const key = randomSessionKey();
     const opening = client.openDatagrams(() => undefined);
-    client.signal(encodeUdpSignal({ port: fakeServer.port, token }));
+    client.signal(encodeUdpSignal({ port: fakeServer.port, token, key }));
     const channel = await opening;
     const received: Uint8Array[] = [];
     channel.datagrams$.subscribe((d) => received.push(d));
-    return { client, channel, fakeServer, warnings, received, token };
+    const toClient = new DatagramSealer(key, Direction.ToClient);
+    const fromClient = new DatagramOpener(key, Direction.ToServer, 4);
+    return {
+      client,
+      channel,
+      fakeServer,
+      warnings,
+      received,
+      token,
+      sealed: (...payload: number[]) => join(toClient.seal(bytes(...payload))),
+      forged: (...payload: number[]) =>
+        join(new DatagramSealer(randomSessionKey(), Direction.ToClient).seal(bytes(...payload))),
+      open: (d: Uint8Array) => fromClient.open(d),
+    };
   }
 
-  it('sends token + message to the signalled port, from a loopback socket', async () => {
+  it('sends token + counter + message + tag to the signalled port, from a loopback socket', async () => {
     const c = await clientWithFakeServer();
     c.channel.send(bytes(7, 8));
-    await waitFor(() => c.fakeServer.datagrams.length === 1, { message: 'the datagram' });
-    const [d] = c.fakeServer.datagrams;
-    expect(Uint8Array.from(d.data)).toEqual(withToken(c.token, 7, 8));
+    c.channel.send(bytes(9));
+    await waitFor(() => c.fakeServer.datagrams.length === 2, { message: 'the datagrams' });
+    const [d, e] = c.fakeServer.datagrams;
+    expect(d.data).toHaveLength(4 + 8 + 2 + 16);
+    expect(Uint8Array.from(d.data.subarray(0, 12))).toEqual(
+      withToken(c.token, 0, 0, 0, 0, 0, 0, 0, 0),
+    );
+    expect(Uint8Array.from(e.data.subarray(0, 12))).toEqual(
+      withToken(c.token, 0, 0, 0, 0, 0, 0, 0, 1),
+    );
+    expect(c.open(d.data)).toEqual(bytes(7, 8));
+    expect(c.open(e.data)).toEqual(bytes(9));
     expect(d.address).toBe(HOST);
   });
 
-  it("delivers only the server's datagrams: a stranger's is unknown-sender", async () => {
+  it("delivers only the server's authentic datagrams: a stranger's is unknown-sender, a forged one bad-datagram, a replay dropped", async () => {
     const c = await clientWithFakeServer();
     c.channel.send(bytes(1));
     await waitFor(() => c.fakeServer.datagrams.length === 1, { message: 'the client port' });
     const clientPort = c.fakeServer.datagrams[0].port;
     const stranger = await rawSocket();
-    stranger.send(bytes(66), clientPort);
+    stranger.send(c.sealed(66), clientPort);
     await waitFor(() => c.warnings.length === 1, { message: 'an unknown-sender warning' });
     expect(c.warnings[0]).toMatchObject({
       code: 'unknown-sender',
       address: HOST,
       port: stranger.port,
     });
-    c.fakeServer.send(bytes(5), clientPort);
-    await waitFor(() => c.received.length === 1, { message: "the server's datagram" });
-    expect(c.received).toEqual([bytes(5)]);
+    c.fakeServer.send(c.forged(4), clientPort);
+    await waitFor(() => c.warnings.length === 2, { message: 'a bad-datagram warning' });
+    expect(c.warnings[1]).toMatchObject({ code: 'bad-datagram', port: c.fakeServer.port });
+    const five = c.sealed(5);
+    c.fakeServer.send(five, clientPort);
+    c.fakeServer.send(five, clientPort); // replayed
+    c.fakeServer.send(c.sealed(6), clientPort);
+    await waitFor(() => c.received.length === 2, { message: "the server's datagrams" });
+    expect(c.received).toEqual([bytes(5), bytes(6)]);
+    expect(c.warnings).toHaveLength(2);
   });
 
-  it('rejects a signal with port 0', async () => {
+  it('rejects a signal with port 0, or not 38 bytes long', async () => {
     const listener = await listen(nodeTransport, resources);
     const { client } = await connectPair(nodeTransport, listener, resources);
     const warning = firstValueFrom(client.warnings$);
     const opening = client.openDatagrams(() => undefined);
-    client.signal(encodeUdpSignal({ port: 0, token: 1 }));
+    client.signal(encodeUdpSignal({ port: 0, token: 1, key: randomSessionKey() }));
     await expect(opening).rejects.toThrow(/port 0/);
     expect((await warning).code).toBe('decode-error');
+    expect(decodeUdpSignal(bytes(0x1e, 0x62, 0, 0, 0, 1))).toMatch(/38 bytes, got 6/);
+    expect(decodeUdpSignal(new Uint8Array(39))).toMatch(/38 bytes, got 39/);
   });
 
   it('binds its UDP socket on loopback for a loopback server, on :: for IPv6, else on any', () => {

@@ -21,10 +21,22 @@ import {
   openDatagrams,
   sendUntilReceived,
 } from './peers.js';
+import { selfSigned, type SelfSigned } from './selfSigned.js';
+
+/** The Node transport with TLS on its reliable channel (a certificate made for this run). */
+function nodeOverTls(): Transport {
+  const { key, cert } = (certificate ??= selfSigned());
+  return {
+    listen: (options) => nodeTransport.listen({ ...options, tls: { key, cert } }),
+    connect: (options) => nodeTransport.connect({ ...options, tls: { ca: cert } }),
+  };
+}
+let certificate: SelfSigned | undefined;
 
 /** One suite over every transport, against the interface only. */
 const transports: [string, () => Transport][] = [
   ['node', () => nodeTransport],
+  ['node over TLS', nodeOverTls],
   ['memory', () => createMemoryTransport()],
 ];
 

@@ -1,5 +1,10 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import {
+  DatagramSealer,
+  Direction,
+  randomSessionKey,
+} from '../../src/transport/node/datagramSeal.js';
 import { tokenPrefix } from '../../src/transport/node/sessionToken.js';
 import { UdpDemux, type DemuxRoute } from '../../src/transport/node/udpDemux.js';
 import type { TransportWarning } from '../../src/transport/Transport.js';
@@ -29,39 +34,86 @@ function setUp(options: { retiredMs?: number; maxRetired?: number } = {}) {
       warn: (w) => route.warnings.push(w),
       end: (e) => route.ended.push(e),
     };
-    return { session: demux.open(address, r), route };
+    const session = demux.open(address, r);
+    sealers.set(
+      session.token,
+      new DatagramSealer(session.key, Direction.ToServer, tokenPrefix(session.token)),
+    );
+    return { session, route };
+  };
+  /** Sealers by token, as the sessions' clients hold them (a token nobody has: a random key). */
+  const sealers = new Map<number, DatagramSealer>();
+  const sealed = (token: number, ...payload: number[]): Uint8Array => {
+    const sealer =
+      sealers.get(token) ??
+      new DatagramSealer(randomSessionKey(), Direction.ToServer, tokenPrefix(token));
+    return Uint8Array.from(Buffer.concat(sealer.seal(Uint8Array.from(payload))));
   };
   const datagram = (token: number, address: string, port: number, ...payload: number[]) =>
-    demux.receive({ data: Uint8Array.from([...tokenPrefix(token), ...payload]), address, port });
-  return { demux, warnings, open, datagram, advance: (ms: number) => (now += ms) };
+    demux.receive({ data: sealed(token, ...payload), address, port });
+  return { demux, warnings, open, sealed, datagram, advance: (ms: number) => (now += ms) };
 }
 
 describe('UdpDemux', () => {
-  it('delivers the datagram after the token, as a view with no copy', () => {
-    const { demux, open } = setUp();
+  it('delivers the message between counter and tag, as a view with no copy', () => {
+    const { demux, open, sealed } = setUp();
     const { session, route } = open('10.0.0.1');
-    const data = Uint8Array.from([...tokenPrefix(session.token), 5, 6]);
+    const data = sealed(session.token, 5, 6);
     demux.receive({ data, address: '10.0.0.1', port: 4000 });
     expect(route.delivered).toEqual([Uint8Array.of(5, 6)]);
     expect(route.delivered[0].buffer).toBe(data.buffer);
-    expect(route.delivered[0].byteOffset).toBe(4);
+    expect(route.delivered[0].byteOffset).toBe(12);
     expect(session.port).toBe(4000);
   });
 
-  it("holds the port of the first datagram from the session's IP", () => {
-    const { open, datagram } = setUp();
+  it("takes the port of the first authentic datagram from the session's IP, then of the newest", () => {
+    const { demux, open, sealed, datagram } = setUp();
     const { session, route } = open('10.0.0.1');
     datagram(session.token, '10.0.0.9', 1000, 1); // another IP: refused, port still free
     expect(session.port).toBeUndefined();
     datagram(session.token, '10.0.0.1', 2000, 2);
-    datagram(session.token, '10.0.0.1', 3000, 3);
-    datagram(session.token, '10.0.0.1', 2000, 4);
-    expect(session.port).toBe(2000);
-    expect(route.delivered).toEqual([Uint8Array.of(2), Uint8Array.of(4)]);
+    const late = sealed(session.token, 3);
+    datagram(session.token, '10.0.0.1', 3000, 4); // the newest, from another port: a rebinding
+    expect(session.port).toBe(3000);
+    demux.receive({ data: late, address: '10.0.0.1', port: 2000 }); // late: delivered, port kept
+    expect(session.port).toBe(3000);
+    expect(route.delivered).toEqual([Uint8Array.of(2), Uint8Array.of(4), Uint8Array.of(3)]);
     expect(route.warnings.map((w) => [w.code, w.address, w.port])).toEqual([
       ['bad-token', '10.0.0.9', 1000],
-      ['bad-token', '10.0.0.1', 3000],
     ]);
+  });
+
+  it('refuses a datagram that does not prove the key: bad-datagram, and the port stays', () => {
+    const { demux, open, sealed } = setUp();
+    const { session, route } = open('10.0.0.1');
+    const forger = open('10.0.0.1').session; // another session's key, this session's token
+    const forged = sealed(forger.token, 7);
+    forged.set(tokenPrefix(session.token), 0);
+    demux.receive({ data: forged, address: '10.0.0.1', port: 6666 });
+    expect(session.port).toBeUndefined();
+    demux.receive({ data: sealed(session.token, 1), address: '10.0.0.1', port: 2000 });
+    const corrupt = sealed(session.token, 2);
+    corrupt[12] ^= 0x80; // one bit of the message
+    demux.receive({ data: corrupt, address: '10.0.0.1', port: 6666 });
+    expect(session.port).toBe(2000);
+    expect(route.delivered).toEqual([Uint8Array.of(1)]);
+    expect(route.warnings.map((w) => [w.code, w.port])).toEqual([
+      ['bad-datagram', 6666],
+      ['bad-datagram', 6666],
+    ]);
+  });
+
+  it('drops a replayed datagram quietly, from its own port or another, and it moves nothing', () => {
+    const { demux, open, sealed, warnings } = setUp();
+    const { session, route } = open('10.0.0.1');
+    const first = sealed(session.token, 1);
+    demux.receive({ data: first, address: '10.0.0.1', port: 2000 });
+    demux.receive({ data: first, address: '10.0.0.1', port: 2000 });
+    demux.receive({ data: first, address: '10.0.0.1', port: 6666 });
+    expect(session.port).toBe(2000);
+    expect(route.delivered).toEqual([Uint8Array.of(1)]);
+    expect(route.warnings).toEqual([]);
+    expect(warnings).toEqual([]);
   });
 
   it('tells a stranger from a known peer with a token not its own', () => {
@@ -77,10 +129,10 @@ describe('UdpDemux', () => {
     ]);
   });
 
-  it('refuses datagrams shorter than a token or longer than the limit', () => {
+  it('refuses datagrams shorter than token, counter and tag, or longer than the limit', () => {
     const { demux, warnings, open, datagram } = setUp();
     const { session, route } = open('10.0.0.1');
-    demux.receive({ data: Uint8Array.of(1, 2, 3), address: '10.0.0.1', port: 1 });
+    demux.receive({ data: new Uint8Array(27), address: '10.0.0.1', port: 1 });
     datagram(session.token, '10.0.0.1', 1, ...new Array<number>(9).fill(0));
     datagram(session.token, '10.0.0.1', 1, ...new Array<number>(8).fill(0));
     expect(warnings.map((w) => w.code)).toEqual(['decode-error', 'decode-error']);

@@ -2,6 +2,7 @@
 import { Subject } from 'rxjs';
 import { WarningCode } from '../../events.js';
 import type { DatagramChannel, TransportWarning } from '../Transport.js';
+import { DatagramOpener, DatagramSealer, Direction, OpenRefusal } from './datagramSeal.js';
 import { tokenPrefix } from './sessionToken.js';
 import type { DatagramEndpoint } from './udpEndpoint.js';
 
@@ -13,16 +14,20 @@ export interface ClientChannelOptions {
   readonly serverPort: number;
   /** The session token, from the signal: put before each datagram sent. */
   readonly token: number;
-  /** The largest datagram accepted from the server; a longer one is a `decode-error`. */
+  /** The session key, from the signal: seals each datagram sent, and opens each received. */
+  readonly key: Uint8Array;
+  /** The largest message accepted from the server; a longer datagram is a `decode-error`. */
   readonly maxDatagramBytes: number;
   readonly warn: (warning: TransportWarning) => void;
 }
 
 /**
- * A {@link DatagramChannel} over the client's own UDP endpoint. Each datagram sent is the
- * token then the data (one gather send, no copy); only datagrams from the server's IP and
- * port are delivered (as plain `Uint8Array` views), anything else is an `unknown-sender`
- * warning. Closing the channel closes the endpoint.
+ * A {@link DatagramChannel} over the client's own UDP endpoint. Each datagram sent is sealed:
+ * `token + counter + data + tag` (one gather send, the data not copied). Only datagrams from
+ * the server's IP and port are opened (anything else is an `unknown-sender` warning); one that
+ * does not authenticate is a `bad-datagram` warning, a replay or duplicate is dropped quietly,
+ * and the message of an authentic one is delivered as a plain `Uint8Array` view. Closing the
+ * channel closes the endpoint.
  *
  * @param endpoint The client's bound endpoint; the channel owns it from then on.
  */
@@ -31,7 +36,8 @@ export function clientChannel(
   options: ClientChannelOptions,
 ): DatagramChannel {
   const { serverAddress, serverPort, maxDatagramBytes, warn } = options;
-  const prefix = tokenPrefix(options.token);
+  const sealer = new DatagramSealer(options.key, Direction.ToServer, tokenPrefix(options.token));
+  const opener = new DatagramOpener(options.key, Direction.ToClient, 0);
   const inbox = new Subject<Uint8Array>();
   let closed = false;
 
@@ -53,15 +59,23 @@ export function clientChannel(
           address,
           port,
         });
-      } else if (data.length > maxDatagramBytes) {
+      } else if (data.length > maxDatagramBytes + opener.overhead) {
         warn({
           code: WarningCode.DecodeError,
-          message: `a datagram of ${data.length} bytes from the server (at most ${maxDatagramBytes})`,
+          message: `a datagram of ${data.length} bytes from the server (at most ${maxDatagramBytes} of message and ${opener.overhead} of counter and tag)`,
           address,
           port,
         });
       } else {
-        inbox.next(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        const message = opener.open(data);
+        if (typeof message !== 'string') inbox.next(message);
+        else if (message !== OpenRefusal.Replayed)
+          warn({
+            code: WarningCode.BadDatagram,
+            message: `a datagram from the server that does not authenticate (${message})`,
+            address,
+            port,
+          });
       }
     },
     error: (err: Error) => close(err),
@@ -80,7 +94,7 @@ export function clientChannel(
   return {
     datagrams$: inbox.asObservable(),
     send: (data) => {
-      if (!closed) endpoint.send([prefix, data], serverPort, serverAddress);
+      if (!closed) endpoint.send(sealer.seal(data), serverPort, serverAddress);
     },
     close: () => close(),
   };

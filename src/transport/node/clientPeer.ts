@@ -31,7 +31,7 @@ export function defaultLocalHost(serverAddress: string): string {
  * The client's {@link TransportPeer} over a connected TCP socket.
  *
  * `openDatagrams` sends no signal: it waits for the server's (kept if it came first), checks
- * it (exactly 6 bytes, a port from 1 to 65535; anything else is a `decode-error` warning and
+ * it (exactly 38 bytes: port, token and key; a port from 1 to 65535; anything else is a `decode-error` warning and
  * a rejection), binds a UDP socket and resolves with a channel to the server's IP and the
  * signalled port. It rejects if the TCP connection closes first. The TCP connection closing
  * closes the channel too.
@@ -52,6 +52,7 @@ export function clientPeer(socket: net.Socket, options: ClientPeerOptions): Tran
           serverAddress: remoteAddress,
           serverPort: signal.port,
           token: signal.token,
+          key: signal.key,
           maxDatagramBytes: options.maxDatagramBytes,
           warn,
         }),

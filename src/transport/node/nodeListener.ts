@@ -11,12 +11,14 @@ import type {
 } from '../Transport.js';
 import { serverPeer } from './serverPeer.js';
 import { UdpDemux } from './udpDemux.js';
+import { serverTls } from './tls.js';
 import { bindUdpEndpoint } from './udpEndpoint.js';
 
 /**
  * Opens the Node transport's listener: a TCP server (length-prefixed messages) and one UDP
  * socket (4 MiB receive buffer) on `host`, the datagrams of every peer demultiplexed by
- * session token (see {@link UdpDemux}).
+ * session token (see {@link UdpDemux}). With `options.tls`, each accepted TCP connection is
+ * wrapped in TLS first (a client that does not speak it fails the handshake and is closed).
  *
  * Subscribe to `connections$` right after this resolves: a connection accepted while nobody
  * is subscribed is closed at once (nobody would serve it). `close()` stops accepting, closes
@@ -24,13 +26,15 @@ import { bindUdpEndpoint } from './udpEndpoint.js';
  * connection has closed too (whoever holds the peers ends them).
  *
  * @param scheduler The clock of retired tokens. Default: `asyncScheduler`.
- * @throws {ConnectionError} (as a rejection) if either port cannot be opened (then neither is).
+ * @throws {ConnectionError} (as a rejection) if either port cannot be opened (then neither is),
+ * or the TLS key and certificate cannot be used (then nothing is opened).
  */
 export async function listenNode(
   options: ListenOptions,
   scheduler: SchedulerLike = asyncScheduler,
 ): Promise<MessageListener> {
   const { host, maxMessageBytes, maxDatagramBytes } = options;
+  const secure = serverTls(options.tls);
   const endpoint = await bindUdpEndpoint({ host, port: options.udpPort });
   let server: net.Server;
   try {
@@ -63,7 +67,7 @@ export async function listenNode(
         socket.destroy();
         return;
       }
-      connections.next(serverPeer(socket, context));
+      connections.next(serverPeer(secure(socket), context));
     },
     error: (err: Error) => connections.error(err),
   });

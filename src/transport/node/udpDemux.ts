@@ -3,11 +3,19 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { WarningCode } from '../../events.js';
 import type { Datagram } from '../../sources/fromUdpSocket.js';
 import type { TransportWarning } from '../Transport.js';
+import {
+  COUNTER_BYTES,
+  DatagramOpener,
+  Direction,
+  OpenRefusal,
+  randomSessionKey,
+  TAG_BYTES,
+} from './datagramSeal.js';
 import { randomToken, readToken, TOKEN_BYTES } from './sessionToken.js';
 
 /** Where the datagrams of one session go. */
 export interface DemuxRoute {
-  /** A datagram of the session's, without its token (a view into the received buffer). */
+  /** A datagram of the session's, opened: the message alone (a view into the received buffer). */
   deliver(payload: Uint8Array): void;
   /** A condition about this session (its token from another address). */
   warn(warning: TransportWarning): void;
@@ -18,15 +26,20 @@ export interface DemuxRoute {
 /** One peer's datagram session on the shared socket. */
 export interface DemuxSession {
   readonly token: number;
+  /** The session key (32 random bytes): the peer's datagrams must be sealed with it. */
+  readonly key: Uint8Array;
   /** The peer's IP (that of its TCP connection): its datagrams must come from it. */
   readonly address: string;
-  /** The peer's UDP port: `undefined` until its first datagram, then held. */
+  /**
+   * The peer's UDP port: `undefined` until its first authentic datagram, then that of the
+   * newest authentic one.
+   */
   readonly port: number | undefined;
 }
 
 /** Options of {@link UdpDemux}. */
 export interface UdpDemuxOptions {
-  /** The largest datagram after the token; a longer one is a `decode-error`. */
+  /** The largest message (without token, counter and tag); a longer datagram is a `decode-error`. */
   readonly maxDatagramBytes: number;
   /** Conditions that belong to no session (a stranger, a short datagram). */
   readonly warn: (warning: TransportWarning) => void;
@@ -46,24 +59,33 @@ export const DEFAULT_MAX_RETIRED = 4096;
 interface Session extends DemuxSession {
   port: number | undefined;
   readonly route: DemuxRoute;
+  readonly opener: DatagramOpener;
 }
+
+/** Bytes a sealed client-to-server datagram adds to its message. */
+export const SEALED_OVERHEAD = TOKEN_BYTES + COUNTER_BYTES + TAG_BYTES;
 
 const key = (address: string, port: number): string => `${address}:${port}`;
 
 /**
  * The server side of the Node transport's datagram wire rule: every client-to-server datagram
- * is a 4-byte big-endian session token, then the message. One map lookup finds the session;
+ * is a 4-byte big-endian session token, a 64-bit counter, the message and a 16-byte tag that
+ * proves the session key (see {@link DatagramOpener}). One map lookup finds the session;
  * nothing scans the peers.
  *
- * - Shorter than the token, or longer than the token plus `maxDatagramBytes`: `decode-error`
- *   (on `warn`, the demultiplexer's own warnings).
+ * - Shorter than token, counter and tag, or longer than those plus `maxDatagramBytes`:
+ *   `decode-error` (on `warn`, the demultiplexer's own warnings).
  * - An unknown token: dropped quietly if it was retired lately and comes from where its
  *   session was; otherwise `bad-token` if it comes from the address and port of a live
  *   session (a peer using a token not its own), else `unknown-sender` (both on `warn`).
- * - A live token from another IP than the session's, or from another port once the port is
- *   held: `bad-token` on that session's route.
- * - NAT rule: the session's port is the source port of the first datagram with its token
- *   from its IP, held from then on.
+ * - A live token from another IP than the session's: `bad-token` on that session's route.
+ * - A live token from its IP whose tag does not prove the key: `bad-datagram` on the route;
+ *   dropped, and the port does not change.
+ * - An authentic datagram whose counter was seen already or is older than the replay window
+ *   (256): dropped quietly (the network duplicates datagrams too).
+ * - NAT rule: the session's port is the source port of its first authentic datagram, then of
+ *   each authentic one with the newest counter yet (a NAT that rebinds is followed; a forger,
+ *   with no key, cannot move it; a replay from elsewhere is not fresh).
  *
  * A decision object with no socket: fed datagrams, it calls routes. Time (for retired tokens)
  * comes from its scheduler.
@@ -118,7 +140,9 @@ export class UdpDemux {
   open(address: string, route: DemuxRoute): DemuxSession {
     if (this.#closed) throw new Error('the datagram socket is closed');
     const token = randomToken((t) => this.#byToken.has(t) || this.#retired.has(t));
-    const session: Session = { token, address, port: undefined, route };
+    const key = randomSessionKey();
+    const opener = new DatagramOpener(key, Direction.ToServer, TOKEN_BYTES);
+    const session: Session = { token, key, address, port: undefined, route, opener };
     this.#byToken.set(token, session);
     return session;
   }
@@ -152,10 +176,10 @@ export class UdpDemux {
   receive(datagram: Datagram): void {
     if (this.#closed) return;
     const { data, address, port } = datagram;
-    if (data.length < TOKEN_BYTES || data.length > TOKEN_BYTES + this.#maxDatagramBytes) {
+    if (data.length < SEALED_OVERHEAD || data.length > SEALED_OVERHEAD + this.#maxDatagramBytes) {
       this.#warn({
         code: WarningCode.DecodeError,
-        message: `a datagram of ${data.length} bytes (a ${TOKEN_BYTES}-byte token, then at most ${this.#maxDatagramBytes})`,
+        message: `a datagram of ${data.length} bytes (token, counter and tag: ${SEALED_OVERHEAD}, and at most ${this.#maxDatagramBytes} of message)`,
         address,
         port,
       });
@@ -167,24 +191,37 @@ export class UdpDemux {
       this.#unknownToken(token, address, port);
       return;
     }
-    if (session.address !== address || (session.port !== undefined && session.port !== port)) {
+    if (session.address !== address) {
       session.route.warn({
         code: WarningCode.BadToken,
-        message: `this peer's token from ${key(address, port)}, not from ${key(session.address, session.port ?? 0)}`,
+        message: `this peer's token from ${key(address, port)}, not from its IP ${session.address}`,
         address,
         port,
       });
       return;
     }
-    if (session.port === undefined) {
-      // The first datagram with this token from the peer's IP: its port (rewritten by a NAT,
-      // maybe) is the peer's from now on.
+    const message = session.opener.open(data);
+    if (typeof message === 'string') {
+      if (message !== OpenRefusal.Replayed)
+        session.route.warn({
+          code: WarningCode.BadDatagram,
+          message: `a datagram with this peer's token from ${key(address, port)} that does not authenticate`,
+          address,
+          port,
+        });
+      return; // a replay or a duplicate: quiet
+    }
+    if (session.port !== port && (session.port === undefined || session.opener.wasNewest)) {
+      // The first authentic datagram, or the newest from another port: the peer's port (a NAT
+      // may have rewritten or rebound it) is this one from now on.
+      if (session.port !== undefined) {
+        const old = key(address, session.port);
+        if (this.#byAddress.get(old) === session) this.#byAddress.delete(old);
+      }
       session.port = port;
       this.#byAddress.set(key(address, port), session);
     }
-    session.route.deliver(
-      new Uint8Array(data.buffer, data.byteOffset + TOKEN_BYTES, data.byteLength - TOKEN_BYTES),
-    );
+    session.route.deliver(message);
   }
 
   /**

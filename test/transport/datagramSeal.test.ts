@@ -1,0 +1,93 @@
+import { createCipheriv } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  DatagramOpener,
+  DatagramSealer,
+  Direction,
+  OpenRefusal,
+  randomSessionKey,
+} from '../../src/transport/node/datagramSeal.js';
+import { REPLAY_WINDOW, ReplayWindow } from '../../src/transport/node/replayWindow.js';
+
+const join = (parts: Uint8Array[]): Uint8Array => Uint8Array.from(Buffer.concat(parts));
+
+describe('a replay window', () => {
+  it('accepts each counter once, in any order within the window, and none older', () => {
+    const w = new ReplayWindow();
+    for (const n of [5, 3, 4, 0, 300]) {
+      expect(w.fresh(n)).toBe(true);
+      w.mark(n);
+      expect(w.fresh(n)).toBe(false);
+    }
+    expect(w.fresh(300 - REPLAY_WINDOW)).toBe(false); // too old
+    expect(w.fresh(300 - REPLAY_WINDOW + 1)).toBe(true); // in the window, never seen
+    expect(w.fresh(5)).toBe(false);
+  });
+
+  it('says whether a counter marked is the newest yet', () => {
+    const w = new ReplayWindow();
+    expect(w.mark(2)).toBe(true);
+    expect(w.mark(1)).toBe(false);
+    expect(w.mark(3)).toBe(true);
+    expect(w.newest).toBe(3);
+  });
+
+  it('matches a set of the counters seen, over the window (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 2000 }), { maxLength: 300 }), (counters) => {
+        const w = new ReplayWindow();
+        const seen = new Set<number>();
+        let newest = -1;
+        for (const n of counters) {
+          const expected = !seen.has(n) && (n > newest || newest - n < REPLAY_WINDOW);
+          expect(w.fresh(n)).toBe(expected);
+          if (expected) {
+            w.mark(n);
+            seen.add(n);
+            newest = Math.max(newest, n);
+          }
+        }
+      }),
+    );
+  });
+});
+
+describe('sealed datagrams', () => {
+  it('open to their message, each counter once; a wrong key, direction or bit does not', () => {
+    const key = randomSessionKey();
+    const sealer = new DatagramSealer(key, Direction.ToServer, Uint8Array.of(1, 2, 3, 4));
+    const opener = new DatagramOpener(key, Direction.ToServer, 4);
+    const d = join(sealer.seal(Uint8Array.of(9, 8, 7)));
+    expect(d).toHaveLength(4 + 8 + 3 + 16);
+    expect(new DatagramOpener(randomSessionKey(), Direction.ToServer, 4).open(d)).toBe(
+      OpenRefusal.Forged,
+    );
+    expect(new DatagramOpener(key, Direction.ToClient, 4).open(d)).toBe(OpenRefusal.Forged);
+    const flipped = d.slice();
+    flipped[2] ^= 1; // the token is authenticated too
+    expect(opener.open(flipped)).toBe(OpenRefusal.Forged);
+    expect(opener.open(d)).toEqual(Uint8Array.of(9, 8, 7));
+    expect(opener.open(d)).toBe(OpenRefusal.Replayed);
+    expect(opener.open(d.subarray(0, 4 + 8 + 15))).toBe(OpenRefusal.Malformed);
+  });
+
+  it('are AES-256-GCM tags over the whole datagram, the nonce the direction then the counter', () => {
+    const key = randomSessionKey();
+    const sealer = new DatagramSealer(key, Direction.ToClient);
+    sealer.seal(Uint8Array.of(0));
+    const d = join(sealer.seal(Uint8Array.of(42)));
+    const nonce = Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1);
+    const cipher = createCipheriv('aes-256-gcm', key, nonce);
+    cipher.setAAD(d.subarray(0, d.length - 16));
+    cipher.final();
+    expect(Uint8Array.from(cipher.getAuthTag())).toEqual(d.subarray(d.length - 16));
+    expect(Array.from(d.subarray(0, 9))).toEqual([0, 0, 0, 0, 0, 0, 0, 1, 42]);
+  });
+
+  it('refuse a counter no sender could reach (over 2^53 - 1) before any tag is checked', () => {
+    const opener = new DatagramOpener(randomSessionKey(), Direction.ToClient, 0);
+    const d = new Uint8Array(8 + 16).fill(0xff);
+    expect(opener.open(d)).toBe(OpenRefusal.Malformed);
+  });
+});
