@@ -2,6 +2,7 @@
 import type { LinkConditionerOptions } from '../operators/conditionLink.js';
 import { Limits, maxJoinSpreadTicks, worstFramePacketBytes } from '../protocol/index.js';
 import type { Transport } from '../transport/Transport.js';
+import type { WebListenerOptions } from '../transport/web/webListener.js';
 
 /** What `authenticate` is given. */
 export interface Credentials {
@@ -45,6 +46,12 @@ export interface ServerOptions {
   statsIntervalMs?: number;
   /** The network underneath. Default: the Node transport (UDP + TCP). */
   transport?: Transport;
+  /**
+   * Also take browser players: an HTTP server with a WebSocket endpoint (`address.webPort`)
+   * and one UDP port for all WebRTC data channels (`address.rtcPort`), beside `transport`.
+   * Default: none.
+   */
+  web?: WebListenerOptions;
 }
 
 /** Where the server listens. */
@@ -52,6 +59,10 @@ export interface ServerAddress {
   readonly host: string;
   readonly tcpPort: number;
   readonly udpPort: number;
+  /** The web endpoint's HTTP port (`ws://host:webPort/`), with the `web` option. */
+  readonly webPort?: number;
+  /** The UDP port of every WebRTC data channel, with the `web` option. */
+  readonly rtcPort?: number;
 }
 
 /** Every option with its value: defaults filled in, every value checked. */
