@@ -123,15 +123,21 @@ export function serverRtc(options: ServerRtcOptions): ServerRtc {
     unordered: true,
     maxRetransmits: 0,
   });
-  dc.onOpen(() => {
-    if (closed) return;
-    isOpen = true;
-    options.onOpen(pipe);
-  });
+  // Open when it says so, or when it is found open (a message came, or the timeout asks):
+  // node-datachannel has been seen to deliver messages without calling onOpen first.
+  const checkOpen = (): boolean => {
+    if (!isOpen && !closed && dc.isOpen()) {
+      isOpen = true;
+      options.onOpen(pipe);
+    }
+    return isOpen;
+  };
+  dc.onOpen(() => checkOpen());
   dc.onClosed(() => close());
   dc.onError(() => close());
   dc.onMessage((msg) => {
     if (closed) return;
+    checkOpen();
     if (typeof msg === 'string') return bad('a text message on the data channel');
     options.onDatagram(
       msg instanceof ArrayBuffer
@@ -175,7 +181,7 @@ export function serverRtc(options: ServerRtcOptions): ServerRtc {
       }
     },
     get open() {
-      return isOpen;
+      return checkOpen();
     },
     close,
   };

@@ -88,7 +88,9 @@ export function createWebTransport(options: WebTransportOptions = {}): Transport
   return {
     listen: () =>
       Promise.reject(
-        new ConnectionError('the web transport listens in Node only: createServer({ web })'),
+        new ConnectionError(
+          "the web transport's listener is in the Node entry (the server's web option)",
+        ),
       ),
     connect: (connectOptions) => connectWeb(options, connectOptions),
   };
