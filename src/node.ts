@@ -26,6 +26,13 @@ export type {
 export { nodeTransport } from './transport/nodeTransport.js';
 export type { DatagramEndpoint } from './transport/nodeTransport.js';
 
+// The web transport's server side (HTTP + WebSocket + WebRTC data channels), and its Node client
+export { listenWeb } from './transport/web/webListener.js';
+export type { WebListenerOptions, ListenWebOptions } from './transport/web/webListener.js';
+export { nodeWebTransport } from './transport/web/nodeWebTransport.js';
+export type { NodeWebTransportOptions } from './transport/web/nodeWebTransport.js';
+export { combineListeners } from './transport/combine.js';
+
 // Sources: Node sockets as Observables
 export { fromUdpSocket, bindUdpSocket, udpSender } from './sources/fromUdpSocket.js';
 export type { Datagram, UdpBindOptions, UdpSend } from './sources/fromUdpSocket.js';

@@ -1,5 +1,12 @@
+import type { DatagramPath } from './transport/Transport.js';
+
 /** Network statistics of one link (a client's link to the server, or the server's to one player). */
 export interface NetworkStats {
+  /**
+   * How datagrams travel now, where the transport says: `'webrtc'`, or `'websocket'` for a
+   * browser player on the fallback (slower under loss). Absent when the transport does not say.
+   */
+  readonly path?: DatagramPath;
   /** Smoothed round-trip time in ms, from timestamps echoed in acks; null before the first echo. */
   readonly rttMs: number | null;
   /** Mean deviation of the round-trip time in ms (jitter); null before the first echo. */

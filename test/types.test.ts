@@ -30,6 +30,8 @@ describe('public types', () => {
       readonly host: string;
       readonly tcpPort: number;
       readonly udpPort: number;
+      readonly webPort?: number;
+      readonly rtcPort?: number;
     }>();
     expectTypeOf<GameServer['frames$']>().toEqualTypeOf<Observable<ConfirmedFrame>>();
     expectTypeOf<GameServer['players$']>().toEqualTypeOf<Observable<PlayerEvent>>();

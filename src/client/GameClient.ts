@@ -174,7 +174,9 @@ export class GameClient extends typedEmitter<ClientEvents>() {
 
     // Statistics: counters sampled on a timer, turned into rates.
     this.subs.add(
-      this.samples.pipe(networkStats()).subscribe((st) => {
+      this.samples.pipe(networkStats()).subscribe((sample) => {
+        const path = this.channel?.path;
+        const st = path ? { ...sample, path } : sample;
         this.lastStats = st;
         this.statsSubject.next(st);
       }),
@@ -270,6 +272,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
       bytesOut: m.bytesSent,
       unacked: this.link.unacked,
       framesBehind: this.framesBehind(),
+      ...(this.channel?.path ? { path: this.channel.path } : {}),
     };
   }
 

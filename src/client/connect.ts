@@ -9,6 +9,7 @@ import {
 } from '../errors.js';
 import { Limits } from '../protocol/index.js';
 import type { Transport, TransportPeer } from '../transport/Transport.js';
+import { createWebTransport } from '../transport/ws/webClientTransport.js';
 import { GameClient } from './GameClient.js';
 import { endedDuringJoin, joinRequest, readJoinAnswer } from './joinHandshake.js';
 import {
@@ -25,7 +26,8 @@ export type { ConnectOptions } from './options.js';
  * Joins a lockstep server: connects, sends the join request, and resolves once the server
  * has accepted it and the datagram channel is open.
  *
- * This build has no default transport: pass `options.transport` (in Node, import from
+ * With `url` and no `transport`, the web transport (a WebSocket and a WebRTC data channel:
+ * what a browser has). Otherwise pass `options.transport` (in Node, import from
  * `game-network` or `game-network/node` to get the Node transport by default).
  *
  * @example
@@ -40,6 +42,8 @@ export type { ConnectOptions } from './options.js';
  * no transport is given.
  */
 export function connect(options: ConnectOptions): Promise<GameClient> {
+  if (!options.transport && options.url !== undefined)
+    return connectWith(options, createWebTransport({ url: options.url }));
   if (!options.transport)
     return Promise.reject(
       new ConnectionError('no transport: pass options.transport (this build has no default)'),

@@ -5,10 +5,16 @@ import type { TlsClientOptions, Transport } from '../transport/Transport.js';
 
 /** Options of `connect`. */
 export interface ConnectOptions {
-  /** The server's host. */
-  host: string;
-  /** The server's TCP port (`server.address.tcpPort`). */
-  port: number;
+  /** The server's host (not needed with `url`). */
+  host?: string;
+  /** The server's TCP port (`server.address.tcpPort`; not needed with `url`). */
+  port?: number;
+  /**
+   * The server's web endpoint, `ws://host:webPort/` (`server.address.webPort`). With no
+   * `transport`, `connect` joins over the web transport: a WebSocket, and a WebRTC data
+   * channel for datagrams (in a browser; see `createWebTransport`). Default: none.
+   */
+  url?: string;
   /** The name to join as: at most `Limits.usernameLength` UTF-8 bytes, not one already in the match. */
   username: string;
   /** Default `''`. */
@@ -77,6 +83,7 @@ export interface ResolvedConnectOptions {
  * @throws {RangeError} naming the option and what it must be.
  */
 export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectOptions {
+  const { host, port } = serverOf(options);
   const positive = (name: string, value: number): number => {
     if (!(value > 0)) throw new RangeError(`${name} must be > 0`);
     return value;
@@ -94,8 +101,8 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
   if (options.playoutDelayMs !== undefined && !(options.playoutDelayMs >= 0))
     throw new RangeError('playoutDelayMs must be >= 0');
   return {
-    host: options.host,
-    port: options.port,
+    host,
+    port,
     username: options.username,
     password: options.password ?? '',
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs ?? 5000),
@@ -107,6 +114,24 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
     playoutDelayMs: options.playoutDelayMs,
     statsIntervalMs: positive('statsIntervalMs', options.statsIntervalMs ?? 1000),
     snapshot: options.snapshot,
+  };
+}
+
+/** The host and port to connect to: as given, or from `url` (its port, or 80 / 443). */
+function serverOf(options: ConnectOptions): { host: string; port: number } {
+  if (options.host !== undefined && options.port !== undefined)
+    return { host: options.host, port: options.port };
+  if (options.url === undefined) throw new RangeError('host and port (or url) must be given');
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    throw new RangeError(`url is not a URL: ${options.url}`);
+  }
+  const secure = url.protocol === 'wss:' || url.protocol === 'https:';
+  return {
+    host: options.host ?? url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: options.port ?? (url.port === '' ? (secure ? 443 : 80) : Number(url.port)),
   };
 }
 

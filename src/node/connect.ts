@@ -3,11 +3,13 @@ import type { GameClient } from '../client/GameClient.js';
 import { connectWith } from '../client/connect.js';
 import type { ConnectOptions } from '../client/options.js';
 import { nodeTransport } from '../transport/nodeTransport.js';
+import { nodeWebTransport } from '../transport/web/nodeWebTransport.js';
 
 /**
  * Joins a lockstep server: connects over TCP, sends the join request, and resolves once the
  * server has accepted it and the UDP path is set up. With no `transport`, the Node
- * transport (UDP + TCP).
+ * transport (UDP + TCP); with `url` and no `transport`, the web transport over `ws` and
+ * node-datachannel (as a browser joins).
  *
  * @example
  * const client = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'ann' });
@@ -20,5 +22,10 @@ import { nodeTransport } from '../transport/nodeTransport.js';
  * answer comes within `connectTimeoutMs`; ConnectionError if the server cannot be reached.
  */
 export function connect(options: ConnectOptions): Promise<GameClient> {
-  return connectWith(options, options.transport ?? nodeTransport);
+  const transport =
+    options.transport ??
+    (options.url !== undefined
+      ? nodeWebTransport({ client: { url: options.url } })
+      : nodeTransport);
+  return connectWith(options, transport);
 }

@@ -59,9 +59,10 @@ export class Seat {
       receiveFrom: startTick,
       resendAfterMs: (1000 / options.tickRate) * 1.5,
     });
-    this.samples
-      .pipe(networkStats())
-      .subscribe((st) => host.onStats({ playerId: player.playerId, ...st }));
+    this.samples.pipe(networkStats()).subscribe((st) => {
+      const path = this.channel?.path;
+      host.onStats({ playerId: player.playerId, ...st, ...(path ? { path } : {}) });
+    });
   }
 
   get playerId(): number {

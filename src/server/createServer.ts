@@ -1,6 +1,8 @@
 // Starts a server: checks the options, opens the transport's listener, and hands both to a GameServer.
 import { Limits } from '../protocol/index.js';
+import { combineListeners } from '../transport/combine.js';
 import { nodeTransport } from '../transport/nodeTransport.js';
+import { listenWeb } from '../transport/web/webListener.js';
 import { GameServer } from './GameServer.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 
@@ -27,7 +29,7 @@ export type { ServerOptions, ServerAddress, Credentials } from './options.js';
 export async function createServer(options: ServerOptions = {}): Promise<GameServer> {
   const resolved = resolveServerOptions(options);
   const transport = options.transport ?? nodeTransport;
-  const listener = await transport.listen({
+  let listener = await transport.listen({
     host: resolved.host,
     port: resolved.port,
     udpPort: resolved.udpPort,
@@ -36,6 +38,20 @@ export async function createServer(options: ServerOptions = {}): Promise<GameSer
     maxDatagramBytes: Limits.maxDatagramBytes,
     tls: options.tls,
   });
+  if (options.web) {
+    try {
+      const web = await listenWeb({
+        ...options.web,
+        host: options.web.host ?? resolved.host,
+        maxMessageBytes: Limits.tcpMessageBytes,
+        maxDatagramBytes: Limits.maxDatagramBytes,
+      });
+      listener = combineListeners(listener, web);
+    } catch (err) {
+      await listener.close();
+      throw err;
+    }
+  }
   try {
     return new GameServer(listener, resolved);
   } catch (err) {

@@ -2,6 +2,7 @@
 import type { LinkConditionerOptions } from '../operators/conditionLink.js';
 import { Limits, maxJoinSpreadTicks, worstFramePacketBytes } from '../protocol/index.js';
 import type { TlsServerOptions, Transport } from '../transport/Transport.js';
+import type { WebListenerOptions } from '../transport/web/webListener.js';
 
 /** What `authenticate` is given. */
 export interface Credentials {
@@ -63,6 +64,12 @@ export interface ServerOptions {
    * in PEM, passed on to the transport as it is. Default: none (plain TCP).
    */
   tls?: TlsServerOptions;
+  /**
+   * Also take browser players: an HTTP server with a WebSocket endpoint (`address.webPort`)
+   * and one UDP port for all WebRTC data channels (`address.rtcPort`), beside `transport`.
+   * Default: none.
+   */
+  web?: WebListenerOptions;
 }
 
 /** Where the server listens. */
@@ -73,6 +80,10 @@ export interface ServerAddress {
   readonly tcpPort: number;
   /** The UDP port. */
   readonly udpPort: number;
+  /** The web endpoint's HTTP port (`ws://host:webPort/`), with the `web` option. */
+  readonly webPort?: number;
+  /** The UDP port of every WebRTC data channel, with the `web` option. */
+  readonly rtcPort?: number;
 }
 
 /** Every option with its value: defaults filled in, every value checked. */

@@ -48,7 +48,12 @@ export interface DatagramChannel {
   send(data: Uint8Array): void;
   /** Closes the channel and frees what it holds (its token, its socket). Safe to call twice. */
   close(): void;
+  /** The path datagrams are sent on now, where the transport says (it may change: a fallback). */
+  readonly path?: DatagramPath;
 }
+
+/** How a channel's datagrams travel: UDP, a WebRTC data channel, or the WebSocket (the fallback). */
+export type DatagramPath = 'udp' | 'webrtc' | 'websocket';
 
 /** Sends a transport's setup bytes to its other half, over the reliable channel. */
 export type SendSignal = (data: Uint8Array) => void;
@@ -105,6 +110,10 @@ export interface ListenerAddress {
   readonly tcpPort: number;
   /** The port datagrams arrive on (UDP), shared by every peer. */
   readonly udpPort: number;
+  /** The web transport's HTTP port (its WebSocket endpoint), when it listens. */
+  readonly webPort?: number;
+  /** The UDP port every WebRTC data channel shares (its ICE UDP mux), when the web transport listens. */
+  readonly rtcPort?: number;
 }
 
 /** Accepts peers: the server's side of a transport. */

@@ -5,6 +5,7 @@ import {
   createMemoryTransport,
   createServer,
   nodeTransport,
+  nodeWebTransport,
   type ConnectOptions,
   type GameClient,
   type GameServer,
@@ -20,6 +21,11 @@ import { waitFor } from '../helpers/waitFor.js';
 const transports: [string, () => Transport][] = [
   ['node (UDP + TCP)', () => nodeTransport],
   ['memory', () => createMemoryTransport()],
+  ['web (WebSocket + WebRTC data channel)', () => nodeWebTransport()],
+  [
+    'web, datagrams on the WebSocket fallback',
+    () => nodeWebTransport({ client: { RTCPeerConnection: null } }),
+  ],
 ];
 
 describe.each(transports)('over the %s transport', (_name, makeTransport) => {

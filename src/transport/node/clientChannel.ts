@@ -92,6 +92,7 @@ export function clientChannel(
   );
 
   return {
+    path: 'udp',
     datagrams$: inbox.asObservable(),
     send: (data) => {
       if (!closed) endpoint.send(sealer.seal(data), serverPort, serverAddress);

@@ -53,6 +53,7 @@ export function serverPeer(socket: net.Socket, context: ServerPeerContext): Tran
     });
     const sealer = new DatagramSealer(session.key, Direction.ToClient);
     const datagrams: DatagramChannel = {
+      path: 'udp',
       datagrams$: inbox.asObservable(),
       send: (data) => {
         const port = session.port;

@@ -1,0 +1,123 @@
+// One accepted WebSocket on the web listener: the reliable channel, and datagrams over WebRTC (or the WebSocket).
+import { Subject } from 'rxjs';
+import type { WebSocket } from 'ws';
+import { ConnectionError } from '../../errors.js';
+import { WarningCode } from '../../events.js';
+import { SignalInbox } from '../signalInbox.js';
+import type { DatagramChannel, SendSignal, TransportPeer, TransportWarning } from '../Transport.js';
+import type { WebSocketLike } from '../ws/WebSocketLike.js';
+import { webChannel } from '../ws/webChannel.js';
+import { wsLink } from '../ws/wsLink.js';
+import type { RtcMux } from './rtcMux.js';
+import { serverRtc, type ServerRtc } from './serverRtc.js';
+
+/** Signals kept at most before `openDatagrams` reads them. */
+const MAX_EARLY_SIGNALS = 16;
+
+/** What every peer of one web listener shares. */
+export interface WebPeerContext {
+  readonly maxMessageBytes: number;
+  readonly maxDatagramBytes: number;
+  /** The shared WebRTC port, or undefined for none (datagrams over the WebSocket only). */
+  readonly mux: RtcMux | undefined;
+  readonly publicAddress: string | undefined;
+  readonly dataChannelTimeoutMs: number;
+  /** Told of each datagram channel opened, so the listener can close it. */
+  readonly onChannel: (channel: DatagramChannel) => void;
+}
+
+/**
+ * The server's {@link TransportPeer} for one accepted WebSocket.
+ *
+ * `openDatagrams` resolves at once with a channel on the WebSocket, makes the peer
+ * connection and signals its offer and candidates; once the data channel opens the channel
+ * sends over it. If it has not opened within `dataChannelTimeoutMs`, or the client declines,
+ * the peer connection is closed and datagrams stay on the WebSocket. The WebSocket closing
+ * closes everything.
+ */
+export function webServerPeer(
+  socket: WebSocket,
+  remoteAddress: string,
+  context: WebPeerContext,
+): TransportPeer {
+  const warnings = new Subject<TransportWarning>();
+  const warn = (w: TransportWarning): void => {
+    if (!warnings.closed) warnings.next({ address: remoteAddress, ...w });
+  };
+  const link = wsLink(socket as unknown as WebSocketLike, {
+    maxMessageBytes: context.maxMessageBytes,
+    maxDatagramBytes: context.maxDatagramBytes,
+    warn,
+    terminate: () => socket.terminate(),
+    remoteAddress,
+  });
+  const inbox = new SignalInbox(MAX_EARLY_SIGNALS, (data) =>
+    warn({
+      code: WarningCode.BufferFull,
+      message: `a signal of ${data.length} bytes dropped: ${MAX_EARLY_SIGNALS} are waiting already`,
+    }),
+  );
+  let opened = false;
+  let rtc: ServerRtc | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  void link.closed.then(() => {
+    inbox.clear();
+    clearTimeout(timer);
+    rtc?.close();
+    warnings.complete();
+  });
+
+  return {
+    remoteAddress,
+    messages: link.messages,
+    warnings$: warnings.asObservable(),
+    openDatagrams(signal: SendSignal): Promise<DatagramChannel> {
+      if (opened) return Promise.reject(new Error('openDatagrams was called already'));
+      opened = true;
+      if (!link.open)
+        return Promise.reject(
+          new ConnectionError('the connection closed before its datagrams were opened'),
+        );
+      const web = webChannel(link, {
+        maxDatagramBytes: context.maxDatagramBytes,
+        warn,
+        onClose: () => {
+          clearTimeout(timer);
+          rtc?.close();
+        },
+      });
+      context.onChannel(web.channel);
+      const { mux } = context;
+      if (mux) {
+        try {
+          const session = serverRtc({
+            mux,
+            publicAddress: context.publicAddress,
+            signal,
+            warn,
+            onOpen: (pipe) => {
+              clearTimeout(timer);
+              web.useDataChannel(pipe);
+            },
+            onClose: (pipe) => web.dropDataChannel(pipe),
+            onDatagram: web.deliver,
+          });
+          rtc = session;
+          timer = setTimeout(() => {
+            if (!session.open) session.close();
+          }, context.dataChannelTimeoutMs);
+          inbox.read((data) => session.receive(data));
+        } catch (err) {
+          warn({
+            code: WarningCode.SocketError,
+            message: `no WebRTC peer connection: ${String(err)}`,
+            error: err instanceof Error ? err : undefined,
+          });
+        }
+      }
+      if (!rtc) inbox.read(() => undefined); // no data channel to set up: datagrams on the WebSocket
+      return Promise.resolve(web.channel);
+    },
+    signal: (data) => inbox.push(data),
+  };
+}
