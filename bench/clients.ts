@@ -7,6 +7,7 @@
 import * as dgram from 'node:dgram';
 import { connect, type GameClient } from '../src/node.js';
 import { decodeClientUdp } from '../src/protocol/index.js';
+import { COUNTER_BYTES, TAG_BYTES } from '../src/transport/node/datagramSeal.js';
 import { TOKEN_BYTES, readToken } from '../src/transport/node/sessionToken.js';
 import {
   HOST,
@@ -240,7 +241,7 @@ function inputSizesOf(datagrams: Uint8Array[], client: GameClient): SendSizes {
   const out: SendSizes = { bytes: [], naiveBytes: [], items: [] };
   for (const d of datagrams) {
     const token = readToken(d);
-    const msg = decodeClientUdp(d.subarray(TOKEN_BYTES), ctx);
+    const msg = decodeClientUdp(d.subarray(TOKEN_BYTES + COUNTER_BYTES, d.length - TAG_BYTES), ctx);
     out.bytes.push(d.length);
     out.naiveBytes.push(naiveSize({ token, ...msg }));
     out.items.push(msg.inputs.length);

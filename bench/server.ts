@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createServer, type GameServer } from '../src/node.js';
 import { decodeServerUdp } from '../src/protocol/index.js';
+import { COUNTER_BYTES, TAG_BYTES } from '../src/transport/node/datagramSeal.js';
 import {
   HOST,
   INPUT_SIZE,
@@ -105,7 +106,7 @@ function sizesOf(datagrams: Uint8Array[], maxPlayers: number): SendSizes {
   const ctx = { inputSize: INPUT_SIZE, maxPlayers };
   const out: SendSizes = { bytes: [], naiveBytes: [], items: [] };
   for (const d of datagrams) {
-    const msg = decodeServerUdp(d, ctx);
+    const msg = decodeServerUdp(d.subarray(COUNTER_BYTES, d.length - TAG_BYTES), ctx);
     if (!('frames' in msg)) continue; // world state: none in the bench
     out.bytes.push(d.length);
     out.naiveBytes.push(naiveSize(msg));
