@@ -27,6 +27,8 @@ export type {
   ListenerAddress,
   ListenOptions,
   ConnectTransportOptions,
+  TlsServerOptions,
+  TlsClientOptions,
   DatagramPath,
 } from './transport/Transport.js';
 // The web transport's client (browsers): a WebSocket, and a WebRTC data channel for datagrams
