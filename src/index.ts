@@ -34,7 +34,11 @@ export type {
 // The web transport's client (browsers): a WebSocket, and a WebRTC data channel for datagrams
 export { createWebTransport } from './transport/ws/webClientTransport.js';
 export type { WebTransportOptions } from './transport/ws/webClientTransport.js';
-export type { WebSocketLike, WebSocketFactory } from './transport/ws/WebSocketLike.js';
+export type {
+  WebSocketLike,
+  WebSocketEventLike,
+  WebSocketFactory,
+} from './transport/ws/WebSocketLike.js';
 export type { IceServerConfig, RtcPeerConnectionFactory } from './transport/webrtc/RtcLike.js';
 
 // Data types and events

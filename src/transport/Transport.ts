@@ -143,7 +143,9 @@ export interface MessageListener {
  * memory transport) ignores it.
  */
 export interface TlsServerOptions {
+  /** The server's private key, in PEM. */
   readonly key: string | Uint8Array;
+  /** The server's certificate (chain), in PEM. */
   readonly cert: string | Uint8Array;
 }
 

@@ -50,7 +50,9 @@ export interface WebListenerOptions {
 /** What {@link listenWeb} is given: the options, the host, and the limits of the core. */
 export interface ListenWebOptions extends WebListenerOptions {
   readonly host: string;
+  /** The largest reliable message accepted, in bytes. */
   readonly maxMessageBytes: number;
+  /** The largest datagram accepted, in bytes. */
   readonly maxDatagramBytes: number;
 }
 

@@ -2,8 +2,11 @@
 
 /** An ICE server, as `RTCPeerConnection` takes it (`stun:host:port`, `turn:host:port?transport=udp`). */
 export interface IceServerConfig {
+  /** The server's URLs (`stun:host:port`, `turn:host:port`). */
   readonly urls: string | readonly string[];
+  /** The TURN user name. */
   readonly username?: string;
+  /** The TURN password. */
   readonly credential?: string;
 }
 
@@ -42,7 +45,7 @@ export interface RtcPeerConnectionLike {
   close(): void;
 }
 
-/** What makes a {@link RtcPeerConnectionLike}: the global `RTCPeerConnection` in a browser. */
+/** What makes a peer connection of the shape the web transport uses: the global `RTCPeerConnection` in a browser. */
 export type RtcPeerConnectionFactory = new (config: {
   iceServers: IceServerConfig[];
 }) => RtcPeerConnectionLike;
