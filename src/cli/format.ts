@@ -18,17 +18,27 @@ export interface CliIO {
   readonly stderr: Output;
 }
 
-/** The process's own stdout and stderr. */
+/**
+ * The process's own stdout and stderr. A reader that goes away (`game-network --help | head`)
+ * is not an error: once a stream reports EPIPE, what is written to it is dropped.
+ */
 export function processIO(): CliIO {
-  const wrap = (stream: NodeJS.WriteStream): Output => ({
-    write: (text) => void stream.write(text),
-    get isTTY() {
-      return stream.isTTY === true;
-    },
-    get columns() {
-      return stream.columns;
-    },
-  });
+  const wrap = (stream: NodeJS.WriteStream): Output => {
+    let closed = false;
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      closed = true;
+    });
+    return {
+      write: (text) => void (closed || stream.write(text)),
+      get isTTY() {
+        return stream.isTTY === true;
+      },
+      get columns() {
+        return stream.columns;
+      },
+    };
+  };
   return { stdout: wrap(process.stdout), stderr: wrap(process.stderr) };
 }
 

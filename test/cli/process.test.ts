@@ -175,6 +175,25 @@ describe('the game-network command', () => {
     expect(await exitOf(server, 10_000, 'the server to exit')).toBe(0);
   }, 30_000);
 
+  it('a reader that goes away (--help | true) is no error: exit 0, nothing on stderr', async () => {
+    const child = spawn(
+      'bash',
+      ['-c', 'node --import tsx src/cli.ts --help | true; echo "exit ${PIPESTATUS[0]}"'],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.push(child);
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
+    await settleWithin('bash to exit', { timeoutMs: 10_000 }, (resolve) => {
+      child.on('close', resolve);
+      return () => undefined;
+    });
+    expect(err).toBe('');
+    expect(out).toBe('exit 0\n');
+  }, 15_000);
+
   it('an impossible --max-players and --input-size pair: exit 2 naming the flags, nothing opened', async () => {
     const run = cli(['server', '--port', '0', '--input-size', '4', '--max-players', '256']);
     expect(await exitOf(run, 10_000, 'the server to exit')).toBe(2);
