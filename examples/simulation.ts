@@ -1,6 +1,7 @@
 // A tiny deterministic simulation shared by the examples: every player is a dot on a
 // 256 x 256 torus, moved by four buttons. Integer arithmetic only, so every machine that
 // applies the same frames gets the same world, bit for bit.
+// A module, not an example to run (it prints nothing): game-loop.ts and bad-network.ts import it.
 import type { ConfirmedFrame } from '../src/index.js';
 
 /** One byte of input: which buttons are held. */

@@ -4,6 +4,7 @@
  * and exit code 2.
  */
 import { parseArgs } from 'node:util';
+import { Limits, isValidUsername, worstFramePacketBytes } from '../protocol/index.js';
 
 /** The exit code of a command line that could not be parsed. */
 export const EXIT_USAGE = 2;
@@ -111,21 +112,32 @@ Usage:
   game-network replay FILE        print a replay file's header and summary
   game-network <command> --help   the options of a command
 
-Try it:
-  game-network demo
-  game-network server --port 7777           # in one terminal
-  game-network bot --connect 127.0.0.1:7777 --name ann --players 2   # in two more
-  game-network bot --connect 127.0.0.1:7777 --name bob --players 2
+Try it, in a project that has game-network installed (npm install game-network):
+  npx game-network demo
+  npx game-network server --port 7777                                    # in one terminal
+  npx game-network bot --connect 127.0.0.1:7777 --name ann --players 2   # in a second
+  npx game-network bot --connect 127.0.0.1:7777 --name bob --players 2   # in a third
 
-From a clone, without a build: npm run demo, npm run cli -- server --port 7777.
+Exit codes: 0 success, 1 failure (a desync, a refused join, ...), 2 a bad command line,
+130 interrupted.
 `;
 
-const LINK_HELP = (loss: string, jitter: string): string =>
+const LINK_HELP = (loss: string, jitter: string, seed: string): string =>
   `Link conditioner (applied to the datagrams this end receives):
-  --loss P           fraction of datagrams lost, 0..1 or a percentage like 10% (default ${loss})
+  --loss P           fraction of datagrams lost: 0..1, or a percentage 0%..100% like 10%
+                     (default ${loss})
   --jitter MS        random extra delay of 0..MS ms per datagram (default ${jitter})
   --delay MS         fixed delay per datagram, in ms (default 0)
-  --seed N           seed of the conditioner and the bots' controllers (default 1)`;
+  --seed N           ${seed}`;
+
+const SEED_HELP = {
+  demo: `seed of the server's and every bot's link conditioner and of the bots'
+                     controllers: the same seed plays the same game (default 1)`,
+  server: `seed of the server's link conditioner: which datagrams it loses or
+                     delays (default 1)`,
+  bot: `seed of this bot's controller (mixed with its slot: the inputs it plays)
+                     and of its link conditioner (mixed with its --name) (default 1)`,
+} as const;
 
 export const HELP: Record<CommandName, string> = {
   demo: `Usage: game-network demo [options]
@@ -144,7 +156,7 @@ Options:
   --desync-at T      make the last bot's world diverge at tick T, to see a desync reported
   -h, --help         this help
 
-${LINK_HELP('0.1', '20')}
+${LINK_HELP('0.1', '20', SEED_HELP.demo)}
 `,
   server: `Usage: game-network server [options]
 
@@ -161,7 +173,10 @@ Options:
   --password TEXT    joins must give this password (default: anyone may join)
   -h, --help         this help
 
-${LINK_HELP('0', '0')}
+--max-players and --input-size together must let every frame fit in one ${Limits.datagramBytes}-byte
+datagram: 256 players with 2-byte inputs fit, 256 with 4-byte inputs do not.
+
+${LINK_HELP('0', '0', SEED_HELP.server)}
 `,
   bot: `Usage: game-network bot --connect HOST:PORT [options]
 
@@ -180,7 +195,7 @@ Options:
   --chat TEXT          a chat line to send once joined
   -h, --help           this help
 
-${LINK_HELP('0', '0')}
+${LINK_HELP('0', '0', SEED_HELP.bot)}
 `,
   replay: `Usage: game-network replay FILE [options]
 
@@ -349,11 +364,12 @@ export function parseNumber(
   const body = isPercent ? t.slice(0, -1) : t;
   let value = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(body) ? Number(body) : NaN;
   if (isPercent) value /= 100;
-  if (!Number.isFinite(value) || value < min || value > max)
-    throw new UsageError(
-      `--${flag} must be a number from ${min} to ${max}, got '${text}'`,
-      command,
-    );
+  if (!Number.isFinite(value) || value < min || value > max) {
+    const range = percent
+      ? `a number from ${min} to ${max} or a percentage from ${min * 100}% to ${max * 100}%`
+      : `a number from ${min} to ${max}`;
+    throw new UsageError(`--${flag} must be ${range}, got '${text}'`, command);
+  }
   return value;
 }
 
@@ -423,14 +439,29 @@ function serverOptions(v: Values): ServerCommandOptions {
   };
   const host = v.host ?? '127.0.0.1';
   if (host.trim() === '') throw new UsageError('--host must not be empty', 'server');
+  const maxPlayers = int('max-players', 8, 1, Limits.maxPlayers);
+  const inputSize = int('input-size', 2, 1, Limits.maxInputSize);
+  // The server would refuse this with a RangeError naming its API options: say it in flags.
+  const worst = worstFramePacketBytes(maxPlayers, inputSize);
+  if (worst > Limits.datagramBytes)
+    throw new UsageError(
+      `--max-players ${maxPlayers} with --input-size ${inputSize} make frames of up to ${worst} bytes, ` +
+        `over the ${Limits.datagramBytes}-byte datagram: lower --max-players or --input-size`,
+      'server',
+    );
+  if (v.password !== undefined && v.password.length > Limits.passwordLength)
+    throw new UsageError(
+      `--password must be at most ${Limits.passwordLength} characters`,
+      'server',
+    );
   return {
     ...linkFlags('server', v, NO_LINK),
     host,
     port: int('port', 7777, 0, 65535),
     udpPort: int('udp-port', 0, 0, 65535),
     tickRate: int('tick-rate', 60, 1, 1000),
-    maxPlayers: int('max-players', 8, 1, 256),
-    inputSize: int('input-size', 2, 1, 64),
+    maxPlayers,
+    inputSize,
     ...(v.password === undefined ? {} : { password: v.password }),
   };
 }
@@ -480,13 +511,15 @@ function botOptions(v: Values): BotCommandOptions {
     throw new UsageError('--connect HOST:PORT is required (the server to join)', 'bot');
   const { host, port } = parseHostPort('bot', 'connect', v.connect);
   const name = v.name ?? `bot-${process.pid}`;
-  // eslint-disable-next-line no-control-regex
-  if (name.length < 1 || name.length > 32 || /[\u0000-\u001f\u007f]/.test(name))
-    throw new UsageError(`--name must be 1 to 32 printable characters, got '${name}'`, 'bot');
-  if (v.password !== undefined && v.password.length > 128)
-    throw new UsageError('--password must be at most 128 characters', 'bot');
-  if (v.chat !== undefined && v.chat.length > 500)
-    throw new UsageError('--chat must be at most 500 characters', 'bot');
+  if (!isValidUsername(name))
+    throw new UsageError(
+      `--name must be 1 to ${Limits.usernameLength} printable characters, got ${JSON.stringify(name)}`,
+      'bot',
+    );
+  if (v.password !== undefined && v.password.length > Limits.passwordLength)
+    throw new UsageError(`--password must be at most ${Limits.passwordLength} characters`, 'bot');
+  if (v.chat !== undefined && v.chat.length > Limits.chatLength)
+    throw new UsageError(`--chat must be at most ${Limits.chatLength} characters`, 'bot');
   return {
     ...linkFlags('bot', v, NO_LINK),
     host,

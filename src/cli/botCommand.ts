@@ -2,7 +2,7 @@
  * `game-network bot`: one bot against a server. Progress while it plays, then its line of the
  * table and its final checksum; bots of the same game print the same checksum.
  */
-import { GameNetworkError } from '../index.js';
+import { GameNetworkError, JoinRefusedError, type RefuseReason } from '../index.js';
 import type { BotCommandOptions } from './args.js';
 import { Bot, conditionerFor } from './bot.js';
 import {
@@ -22,6 +22,28 @@ import { fnv1a, mixSeed } from './simulation.js';
 export interface BotRunOptions {
   /** How often the progress line is refreshed, in ms. Default 250 (plain lines: at most 1/s). */
   readonly refreshMs?: number;
+}
+
+/**
+ * Why the server refused a bot, in words (the refusal reason in parentheses), with what to
+ * change on the command line.
+ */
+export function describeRefusal(
+  reason: RefuseReason,
+  options: Pick<BotCommandOptions, 'name' | 'password'>,
+): string {
+  const words: Record<RefuseReason, string> = {
+    'bad-credentials':
+      options.password === ''
+        ? 'the server wants a password and none was given: add --password'
+        : 'the server refused the password given with --password',
+    'server-full': 'the server is full: every player slot is taken',
+    'duplicate-name': `a player named ${JSON.stringify(options.name)} is already in the match: pick another --name`,
+    'version-mismatch': 'the server speaks another protocol version',
+    'bad-request': 'the server could not read the join request',
+    'server-closing': 'the server is shutting down',
+  };
+  return `${words[reason]} (${reason})`;
 }
 
 /**
@@ -55,7 +77,11 @@ export async function runBotCommand(
     );
   } catch (err) {
     const message =
-      err instanceof GameNetworkError || err instanceof Error ? err.message : String(err);
+      err instanceof JoinRefusedError
+        ? `join refused: ${describeRefusal(err.reason, options)}`
+        : err instanceof GameNetworkError || err instanceof Error
+          ? err.message
+          : String(err);
     io.stderr.write(`game-network bot: cannot join ${where}: ${message}\n`);
     return 1;
   }
@@ -69,6 +95,17 @@ export async function runBotCommand(
       `already playing: ${c.initialPlayers.map((p) => `${p.username} (player ${p.playerId})`).join(', ')}`,
     );
 
+  /** What the bot waits for before its game starts, or undefined once it is on. */
+  const waitingFor = (): string | undefined => {
+    if (bot.endTick !== undefined) return undefined;
+    if (bot.framesConfirmed === 0) return 'waiting for the first frame';
+    const inMatch = bot.sim.dots.filter((d) => d !== null).length;
+    return (
+      `waiting for ${plural(options.players, 'player')} to start the game ` +
+      `(${inMatch} in the match; --players ${options.players})`
+    );
+  };
+
   // After the bot's own subscription: the frame is simulated by now.
   c.frames$.subscribe((f) => {
     for (const p of f.joined ?? [])
@@ -78,8 +115,8 @@ export async function runBotCommand(
       status.log(`leave ${p.username} (player ${p.playerId}) at tick ${f.tick}: ${p.reason}`);
     if (f.joined && f.joined.length > 0) {
       const players = bot.sim.roundPlayers;
-      if (bot.endTick === undefined)
-        status.log(`waiting for ${plural(options.players, 'player')} (${players} in the match)`);
+      const waiting = waitingFor();
+      if (waiting !== undefined) status.log(waiting);
       else
         status.log(
           `game on at tick ${f.tick} with ${plural(players, 'player')}: it ends after tick ${bot.endTick}`,
@@ -104,6 +141,7 @@ export async function runBotCommand(
       formatProgress({
         tick: c.lastFrameTick,
         endTick: bot.endTick,
+        waiting: waitingFor(),
         fps: fps.sample(bot.framesConfirmed),
         rttMs: st.rttMs,
         lossIn: st.lossIn,

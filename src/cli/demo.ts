@@ -47,6 +47,26 @@ export interface DemoRunOptions {
 
 /** Most warnings printed; the rest are only counted. */
 const MAX_WARNINGS_SHOWN = 10;
+/** Ticks of the referee's checksums kept, to say whose checksum was wrong at a desync. */
+const REFEREE_HISTORY = 1024;
+
+/**
+ * The players whose checksum at a desync tick differs: from the referee's (the server's own
+ * simulation of the same frames) when it is known, else from the checksum most players gave.
+ * Every player if no checksum has a strict majority.
+ */
+export function playersThatDiffer(
+  checksums: DesyncEvent['checksums'],
+  referee: number | undefined,
+): number[] {
+  let expected = referee;
+  if (expected === undefined) {
+    const counts = new Map<number, number>();
+    for (const c of checksums) counts.set(c.checksum, (counts.get(c.checksum) ?? 0) + 1);
+    for (const [checksum, count] of counts) if (count * 2 > checksums.length) expected = checksum;
+  }
+  return checksums.filter((c) => c.checksum !== expected).map((c) => c.playerId);
+}
 
 /**
  * Runs the demo to the end and reports how it went. Never exits the process; every socket is
@@ -74,6 +94,13 @@ export async function runDemo(
   let server: GameServer | undefined;
   const bots: Bot[] = [];
   let desync: DesyncEvent | undefined;
+  /** The names of the players whose checksum differed at the desync. */
+  let differed: string[] = [];
+  const refereeSums = new Map<number, number>();
+  const nameOf = (playerId: number): string => {
+    const bot = bots.find((b) => b.client.playerId === playerId);
+    return bot ? `${bot.client.username} (player ${playerId})` : `player ${playerId}`;
+  };
   let warnings = 0;
   let refereeChecksum: number | undefined;
   let failure: string | undefined;
@@ -94,13 +121,16 @@ export async function runDemo(
     server.events$.subscribe((e) => {
       if (e.type === 'desync') {
         desync ??= e;
+        const referee = refereeSums.get(e.tick);
         const sums = e.checksums
-          .map((c) => `player ${c.playerId} ${formatChecksum(c.checksum)}`)
+          .map((c) => `${nameOf(c.playerId)} ${formatChecksum(c.checksum)}`)
           .join(', ');
-        status.log(`DESYNC at tick ${e.tick}: ${sums}`);
+        const refereeText = referee === undefined ? '' : `; referee ${formatChecksum(referee)}`;
+        status.log(`DESYNC at tick ${e.tick}: ${sums}${refereeText}`);
+        if (desync === e) differed = playersThatDiffer(e.checksums, referee).map(nameOf);
       } else if (e.type === 'snapshot') {
         status.log(
-          `  player ${e.playerId} sent its world at tick ${e.tick}: ${e.data.length} bytes`,
+          `  ${nameOf(e.playerId)} sent its world at tick ${e.tick}: ${e.data.length} bytes`,
         );
       } else if (e.type === 'drop') {
         status.log(`drop ${e.username} (player ${e.playerId}): ${e.reason}: ${e.message}`);
@@ -118,6 +148,8 @@ export async function runDemo(
     server.frames$.subscribe((frame) => {
       referee.step(frame);
       serverFrames++;
+      refereeSums.set(frame.tick, referee.checksum());
+      refereeSums.delete(frame.tick - REFEREE_HISTORY);
       if (frame.joined && frame.joined.length > 0)
         refereeEnd = referee.roundPlayers >= players ? frame.tick + ticks - 1 : undefined;
       if (frame.tick === refereeEnd) refereeChecksum = referee.checksum();
@@ -229,6 +261,8 @@ export async function runDemo(
   });
   const clientDesync = bots.find((b) => b.desync)?.desync;
   desync ??= clientDesync;
+  if (desync && differed.length === 0)
+    differed = playersThatDiffer(desync.checksums, refereeSums.get(desync.tick)).map(nameOf);
   const all = [...checksums.map((c) => c.checksum), refereeChecksum];
   const equal = all.every((c) => c !== undefined && c === all[0]);
   let exitCode = 0;
@@ -240,7 +274,11 @@ export async function runDemo(
     exitCode = 1;
   }
   if (desync) {
-    out.write(`DESYNC reported at tick ${desync.tick}\n`);
+    const whose =
+      differed.length === 0
+        ? ''
+        : `: ${differed.join(' and ')} ${differed.length === 1 ? 'has' : 'have'} a checksum that differs`;
+    out.write(`DESYNC reported at tick ${desync.tick}${whose}\n`);
     if (exitCode === 0) exitCode = 1;
   }
   if (exitCode === 0)

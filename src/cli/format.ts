@@ -18,17 +18,27 @@ export interface CliIO {
   readonly stderr: Output;
 }
 
-/** The process's own stdout and stderr. */
+/**
+ * The process's own stdout and stderr. A reader that goes away (`game-network --help | head`)
+ * is not an error: once a stream reports EPIPE, what is written to it is dropped.
+ */
 export function processIO(): CliIO {
-  const wrap = (stream: NodeJS.WriteStream): Output => ({
-    write: (text) => void stream.write(text),
-    get isTTY() {
-      return stream.isTTY === true;
-    },
-    get columns() {
-      return stream.columns;
-    },
-  });
+  const wrap = (stream: NodeJS.WriteStream): Output => {
+    let closed = false;
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      closed = true;
+    });
+    return {
+      write: (text) => void (closed || stream.write(text)),
+      get isTTY() {
+        return stream.isTTY === true;
+      },
+      get columns() {
+        return stream.columns;
+      },
+    };
+  };
   return { stdout: wrap(process.stdout), stderr: wrap(process.stderr) };
 }
 
@@ -235,6 +245,8 @@ export interface Progress {
   readonly tick: number;
   /** The last tick of the game, if known. */
   readonly endTick: number | undefined;
+  /** What the game waits for before it starts (shown first, instead of `tick T/?`). */
+  readonly waiting?: string;
   /** Confirmed frames per second. */
   readonly fps: number;
   readonly rttMs: number | null;
@@ -244,11 +256,14 @@ export interface Progress {
   readonly bytesPerSec: number;
 }
 
-/** `tick 312/599  60 fps  rtt 21 ms  loss 9.7% in 10.4% out  7.9 kB/s` */
+/**
+ * `tick 312/599  60 fps  rtt 21 ms  loss 9.7% in 10.4% out  7.9 kB/s`, or while waiting:
+ * `waiting for 3 players ...; tick 45  60 fps  ...`.
+ */
 export function formatProgress(p: Progress): string {
   const tick = p.tick < 0 ? '-' : String(p.tick);
   return [
-    `tick ${tick}/${p.endTick ?? '?'}`,
+    p.waiting !== undefined ? `${p.waiting}; tick ${tick}` : `tick ${tick}/${p.endTick ?? '?'}`,
     `${Number.isFinite(p.fps) ? Math.round(p.fps) : '-'} fps`,
     `rtt ${formatMs(p.rttMs)}`,
     `loss ${formatPercent(p.lossIn)} in ${formatPercent(p.lossOut)} out`,

@@ -75,12 +75,34 @@ export async function runServerCommand(
       `${password === undefined ? '' : ', password required'}); Ctrl-C to stop\n`,
   );
 
+  // A player may chat as soon as the server accepts it, before the frame of its join is
+  // confirmed: its chat lines wait for its join line, so the log reads in order.
+  const joined = new Set<string>();
+  const heldChat = new Map<string, string[]>();
+  const chatLine = (from: string, text: string): string => `chat ${from}: ${text}`;
+  const flushChat = (from: string): void => {
+    for (const text of heldChat.get(from) ?? []) log(chatLine(from, text));
+    heldChat.delete(from);
+  };
+  // Why the server dropped a player, for its leave line (the drop event comes first).
+  const dropMessages = new Map<number, string>();
   server.players$.subscribe((e) => {
     const who = `${e.player.username} (player ${e.player.playerId})`;
-    if (e.type === 'join') log(`join ${who} at tick ${e.tick}`);
-    else log(`leave ${who} at tick ${e.tick}: ${e.reason}`);
+    if (e.type === 'join') {
+      log(`join ${who} at tick ${e.tick}`);
+      joined.add(e.player.username);
+      flushChat(e.player.username);
+      return;
+    }
+    const why = dropMessages.get(e.player.playerId);
+    dropMessages.delete(e.player.playerId);
+    log(`leave ${who} at tick ${e.tick}: ${e.reason}${why === undefined ? '' : ` (${why})`}`);
+    joined.delete(e.player.username);
   });
-  server.chat$.subscribe((c) => log(`chat ${c.from}: ${c.text}`));
+  server.chat$.subscribe((c) => {
+    if (joined.has(c.from)) log(chatLine(c.from, c.text));
+    else heldChat.set(c.from, [...(heldChat.get(c.from) ?? []), c.text]);
+  });
   const warnings = new LogLimiter(10, 1000);
   server.events$.subscribe((e) => {
     switch (e.type) {
@@ -98,6 +120,7 @@ export async function runServerCommand(
         return;
       }
       case 'drop':
+        dropMessages.set(e.playerId, e.message);
         log(`drop ${e.username} (player ${e.playerId}): ${e.reason}: ${e.message}`);
         return;
       case 'desync':
@@ -117,6 +140,7 @@ export async function runServerCommand(
     signal.addEventListener('abort', () => resolve(), { once: true });
   });
   log('closing');
+  for (const from of [...heldChat.keys()]) flushChat(from);
   await server.close();
   log('closed');
   return 0;

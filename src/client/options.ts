@@ -1,6 +1,6 @@
 // The client's options: their types, their defaults, and the check of every value, in one place.
 import type { LinkConditionerOptions } from '../operators/conditionLink.js';
-import { Limits } from '../protocol/index.js';
+import { Limits, isValidUsername } from '../protocol/index.js';
 import type { TlsClientOptions, Transport } from '../transport/Transport.js';
 
 /** Options of `connect`. */
@@ -15,7 +15,7 @@ export interface ConnectOptions {
    * channel for datagrams (in a browser; see `createWebTransport`). Default: none.
    */
   url?: string;
-  /** The name to join as: at most `Limits.usernameLength` UTF-8 bytes, not one already in the match. */
+  /** The name to join as: 1 to `Limits.usernameLength` characters, no control characters, not one already in the match. */
   username: string;
   /** Default `''`. */
   password?: string;
@@ -98,6 +98,10 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
   const maxUnackedInputs = options.maxUnackedInputs ?? 256;
   if (!Number.isSafeInteger(maxUnackedInputs) || maxUnackedInputs < 1)
     throw new RangeError('maxUnackedInputs must be an integer >= 1');
+  if (typeof options.username !== 'string' || !isValidUsername(options.username))
+    throw new RangeError(
+      `username ${JSON.stringify(options.username)} must be 1..${Limits.usernameLength} characters with no control characters`,
+    );
   if (options.playoutDelayMs !== undefined && !(options.playoutDelayMs >= 0))
     throw new RangeError('playoutDelayMs must be >= 0');
   return {

@@ -328,7 +328,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         error,
       });
     if (session.state === SessionState.Playing)
-      this.drop(session, error ? 'error' : 'left', error ? error.message : 'connection closed');
+      this.drop(session, 'error', error ? error.message : 'connection closed without a goodbye');
     else this.release(session);
   }
 

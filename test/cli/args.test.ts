@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   DEMO_DEFAULTS,
   EXIT_USAGE,
+  HELP,
+  USAGE,
   UsageError,
   parseCommandLine,
   parseHostPort,
@@ -69,9 +71,17 @@ describe('parseCommandLine: good command lines', () => {
     });
   });
 
-  it('reads a loss given as a percentage', () => {
+  it('reads a loss given as a percentage, up to 100%', () => {
     const cmd = parseCommandLine(['demo', '--loss', '15%']);
     expect(cmd.command === 'demo' && cmd.options.loss).toBeCloseTo(0.15);
+    const all = parseCommandLine(['server', '--loss', '100%']);
+    expect(all.command === 'server' && all.options.loss).toBe(1);
+  });
+
+  it('takes the largest --max-players and --input-size pair whose frames fit', () => {
+    expect(parseCommandLine(['server', '--max-players', '256', '--input-size', '2'])).toMatchObject(
+      { options: { maxPlayers: 256, inputSize: 2 } },
+    );
   });
 
   it('server defaults, and every flag', () => {
@@ -198,9 +208,25 @@ describe('parseCommandLine: bad command lines are usage errors (exit code 2)', (
     [['demo', '--ticks', '1.5'], /--ticks must be an integer/],
     [['demo', '--ticks', '0'], /--ticks must be an integer from 1/],
     [['demo', '--players', '1e3'], /--players must be an integer/],
-    [['demo', '--loss', 'lots'], /--loss must be a number from 0 to 1, got 'lots'/],
+    [
+      ['demo', '--loss', 'lots'],
+      /--loss must be a number from 0 to 1 or a percentage .*, got 'lots'/,
+    ],
     [['demo', '--loss', '1.5'], /--loss must be a number from 0 to 1/],
-    [['demo', '--loss', '150%'], /--loss must be a number from 0 to 1/],
+    [
+      ['demo', '--loss', '150%'],
+      /^--loss must be a number from 0 to 1 or a percentage from 0% to 100%, got '150%'$/,
+    ],
+    [['bot', '--connect', 'h:1', '--loss=-1%'], /--loss must be .* a percentage/],
+    [
+      ['server', '--input-size', '4', '--max-players', '256'],
+      /^--max-players 256 with --input-size 4 make frames of up to \d+ bytes, over the 1200-byte datagram: lower --max-players or --input-size$/,
+    ],
+    [['server', '--password', 'x'.repeat(129)], /--password must be at most 128 characters/],
+    [
+      ['bot', '--connect', 'h:1', '--name', 'a\tb'],
+      /--name must be 1 to 32 printable characters, got "a\\tb"/,
+    ],
     [['demo', '--jitter', '-5'], /option --jitter needs a value/],
     [['demo', '--jitter=-5'], /--jitter must be a number from 0/],
     [['demo', '--seed', 'x'], /--seed must be an integer/],
@@ -242,8 +268,50 @@ describe('parseCommandLine: bad command lines are usage errors (exit code 2)', (
   });
 });
 
+describe('help text', () => {
+  it('speaks to someone who installed the package: npx game-network, no npm run', () => {
+    expect(USAGE).toContain('npx game-network demo');
+    expect(USAGE).toContain('npx game-network server --port 7777');
+    expect(USAGE).not.toMatch(/npm run|clone/);
+    for (const text of Object.values(HELP)) expect(text).not.toMatch(/npm run|clone/);
+  });
+
+  it('describes --seed for each command: what it seeds there', () => {
+    const seedLine = (text: string): string =>
+      /--seed N +([\s\S]*?\(default 1\))/.exec(text)?.[1].replace(/\s+/g, ' ') ?? '';
+    expect(seedLine(HELP.server)).toBe(
+      "seed of the server's link conditioner: which datagrams it loses or delays (default 1)",
+    );
+    expect(seedLine(HELP.server)).not.toContain('bot');
+    expect(seedLine(HELP.bot)).toMatch(/^seed of this bot's controller .* its link conditioner/);
+    expect(seedLine(HELP.demo)).toMatch(
+      /every bot's link conditioner and of the bots' controllers/,
+    );
+  });
+
+  it('says percentages are taken for --loss, as the parser does', () => {
+    for (const text of [HELP.demo, HELP.server, HELP.bot])
+      expect(text).toMatch(
+        /--loss P +fraction of datagrams lost: 0\.\.1, or a percentage 0%\.\.100%/,
+      );
+  });
+});
+
 describe('main', () => {
   const io = () => ({ stdout: new BufferOutput(), stderr: new BufferOutput() });
+
+  it('a --max-players and --input-size pair the server would refuse: exit 2 naming both flags', async () => {
+    const out = io();
+    const code = await main(
+      ['server', '--input-size', '4', '--max-players', '256', '--port', '0'],
+      out,
+      new AbortController().signal,
+    );
+    expect(code).toBe(2);
+    expect(out.stdout.text).toBe('');
+    expect(out.stderr.text).toMatch(/^game-network server: --max-players 256 with --input-size 4 /);
+    expect(out.stderr.text).not.toMatch(/maxPlayers|inputSize/);
+  });
 
   it('prints a usage error on stderr and returns 2', async () => {
     const out = io();

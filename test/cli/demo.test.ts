@@ -53,7 +53,10 @@ describe('runDemo, in process', () => {
     const [a, b, c] = result.checksums.map((x) => x.checksum);
     expect(a).toBe(b);
     expect(c).not.toBe(a);
-    expect(io.stdout.text).toContain('DESYNC at tick 30');
+    expect(io.stdout.text).toContain('DESYNC at tick 30: bot-1 (player 0) 0x');
+    expect(io.stdout.text).toContain(
+      'DESYNC reported at tick 30: bot-3 (player 2) has a checksum that differs\n',
+    );
     // On a terminal the status line is redrawn in place.
     expect(io.stdout.text).toContain('\r\x1b[2Ktick ');
   }, 30_000);

@@ -126,6 +126,7 @@ describe('the game-network command', () => {
     expect(log).toMatch(/^\d\d:\d\d:\d\d\.\d{3} join ann \(player \d\) at tick \d+$/m);
     expect(log).toMatch(/^\d\d:\d\d:\d\d\.\d{3} join bob \(player \d\) at tick \d+$/m);
     expect(log).toMatch(/^\d\d:\d\d:\d\d\.\d{3} chat ann: hello from ann$/m);
+    expect(log.indexOf(' join ann ')).toBeLessThan(log.indexOf(' chat ann: '));
     expect(log).toMatch(/^\d\d:\d\d:\d\d\.\d{3} leave ann \(player \d\) at tick \d+: left$/m);
 
     server.child.kill('SIGINT');
@@ -133,4 +134,72 @@ describe('the game-network command', () => {
     expect(server.stdout()).toMatch(/ closing\n.* closed\n$/);
     expect(server.stderr()).toBe('');
   }, 30_000);
+
+  it('a waiting bot says what it waits for; killed, it leaves with a reason that says so', async () => {
+    const server = cli(['server', '--port', '0']);
+    const listening = await waitFor(
+      () => /^listening tcp 127\.0\.0\.1:(\d+) /m.exec(server.stdout()),
+      { timeoutMs: 10_000, message: 'the server to print its ports' },
+    );
+    const cid = cli([
+      'bot',
+      '--connect',
+      `127.0.0.1:${listening[1]}`,
+      '--name',
+      'cid',
+      '--players',
+      '2',
+    ]);
+    await waitFor(
+      () =>
+        /^waiting for 2 players to start the game \(1 in the match; --players 2\)$/m.test(
+          cid.stdout(),
+        ) &&
+        /^waiting for 2 players to start the game \(1 in the match; --players 2\); tick \d+ /m.test(
+          cid.stdout(),
+        ),
+      { timeoutMs: 10_000, message: 'the bot to say it waits, and its progress line to say so' },
+    );
+    expect(cid.stdout()).not.toMatch(/^tick \d+\/\?/m);
+    cid.child.kill('SIGKILL'); // no goodbye
+    await waitFor(() => / leave cid /.test(server.stdout()), {
+      timeoutMs: 10_000,
+      message: "cid's leave in the server log",
+    });
+    const log = server.stdout();
+    expect(log).toMatch(/ drop cid \(player 0\): error: connection closed without a goodbye$/m);
+    expect(log).toMatch(
+      / leave cid \(player 0\) at tick \d+: error \(connection closed without a goodbye\)$/m,
+    );
+    server.child.kill('SIGINT');
+    expect(await exitOf(server, 10_000, 'the server to exit')).toBe(0);
+  }, 30_000);
+
+  it('a reader that goes away (--help | true) is no error: exit 0, nothing on stderr', async () => {
+    const child = spawn(
+      'bash',
+      ['-c', 'node --import tsx src/cli.ts --help | true; echo "exit ${PIPESTATUS[0]}"'],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.push(child);
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
+    await settleWithin('bash to exit', { timeoutMs: 10_000 }, (resolve) => {
+      child.on('close', resolve);
+      return () => undefined;
+    });
+    expect(err).toBe('');
+    expect(out).toBe('exit 0\n');
+  }, 15_000);
+
+  it('an impossible --max-players and --input-size pair: exit 2 naming the flags, nothing opened', async () => {
+    const run = cli(['server', '--port', '0', '--input-size', '4', '--max-players', '256']);
+    expect(await exitOf(run, 10_000, 'the server to exit')).toBe(2);
+    expect(run.stdout()).toBe('');
+    expect(run.stderr()).toMatch(
+      /^game-network server: --max-players 256 with --input-size 4 make frames of up to \d+ bytes/,
+    );
+  }, 15_000);
 });
