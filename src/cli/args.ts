@@ -154,6 +154,9 @@ Options:
   --tick-rate HZ     ticks per second (default ${DEMO_DEFAULTS.tickRate})
   --input-delay N    input delay of every bot, in ticks (default 0)
   --desync-at T      make the last bot's world diverge at tick T, to see a desync reported
+  --web              the web demo instead: a page to play in a browser, beside --bots N (default
+                     2) Node bots, served on --host (default 127.0.0.1) and --port (default 8080;
+                     0 picks one); runs until Ctrl-C
   -h, --help         this help
 
 ${LINK_HELP('0.1', '20', SEED_HELP.demo)}

@@ -8,6 +8,7 @@ import { runDemo } from './demo.js';
 import { runReplayCommand } from './replay.js';
 import type { CliIO } from './format.js';
 import { runServerCommand } from './server.js';
+import { runWebDemoCommand } from './webDemoCommand.js';
 
 /**
  * Runs `game-network <argv...>`.
@@ -21,6 +22,8 @@ export async function main(
   io: CliIO,
   signal: AbortSignal,
 ): Promise<number> {
+  if (argv[0] === 'demo' && argv.includes('--web'))
+    return runWebDemoCommand(argv.slice(1), io, signal);
   let command;
   try {
     command = parseCommandLine(argv);
