@@ -85,6 +85,8 @@ export const RefuseReason = {
   VersionMismatch: 'version-mismatch',
   BadRequest: 'bad-request',
   ServerClosing: 'server-closing',
+  /** A Reconnect whose token is not a live one (forged, used, or its grace is over). */
+  BadToken: 'bad-token',
 } as const;
 export type RefuseReason = (typeof RefuseReason)[keyof typeof RefuseReason];
 
