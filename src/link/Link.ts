@@ -104,7 +104,7 @@ export class Link<Out> {
    * have every item before `from` (a catch-up brought them some other way).
    */
   restartSending(from: number): void {
-    this.window.clear();
+    this.window.reset();
     this.peerAck = from - 1;
   }
 

@@ -162,6 +162,9 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       warn: this.warn,
       onStats: (st) => this.statsSubject.next(st),
       onHeardAgain: (seat, frameAck) => this.onHeardAgain(seat, frameAck),
+      onInputsAgain: (seat) => {
+        if (seat.state === SeatState.Away && seat.session) this.comeBack(seat);
+      },
     };
 
     this.desk = {
@@ -217,6 +220,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       seats: () => this.connectedSeats(),
       disconnectTimeoutMs: options.disconnectTimeoutMs,
       onWindowFull: (seat) => {
+        if (seat.state === SeatState.Away) return seat.pause(); // a catch-up when heard again
         if (seat.state !== SeatState.Playing) return;
         this.warn(
           'buffer-full',
@@ -228,6 +232,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       onSilent: (seat) => {
         if (seat.state === SeatState.Playing)
           this.goAway(seat, `nothing heard for ${options.disconnectTimeoutMs} ms`);
+        else if (seat.state === SeatState.Away && !seat.isPaused) seat.pause();
       },
     });
     this.tickTimer = setInterval(() => this.onTick(), 1000 / options.tickRate);
@@ -560,13 +565,15 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     }
   }
 
-  /** An away player's datagrams come again (its connection held): it comes back by itself. */
+  /**
+   * An away player's datagrams come again (its connection held): its frames resume, from a
+   * catch-up of those it missed; it is back in the match once it sends new inputs.
+   */
   private onHeardAgain(seat: Seat, frameAck: number): void {
     if (seat.state !== SeatState.Away || seat.session === undefined) return;
     if (frameAck + 1 < this.match.log.firstTick)
       return this.dropSeat(seat, 'error', 'its frames are no longer kept');
     seat.catchUpFrom(Math.min(frameAck + 1, this.match.head));
-    this.comeBack(seat);
     this.pump(seat);
   }
 

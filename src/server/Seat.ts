@@ -28,8 +28,10 @@ export interface SeatHost {
   readonly warn: Warn;
   /** Statistics of one player, each `statsIntervalMs`. */
   readonly onStats: (stats: PlayerStats) => void;
-  /** An away seat whose player is heard from again on its datagram channel. */
+  /** An away seat whose frames are paused is heard from again on its datagram channel. */
   readonly onHeardAgain: (seat: Seat, frameAck: number) => void;
+  /** An away seat whose player sends new inputs again. */
+  readonly onInputsAgain: (seat: Seat) => void;
 }
 
 /** The states of a seat. */
@@ -108,6 +110,11 @@ export class Seat {
 
   /** Its frames are held back: it is away, and gets a catch-up when heard again. */
   private paused = false;
+
+  /** Whether its frames are held back (away, not heard from since). */
+  get isPaused(): boolean {
+    return this.paused;
+  }
 
   /** Whether its frames go out over datagrams (the catch-up is over, it is not away). */
   get live(): boolean {
@@ -275,7 +282,12 @@ export class Seat {
     if (msg.linkReport) link.meter.onPeerRtt(msg.linkReport.rttMs, msg.linkReport.jitterMs);
     if (this.live) link.acknowledged(msg.frameAck);
     if (this.state === SeatState.Away) {
-      this.host.onHeardAgain(this, msg.frameAck);
+      // Heard again: its frames resume (a catch-up of those it missed first).
+      if (this.paused) this.host.onHeardAgain(this, msg.frameAck);
+      // Back in the match once it sends inputs again (not mere keepalives: a player that
+      // stays connected but does not play stays away, and leaves at the end of the grace).
+      if (msg.inputs.length > 0 && msg.firstTick + msg.inputs.length - 1 > link.received)
+        this.host.onInputsAgain(this);
       return;
     }
     if (this.state !== SeatState.Playing) return;

@@ -55,6 +55,8 @@ describe.each(transports)('over the %s transport', (_name, makeTransport) => {
       ...opts,
     });
     open.push(c);
+    c.ready(); // as a game does once loaded: the join takes effect
+    await c.seated;
     return c;
   }
   /** Both send n inputs and wait until both have every frame up to the last. */
@@ -66,6 +68,26 @@ describe.each(transports)('over the %s transport', (_name, makeTransport) => {
     for (let i = 0; i < n; i++) for (const c of clients) c.sendInput(Uint8Array.of(c.playerId, i));
     await done;
   }
+
+  it('gives a late joiner every frame from the first tick, then the live ones, with no gap', async () => {
+    const server = await start();
+    const a = await join(server, 'ann');
+    const fa = firstValueFrom(a.frames$.pipe(take(60), toArray()));
+    await play([a], 30);
+    const b = await connect({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'bob',
+      transport,
+    });
+    open.push(b);
+    const fb = firstValueFrom(b.frames$.pipe(take(60), toArray()));
+    expect(await b.caughtUp).toBe(30);
+    b.ready();
+    await b.seated;
+    await play([a, b], 30);
+    expect(await fb).toEqual(await fa);
+  });
 
   it('delivers the same frames to every client, with joins in the stream', async () => {
     const server = await start();

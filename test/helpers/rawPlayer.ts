@@ -23,6 +23,8 @@ import { waitFor } from './waitFor.js';
 export interface RawPlayer {
   readonly tcp: net.Socket;
   readonly accepted: JoinAccepted;
+  /** The tick its inputs count from: it said Ready, and the server answered Seated. */
+  readonly startTick: number;
   /** From the server's signal: where to send datagrams, and the token to put before them. */
   readonly udpPort: number;
   readonly token: number;
@@ -62,9 +64,14 @@ export async function rawJoin(
 ): Promise<RawPlayer> {
   const tcp = net.connect(server.address.tcpPort, '127.0.0.1');
   const messages: ServerTcpMessage[] = [];
+  let ctx: { inputSize: number; maxPlayers: number } | undefined;
   tcp.on(
     'data',
-    framer((bytes) => messages.push(decodeServerTcp(bytes))),
+    framer((bytes) => {
+      const msg = decodeServerTcp(bytes, ctx);
+      if (msg.type === MessageType.JoinAccepted) ctx = msg;
+      messages.push(msg);
+    }),
   );
   tcp.on('error', () => undefined);
   await new Promise((r) => tcp.once('connect', r));
@@ -83,12 +90,18 @@ export async function rawJoin(
   const signal = messages.find((m) => m.type === MessageType.SignalToClient);
   if (accepted?.type !== MessageType.JoinAccepted || signal?.type !== MessageType.SignalToClient)
     throw new Error('not accepted');
+  // Ready at once: the seat is taken at the tick the server says.
+  tcp.write(frameMessage(encodeMessage({ type: MessageType.Ready })));
+  await waitFor(() => messages.some((m) => m.type === MessageType.Seated));
+  const seated = messages.find((m) => m.type === MessageType.Seated);
+  const startTick = seated?.type === MessageType.Seated ? seated.tick : -1;
   const view = new DataView(signal.data.buffer, signal.data.byteOffset, signal.data.byteLength);
   const udpPort = view.getUint16(0);
   const token = view.getUint32(2);
   return {
     tcp,
     accepted,
+    startTick,
     udpPort,
     token,
     messages,
