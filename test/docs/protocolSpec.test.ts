@@ -1045,7 +1045,7 @@ describe('docs/protocol.md, worked examples', () => {
     expect(nodeSignal(data)).toEqual({ udpPort: 7778, token: 0x9e3779b9 });
   });
 
-  it('13.4: a Node transport datagram is the token, then the message of 13.1', () => {
+  it('13.5: a Node transport datagram is the token, then the message of 13.1', () => {
     const datagram = docHex('inputs-datagram');
     expect(datagram).toHaveLength(30);
     const { token, message } = nodeDatagramToServer(datagram);
