@@ -111,6 +111,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   /** The snapshot asked for and not given yet: its tick and who was asked. */
   private snapshotAsked:
     { readonly tick: number; readonly playerId: number | undefined } | undefined;
+  /** Seats whose catch-up goes on at the next turn of the event loop. */
+  private readonly pumping = new Set<Seat>();
   /** Ticks of lead a player coming back gets before its inputs count (about 100 ms). */
   private readonly backLead: number;
   private closing: Promise<void> | undefined;
@@ -653,10 +655,20 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     for (const seat of this.connectedSeats()) this.pump(seat);
   }
 
-  /** Sends what the connection has room for of a seat's catch-up. */
+  /**
+   * Sends what the connection has room for of a seat's catch-up, a few messages per turn of
+   * the event loop (the next turn goes on while there is room; the tick, once it drains).
+   */
   private pump(seat: Seat): void {
     if (!seat.catchingUp || seat.session === undefined) return;
-    if (!seat.pumpCatchUp()) this.dropSeat(seat, 'error', 'its frames are no longer kept');
+    if (!seat.pumpCatchUp()) return this.dropSeat(seat, 'error', 'its frames are no longer kept');
+    if (seat.catchUpHasRoom && !this.pumping.has(seat)) {
+      this.pumping.add(seat);
+      setImmediate(() => {
+        this.pumping.delete(seat);
+        if (this.closing === undefined) this.pump(seat);
+      });
+    }
   }
 
   private onFrame(frame: ConfirmedFrame): void {

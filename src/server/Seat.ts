@@ -49,6 +49,8 @@ export type SeatState = (typeof SeatState)[keyof typeof SeatState];
 
 /** A catch-up message is sent while the connection has fewer bytes than this queued. */
 const CATCH_UP_BACKLOG_BYTES = 128 * 1024;
+/** Catch-up messages encoded in one turn of the event loop at most (each up to 4096 frames). */
+const CATCH_UP_MESSAGES_PER_TURN = 2;
 
 /** 16 random bytes from a cryptographic generator. */
 export function newReconnectToken(): Uint8Array {
@@ -224,7 +226,8 @@ export class Seat {
   }
 
   /**
-   * Sends CatchUp messages while the connection has room, from the log.
+   * Sends CatchUp messages while the connection has room, from the log: at most a few per
+   * call, so that one newcomer's catch-up never holds the event loop for long.
    * @returns false if the frames it needs are no longer in the log.
    */
   pumpCatchUp(): boolean {
@@ -232,7 +235,8 @@ export class Seat {
     let next = this.catchUpNext;
     if (session === undefined || next === undefined) return true;
     const { match, ctx } = this.host;
-    while (session.peer.messages.bufferedBytes < CATCH_UP_BACKLOG_BYTES) {
+    for (let sent = 0; sent < CATCH_UP_MESSAGES_PER_TURN; sent++) {
+      if (session.peer.messages.bufferedBytes >= CATCH_UP_BACKLOG_BYTES) return true;
       const frames = match.log.range(next, match.head, 4096);
       if (frames === undefined) return false;
       if (frames.length === 0) {
@@ -248,6 +252,16 @@ export class Seat {
       this.catchUpNext = next;
     }
     return true;
+  }
+
+  /** Whether a catch-up has more to send and the connection has room for it now. */
+  get catchUpHasRoom(): boolean {
+    const session = this.session;
+    return (
+      this.catchUpNext !== undefined &&
+      session !== undefined &&
+      session.peer.messages.bufferedBytes < CATCH_UP_BACKLOG_BYTES
+    );
   }
 
   /** The datagram channel opened: inputs can come in and frames go out. */
