@@ -48,6 +48,8 @@ export interface DemoOptions extends LinkFlags {
   readonly inputDelay: number;
   /** Make the last bot's simulation diverge at this tick of the game (to see a desync). */
   readonly desyncAt?: number;
+  /** Take the first bot off the network for this many ms at a third of the game; it comes back. */
+  readonly dropoutMs?: number;
 }
 
 export interface ServerCommandOptions extends LinkFlags {
@@ -131,6 +133,8 @@ Options:
   --tick-rate HZ     ticks per second (default ${DEMO_DEFAULTS.tickRate})
   --input-delay N    input delay of every bot, in ticks (default 0)
   --desync-at T      make the last bot's world diverge at tick T, to see a desync reported
+  --dropout MS       take the first bot off the network for MS ms at a third of the game: it is
+                     away (its input repeated for everyone), then reconnects to its slot
   -h, --help         this help
 
 ${LINK_HELP('0.1', '20')}
@@ -184,6 +188,7 @@ const OPTIONS = {
     'tick-rate': str,
     'input-delay': str,
     'desync-at': str,
+    dropout: str,
     ...LINK_OPTIONS,
   },
   server: {
@@ -379,6 +384,7 @@ function demoOptions(v: Values): DemoOptions {
   const d = DEMO_DEFAULTS;
   const ticks = int('ticks', d.ticks, 1, 1_000_000);
   const desyncAt = v['desync-at'];
+  const dropout = v.dropout;
   return {
     ...linkFlags('demo', v, d),
     players: int('players', d.players, 1, 64),
@@ -388,6 +394,9 @@ function demoOptions(v: Values): DemoOptions {
     ...(desyncAt === undefined
       ? {}
       : { desyncAt: parseInteger('demo', 'desync-at', desyncAt, 0, ticks - 1) }),
+    ...(dropout === undefined
+      ? {}
+      : { dropoutMs: parseInteger('demo', 'dropout', dropout, 1, 14_000) }),
   };
 }
 

@@ -169,6 +169,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   private lastStats: NetworkStats | undefined;
   private windowFull = false;
   private earlyFull = false;
+  private checksumsFull = false;
   private ended = false;
   private resolveClosed!: (e: DisconnectedEvent) => void;
   private resolveSeated!: (tick: number) => void;
@@ -414,11 +415,13 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     ChecksumReports.check(tick, checksum);
     if (this.ended) return;
     const dropped = this.checksums.add(tick, checksum);
-    if (dropped)
+    // Reported once until the reports flow again (away, a long catch-up: one warning, not many).
+    if (dropped && !this.checksumsFull)
       this.warn(
         'buffer-full',
-        `checksum report for tick ${dropped.tick} dropped: ${MAX_PENDING_CHECKSUMS} unacknowledged`,
+        `checksum report for tick ${dropped.tick} dropped: ${MAX_PENDING_CHECKSUMS} unacknowledged (more may follow)`,
       );
+    this.checksumsFull = dropped !== undefined;
   }
 
   /**

@@ -257,9 +257,7 @@ describe('codec', () => {
   it('round-trips every server TCP message (property)', () => {
     fc.assert(
       fc.property(serverTcp, (m) => {
-        expect(
-          decodeServerTcp(encodeMessage(m)),
-        ).toEqual(m);
+        expect(decodeServerTcp(encodeMessage(m))).toEqual(m);
       }),
     );
   });
