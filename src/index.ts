@@ -23,7 +23,7 @@ export type {
 } from './transport/Transport.js';
 
 // Data types and events
-export { LeaveReason } from './types.js';
+export { LeaveReason, SubstituteInput } from './types.js';
 export type { ConfirmedFrame, PlayerInfo, PlayerLeft, ChatMessage, PlayerEvent } from './types.js';
 export { WarningCode } from './events.js';
 export type {
@@ -35,6 +35,12 @@ export type {
   DisconnectedEvent,
   DesyncEvent,
   SnapshotEvent,
+  AwayEvent,
+  BackEvent,
+  SeatedEvent,
+  CaughtUpEvent,
+  ReconnectingEvent,
+  ReconnectedEvent,
 } from './events.js';
 export type { NetworkStats, PlayerStats, LinkSample } from './stats.js';
 export type { TypedEventEmitter, EventMap } from './emitter.js';
@@ -55,7 +61,15 @@ export {
 
 // One match with no sockets: the lockstep state machine, membership and the frame log
 export { Match } from './match/Match.js';
-export type { MatchOptions, JoinResult, MatchWarning } from './match/Match.js';
+export type {
+  MatchOptions,
+  JoinResult,
+  HoldResult,
+  MatchEvent,
+  MatchWarning,
+  MatchSnapshot,
+  CatchUpStart,
+} from './match/Match.js';
 export { Roster } from './match/Roster.js';
 export { FrameLog } from './match/FrameLog.js';
 export type { FrameLogOptions } from './match/FrameLog.js';

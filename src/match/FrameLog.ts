@@ -37,6 +37,7 @@ export function frameLogBytes(frame: ConfirmedFrame): number {
     for (const p of frame.joined) bytes += PLAYER_BYTES + 2 * p.username.length;
   if (frame.left !== undefined)
     for (const p of frame.left) bytes += PLAYER_BYTES + 2 * p.username.length;
+  if (frame.substituted !== undefined) bytes += ARRAY_BYTES + SLOT_BYTES * frame.substituted.length;
   return bytes;
 }
 

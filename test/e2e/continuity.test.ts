@@ -12,7 +12,15 @@ import {
   type ServerNetworkEvent,
   type ServerOptions,
 } from '../../src/node.js';
-import { connectReady, flakyTransport, playBot, type Bot } from '../helpers/players.js';
+import {
+  connectReady,
+  flakyTransport,
+  initialWorld,
+  playBot,
+  step,
+  type Bot,
+  type World,
+} from '../helpers/players.js';
 import { Resources } from '../helpers/resources.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -117,6 +125,40 @@ describe('a late joiner', () => {
     expect(frames[0].tick).toBe(bob.firstTick);
     frames.forEach((f, i) => expect(f.tick).toBe(bob.firstTick + i));
   });
+});
+
+describe('a late joiner of a long match, with a server-side simulation', () => {
+  it('starts from the snapshot the server gave, and its world goes on equal', async () => {
+    // The server runs the README world itself: its snapshot is the world's tick and checksum.
+    const worlds = new Map<number, World>();
+    let world = initialWorld;
+    const server = await startServer({
+      frameLogBytes: 60_000,
+      maxPlayers: 2,
+      provideSnapshot: (tick) => {
+        const w = worlds.get(tick - 1)!;
+        return new TextEncoder().encode(JSON.stringify(w));
+      },
+    });
+    server.frames$.subscribe((f) => {
+      world = step(world, f);
+      worlds.set(f.tick, world);
+    });
+    const [[, annBot]] = await bots(server, ['ann']);
+    await waitFor(() => annBot.world.tick > 1500, { timeoutMs: 20_000 });
+    const bob = resources.add(await connect({ ...where(server), username: 'bob' }));
+    expect(bob.firstTick).toBeGreaterThan(0);
+    const start = JSON.parse(new TextDecoder().decode(bob.snapshot!.data)) as World;
+    expect(start.tick).toBe(bob.firstTick - 1);
+    expect(start.checksum).toBe(annBot.checksums.get(start.tick));
+    // The README pattern, from the snapshot's world instead of the initial one.
+    const bobBot = playBot(bob, 6, start);
+    resources.add({ close: () => bobBot.stop() });
+    bob.ready();
+    const seatedAt = await bob.seated;
+    await sameWorldAt([annBot, bobBot], seatedAt + 50);
+    gapless(bobBot, bob.firstTick);
+  }, 30_000);
 });
 
 describe('ready before playing', () => {

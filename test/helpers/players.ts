@@ -87,17 +87,17 @@ export interface Bot {
 }
 
 /**
- * Folds `client.frames$` into the README world and, once seated, keeps its inputs `lead`
- * ticks ahead of its last frame (every 2 ms).
+ * Folds `client.frames$` into the README world (from `from`: a snapshot's world, say) and,
+ * once seated, keeps its inputs `lead` ticks ahead of its last frame (every 2 ms).
  */
-export function playBot(client: GameClient, lead = 6): Bot {
+export function playBot(client: GameClient, lead = 6, from: World = initialWorld): Bot {
   const checksums = new Map<number, number>();
   const ticks: number[] = [];
   const arrivals: number[] = [];
   let seated = false;
   void client.seated.then(() => (seated = true));
   const bot: Bot = {
-    world: initialWorld,
+    world: from,
     checksums,
     ticks,
     paused: false,
@@ -111,7 +111,7 @@ export function playBot(client: GameClient, lead = 6): Bot {
       sub.unsubscribe();
     },
   };
-  const sub = client.frames$.pipe(scan(step, initialWorld)).subscribe((world) => {
+  const sub = client.frames$.pipe(scan(step, from)).subscribe((world) => {
     bot.world = world;
     checksums.set(world.tick, world.checksum);
     ticks.push(world.tick);
