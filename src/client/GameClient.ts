@@ -67,6 +67,12 @@ export interface Connection {
 type Held =
   { readonly frame: ConfirmedFrame; readonly catchUp: boolean } | { readonly caughtUp: number };
 
+/**
+ * Frames held for a game that does not read `frames$`, at most (more than the default frame
+ * log holds of any match): past it the session ends, rather than memory growing.
+ */
+const MAX_HELD_FRAMES = 1 << 20;
+
 /** Backoff of the reconnects: the first delay, and the longest. */
 const RECONNECT_FIRST_MS = 100;
 const RECONNECT_MAX_MS = 2000;
@@ -551,6 +557,11 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     if (frames.length === 0) return;
     this.newestFrameSeen = Math.max(this.newestFrameSeen, frames[frames.length - 1].tick);
     // Taken in order, each once: the watermark moves before each frame goes out.
+    if (this.held.length + frames.length > MAX_HELD_FRAMES) {
+      this.warn('buffer-full', `${this.held.length} frames held: frames$ is not read`);
+      this.end('connection-lost', `${MAX_HELD_FRAMES} frames held and not read from frames$`);
+      return;
+    }
     const [from, to] = this.link.receive(frames[0].tick, frames.length);
     for (let i = from; i < to; i++)
       this.held.push({ frame: this.roster.apply(frames[i]), catchUp });
