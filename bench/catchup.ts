@@ -7,10 +7,10 @@
 // real client joins and we time `connect` to `caughtUp` (every frame delivered on `frames$`),
 // and count the bytes of the reliable channel the catch-up took.
 //
-// Measured (2 shared cores, Node 22, best of 3): held-button inputs 36,000 frames in ~220-270 ms
-// (~140,000 frames/s), 2.7 bytes per frame on the reliable channel (97 KB in 9 CatchUp
+// Measured (2 shared cores, Node 22, best of 3): held-button inputs 36,000 frames in ~90 ms
+// (~400,000 frames/s), 2.7 bytes per frame on the reliable channel (97 KB in 9 CatchUp
 // messages); random inputs (a new value every tick for every player: the worst case)
-// ~80-140 ms (~260,000 frames/s), 17.1 bytes per frame (617 KB).
+// ~95 ms (~380,000 frames/s), 17.1 bytes per frame (617 KB).
 import { performance } from 'node:perf_hooks';
 import {
   connect,

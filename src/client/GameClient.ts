@@ -161,6 +161,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   private readySent = false;
   private started = false;
   private readonly held: Held[] = [];
+  private heldStart = 0;
   private flushing = false;
   private deliveringCatchUp = false;
   /** The last tick pushed into the playout buffer (equal to lastDelivered when it is empty). */
@@ -255,7 +256,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.subs.add(
       delivered$.subscribe((frame) => {
         this.deliver(frame, false);
-        if (this.held.length > 0) this.flush(); // a catch-up waits for the buffer to empty
+        if (this.heldCount > 0) this.flush(); // a catch-up waits for the buffer to empty
       }),
     );
 
@@ -557,8 +558,8 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     if (frames.length === 0) return;
     this.newestFrameSeen = Math.max(this.newestFrameSeen, frames[frames.length - 1].tick);
     // Taken in order, each once: the watermark moves before each frame goes out.
-    if (this.held.length + frames.length > MAX_HELD_FRAMES) {
-      this.warn('buffer-full', `${this.held.length} frames held: frames$ is not read`);
+    if (this.heldCount + frames.length > MAX_HELD_FRAMES) {
+      this.warn('buffer-full', `${this.heldCount} frames held: frames$ is not read`);
       this.end('connection-lost', `${MAX_HELD_FRAMES} frames held and not read from frames$`);
       return;
     }
@@ -583,25 +584,42 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     if (this.flushing || !this.started) return;
     this.flushing = true;
     try {
-      while (this.held.length > 0 && !this.ended) {
-        const next = this.held[0];
+      while (this.heldCount > 0 && !this.ended) {
+        const next = this.held[this.heldStart];
         if ('caughtUp' in next) {
           if (this.lastOrdered !== this.lastDelivered) break; // the buffer is not empty
-          this.held.shift();
+          this.takeHeld();
           this.onCaughtUp(next.caughtUp);
         } else if (next.catchUp) {
           if (this.lastOrdered !== this.lastDelivered) break;
-          this.held.shift();
+          this.takeHeld();
           this.lastOrdered = next.frame.tick;
           this.deliver(next.frame, true);
         } else {
-          this.held.shift();
+          this.takeHeld();
           this.lastOrdered = next.frame.tick;
           this.ordered.next(next.frame);
         }
       }
     } finally {
       this.flushing = false;
+    }
+  }
+
+  /** Entries held, not delivered yet. */
+  private get heldCount(): number {
+    return this.held.length - this.heldStart;
+  }
+
+  /** Drops the oldest held entry (a queue over an array: compacted when empty). */
+  private takeHeld(): void {
+    this.heldStart += 1;
+    if (this.heldStart === this.held.length) {
+      this.held.length = 0;
+      this.heldStart = 0;
+    } else if (this.heldStart >= 4096 && this.heldStart * 2 >= this.held.length) {
+      this.held.splice(0, this.heldStart);
+      this.heldStart = 0;
     }
   }
 
