@@ -421,6 +421,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     let firstTick = lastTick + 1;
     let players = this.match.membersBefore(firstTick);
     let snapshot: Uint8Array | undefined;
+    // With no grace there is no away state to come back from.
+    if (this.options.reconnectGraceMs === 0) return this.refuse(session, RefuseReason.BadToken);
     if (firstTick > this.match.head) return this.refuse(session, RefuseReason.BadRequest);
     if (players === undefined || firstTick < log.firstTick) {
       // Its last frame is older than the log: it starts again from a snapshot.
@@ -429,14 +431,15 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       players = [...start.players];
       snapshot = start.snapshot?.data;
     }
+    // The server had not noticed its connection go: away now, so the ticks until it is
+    // seated again are substituted.
+    if (seat.state === SeatState.Playing) this.goAway(seat, 'reconnected');
     const old = seat.session;
     if (old !== undefined) this.release(old);
     seat.token = newReconnectToken(); // single use: the one shown is dead from now on
     session.resume(seat);
     this.accept(session, seat, firstTick, players, snapshot);
-    // Seated again, a little ahead: the ticks until then are substituted.
-    if (seat.state !== SeatState.Away) this.goAway(seat, 'reconnected');
-    this.comeBack(seat);
+    this.comeBack(seat); // seated again, a little ahead of the match
   }
 
   /** The player in `session`'s seat is ready: it joins the frames. */

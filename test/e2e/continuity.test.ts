@@ -287,6 +287,31 @@ describe('dropping out and coming back', () => {
     expect((await dan.closed).reason).toBe('timeout');
   }, 10_000);
 
+  it('a reconnect the server did not expect (its old connection still open) takes the seat over', async () => {
+    const { server, others, dan, danBot } = await withFlaky();
+    const slot = dan.playerId;
+    danBot.stop();
+    const again = resources.add(
+      await connect({
+        ...where(server),
+        username: 'dan',
+        reconnectToken: dan.reconnectToken,
+        lastFrameTick: dan.lastFrameTick,
+      }),
+    );
+    expect(again.playerId).toBe(slot);
+    // The old client's connection is closed; its token is dead, so it cannot come back.
+    expect((await dan.closed).reason).toBe('connection-lost');
+    const againBot = playBot(again, 6, danBot.world);
+    resources.add({ close: () => againBot.stop() });
+    const start = await again.seated;
+    const otherBots = others.map(([, b]) => b);
+    await sameWorldAt([...otherBots, againBot], start + 50);
+    // Its own inputs count again from the tick it was seated at.
+    const frame = await firstValueFrom(server.frames$.pipe(filter((f) => f.tick >= start + 60)));
+    expect(frame.substituted ?? []).not.toContain(slot);
+  });
+
   it('a forged token is refused and changes nothing', async () => {
     const { server, others, danBot } = await withFlaky();
     const forged = globalThis.crypto.getRandomValues(new Uint8Array(16));
