@@ -11,6 +11,7 @@ import {
   type ServerOptions,
   type Transport,
 } from '../../src/node.js';
+import { flakyTransport } from '../helpers/players.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 /**
@@ -87,6 +88,29 @@ describe.each(transports)('over the %s transport', (_name, makeTransport) => {
     await b.seated;
     await play([a, b], 30);
     expect(await fb).toEqual(await fa);
+  });
+
+  it('brings a client whose reliable channel is lost back to its slot, frames without a gap', async () => {
+    const server = await start({ disconnectTimeoutMs: 300 });
+    const a = await join(server, 'ann');
+    const flaky = flakyTransport(transport);
+    const b = await join(server, 'bob', { transport: flaky });
+    const fa = firstValueFrom(a.frames$.pipe(take(40), toArray()));
+    const fb = firstValueFrom(b.frames$.pipe(take(40), toArray()));
+    await play([a, b], 10);
+    const back = firstValueFrom(b.events$.pipe(filter((e) => e.type === 'reconnected')));
+    const reseated = firstValueFrom(b.events$.pipe(filter((e) => e.type === 'seated')));
+    flaky.cut();
+    await back;
+    await reseated; // its inputs count again from a new start tick
+    // Both go on from their own next ticks; the ticks bob missed have his input put in.
+    for (let i = 0; i < 30; i++) a.sendInput(Uint8Array.of(a.playerId, i));
+    const seatedAt = b.startTick;
+    const target = a.startTick + a.inputsSent;
+    while (b.startTick + b.inputsSent < target) b.sendInput(Uint8Array.of(b.playerId, 0));
+    expect(await fb).toEqual(await fa);
+    expect(b.playerId).toBe(1);
+    expect(seatedAt).toBeGreaterThan(9);
   });
 
   it('delivers the same frames to every client, with joins in the stream', async () => {
