@@ -105,6 +105,8 @@ export const RefuseReason = {
   BadRequest: 'bad-request',
   /** The server is closing. */
   ServerClosing: 'server-closing',
+  /** A Reconnect whose token is not a live one (forged, used, or its grace is over). */
+  BadToken: 'bad-token',
 } as const;
 export type RefuseReason = (typeof RefuseReason)[keyof typeof RefuseReason];
 

@@ -33,6 +33,10 @@ export const WarningCode = {
   BufferFull: 'buffer-full',
   /** Any other report from the lockstep assembler. */
   Lockstep: 'lockstep',
+  /** A newcomer's frames cannot start at the match's first tick (the log dropped them, no snapshot). */
+  CatchUpIncomplete: 'catch-up-incomplete',
+  /** The server-side or client-side `provideSnapshot` threw or gave too many bytes. */
+  ProvideSnapshotFailed: 'provide-snapshot-failed',
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 
@@ -72,10 +76,73 @@ export interface DropEvent {
 export interface DisconnectedEvent {
   /** Always `'disconnected'`. */
   readonly type: 'disconnected';
-  /** Why it ended: a leave reason, the server closing, `close()` called, or the connection lost. */
-  readonly reason: LeaveReason | 'server-closing' | 'closed' | 'connection-lost';
+  /**
+   * Why it ended: a leave reason, the server closing, `ready-timeout` (it held its seat
+   * `readyTimeoutMs` without being ready), `close()` called, or `connection-lost` (the
+   * connection failed and reconnecting did not work within the grace).
+   */
+  readonly reason: LeaveReason | 'server-closing' | 'ready-timeout' | 'closed' | 'connection-lost';
   /** The disconnect in words, for a log. */
   readonly message: string;
+}
+
+/**
+ * A player is away (server side): its datagrams stopped, it stalled the others for
+ * `disconnectTimeoutMs`, or its connection was lost. Its seat is kept for
+ * `reconnectGraceMs`; from `tick` its input is substituted (each frame's `substituted`).
+ */
+export interface AwayEvent {
+  /** Always `'away'`. */
+  readonly type: 'away';
+  /** Its slot. */
+  readonly playerId: number;
+  /** Its name. */
+  readonly username: string;
+  /** The first tick whose input is substituted. */
+  readonly tick: number;
+  /** Why, in words, for a log (its connection closed, it stalled the match, ...). */
+  readonly message: string;
+}
+
+/** An away player is back (server side): its own inputs count from `tick` on. */
+export interface BackEvent {
+  /** Always `'back'`. */
+  readonly type: 'back';
+  /** Its slot. */
+  readonly playerId: number;
+  /** Its name. */
+  readonly username: string;
+  /** The first tick its own inputs count again. */
+  readonly tick: number;
+}
+
+/** This client's inputs count from `tick` on: its join took effect, or it is back (client side). */
+export interface SeatedEvent {
+  readonly type: 'seated';
+  readonly tick: number;
+}
+
+/**
+ * This client has every frame the match had confirmed when it joined or came back (client
+ * side): the frames from `tick` on are live. Frames before it came in a catch-up.
+ */
+export interface CaughtUpEvent {
+  readonly type: 'caught-up';
+  readonly tick: number;
+}
+
+/** The connection was lost; the client tries to get its seat back (client side). */
+export interface ReconnectingEvent {
+  readonly type: 'reconnecting';
+  /** 1 for the first try, then 2, ... */
+  readonly attempt: number;
+  readonly message: string;
+}
+
+/** The client has its seat back on a new connection (client side); frames go on from `tick`. */
+export interface ReconnectedEvent {
+  readonly type: 'reconnected';
+  readonly tick: number;
 }
 
 /**
@@ -109,10 +176,18 @@ export interface SnapshotEvent {
 }
 
 /** What the server's `events$` carries. */
-export type ServerNetworkEvent = WarningEvent | DropEvent | DesyncEvent | SnapshotEvent;
+export type ServerNetworkEvent =
+  WarningEvent | DropEvent | DesyncEvent | SnapshotEvent | AwayEvent | BackEvent;
 
 /** What a client's `events$` carries. */
-export type ClientNetworkEvent = WarningEvent | DisconnectedEvent | DesyncEvent;
+export type ClientNetworkEvent =
+  | WarningEvent
+  | DisconnectedEvent
+  | DesyncEvent
+  | SeatedEvent
+  | CaughtUpEvent
+  | ReconnectingEvent
+  | ReconnectedEvent;
 
 /** Everything either side's `events$` carries. */
 export type NetworkEvent = ServerNetworkEvent | ClientNetworkEvent;

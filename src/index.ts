@@ -42,7 +42,7 @@ export type {
 export type { IceServerConfig, RtcPeerConnectionFactory } from './transport/webrtc/RtcLike.js';
 
 // Data types and events
-export { LeaveReason } from './types.js';
+export { LeaveReason, SubstituteInput } from './types.js';
 export type { ConfirmedFrame, PlayerInfo, PlayerLeft, ChatMessage, PlayerEvent } from './types.js';
 export { WarningCode } from './events.js';
 export type {
@@ -54,6 +54,12 @@ export type {
   DisconnectedEvent,
   DesyncEvent,
   SnapshotEvent,
+  AwayEvent,
+  BackEvent,
+  SeatedEvent,
+  CaughtUpEvent,
+  ReconnectingEvent,
+  ReconnectedEvent,
 } from './events.js';
 export type { NetworkStats, PlayerStats, LinkSample } from './stats.js';
 export type { TypedEventEmitter, EventMap } from './emitter.js';
@@ -74,7 +80,15 @@ export {
 
 // One match with no sockets: the lockstep state machine, membership and the frame log
 export { Match } from './match/Match.js';
-export type { MatchOptions, JoinResult, MatchWarning } from './match/Match.js';
+export type {
+  MatchOptions,
+  JoinResult,
+  HoldResult,
+  MatchEvent,
+  MatchWarning,
+  MatchSnapshot,
+  CatchUpStart,
+} from './match/Match.js';
 export { Roster } from './match/Roster.js';
 export { FrameLog } from './match/FrameLog.js';
 export type { FrameLogOptions } from './match/FrameLog.js';

@@ -48,28 +48,44 @@ export interface ConfirmedFrame {
   readonly joined?: PlayerInfo[];
   /** The players who left at this tick (absent when none did). */
   readonly left?: PlayerLeft[];
+  /**
+   * The slots whose input in this frame was not sent by their player but put in by the
+   * server (the player is away: see `substituteInput`), sorted; present only when not empty.
+   * Every client sees the same substitution for the same tick.
+   */
+  readonly substituted?: number[];
 }
 
 /**
- * A confirmed frame, with `joined` and `left` only when they are not empty (so that two
- * frames with the same content are equal whoever built them).
+ * A confirmed frame, with `joined`, `left` and `substituted` only when they are not empty
+ * (so that two frames with the same content are equal whoever built them).
  */
 export function confirmedFrame(
   tick: number,
   inputs: ReadonlyArray<Uint8Array | null>,
   joined?: PlayerInfo[],
   left?: PlayerLeft[],
+  substituted?: number[],
 ): ConfirmedFrame {
   const frame: {
     tick: number;
     inputs: ReadonlyArray<Uint8Array | null>;
     joined?: PlayerInfo[];
     left?: PlayerLeft[];
+    substituted?: number[];
   } = { tick, inputs };
   if (joined !== undefined && joined.length > 0) frame.joined = joined;
   if (left !== undefined && left.length > 0) frame.left = left;
+  if (substituted !== undefined && substituted.length > 0) frame.substituted = substituted;
   return frame;
 }
+
+/**
+ * What the server puts in for the input of a player who is away: `repeat`, its last input
+ * (a held button stays held); `empty`, all zero bytes.
+ */
+export const SubstituteInput = { Repeat: 'repeat', Empty: 'empty' } as const;
+export type SubstituteInput = (typeof SubstituteInput)[keyof typeof SubstituteInput];
 
 /** A chat message: the sender's username and the text. */
 export interface ChatMessage {

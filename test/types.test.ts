@@ -19,6 +19,12 @@ import {
   type PlayerInfo,
   type PlayerStats,
   type ServerAddress,
+  type AwayEvent,
+  type ConnectOptions,
+  type ReconnectedEvent,
+  type ReconnectingEvent,
+  type ServerOptions,
+  type SubstituteInput,
 } from '../src/node.js';
 
 describe('public types', () => {
@@ -72,6 +78,38 @@ describe('public types', () => {
       server.on('chat', (m) => expectTypeOf(m).toEqualTypeOf<ChatMessage>());
     };
     expectTypeOf(check).toBeFunction();
+  });
+
+  it('joining, loading and coming back have typed promises, events and options', () => {
+    expectTypeOf<GameClient['seated']>().toEqualTypeOf<Promise<number>>();
+    expectTypeOf<GameClient['caughtUp']>().toEqualTypeOf<Promise<number>>();
+    expectTypeOf<GameClient['startTick']>().toEqualTypeOf<number>();
+    expectTypeOf<GameClient['catchingUp']>().toEqualTypeOf<boolean>();
+    expectTypeOf<GameClient['reconnectToken']>().toEqualTypeOf<Uint8Array>();
+    expectTypeOf<GameClient['ready']>().returns.toEqualTypeOf<void>();
+    expectTypeOf<NonNullable<ConfirmedFrame['substituted']>>().toEqualTypeOf<number[]>();
+    expectTypeOf<
+      Extract<ClientNetworkEvent, { type: 'reconnecting' }>
+    >().toEqualTypeOf<ReconnectingEvent>();
+    expectTypeOf<ClientNetworkEvent['type']>().toEqualTypeOf<
+      | 'warning'
+      | 'disconnected'
+      | 'desync'
+      | 'seated'
+      | 'caught-up'
+      | 'reconnecting'
+      | 'reconnected'
+    >();
+    expectTypeOf<ServerNetworkEvent['type']>().toEqualTypeOf<
+      'warning' | 'drop' | 'desync' | 'snapshot' | 'away' | 'back'
+    >();
+    expectTypeOf<ServerEvents['away']>().toEqualTypeOf<(event: AwayEvent) => void>();
+    expectTypeOf<ClientEvents['reconnected']>().toEqualTypeOf<(event: ReconnectedEvent) => void>();
+    expectTypeOf<ConnectOptions['reconnectToken']>().toEqualTypeOf<Uint8Array | undefined>();
+    expectTypeOf<ConnectOptions['provideSnapshot']>().toEqualTypeOf<
+      ((tick: number) => Uint8Array | undefined) | undefined
+    >();
+    expectTypeOf<ServerOptions['substituteInput']>().toEqualTypeOf<SubstituteInput | undefined>();
   });
 
   it('lockstep is an operator from events to frames', () => {

@@ -49,6 +49,8 @@ export interface DemoOptions extends LinkFlags {
   readonly inputDelay: number;
   /** Make the last bot's simulation diverge at this tick of the game (to see a desync). */
   readonly desyncAt?: number;
+  /** Take the first bot off the network for this many ms at a third of the game; it comes back. */
+  readonly dropoutMs?: number;
 }
 
 export interface ServerCommandOptions extends LinkFlags {
@@ -154,6 +156,8 @@ Options:
   --tick-rate HZ     ticks per second (default ${DEMO_DEFAULTS.tickRate})
   --input-delay N    input delay of every bot, in ticks (default 0)
   --desync-at T      make the last bot's world diverge at tick T, to see a desync reported
+  --dropout MS       take the first bot off the network for MS ms at a third of the game: it is
+                     away (its input repeated for everyone), then reconnects to its slot
   --web              the web demo instead: a page to play in a browser, beside --bots N (default
                      2) Node bots, served on --host (default 127.0.0.1) and --port (default 8080;
                      0 picks one); runs until Ctrl-C
@@ -225,6 +229,7 @@ const OPTIONS = {
     'tick-rate': str,
     'input-delay': str,
     'desync-at': str,
+    dropout: str,
     ...LINK_OPTIONS,
   },
   server: {
@@ -423,6 +428,7 @@ function demoOptions(v: Values): DemoOptions {
   const d = DEMO_DEFAULTS;
   const ticks = int('ticks', d.ticks, 1, 1_000_000);
   const desyncAt = v['desync-at'];
+  const dropout = v.dropout;
   return {
     ...linkFlags('demo', v, d),
     players: int('players', d.players, 1, 64),
@@ -432,6 +438,9 @@ function demoOptions(v: Values): DemoOptions {
     ...(desyncAt === undefined
       ? {}
       : { desyncAt: parseInteger('demo', 'desync-at', desyncAt, 0, ticks - 1) }),
+    ...(dropout === undefined
+      ? {}
+      : { dropoutMs: parseInteger('demo', 'dropout', dropout, 1, 14_000) }),
   };
 }
 

@@ -42,6 +42,8 @@ export function describeRefusal(
     'version-mismatch': 'the server speaks another protocol version',
     'bad-request': 'the server could not read the join request',
     'server-closing': 'the server is shutting down',
+    'bad-token':
+      'the server refused the reconnect token (used already, forged, or past the grace period)',
   };
   return `${words[reason]} (${reason})`;
 }

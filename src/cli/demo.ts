@@ -3,9 +3,10 @@
  * through the link conditioner. Live progress, then a table per player, every bot's final
  * checksum, and an exit code that says whether the worlds agreed.
  */
-import { createServer, type DesyncEvent, type GameServer } from '../node.js';
+import { createServer, nodeTransport, type DesyncEvent, type GameServer } from '../node.js';
 import type { DemoOptions } from './args.js';
 import { Bot, conditionerFor } from './bot.js';
+import { dropoutTransport, type DropoutTransport } from './dropout.js';
 import {
   RateMeter,
   StatusLine,
@@ -105,6 +106,7 @@ export async function runDemo(
   let refereeChecksum: number | undefined;
   let failure: string | undefined;
   let interrupted = false;
+  let dropoutTimer: ReturnType<typeof setTimeout> | undefined;
   let progressTimer: NodeJS.Timeout | undefined;
   let deadline: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
@@ -132,6 +134,14 @@ export async function runDemo(
         status.log(
           `  ${nameOf(e.playerId)} sent its world at tick ${e.tick}: ${e.data.length} bytes`,
         );
+      } else if (e.type === 'away') {
+        status.log(
+          `${e.username} (player ${e.playerId}) is away from tick ${e.tick}: its input is repeated`,
+        );
+      } else if (e.type === 'back') {
+        status.log(
+          `${e.username} (player ${e.playerId}) is back: its inputs count from tick ${e.tick}`,
+        );
       } else if (e.type === 'drop') {
         status.log(`drop ${e.username} (player ${e.playerId}): ${e.reason}: ${e.message}`);
       } else if (e.type === 'warning') {
@@ -156,6 +166,9 @@ export async function runDemo(
     });
 
     // Every bot joins before any plays: they all join at tick 0, and the game is ticks 0..end.
+    // With --dropout, the first bot's network can be cut.
+    const dropout: DropoutTransport | undefined =
+      options.dropoutMs !== undefined ? dropoutTransport(nodeTransport) : undefined;
     for (let i = 0; i < players; i++) {
       const bot = await Bot.join(
         {
@@ -164,6 +177,7 @@ export async function runDemo(
           username: `bot-${i + 1}`,
           conditioner: conditionerFor(options, mixSeed(options.seed, 1 + i)),
           inputDelay: options.inputDelay,
+          ...(i === 0 && dropout ? { transport: dropout } : {}),
         },
         {
           ticks,
@@ -210,6 +224,25 @@ export async function runDemo(
     progressTimer = setInterval(render, run.refreshMs ?? 250);
 
     for (const bot of bots) bot.start();
+    if (dropout && options.dropoutMs !== undefined) {
+      const dropoutMs = options.dropoutMs;
+      const first = bots[0];
+      first.client.events$.subscribe((e) => {
+        if (e.type === 'reconnected')
+          status.log(`${first.client.username} reconnected: its frames go on from tick ${e.tick}`);
+      });
+      // At a third of the game, off the network for dropoutMs; then its client reconnects.
+      dropoutTimer = setTimeout(
+        () => {
+          status.log(
+            `${first.client.username} drops out at tick ${first.client.lastFrameTick} for ${dropoutMs} ms`,
+          );
+          dropout.drop();
+          dropoutTimer = setTimeout(() => dropout.restore(), dropoutMs);
+        },
+        (ticks / tickRate) * (1000 / 3),
+      );
+    }
     const timeoutMs = run.timeoutMs ?? (ticks / tickRate) * 3000 + 15_000;
     const stopped = new Promise<string>((resolve) => {
       deadline = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -232,6 +265,7 @@ export async function runDemo(
   } finally {
     clearInterval(progressTimer);
     clearTimeout(deadline);
+    clearTimeout(dropoutTimer);
     if (onAbort) run.signal?.removeEventListener('abort', onAbort);
     status.clear();
     // The server first: it says goodbye to every bot. (Bots leaving first would leave their

@@ -129,6 +129,12 @@ export async function runServerCommand(
             e.checksums.map((c) => `player ${c.playerId} ${formatChecksum(c.checksum)}`).join(', '),
         );
         return;
+      case 'away':
+        log(`away ${e.username} (player ${e.playerId}) at tick ${e.tick}: ${e.message}`);
+        return;
+      case 'back':
+        log(`back ${e.username} (player ${e.playerId}) at tick ${e.tick}`);
+        return;
       case 'snapshot':
         log(`snapshot from player ${e.playerId} for tick ${e.tick}: ${e.data.length} bytes`);
         return;

@@ -20,6 +20,16 @@ export class InputSchedule {
     this.delayTicks = checkInputDelay(delay);
   }
 
+  /**
+   * Starts again at `tick` (the server counts this player's inputs from there after it was
+   * away): the next input sampled is for `tick + delay`, the ticks before it get the last
+   * input given.
+   */
+  restart(tick: number): void {
+    this.local = tick;
+    this.next = tick;
+  }
+
   /** The local tick the next input is sampled at. */
   get localTick(): number {
     return this.local;

@@ -1,4 +1,4 @@
-// Joins a server over a given transport: the connection, the join handshake, the datagram channel.
+// Joins (or reconnects to) a server over a given transport: the connection, the handshake, the datagram channel.
 import { Subscription } from 'rxjs';
 import {
   ConnectTimeoutError,
@@ -7,11 +7,11 @@ import {
   type DisconnectedError,
   type JoinRefusedError,
 } from '../errors.js';
-import { Limits } from '../protocol/index.js';
+import { Limits, type JoinAccepted } from '../protocol/index.js';
 import type { Transport, TransportPeer } from '../transport/Transport.js';
 import { createWebTransport } from '../transport/ws/webClientTransport.js';
-import { GameClient } from './GameClient.js';
-import { endedDuringJoin, joinRequest, readJoinAnswer } from './joinHandshake.js';
+import { GameClient, type Connection } from './GameClient.js';
+import { endedDuringJoin, joinRequest, readJoinAnswer, reconnectRequest } from './joinHandshake.js';
 import {
   resolveConnectOptions,
   type ConnectOptions,
@@ -24,7 +24,11 @@ export type { ConnectOptions } from './options.js';
 
 /**
  * Joins a lockstep server: connects, sends the join request, and resolves once the server
- * has accepted it and the datagram channel is open.
+ * has accepted it (a seat is held for this player) and the datagram channel is open. The
+ * match's frames follow from its first tick (a catch-up); the player takes part in them once
+ * it is ready (`client.ready()`, or its first `sendInput`).
+ *
+ * With `reconnectToken`, it reconnects to that seat instead (after a process restart).
  *
  * With `url` and no `transport`, the web transport (a WebSocket and a WebRTC data channel:
  * what a browser has). Otherwise pass `options.transport` (in Node, import from
@@ -60,6 +64,39 @@ export async function connectWith(
   transport: Transport,
 ): Promise<GameClient> {
   const resolved = resolveConnectOptions(options);
+  let client: GameClient | undefined;
+  const redial = (token: Uint8Array, lastTick: number): Promise<void> =>
+    dial(transport, resolved, reconnectRequest(token, lastTick), (peer, accepted) =>
+      client!.reattach(peer, accepted),
+    ).then(() => undefined);
+  const first = resolved.reconnectToken
+    ? reconnectRequest(resolved.reconnectToken, resolved.lastFrameTick)
+    : joinRequest(resolved.username, resolved.password);
+  await dial(transport, resolved, first, (peer, accepted) => {
+    client = new GameClient(
+      peer,
+      accepted,
+      resolved,
+      redial,
+      resolved.reconnectToken !== undefined,
+    );
+    return client.connection;
+  });
+  return client!;
+}
+
+/**
+ * Connects, sends `request` (Join or Reconnect) and reads the answer; `attach` makes the
+ * connection's handler from the peer and JoinAccepted on the same turn, so nothing that
+ * follows the answer (a signal, the catch-up, a chat line) is lost. Resolves once its
+ * datagram channel is open.
+ */
+async function dial(
+  transport: Transport,
+  resolved: ResolvedConnectOptions,
+  request: Uint8Array,
+  attach: (peer: TransportPeer, accepted: JoinAccepted) => Connection,
+): Promise<Connection> {
   const timeoutMs = resolved.connectTimeoutMs;
   const deadline = performance.now() + timeoutMs;
   const peer = await transport.connect({
@@ -69,7 +106,7 @@ export async function connectWith(
     maxMessageBytes: Limits.tcpMessageBytes,
     maxDatagramBytes: Limits.maxDatagramBytes,
     localHost: resolved.localHost,
-    tls: options.tls,
+    tls: resolved.tls,
   });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -78,15 +115,15 @@ export async function connectWith(
       Math.max(0, deadline - performance.now()),
     );
   });
-  // The one subscription to the reliable channel, handed to the client once there is one.
+  // The one subscription to the reliable channel, handed to the connection once there is one.
   const reading = new Subscription();
-  let client: GameClient | undefined;
+  let connection: Connection | undefined;
   try {
-    client = await Promise.race([join(peer, resolved, reading), timeout]);
-    await Promise.race([client.opened, timeout]);
-    return client;
+    connection = await Promise.race([answer(peer, request, reading, attach), timeout]);
+    await Promise.race([connection.opened, timeout]);
+    return connection;
   } catch (err) {
-    if (client) client.end('connection-lost', 'the join did not complete');
+    if (connection) connection.abandon('the join did not complete');
     reading.unsubscribe();
     peer.messages.destroy();
     throw err instanceof GameNetworkError
@@ -97,18 +134,15 @@ export async function connectWith(
   }
 }
 
-/**
- * Sends the join request and reads the answer. The subscription to the reliable channel
- * (added to `reading`) goes, on the same turn, to the client made from the answer, so
- * nothing that follows the answer (a signal, a chat line) is lost.
- */
-function join(
+/** Sends the request and reads the answer (the first message). */
+function answer(
   peer: TransportPeer,
-  options: ResolvedConnectOptions,
+  request: Uint8Array,
   reading: Subscription,
-): Promise<GameClient> {
-  return new Promise<GameClient>((resolve, reject) => {
-    let client: GameClient | undefined;
+  attach: (peer: TransportPeer, accepted: JoinAccepted) => Connection,
+): Promise<Connection> {
+  return new Promise<Connection>((resolve, reject) => {
+    let connection: Connection | undefined;
     let failed = false;
     const fail = (err: JoinRefusedError | ConnectionError | DisconnectedError): void => {
       failed = true;
@@ -117,18 +151,19 @@ function join(
     reading.add(
       peer.messages.messages$.subscribe({
         next: (bytes) => {
-          if (client) return client.onMessage(bytes);
+          if (connection) return connection.onMessage(bytes);
           if (failed) return;
-          const answer = readJoinAnswer(bytes);
-          if ('failed' in answer) return fail(answer.failed);
-          client = new GameClient(peer, answer.accepted, options);
-          client.own(reading);
-          resolve(client);
+          const read = readJoinAnswer(bytes);
+          if ('failed' in read) return fail(read.failed);
+          connection = attach(peer, read.accepted);
+          connection.own(reading);
+          resolve(connection);
         },
-        error: (err: Error) => (client ? client.onClosed(err) : fail(endedDuringJoin(err))),
-        complete: () => (client ? client.onClosed(undefined) : fail(endedDuringJoin(undefined))),
+        error: (err: Error) => (connection ? connection.onClosed(err) : fail(endedDuringJoin(err))),
+        complete: () =>
+          connection ? connection.onClosed(undefined) : fail(endedDuringJoin(undefined)),
       }),
     );
-    peer.messages.send(joinRequest(options.username, options.password));
+    peer.messages.send(request);
   });
 }

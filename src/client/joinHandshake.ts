@@ -18,6 +18,16 @@ export function joinRequest(username: string, password: string): Uint8Array {
   });
 }
 
+/** The reconnect request a client opens a new connection with, to get its seat back. */
+export function reconnectRequest(token: Uint8Array, lastTick: number): Uint8Array {
+  return encodeMessage({
+    type: MessageType.Reconnect,
+    protocolVersion: PROTOCOL_VERSION,
+    token,
+    lastTick,
+  });
+}
+
 /** What the server's answer to a join request means. */
 export type JoinAnswer =
   { readonly accepted: JoinAccepted } | { readonly failed: JoinRefusedError | ConnectionError };

@@ -59,6 +59,27 @@ export interface ConnectOptions {
    * none (plain TCP).
    */
   tls?: TlsClientOptions;
+  // --- Joining, loading and coming back (issue 12) ---
+  /**
+   * Reconnects to the seat this token is for (from `client.reconnectToken`, saved before a
+   * process restart) instead of joining: the frames start after `lastFrameTick`. The
+   * username and password are not checked again. Default: none (a new join).
+   */
+  reconnectToken?: Uint8Array;
+  /** With `reconnectToken`: the last tick up to which the game has every frame. Default `-1`. */
+  lastFrameTick?: number;
+  /**
+   * When the connection is lost, the client reconnects by itself (with backoff, 100 ms
+   * doubling to 2 s) for this long, keeping `frames$` open; 0 disables it. Keep it within
+   * the server's `reconnectGraceMs`. Default `15000`.
+   */
+  reconnectTimeoutMs?: number;
+  /**
+   * The game's snapshot of its world before frame `tick`, when the server asks for one (a
+   * long match, whose late joiners start from it): called right after frame `tick - 1` was
+   * delivered on `frames$`. At most 60000 bytes. Default: none (requests go unanswered).
+   */
+  provideSnapshot?: (tick: number) => Uint8Array | undefined;
 }
 
 /** Every option with its value: defaults filled in, every value checked. */
@@ -76,6 +97,11 @@ export interface ResolvedConnectOptions {
   readonly playoutDelayMs: number | undefined;
   readonly statsIntervalMs: number;
   readonly snapshot: ((tick: number) => Uint8Array | undefined) | undefined;
+  readonly reconnectToken: Uint8Array | undefined;
+  readonly lastFrameTick: number;
+  readonly reconnectTimeoutMs: number;
+  readonly provideSnapshot: ((tick: number) => Uint8Array | undefined) | undefined;
+  readonly tls: TlsClientOptions | undefined;
 }
 
 /**
@@ -88,6 +114,17 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
     if (!(value > 0)) throw new RangeError(`${name} must be > 0`);
     return value;
   };
+  const nonNegative = (name: string, value: number): number => {
+    if (!(value >= 0)) throw new RangeError(`${name} must be >= 0`);
+    return value;
+  };
+  if (options.reconnectToken !== undefined && options.reconnectToken.length !== 16)
+    throw new RangeError('reconnectToken must be 16 bytes');
+  if (
+    options.lastFrameTick !== undefined &&
+    !(Number.isSafeInteger(options.lastFrameTick) && options.lastFrameTick >= -1)
+  )
+    throw new RangeError('lastFrameTick must be an integer >= -1');
   const datagramBytes = options.datagramBytes ?? Limits.datagramBytes;
   if (
     !Number.isInteger(datagramBytes) ||
@@ -118,6 +155,11 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
     playoutDelayMs: options.playoutDelayMs,
     statsIntervalMs: positive('statsIntervalMs', options.statsIntervalMs ?? 1000),
     snapshot: options.snapshot,
+    reconnectToken: options.reconnectToken,
+    lastFrameTick: options.lastFrameTick ?? -1,
+    reconnectTimeoutMs: nonNegative('reconnectTimeoutMs', options.reconnectTimeoutMs ?? 15_000),
+    provideSnapshot: options.provideSnapshot,
+    tls: options.tls,
   };
 }
 

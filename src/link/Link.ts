@@ -99,6 +99,15 @@ export class Link<Out> {
     return this.now() - this.lastSentAt >= this.options.resendAfterMs;
   }
 
+  /**
+   * Starts sending afresh from key `from`: what is held is dropped, and the peer is taken to
+   * have every item before `from` (a catch-up brought them some other way).
+   */
+  restartSending(from: number): void {
+    this.window.reset();
+    this.peerAck = from - 1;
+  }
+
   /** The sequence number of the next world state sent (latest wins at the other end). */
   nextWorldSeq(): number {
     this.worldSeqOut += 1;
@@ -126,6 +135,14 @@ export class Link<Out> {
     if (to <= from) return [0, 0];
     this.watermark = first + to - 1;
     return [from, to];
+  }
+
+  /**
+   * Expects the peer's items from `watermark + 1` on: those before are never taken (a
+   * receiver that starts afresh, such as a player seated from a later tick).
+   */
+  resetReceive(watermark: number): void {
+    this.watermark = watermark;
   }
 
   /** A world state with `seq` came: true if it is newer than every one before (keep it). */

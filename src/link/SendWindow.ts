@@ -151,4 +151,10 @@ export class SendWindow<T> {
     this.items = [];
     this.sizes = [];
   }
+
+  /** Forgets everything held and the last key: the next push may have any key. */
+  reset(): void {
+    this.clear();
+    this.lastKey = undefined;
+  }
 }

@@ -6,6 +6,7 @@ import {
   type LeaveReason,
   type PlayerInfo,
   type PlayerLeft,
+  type SubstituteInput,
 } from '../types.js';
 import {
   LockstepWarningCode,
@@ -21,6 +22,11 @@ interface Player {
   readonly joinTick: number;
   /** Inputs by tick, for ticks in [max(head, joinTick), head + maxTicksAhead). */
   readonly inputs: InputRing;
+  /** Its input is substituted for the ticks in [subFrom, subUntil) it sends none for. */
+  subFrom: number;
+  subUntil: number;
+  /** Its input in the last frame confirmed with it (for `repeat`). */
+  last: Uint8Array | undefined;
 }
 
 /** A player that left at the head tick, named in that frame's `left`. */
@@ -64,6 +70,10 @@ export class Assembler {
   private readonly scheduler: SchedulerLike;
   private readonly onWarning: ((warning: LockstepWarning) => void) | undefined;
   private readonly onFrame: (frame: ConfirmedFrame) => void;
+  private readonly onTimeout: ((slots: number[], tick: number) => void) | undefined;
+  private readonly substituteInput: SubstituteInput;
+  /** How many players are substituted at some tick (0: the usual fast path). */
+  private substituting = 0;
 
   private state: AssemblerState = AssemblerState.Running;
   /** The next tick to confirm. */
@@ -102,6 +112,8 @@ export class Assembler {
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.onWarning = options.onWarning;
     this.onFrame = options.onFrame;
+    this.onTimeout = options.onTimeout;
+    this.substituteInput = options.substituteInput ?? 'repeat';
     this.headTick = options.startTick ?? 0;
     this.slots = new Array<Player | undefined>(this.maxPlayers).fill(undefined);
   }
@@ -211,6 +223,9 @@ export class Assembler {
       info: { playerId, username },
       joinTick: tick,
       inputs: new InputRing(this.maxTicksAhead),
+      subFrom: Infinity,
+      subUntil: Infinity,
+      last: undefined,
     };
     this.playerCount += 1;
     if (tick === head) this.missing += 1;
@@ -244,6 +259,60 @@ export class Assembler {
     this.depart(playerId, player, reason);
     this.drain();
     return true;
+  }
+
+  /**
+   * From `tick` on (the head, if it is earlier), frames no longer wait for player `playerId`:
+   * for each tick it has sent no input for when the frame is otherwise complete, its input is
+   * substituted (see `substituteInput`) and its slot named in the frame's `substituted`. A
+   * real input that comes in time is still taken. Until {@link Assembler.resume}. A frame in
+   * which every input would be substituted waits (nobody drives the match).
+   *
+   * @returns Whether the player is in a slot.
+   */
+  substitute(playerId: number, tick: number): boolean {
+    if (this.state !== AssemblerState.Running) return false;
+    const player = Number.isInteger(playerId) ? this.slots[playerId] : undefined;
+    if (player === undefined) return false;
+    const head = this.headTick;
+    const wasMissing = this.isMissing(player, head);
+    if (player.subFrom === Infinity) this.substituting += 1;
+    player.subFrom = Math.max(head, tick);
+    player.subUntil = Infinity;
+    if (wasMissing && !this.isMissing(player, head)) this.missing -= 1;
+    this.drain();
+    return true;
+  }
+
+  /**
+   * Player `playerId` is waited for again from `tick` on (at least the head): frames from
+   * `tick` need its own input. Its inputs for ticks before `tick` are still taken if they
+   * come in time.
+   *
+   * @returns Whether the player is in a slot and was substituted.
+   */
+  resume(playerId: number, tick: number): boolean {
+    if (this.state !== AssemblerState.Running) return false;
+    const player = Number.isInteger(playerId) ? this.slots[playerId] : undefined;
+    if (player === undefined || player.subUntil !== Infinity || player.subFrom === Infinity)
+      return false;
+    const head = this.headTick;
+    const wasMissing = this.isMissing(player, head);
+    player.subUntil = Math.max(head, tick);
+    if (player.subUntil <= player.subFrom) {
+      player.subFrom = Infinity;
+      player.subUntil = Infinity;
+      this.substituting -= 1;
+    }
+    if (!wasMissing && this.isMissing(player, head)) this.missing += 1;
+    this.drain();
+    return true;
+  }
+
+  /** Whether player `playerId`'s input at `tick` would be substituted if it sends none. */
+  isSubstituted(playerId: number, tick: number): boolean {
+    const player = Number.isInteger(playerId) ? this.slots[playerId] : undefined;
+    return player !== undefined && subAt(player, tick);
   }
 
   /**
@@ -289,7 +358,7 @@ export class Assembler {
     player.inputs.set(tick, input);
     this.buffered += 1;
     if (tick === this.headTick) {
-      this.missing -= 1;
+      if (!subAt(player, tick)) this.missing -= 1;
       this.drain();
     } else this.updateTimer();
   }
@@ -304,6 +373,7 @@ export class Assembler {
     this.deadline = undefined;
     this.slots.fill(undefined);
     this.playerCount = 0;
+    this.substituting = 0;
     this.buffered = 0;
     this.missing = 0;
     this.departures = [];
@@ -345,7 +415,8 @@ export class Assembler {
 
   /** Frees a slot, dropping the player's buffered inputs. */
   private removePlayer(slot: number, player: Player): void {
-    if (player.joinTick <= this.headTick && !player.inputs.has(this.headTick)) this.missing -= 1;
+    if (this.isMissing(player, this.headTick)) this.missing -= 1;
+    if (player.subFrom !== Infinity) this.substituting -= 1;
     this.buffered -= player.inputs.size;
     player.inputs.clear();
     this.slots[slot] = undefined;
@@ -361,20 +432,35 @@ export class Assembler {
     });
   }
 
+  /** In the match at `tick`, not substituted there, and without an input for it. */
+  private isMissing(player: Player, tick: number): boolean {
+    return player.joinTick <= tick && !subAt(player, tick) && !player.inputs.has(tick);
+  }
+
   /** Players in the match at the head tick whose input for it has not come yet. */
   private countMissing(): number {
     const head = this.headTick;
     let n = 0;
     for (let slot = 0; slot < this.maxPlayers; slot += 1) {
       const player = this.slots[slot];
-      if (player !== undefined && player.joinTick <= head && !player.inputs.has(head)) n += 1;
+      if (player !== undefined && this.isMissing(player, head)) n += 1;
     }
     return n;
   }
 
   /** Kept as inputs, joins and leaves come (not recounted per input). */
   private isHeadComplete(): boolean {
-    return (this.playerCount > 0 || this.departures.length > 0) && this.missing === 0;
+    if (!((this.playerCount > 0 || this.departures.length > 0) && this.missing === 0)) return false;
+    if (this.substituting === 0 || this.departures.length > 0) return true;
+    // Someone is substituted: a frame needs one real input (or a join), or nobody drives.
+    const head = this.headTick;
+    let anySubstituted = false;
+    for (const player of this.slots) {
+      if (player === undefined || player.joinTick > head) continue;
+      if (player.inputs.has(head) || player.joinTick === head) return true;
+      if (subAt(player, head)) anySubstituted = true;
+    }
+    return !anySubstituted;
   }
 
   /** Takes the complete head frame out of the state and advances the head. */
@@ -383,6 +469,7 @@ export class Assembler {
     const { maxPlayers, slots } = this;
     const inputs = new Array<Uint8Array | null>(maxPlayers).fill(null);
     let joined: PlayerInfo[] | undefined;
+    let substituted: number[] | undefined;
     for (let slot = 0; slot < maxPlayers; slot += 1) {
       const player = slots[slot];
       if (player === undefined || player.joinTick > tick) continue;
@@ -391,6 +478,17 @@ export class Assembler {
         inputs[slot] = input;
         player.inputs.delete(tick);
         this.buffered -= 1;
+        player.last = input;
+      } else if (subAt(player, tick)) {
+        const put = this.substituteFor(player);
+        inputs[slot] = put;
+        player.last = put;
+        (substituted ??= []).push(slot);
+      }
+      if (player.subUntil !== Infinity && player.subUntil <= tick + 1) {
+        player.subFrom = Infinity; // its substitution ends with this frame
+        player.subUntil = Infinity;
+        this.substituting -= 1;
       }
       if (player.joinTick === tick) (joined ??= []).push(player.info);
     }
@@ -407,7 +505,14 @@ export class Assembler {
     }
     this.headTick = tick + 1;
     this.missing = this.countMissing();
-    return confirmedFrame(tick, inputs, joined, left);
+    return confirmedFrame(tick, inputs, joined, left, substituted);
+  }
+
+  /** The input put in for a substituted player. */
+  private substituteFor(player: Player): Uint8Array {
+    const size = this.inputSize ?? player.last?.length ?? 0;
+    if (this.substituteInput === 'repeat' && player.last !== undefined) return player.last;
+    return new Uint8Array(size);
   }
 
   private cancelTimer(): void {
@@ -457,14 +562,22 @@ export class Assembler {
     }
     this.deadline = undefined;
     const head = this.headTick;
+    const { onTimeout } = this;
+    const late: number[] = [];
     for (let slot = 0; slot < this.maxPlayers; slot += 1) {
       const player = this.slots[slot];
-      if (player !== undefined && player.joinTick <= head && !player.inputs.has(head)) {
-        this.depart(slot, player, 'timeout');
-      }
+      if (player === undefined || !this.isMissing(player, head)) continue;
+      if (onTimeout === undefined) this.depart(slot, player, 'timeout');
+      else late.push(slot);
     }
+    if (late.length > 0) onTimeout?.(late, head);
     this.drain();
   };
+}
+
+/** Whether `player`'s input at `tick` is substituted when missing. */
+function subAt(player: Player, tick: number): boolean {
+  return tick >= player.subFrom && tick < player.subUntil;
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -1,6 +1,6 @@
 // What the lockstep state machine is configured with, and the warnings it gives.
 import type { SchedulerLike } from 'rxjs';
-import type { ConfirmedFrame } from '../types.js';
+import type { ConfirmedFrame, SubstituteInput } from '../types.js';
 
 /** Why the assembler refused an event. */
 export const LockstepWarningCode = {
@@ -67,6 +67,18 @@ export interface AssemblerOptions extends LockstepOptions {
    * assembler (join, leave, input): the frames those complete come after it returns.
    */
   onFrame: (frame: ConfirmedFrame) => void;
+  /**
+   * Called, instead of dropping them, with the players still missing when the head frame has
+   * waited `disconnectTimeoutMs` (sorted slots, and the head tick). It should `substitute` or
+   * `leave` each: a player it does neither for is waited for again. Default: none (they leave
+   * with reason `'timeout'`).
+   */
+  onTimeout?: (slots: number[], tick: number) => void;
+  /**
+   * What a substituted input is (see {@link Assembler.substitute}): `'repeat'` the player's
+   * last input in a frame (zeros before its first), `'empty'` zero bytes. Default `'repeat'`.
+   */
+  substituteInput?: SubstituteInput;
 }
 
 /**

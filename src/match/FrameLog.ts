@@ -11,6 +11,8 @@ export interface FrameLogOptions {
   readonly maxBytes?: number;
   /** The tick of the first frame appended. Default `0`. */
   readonly startTick?: number;
+  /** Called with each frame dropped to stay within `maxBytes`, oldest first. Default: none. */
+  readonly onDrop?: (frame: ConfirmedFrame) => void;
 }
 
 /** The default bound of a {@link FrameLog}: 64 MiB. */
@@ -35,6 +37,7 @@ export function frameLogBytes(frame: ConfirmedFrame): number {
     for (const p of frame.joined) bytes += PLAYER_BYTES + 2 * p.username.length;
   if (frame.left !== undefined)
     for (const p of frame.left) bytes += PLAYER_BYTES + 2 * p.username.length;
+  if (frame.substituted !== undefined) bytes += ARRAY_BYTES + SLOT_BYTES * frame.substituted.length;
   return bytes;
 }
 
@@ -59,6 +62,7 @@ export class FrameLog {
   private start = 0;
   private first: number;
   private total = 0;
+  private readonly onDrop: ((frame: ConfirmedFrame) => void) | undefined;
 
   /**
    * @throws {RangeError} If `maxBytes` is not a non-negative number, or `startTick` not a
@@ -75,6 +79,7 @@ export class FrameLog {
     }
     this.maxBytes = maxBytes;
     this.first = startTick;
+    this.onDrop = options.onDrop;
   }
 
   /** The tick of the oldest frame kept (`lastTick + 1` when none is). */
@@ -110,16 +115,33 @@ export class FrameLog {
     this.total += frameLogBytes(frame);
     while (this.total > this.maxBytes && this.size > 0) {
       const oldest = this.frames[this.start];
-      if (oldest !== undefined) this.total -= frameLogBytes(oldest);
       this.frames[this.start] = undefined;
       this.start += 1;
       this.first += 1;
+      if (oldest !== undefined) {
+        this.total -= frameLogBytes(oldest);
+        this.onDrop?.(oldest);
+      }
     }
     // Compact now and then: amortised O(1) per frame.
     if (this.start >= 1024 && this.start * 2 >= this.frames.length) {
       this.frames = this.frames.slice(this.start);
       this.start = 0;
     }
+  }
+
+  /**
+   * The frames from `from` up to `to` (excluded), oldest first, at most `max` of them: a
+   * window of {@link FrameLog.since} without copying the rest.
+   *
+   * @returns Undefined if `from` is before `firstTick` or not a safe integer.
+   */
+  range(from: number, to: number, max = Infinity): readonly ConfirmedFrame[] | undefined {
+    if (!(from >= this.first) || !Number.isSafeInteger(from)) return undefined;
+    const begin = this.start + Math.min(from - this.first, this.size);
+    const end =
+      this.start + Math.min(Math.max(from, to) - this.first, this.size, from - this.first + max);
+    return this.frames.slice(begin, end) as ConfirmedFrame[];
   }
 
   /**

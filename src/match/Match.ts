@@ -1,7 +1,13 @@
 // One lockstep match without sockets or wall clock: joins, leaves, inputs, checksums in; frames out.
-import { Subject, asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import {
+  Subject,
+  asyncScheduler,
+  type Observable,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import type { DesyncEvent } from '../events.js';
-import type { ConfirmedFrame, LeaveReason, PlayerInfo } from '../types.js';
+import type { ConfirmedFrame, LeaveReason, PlayerInfo, SubstituteInput } from '../types.js';
 import { Assembler } from './Assembler.js';
 import type { LockstepWarning, LockstepWarningCode } from './AssemblerOptions.js';
 import { Desync } from './Desync.js';
@@ -30,6 +36,51 @@ export interface MatchOptions {
   readonly scheduler?: SchedulerLike;
   /** The approximate memory, in bytes, of the frames the {@link Match.log} keeps. Default `64 MiB`. */
   readonly frameLogBytes?: number;
+  /**
+   * A seat held ({@link Match.hold}) this long without {@link Match.ready} is released (a
+   * `ready-timeout` event). `Infinity` disables it. Default `60000`.
+   */
+  readonly readyTimeoutMs?: number;
+  /**
+   * How long a player who is away ({@link Match.away}) keeps its slot, its input substituted,
+   * before it leaves with reason `'timeout'`. 0: a player who stalls the others leaves at once
+   * (as before away existed). Default `15000`.
+   */
+  readonly reconnectGraceMs?: number;
+  /** What an away player's input is: `'repeat'` its last one, `'empty'` zero bytes. Default `'repeat'`. */
+  readonly substituteInput?: SubstituteInput;
+}
+
+/** The answer to {@link Match.hold}. */
+export type HoldResult =
+  | { readonly ok: true; readonly playerId: number }
+  | { readonly ok: false; readonly reason: 'full' };
+
+/** A change of a seat that is not in the frames (they carry joins, leaves and substitutions). */
+export type MatchEvent =
+  /** A held seat was released: its player was not ready within `readyTimeoutMs`. */
+  | { readonly type: 'ready-timeout'; readonly playerId: number }
+  /** From `tick` on, the player's input is substituted until it is back, or its grace ends. */
+  | { readonly type: 'away'; readonly playerId: number; readonly tick: number }
+  /** The player's own inputs count again from `tick` on. */
+  | { readonly type: 'back'; readonly playerId: number; readonly tick: number };
+
+/** A state snapshot a player (or the server) gave: the world before frame `tick`. */
+export interface MatchSnapshot {
+  readonly tick: number;
+  readonly data: Uint8Array;
+}
+
+/** Where a newcomer's frames start: a snapshot (if any) and the frames from `tick` on. */
+export interface CatchUpStart {
+  /** The first frame it gets. */
+  readonly tick: number;
+  /** Everyone in the match just before `tick`, by `playerId`. */
+  readonly players: readonly PlayerInfo[];
+  /** The world before frame `tick`, when the frames before it are no longer kept. */
+  readonly snapshot?: MatchSnapshot;
+  /** False when frames before `tick` were dropped and no snapshot covers them. */
+  readonly complete: boolean;
 }
 
 /** The answer to {@link Match.join}. */
@@ -113,6 +164,8 @@ export class Match {
   readonly log: FrameLog;
   /** Who is in which slot, after the frames emitted so far. */
   readonly roster = new Roster();
+  /** Seats released for not being ready, players away and back (see {@link MatchEvent}). */
+  readonly events$: Observable<MatchEvent>;
 
   private readonly framesSubject = new Subject<ConfirmedFrame>();
   private readonly desyncSubject = new Subject<DesyncEvent>();
@@ -125,8 +178,19 @@ export class Match {
   private readonly assembler: Assembler;
   private readonly schedule = new JoinSchedule();
   private readonly checksums = new Desync();
+  private readonly eventsSubject = new Subject<MatchEvent>();
   private readonly maxPlayers: number;
   private readonly maxTicksAhead: number;
+  private readonly scheduler: SchedulerLike;
+  private readonly readyTimeoutMs: number;
+  private readonly graceMs: number;
+  /** Seats held by players not ready yet: their names and ready timers. */
+  private readonly held = new Map<number, { username: string; timer?: Subscription }>();
+  /** Players away: their grace timers. */
+  private readonly awayTimers = new Map<number, Subscription | undefined>();
+  /** Who was in the match just before the log's first frame. */
+  private readonly baseRoster = new Roster();
+  private latestSnapshot: MatchSnapshot | undefined;
   private state: MatchState = MatchState.Open;
 
   /**
@@ -137,16 +201,32 @@ export class Match {
   constructor(options: MatchOptions) {
     this.maxPlayers = options.maxPlayers;
     this.maxTicksAhead = options.maxTicksAhead ?? 128;
-    this.log = new FrameLog({ maxBytes: options.frameLogBytes ?? DEFAULT_FRAME_LOG_BYTES });
+    this.scheduler = options.scheduler ?? asyncScheduler;
+    this.readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+    this.graceMs = options.reconnectGraceMs ?? 15_000;
+    if (!(this.readyTimeoutMs > 0)) throw new RangeError('readyTimeoutMs must be > 0');
+    if (!(this.graceMs >= 0)) throw new RangeError('reconnectGraceMs must be >= 0');
+    this.log = new FrameLog({
+      maxBytes: options.frameLogBytes ?? DEFAULT_FRAME_LOG_BYTES,
+      onDrop: (frame) => this.onDropped(frame),
+    });
     this.assembler = new Assembler({
       maxPlayers: options.maxPlayers,
       inputSize: options.inputSize,
       maxTicksAhead: this.maxTicksAhead,
       disconnectTimeoutMs: options.disconnectTimeoutMs ?? 2000,
-      scheduler: options.scheduler ?? asyncScheduler,
+      scheduler: this.scheduler,
+      substituteInput: options.substituteInput,
       onWarning: (warning: LockstepWarning) => this.warningsSubject.next(warning),
       onFrame: (frame) => this.onFrame(frame),
+      onTimeout: (slots) => {
+        for (const slot of slots) {
+          if (this.graceMs > 0) this.away(slot);
+          else this.assembler.leave(slot, 'timeout');
+        }
+      },
     });
+    this.events$ = this.eventsSubject.asObservable();
     this.frames$ = this.framesSubject.asObservable();
     this.desync$ = this.desyncSubject.asObservable();
     this.warnings$ = this.warningsSubject.asObservable();
@@ -176,13 +256,65 @@ export class Match {
     return this.checksums.desync;
   }
 
-  /** How many slots a join could take now (0 once closed). */
+  /** How many slots a join could take now (0 once closed); held seats are taken. */
   freeSlots(): number {
     let free = 0;
     for (let slot = 0; slot < this.maxPlayers; slot += 1) {
-      if (this.assembler.isSlotFree(slot)) free += 1;
+      if (this.isFree(slot)) free += 1;
     }
     return free;
+  }
+
+  /** Whether player `playerId` holds a seat and is not ready yet. */
+  isHeld(playerId: number): boolean {
+    return this.held.has(playerId);
+  }
+
+  /** Whether player `playerId` is away (its input substituted). */
+  isAway(playerId: number): boolean {
+    return this.awayTimers.has(playerId);
+  }
+
+  /**
+   * Holds a seat for a player who is not ready yet (still loading): the lowest free slot,
+   * counted as taken, but not in the frames, so it stalls nobody. {@link Match.ready} puts
+   * it in the frames; a seat held `readyTimeoutMs` without it is released (a `ready-timeout`
+   * event on `events$`).
+   */
+  hold(username: string): HoldResult {
+    let slot = 0;
+    while (slot < this.maxPlayers && !this.isFree(slot)) slot += 1;
+    if (slot === this.maxPlayers) return { ok: false, reason: 'full' }; // also once closed
+    const seat: { username: string; timer?: Subscription } = { username };
+    this.held.set(slot, seat);
+    if (this.readyTimeoutMs !== Infinity)
+      seat.timer = this.scheduler.schedule(() => {
+        if (this.held.get(slot) !== seat) return;
+        this.held.delete(slot);
+        this.eventsSubject.next({ type: 'ready-timeout', playerId: slot });
+      }, this.readyTimeoutMs);
+    return { ok: true, playerId: slot };
+  }
+
+  /**
+   * The player holding seat `playerId` is ready: it joins the frames at the tick the join
+   * schedule gives (the head, unless that frame's joins are full).
+   *
+   * @returns The slot, the first tick and the players there just before it; `busy` when
+   * the joins of the next `maxTicksAhead` ticks are full (the seat stays held: ask again
+   * soon), `full` when `playerId` holds no seat.
+   */
+  ready(playerId: number): JoinResult {
+    const seat = this.held.get(playerId);
+    if (seat === undefined || this.state === MatchState.Closed) return FULL;
+    const head = this.assembler.head;
+    if (this.schedule.peek(seat.username, head) >= this.inputLimit) return BUSY;
+    this.held.delete(playerId);
+    seat.timer?.unsubscribe();
+    const tick = this.schedule.reserve(seat.username, head);
+    const players = this.assembler.membersBefore(tick);
+    this.assembler.join(playerId, seat.username, tick);
+    return { ok: true, playerId, tick, players };
   }
 
   /**
@@ -197,16 +329,113 @@ export class Match {
    * `maxTicksAhead` ticks are full).
    */
   join(username: string): JoinResult {
-    let slot = 0;
-    while (slot < this.maxPlayers && !this.assembler.isSlotFree(slot)) slot += 1;
-    if (slot === this.maxPlayers) return FULL; // also once closed
-    const head = this.assembler.head;
-    if (this.schedule.peek(username, head) >= this.inputLimit) return BUSY;
-    const tick = this.schedule.reserve(username, head);
-    const players = this.assembler.membersBefore(tick);
-    // Taken: the slot is free and the tick in [head, inputLimit).
-    this.assembler.join(slot, username, tick);
-    return { ok: true, playerId: slot, tick, players };
+    const held = this.hold(username);
+    if (!held.ok) return FULL;
+    const joined = this.ready(held.playerId);
+    if (!joined.ok) this.release(held.playerId);
+    return joined;
+  }
+
+  /** Releases a seat held by a player not ready yet (it never was in a frame). */
+  release(playerId: number): void {
+    const seat = this.held.get(playerId);
+    if (seat === undefined) return;
+    this.held.delete(playerId);
+    seat.timer?.unsubscribe();
+  }
+
+  /**
+   * Player `playerId` is away (its link is silent or lost): from the head on, frames no
+   * longer wait for it, its input is substituted and marked in each frame's `substituted`,
+   * until {@link Match.back}. After `reconnectGraceMs` away it leaves (reason `'timeout'`).
+   * The match makes a player away itself when it stalls the others for `disconnectTimeoutMs`.
+   *
+   * @returns Whether the player is in the match (a player already away stays so, its grace
+   * running on).
+   */
+  away(playerId: number): boolean {
+    if (this.state === MatchState.Closed) return false;
+    if (this.awayTimers.has(playerId)) return true;
+    if (this.assembler.joinTickOf(playerId) === undefined) return false;
+    const tick = this.assembler.head;
+    const timer =
+      this.graceMs === Infinity
+        ? undefined
+        : this.scheduler.schedule(() => {
+            if (this.awayTimers.get(playerId) !== timer) return;
+            this.awayTimers.delete(playerId);
+            this.assembler.leave(playerId, 'timeout');
+          }, this.graceMs);
+    this.awayTimers.set(playerId, timer);
+    this.eventsSubject.next({ type: 'away', playerId, tick });
+    this.assembler.substitute(playerId, tick);
+    return true;
+  }
+
+  /**
+   * Player `playerId` is back: frames from `tick` on (at least the head, less than
+   * `inputLimit`) wait for its own input again; before it, its input is still substituted
+   * when it sends none.
+   *
+   * @returns The tick it counts from, or undefined if it was not away.
+   */
+  back(playerId: number, tick: number = this.assembler.head): number | undefined {
+    if (!this.awayTimers.has(playerId) || this.state === MatchState.Closed) return undefined;
+    const from = Math.min(Math.max(tick, this.assembler.head), this.inputLimit - 1);
+    this.awayTimers.get(playerId)?.unsubscribe();
+    this.awayTimers.delete(playerId);
+    this.eventsSubject.next({ type: 'back', playerId, tick: from });
+    this.assembler.resume(playerId, from);
+    return from;
+  }
+
+  /**
+   * Everyone in the match just before frame `tick`, from the log (`log.firstTick <= tick <=
+   * head`); undefined for a tick outside it.
+   */
+  membersBefore(tick: number): PlayerInfo[] | undefined {
+    const frames = this.log.range(this.log.firstTick, tick);
+    if (frames === undefined || tick > this.log.lastTick + 1 || !Number.isSafeInteger(tick))
+      return undefined;
+    const roster = new Roster(this.baseRoster.members());
+    for (const frame of frames) roster.apply(frame);
+    return roster.members();
+  }
+
+  /**
+   * Keeps a state snapshot of the world before frame `tick`, if it is newer than the one
+   * kept and its frame is confirmed and still in the log (`log.firstTick <= tick <= head`).
+   *
+   * @returns Whether it was kept.
+   */
+  offerSnapshot(tick: number, data: Uint8Array): boolean {
+    if (!Number.isSafeInteger(tick) || tick < this.log.firstTick || tick > this.head) return false;
+    if (this.latestSnapshot !== undefined && tick <= this.latestSnapshot.tick) return false;
+    this.latestSnapshot = { tick, data };
+    return true;
+  }
+
+  /** The newest snapshot kept, if any. */
+  get snapshot(): MatchSnapshot | undefined {
+    return this.latestSnapshot;
+  }
+
+  /**
+   * Where a newcomer's frames should start: the log's first frame when the log still has
+   * every frame since the match began, else the newest snapshot (if it is in the log), else
+   * the log's first frame, marked incomplete.
+   */
+  catchUpStart(): CatchUpStart {
+    const first = this.log.firstTick;
+    const snap = this.latestSnapshot;
+    if (first > 0 && snap !== undefined && snap.tick >= first)
+      return {
+        tick: snap.tick,
+        players: this.membersBefore(snap.tick) ?? [],
+        snapshot: snap,
+        complete: true,
+      };
+    return { tick: first, players: this.baseRoster.members(), complete: first === 0 };
   }
 
   /**
@@ -216,6 +445,11 @@ export class Match {
    * returns (when this player was the only one missing). Unknown players are a warning.
    */
   leave(playerId: number, reason: LeaveReason): void {
+    if (this.held.has(playerId)) return this.release(playerId);
+    if (this.awayTimers.has(playerId)) {
+      this.awayTimers.get(playerId)?.unsubscribe();
+      this.awayTimers.delete(playerId);
+    }
     this.assembler.leave(playerId, reason);
   }
 
@@ -265,11 +499,25 @@ export class Match {
   close(): void {
     if (this.state === MatchState.Closed) return;
     this.state = MatchState.Closed;
+    for (const seat of this.held.values()) seat.timer?.unsubscribe();
+    this.held.clear();
+    for (const timer of this.awayTimers.values()) timer?.unsubscribe();
+    this.awayTimers.clear();
     this.assembler.dispose();
+    this.eventsSubject.complete();
     this.framesSubject.complete();
     this.desyncSubject.complete();
     this.warningsSubject.complete();
     this.checksumsSubject.complete();
+  }
+
+  private isFree(slot: number): boolean {
+    return !this.held.has(slot) && this.assembler.isSlotFree(slot);
+  }
+
+  /** A frame the log no longer keeps: the base roster moves past it. */
+  private onDropped(frame: ConfirmedFrame): void {
+    this.baseRoster.apply(frame);
   }
 
   private onFrame(frame: ConfirmedFrame): void {

@@ -43,7 +43,9 @@ export class Roster {
       named ??= left.slice();
       named[i] = { playerId: leaving.playerId, username, reason: leaving.reason };
     }
-    return named === undefined ? frame : confirmedFrame(frame.tick, frame.inputs, joined, named);
+    return named === undefined
+      ? frame
+      : confirmedFrame(frame.tick, frame.inputs, joined, named, frame.substituted);
   }
 
   /** The username of the player in `slot`, or undefined if it is empty. */

@@ -2,11 +2,23 @@
 import { RefuseReason } from '../errors.js';
 import { LEAVE_REASONS, type PlayerInfo } from '../types.js';
 import { decodeEnvelope, unknownType, withHeader, checkContext } from './envelope.js';
-import { arity, bin, fail, oneOf, positive, signal, str, uint, username } from './fields.js';
-import { decodeFrames } from './framesCodec.js';
+import {
+  ackTick,
+  arity,
+  bin,
+  fail,
+  oneOf,
+  positive,
+  signal,
+  str,
+  uint,
+  username,
+} from './fields.js';
+import { decodeCatchUp, decodeFrames } from './framesCodec.js';
 import {
   Limits,
   MessageType,
+  type CatchUpFrames,
   type ChatBroadcast,
   type ClientTcpMessage,
   type CodecContext,
@@ -19,13 +31,27 @@ import {
 } from './messages.js';
 
 const REFUSE_REASONS = Object.values(RefuseReason);
-const GOODBYE_REASONS: readonly GoodbyeReason[] = [...LEAVE_REASONS, 'server-closing'];
+const GOODBYE_REASONS: readonly GoodbyeReason[] = [
+  ...LEAVE_REASONS,
+  'server-closing',
+  'ready-timeout',
+];
+
+/** A reconnect token: exactly `Limits.reconnectTokenBytes` bytes. */
+function token(v: unknown): Uint8Array {
+  const data = bin(v, Limits.reconnectTokenBytes, 'token');
+  if (data.length !== Limits.reconnectTokenBytes)
+    fail(`token must be ${Limits.reconnectTokenBytes} bytes`);
+  return data;
+}
 
 /**
  * Encodes a message that has no bit fields (every TCP message, and world state).
  * Throws `RangeError` for a message that breaks a limit: that is a bug in the caller.
  */
-export function encodeMessage(msg: Exclude<Message, InputsPacket | FramesPacket>): Uint8Array {
+export function encodeMessage(
+  msg: Exclude<Message, InputsPacket | FramesPacket | CatchUpFrames>,
+): Uint8Array {
   switch (msg.type) {
     case MessageType.Join:
       return withHeader([msg.type, msg.protocolVersion, msg.username, msg.password]);
@@ -44,15 +70,35 @@ export function encodeMessage(msg: Exclude<Message, InputsPacket | FramesPacket>
       return withHeader([msg.type, msg.data]);
     case MessageType.Desync:
       return withHeader([msg.type, msg.tick, msg.checksums.map((c) => [c.playerId, c.checksum])]);
+    case MessageType.Ready:
+      return withHeader([msg.type]);
+    case MessageType.Reconnect:
+      if (msg.token.length !== Limits.reconnectTokenBytes)
+        throw new RangeError(`a reconnect token is ${Limits.reconnectTokenBytes} bytes`);
+      return withHeader([msg.type, msg.protocolVersion, msg.token, msg.lastTick]);
+    case MessageType.SnapshotOffer:
+      if (msg.data.length > Limits.maxSnapshotBytes)
+        throw new RangeError(`snapshot over ${Limits.maxSnapshotBytes} bytes`);
+      return withHeader([msg.type, msg.tick, msg.data]);
+    case MessageType.Seated:
+    case MessageType.CaughtUp:
+    case MessageType.SnapshotRequest:
+      return withHeader([msg.type, msg.tick]);
     case MessageType.JoinAccepted:
+      if (msg.reconnectToken.length !== Limits.reconnectTokenBytes)
+        throw new RangeError(`a reconnect token is ${Limits.reconnectTokenBytes} bytes`);
+      if (msg.snapshot && msg.snapshot.length > Limits.maxSnapshotBytes)
+        throw new RangeError(`snapshot over ${Limits.maxSnapshotBytes} bytes`);
       return withHeader([
         msg.type,
         msg.playerId,
         msg.tickRate,
         msg.inputSize,
         msg.maxPlayers,
-        msg.startTick,
+        msg.reconnectToken,
+        msg.firstTick,
         msg.players.map((p) => [p.playerId, p.username]),
+        msg.snapshot ?? null,
       ]);
     case MessageType.JoinRefused:
       return withHeader([msg.type, msg.reason]);
@@ -95,22 +141,52 @@ export function decodeClientTcp(bytes: Uint8Array): ClientTcpMessage {
     case MessageType.SignalToServer:
       arity(b, 2, 'SignalToServer');
       return { type: MessageType.SignalToServer, data: signal(b[1]) };
+    case MessageType.Ready:
+      arity(b, 1, 'Ready');
+      return { type: MessageType.Ready };
+    case MessageType.Reconnect:
+      arity(b, 4, 'Reconnect');
+      return {
+        type: MessageType.Reconnect,
+        protocolVersion: uint(b[1], 255, 'protocolVersion'),
+        token: token(b[2]),
+        lastTick: ackTick(b[3], 'lastTick'),
+      };
+    case MessageType.SnapshotOffer:
+      arity(b, 3, 'SnapshotOffer');
+      return {
+        type: MessageType.SnapshotOffer,
+        tick: uint(b[1], Limits.maxTick, 'tick'),
+        data: bin(b[2], Limits.maxSnapshotBytes, 'data'),
+      };
     default:
       return unknownType(b[0]);
   }
 }
 
-/** Decodes a TCP message from the server (client side). Throws `DecodeError`. */
-export function decodeServerTcp(bytes: Uint8Array): ServerTcpMessage {
+/**
+ * Decodes a TCP message from the server (client side). Throws `DecodeError`. A CatchUp
+ * message needs the match's `ctx` (from JoinAccepted): without it, it is a DecodeError.
+ */
+export function decodeServerTcp(bytes: Uint8Array, ctx?: CodecContext): ServerTcpMessage {
   const b = decodeEnvelope(bytes, Limits.tcpMessageBytes);
   switch (b[0]) {
+    case MessageType.Seated:
+    case MessageType.CaughtUp:
+    case MessageType.SnapshotRequest:
+      arity(b, 2, 'Seated, CaughtUp or SnapshotRequest');
+      return { type: b[0], tick: uint(b[1], Limits.maxTick, 'tick') };
+    case MessageType.CatchUp:
+      if (!ctx) return unknownType(b[0]); // not before JoinAccepted
+      checkContext(ctx);
+      return { type: MessageType.CatchUp, frames: decodeCatchUp(b, ctx) };
     case MessageType.JoinAccepted: {
-      arity(b, 7, 'JoinAccepted');
+      arity(b, 9, 'JoinAccepted');
       const maxPlayers = uint(b[4], Limits.maxPlayers, 'maxPlayers');
       if (maxPlayers < 1) fail('maxPlayers must be at least 1');
       const inputSize = uint(b[3], Limits.maxInputSize, 'inputSize');
       if (inputSize < 1) fail('inputSize must be at least 1');
-      const rawPlayers = b[6];
+      const rawPlayers = b[7];
       if (!Array.isArray(rawPlayers) || rawPlayers.length > maxPlayers)
         fail('players must be an array of at most maxPlayers');
       const players: PlayerInfo[] = (rawPlayers as unknown[]).map((p) => {
@@ -126,8 +202,10 @@ export function decodeServerTcp(bytes: Uint8Array): ServerTcpMessage {
         tickRate: positive(uint(b[2], 1000, 'tickRate'), 'tickRate'),
         inputSize,
         maxPlayers,
-        startTick: uint(b[5], Limits.maxTick, 'startTick'),
+        reconnectToken: token(b[5]),
+        firstTick: uint(b[6], Limits.maxTick, 'firstTick'),
         players,
+        ...(b[8] === null ? {} : { snapshot: bin(b[8], Limits.maxSnapshotBytes, 'snapshot') }),
       };
     }
     case MessageType.JoinRefused:

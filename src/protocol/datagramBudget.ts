@@ -15,11 +15,13 @@ export function joinEventBytes(username: string): number {
 
 /**
  * The largest Frames packet of one frame: every slot with a changed input, a leave event
- * naming every slot, the joins a frame may carry, and the largest header.
+ * naming every slot, a substitution event naming every slot, the joins a frame may carry,
+ * and the largest header.
  */
 export function worstFramePacketBytes(maxPlayers: number, inputSize: number): number {
   const bits = maxPlayers + 1 + maxPlayers * (1 + 8 * inputSize);
-  return Math.ceil(bits / 8) + Math.ceil(maxPlayers / 8) + 15 + JOIN_BYTES_PER_TICK + 60;
+  const maskBytes = Math.ceil(maxPlayers / 8);
+  return Math.ceil(bits / 8) + maskBytes + 15 + (maskBytes + 11) + JOIN_BYTES_PER_TICK + 60;
 }
 
 /** The most bytes `joinEventBytes` gives: the longest name, 3 UTF-8 bytes per UTF-16 unit. */

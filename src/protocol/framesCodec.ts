@@ -23,6 +23,7 @@ const bitWriter = new BitWriter(2048);
 
 const JOIN = 0;
 const LEAVE = 1;
+const SUBSTITUTED = 2;
 
 /**
  * A frame's joins and leaves on the wire: one event per join, `[tick, 0, playerId, name]`,
@@ -44,6 +45,11 @@ function eventsOf(frame: ConfirmedFrame, maxPlayers: number): unknown[][] {
     });
     out.push([frame.tick, LEAVE, mask, reasons]);
   }
+  if (frame.substituted && frame.substituted.length > 0) {
+    const mask = new Uint8Array((maxPlayers + 7) >>> 3);
+    for (const slot of frame.substituted) mask[slot >>> 3] |= 0x80 >>> (slot & 7);
+    out.push([frame.tick, SUBSTITUTED, mask, 0]);
+  }
   return out;
 }
 
@@ -57,12 +63,20 @@ function eventBytes(frame: ConfirmedFrame, maxPlayers: number): number {
     n += 1 + tick + 1 + binHeaderBytes(maskBytes) + maskBytes;
     n += binHeaderBytes(frame.left.length) + frame.left.length;
   }
+  if (frame.substituted && frame.substituted.length > 0) {
+    const maskBytes = (maxPlayers + 7) >>> 3;
+    n += 1 + tick + 1 + binHeaderBytes(maskBytes) + maskBytes + 1;
+  }
   return n;
 }
 
 /** The number of events `eventsOf` writes for a frame. */
 function eventCount(frame: ConfirmedFrame): number {
-  return (frame.joined?.length ?? 0) + (frame.left && frame.left.length > 0 ? 1 : 0);
+  return (
+    (frame.joined?.length ?? 0) +
+    (frame.left && frame.left.length > 0 ? 1 : 0) +
+    (frame.substituted && frame.substituted.length > 0 ? 1 : 0)
+  );
 }
 
 function presenceMask(frame: ConfirmedFrame, maskBytes: number): Uint8Array {
@@ -168,6 +182,30 @@ export function encodeFramesPacket(
   return { bytes, count: body.count };
 }
 
+/**
+ * Encodes a CatchUp message (reliable channel) with as many of `frames` (consecutive ticks,
+ * oldest first) as fit in `budgetBytes`: the same bit field and events as a Frames packet,
+ * up to 4096 frames.
+ */
+export function encodeCatchUp(
+  frames: readonly ConfirmedFrame[],
+  ctx: CodecContext,
+  budgetBytes: number = Limits.tcpMessageBytes,
+): EncodedPacket {
+  const firstTick = frames.length > 0 ? frames[0].tick : 0;
+  // header, array of 5, type, firstTick, count 0, empty bin, empty events
+  const base = HEADER_BYTES + 1 + 1 + intBytes(firstTick) + 1 + 2 + 1;
+  const body = framesBody(frames, ctx, budgetBytes, base);
+  const bytes = withHeader([MessageType.CatchUp, firstTick, body.count, body.bits, body.events]);
+  return { bytes, count: body.count };
+}
+
+/** Decodes the fields of a CatchUp message (`b[0]` the type). Throws `DecodeError`. */
+export function decodeCatchUp(b: unknown[], ctx: CodecContext): readonly ConfirmedFrame[] {
+  arity(b, 5, 'CatchUp');
+  return decodeRun(b[1], b[2], b[3], b[4], ctx, Limits.tcpMessageBytes);
+}
+
 /** Counts the frames that fit with a header of `base` bytes, and encodes their body. */
 function framesBody(
   frames: readonly ConfirmedFrame[],
@@ -205,6 +243,7 @@ function framesBody(
       add += compressedBitCost(lastInput[slot], input, bitLength);
     }
     const nextEvCount = evCount + eventCount(frame);
+    if (nextEvCount > Limits.maxTicksPerPacket) break; // the decoder's array bound
     const nextEvBytes = evBytes + eventBytes(frame, maxPlayers);
     const len = (bits + add + 7) >>> 3;
     const size =
@@ -244,7 +283,7 @@ function framesBody(
     }
     for (let i = 0; i < count; i++) {
       const f = frames[i];
-      if (f.joined || f.left) events.push(...eventsOf(f, maxPlayers));
+      if (f.joined || f.left || f.substituted) events.push(...eventsOf(f, maxPlayers));
     }
   }
   return { count, bits: bitWriter.toBytes(), events };
@@ -255,12 +294,34 @@ function framesBody(
  * Throws `DecodeError`.
  */
 export function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
-  const { maxPlayers, inputSize } = ctx;
   arity(b, 11, 'Frames');
-  const firstTick = uint(b[7], Limits.maxTick, 'firstTick');
-  const count = uint(b[8], Limits.maxTicksPerPacket, 'count');
+  const frames = decodeRun(b[7], b[8], b[9], b[10], ctx, Limits.maxDatagramBytes);
+  return {
+    type: MessageType.Frames,
+    seq: uint(b[1], 127, 'seq'),
+    echoSentAt: uint(b[2], 0xffff, 'echoSentAt'),
+    echoDelayMs: uint(b[3], 0xffff, 'echoDelayMs'),
+    inputAck: ackTick(b[4], 'inputAck'),
+    rxLoss: uint(b[5], 255, 'rxLoss'),
+    checksumAck: ackTick(b[6], 'checksumAck'),
+    frames,
+  };
+}
+
+/** A run of frames: first tick, count, bit field (at most `maxBits` bytes) and events. */
+function decodeRun(
+  rawFirst: unknown,
+  rawCount: unknown,
+  rawBits: unknown,
+  rawEvents: unknown,
+  ctx: CodecContext,
+  maxBits: number,
+): ConfirmedFrame[] {
+  const { maxPlayers, inputSize } = ctx;
+  const firstTick = uint(rawFirst, Limits.maxTick, 'firstTick');
+  const count = uint(rawCount, Limits.maxTicksPerPacket, 'count');
   if (firstTick + count - 1 > Limits.maxTick) fail('ticks run past the largest tick');
-  const reader = new BitReader(bin(b[9], Limits.maxDatagramBytes, 'inputs'));
+  const reader = new BitReader(bin(rawBits, maxBits, 'inputs'));
   const masks = readInputSequence(reader, count, maxPlayers);
   const inputs: (Uint8Array | null)[][] = [];
   for (let i = 0; i < count; i++) inputs.push(new Array<Uint8Array | null>(maxPlayers).fill(null));
@@ -276,10 +337,10 @@ export function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
   }
   reader.expectEnd();
 
-  const rawEvents = b[10];
   if (!Array.isArray(rawEvents)) fail('events must be an array');
   const joined = new Map<number, PlayerInfo[]>();
   const left = new Map<number, PlayerLeft[]>();
+  const substituted = new Map<number, number[]>();
   const maskBytes = (maxPlayers + 7) >>> 3;
   for (const e of rawEvents as unknown[]) {
     if (!Array.isArray(e) || e.length !== 4) fail('an event must have 4 fields');
@@ -308,6 +369,20 @@ export function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
       if (list.length !== reasons.length || list.length === 0)
         fail('leave reasons do not match the mask');
       left.set(tick, list);
+    } else if (kind === SUBSTITUTED) {
+      if (substituted.has(tick)) fail('two substitution events for one tick');
+      const mask = bin(e[2], maskBytes, 'substitution mask');
+      if (mask.length !== maskBytes) fail(`substitution mask must be ${maskBytes} bytes`);
+      if (e[3] !== 0) fail('the last field of a substitution event must be 0');
+      const slots: number[] = [];
+      for (let slot = 0; slot < maskBytes * 8; slot++) {
+        if ((mask[slot >>> 3] & (0x80 >>> (slot & 7))) === 0) continue;
+        if (slot >= maxPlayers) fail('substitution mask names a slot past maxPlayers');
+        if (inputs[tick - firstTick][slot] === null) fail('a substituted slot has no input');
+        slots.push(slot);
+      }
+      if (slots.length === 0) fail('a substitution event names no slot');
+      substituted.set(tick, slots);
     } else {
       fail('bad event kind');
     }
@@ -315,16 +390,9 @@ export function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
   const frames: ConfirmedFrame[] = [];
   for (let i = 0; i < count; i++) {
     const tick = firstTick + i;
-    frames.push(confirmedFrame(tick, inputs[i], joined.get(tick), left.get(tick)));
+    frames.push(
+      confirmedFrame(tick, inputs[i], joined.get(tick), left.get(tick), substituted.get(tick)),
+    );
   }
-  return {
-    type: MessageType.Frames,
-    seq: uint(b[1], 127, 'seq'),
-    echoSentAt: uint(b[2], 0xffff, 'echoSentAt'),
-    echoDelayMs: uint(b[3], 0xffff, 'echoDelayMs'),
-    inputAck: ackTick(b[4], 'inputAck'),
-    rxLoss: uint(b[5], 255, 'rxLoss'),
-    checksumAck: ackTick(b[6], 'checksumAck'),
-    frames,
-  };
+  return frames;
 }

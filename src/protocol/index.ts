@@ -2,7 +2,7 @@
 export * from './messages.js';
 export * from './codec.js';
 export * from './inputsCodec.js';
-export { FramesBodyCache, encodeFramesPacket } from './framesCodec.js';
+export { FramesBodyCache, encodeFramesPacket, encodeCatchUp } from './framesCodec.js';
 export type { EncodedPacket } from './envelope.js';
 export { isValidUsername } from './fields.js';
 export * from './inputCompression.js';

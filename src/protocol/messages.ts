@@ -9,7 +9,7 @@ import type { ConfirmedFrame, LeaveReason, PlayerInfo } from '../types.js';
  */
 
 /** The version in every message header; a peer with another version is refused. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** The two magic bytes that start every message: "GN". */
 export const MAGIC = Uint8Array.of(0x47, 0x4e);
 /** Magic (2 bytes) + version (1 byte). */
@@ -47,6 +47,8 @@ export const Limits = {
   maxSnapshotBytes: 60000,
   /** Bytes of one transport signal (the body of a Signal message): 1 .. maxSignalBytes. */
   maxSignalBytes: 4096,
+  /** Bytes of a reconnect token. */
+  reconnectTokenBytes: 16,
 } as const;
 
 /** Message type tags (the first element of every message array). */
@@ -62,6 +64,9 @@ export const MessageType = {
   Snapshot: 4,
   /** A transport's signal to the server (5.10). */
   SignalToServer: 5,
+  Ready: 6,
+  Reconnect: 7,
+  SnapshotOffer: 8,
   // TCP, server to client
   /** The join is accepted (5.5). */
   JoinAccepted: 10,
@@ -75,6 +80,10 @@ export const MessageType = {
   Desync: 14,
   /** A transport's signal to the client (5.10). */
   SignalToClient: 15,
+  Seated: 16,
+  CatchUp: 17,
+  CaughtUp: 18,
+  SnapshotRequest: 19,
   // UDP, client to server
   /** A client's inputs (6.1). */
   Inputs: 20,
@@ -86,8 +95,11 @@ export const MessageType = {
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
-/** Why a server says goodbye to a client. */
-export type GoodbyeReason = LeaveReason | 'server-closing';
+/**
+ * Why a server says goodbye to a client: a leave reason, `server-closing`, or
+ * `ready-timeout` (it held its seat `readyTimeoutMs` without saying Ready).
+ */
+export type GoodbyeReason = LeaveReason | 'server-closing' | 'ready-timeout';
 
 /** TCP, client to server: the first message on a connection. */
 export interface JoinRequest {
@@ -128,17 +140,73 @@ export interface ChecksumReport {
   readonly checksum: number;
 }
 
-/** TCP, server to client: the join is accepted. */
+/** TCP, client to server: this player is ready (loaded): its join may take effect. */
+export interface ReadyNotice {
+  readonly type: typeof MessageType.Ready;
+}
+
+/**
+ * TCP, client to server: the first message on a new connection of a player coming back to
+ * its seat, instead of Join.
+ */
+export interface ReconnectRequest {
+  readonly type: typeof MessageType.Reconnect;
+  readonly protocolVersion: number;
+  /** The reconnect token of the last JoinAccepted (16 bytes). */
+  readonly token: Uint8Array;
+  /** The last tick up to which the client has every frame, or -1. */
+  readonly lastTick: number;
+}
+
+/** TCP, client to server: the world before frame `tick`, as asked by SnapshotRequest. */
+export interface SnapshotOffer {
+  readonly type: typeof MessageType.SnapshotOffer;
+  readonly tick: number;
+  readonly data: Uint8Array;
+}
+
+/**
+ * TCP, server to client: the seat is held (after Join or Reconnect). The frames follow, from
+ * `firstTick`: CatchUp messages, CaughtUp, then Frames datagrams.
+ */
 export interface JoinAccepted {
   readonly type: typeof MessageType.JoinAccepted;
   readonly playerId: number;
   readonly tickRate: number;
   readonly inputSize: number;
   readonly maxPlayers: number;
-  /** The first tick this player sends an input for; its first frame. */
-  readonly startTick: number;
-  /** The players in the match before this one (this one joins at startTick). */
+  /** 16 random bytes: what a Reconnect to this seat must show; single use. */
+  readonly reconnectToken: Uint8Array;
+  /** The first frame this client gets. */
+  readonly firstTick: number;
+  /** The players in the match just before `firstTick`. */
   readonly players: readonly PlayerInfo[];
+  /** The world before frame `firstTick`, when the frames before it are not kept (0..60000 bytes). */
+  readonly snapshot?: Uint8Array;
+}
+
+/** TCP, server to client: this player's inputs count from `tick` on (its join, or its return). */
+export interface Seated {
+  readonly type: typeof MessageType.Seated;
+  readonly tick: number;
+}
+
+/** TCP, server to client: consecutive confirmed frames of the catch-up, oldest first. */
+export interface CatchUpFrames {
+  readonly type: typeof MessageType.CatchUp;
+  readonly frames: readonly ConfirmedFrame[];
+}
+
+/** TCP, server to client: the catch-up is over; the frames from `tick` on come as datagrams. */
+export interface CaughtUp {
+  readonly type: typeof MessageType.CaughtUp;
+  readonly tick: number;
+}
+
+/** TCP, server to client: send a SnapshotOffer of the world before frame `tick`. */
+export interface SnapshotRequest {
+  readonly type: typeof MessageType.SnapshotRequest;
+  readonly tick: number;
 }
 
 /** TCP, server to client: the join is refused; the server closes the connection. */
@@ -232,9 +300,25 @@ export interface WorldStatePacket {
 }
 
 export type ClientTcpMessage =
-  JoinRequest | ChatSend | LeaveNotice | SnapshotReport | SignalToServer;
+  | JoinRequest
+  | ChatSend
+  | LeaveNotice
+  | SnapshotReport
+  | SignalToServer
+  | ReadyNotice
+  | ReconnectRequest
+  | SnapshotOffer;
 export type ServerTcpMessage =
-  JoinAccepted | JoinRefused | ChatBroadcast | Goodbye | DesyncNotice | SignalToClient;
+  | JoinAccepted
+  | JoinRefused
+  | ChatBroadcast
+  | Goodbye
+  | DesyncNotice
+  | SignalToClient
+  | Seated
+  | CatchUpFrames
+  | CaughtUp
+  | SnapshotRequest;
 export type ClientUdpMessage = InputsPacket;
 export type ServerUdpMessage = FramesPacket | WorldStatePacket;
 export type Message = ClientTcpMessage | ServerTcpMessage | ClientUdpMessage | ServerUdpMessage;

@@ -5,6 +5,8 @@ import { recordReplayFile, type ReplayFileRecording } from '../replay/recordRepl
 import type { ReplayReport } from '../replay/types.js';
 import { RefuseReason, type GameNetworkError, type MessageTooLargeError } from '../errors.js';
 import type {
+  AwayEvent,
+  BackEvent,
   DesyncEvent,
   ServerNetworkEvent,
   SnapshotEvent,
@@ -14,12 +16,13 @@ import type {
 } from '../events.js';
 import { typedEmitter } from '../emitter.js';
 import type { Warn } from '../link/serviceDatagrams.js';
-import { Match, type JoinResult } from '../match/Match.js';
+import { Match, type MatchEvent } from '../match/Match.js';
 import {
   Limits,
   MessageType,
   encodeMessage,
   type CodecContext,
+  type CatchUpFrames,
   type ServerTcpMessage,
 } from '../protocol/index.js';
 import type { PlayerStats } from '../stats.js';
@@ -41,7 +44,7 @@ import {
   type ServerAddress,
 } from './options.js';
 import { PeerSession, SessionState, type SessionHandlers } from './PeerSession.js';
-import { Seat } from './Seat.js';
+import { Seat, SeatState, newReconnectToken, type SeatHost } from './Seat.js';
 
 /** The typed-emitter events of a server: the streams, for code that does not use RxJS. */
 export type ServerEvents = {
@@ -59,6 +62,8 @@ export type ServerEvents = {
   desync: (event: DesyncEvent) => void;
   /** Each snapshot of `events$`. */
   snapshot: (event: SnapshotEvent) => void;
+  away: (event: AwayEvent) => void;
+  back: (event: BackEvent) => void;
   /** Each value of `stats$`. */
   stats: (stats: PlayerStats) => void;
   /** The server has closed. */
@@ -101,20 +106,32 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private readonly desk: JoinDesk;
   /** What the messages of the reliable channel act on. */
   private readonly reliable: ReliableHost;
+  private readonly seatHost: SeatHost;
   private readonly gateway: Gateway;
   private readonly sessions = new Set<PeerSession>();
-  /** The session in each seat, while it plays. */
-  private readonly bySlot: (PeerSession | undefined)[];
+  /** The seat of each slot: held, playing or away; it outlives its sessions. */
+  private readonly bySlot: (Seat | undefined)[];
   private readonly ctx: CodecContext;
   private readonly subs: Subscription[] = [];
   private readonly tickTimer: ReturnType<typeof setInterval>;
   private readonly statsTimer: ReturnType<typeof setInterval>;
+  /** Why a player the server sent away is away, until the match says it is. */
+  private readonly awayWhy = new Map<number, string>();
   private readonly fanout: FrameFanout;
   /**
    * Players who left of their own accord while inputs of theirs were acknowledged but not
    * confirmed yet: by slot, the last such tick. They leave once it is confirmed.
    */
   private readonly leavingAfter = new Map<number, number>();
+  /** Seats whose player said Ready while the join schedule was full: asked again each tick. */
+  private readonly readyPending = new Set<Seat>();
+  /** The snapshot asked for and not given yet: its tick and who was asked. */
+  private snapshotAsked:
+    { readonly tick: number; readonly playerId: number | undefined } | undefined;
+  /** Seats whose catch-up goes on at the next turn of the event loop. */
+  private readonly pumping = new Set<Seat>();
+  /** Ticks of lead a player coming back gets before its inputs count (about 100 ms). */
+  private readonly backLead: number;
   private closing: Promise<void> | undefined;
   /** The replay file being written (option `recordReplays`). */
   private readonly recording: ReplayFileRecording | undefined;
@@ -129,8 +146,9 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.inputSize = options.inputSize;
     this.maxPlayers = options.maxPlayers;
     this.ctx = { inputSize: options.inputSize, maxPlayers: options.maxPlayers };
-    this.bySlot = new Array<PeerSession | undefined>(options.maxPlayers);
+    this.bySlot = new Array<Seat | undefined>(options.maxPlayers);
     this.address = { host: options.host, ...listener.address };
+    this.backLead = Math.max(2, Math.ceil(options.tickRate / 10));
 
     this.frames$ = this.framesSubject.asObservable();
     this.players$ = this.playersSubject.asObservable();
@@ -143,16 +161,33 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       inputSize: options.inputSize,
       maxTicksAhead: options.maxTicksAhead,
       disconnectTimeoutMs: options.disconnectTimeoutMs,
+      readyTimeoutMs: options.readyTimeoutMs,
+      reconnectGraceMs: options.reconnectGraceMs,
+      substituteInput: options.substituteInput,
+      frameLogBytes: options.frameLogBytes,
     });
     this.recording = this.recordReplay(options);
     this.subs.push(
       this.match.frames$.subscribe((frame) => this.onFrame(frame)),
       this.match.desync$.subscribe((event) => this.onDesync(event)),
+      this.match.events$.subscribe((event) => this.onMatchEvent(event)),
       this.match.warnings$.subscribe((w) => {
         const code: WarningCode = w.code === 'too-far-ahead' ? 'input-too-far-ahead' : 'lockstep';
         this.warn(code, w.message, { playerId: w.playerId });
       }),
     );
+
+    this.seatHost = {
+      match: this.match,
+      ctx: this.ctx,
+      options,
+      warn: this.warn,
+      onStats: (st) => this.statsSubject.next(st),
+      onHeardAgain: (seat, frameAck) => this.onHeardAgain(seat, frameAck),
+      onInputsAgain: (seat) => {
+        if (seat.state === SeatState.Away && seat.session) this.comeBack(seat);
+      },
+    };
 
     this.desk = {
       options,
@@ -161,7 +196,9 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       closing: () => this.closing !== undefined,
       warn: this.warn,
       refuse: (session, reason) => this.refuse(session, reason),
-      seat: (session, joined) => this.seat(session, joined),
+      seat: (session, playerId) => this.seat(session, playerId),
+      reseat: (session, seat, lastTick) => this.reseat(session, seat, lastTick),
+      seats: () => this.allSeats(),
     };
 
     this.reliable = {
@@ -176,6 +213,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         this.broadcast({ type: MessageType.ChatBroadcast, from, text });
       },
       snapshot: (event) => this.eventsSubject.next(event),
+      ready: (session) => this.onReady(session),
+      snapshotOffer: (session, tick, data) => this.onSnapshotOffer(session, tick, data),
     };
 
     const handlers: SessionHandlers = {
@@ -200,20 +239,25 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     });
 
     this.fanout = new FrameFanout({
-      seats: () => this.seats(),
+      seats: () => this.connectedSeats(),
       disconnectTimeoutMs: options.disconnectTimeoutMs,
       onWindowFull: (seat) => {
+        if (seat.state === SeatState.Away) return seat.pause(); // a catch-up when heard again
+        if (seat.state !== SeatState.Playing) return;
         this.warn(
           'buffer-full',
           `player ${seat.playerId} acknowledged no frame for ${options.maxUnackedFrames} frames`,
           { playerId: seat.playerId },
         );
-        this.dropSeat(seat, 'timeout', 'frames not acknowledged');
+        this.goAway(seat, 'frames not acknowledged');
       },
-      onSilent: (seat) =>
-        this.dropSeat(seat, 'timeout', `nothing heard for ${options.disconnectTimeoutMs} ms`),
+      onSilent: (seat) => {
+        if (seat.state === SeatState.Playing)
+          this.goAway(seat, `nothing heard for ${options.disconnectTimeoutMs} ms`);
+        else if (seat.state === SeatState.Away && !seat.isPaused) seat.pause();
+      },
     });
-    this.tickTimer = setInterval(() => this.fanout.tick(), 1000 / options.tickRate);
+    this.tickTimer = setInterval(() => this.onTick(), 1000 / options.tickRate);
     this.statsTimer = setInterval(() => this.takeSamples(), options.statsIntervalMs);
 
     // Mirror the streams on the emitter.
@@ -225,6 +269,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       if (e.type === 'warning') this.emit('warning', e);
       else if (e.type === 'drop') this.emit('drop', e);
       else if (e.type === 'desync') this.emit('desync', e);
+      else if (e.type === 'away') this.emit('away', e);
+      else if (e.type === 'back') this.emit('back', e);
       else this.emit('snapshot', e);
     });
   }
@@ -247,13 +293,13 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   /**
    * Sends opaque world-state bytes to one player over its datagram channel. Latest wins:
    * the client keeps only the newest it receives, and one may be lost. At most 1100 bytes.
-   * @returns false if there is no such player.
+   * @returns false if there is no such player (or it has no connection now).
    */
   sendWorldState(playerId: number, bytes: Uint8Array): boolean {
     if (bytes.length > Limits.maxWorldStateBytes)
       throw new RangeError(`world state is over ${Limits.maxWorldStateBytes} bytes`);
-    const seat = this.bySlot[playerId]?.playing;
-    if (!seat) return false;
+    const seat = this.bySlot[playerId];
+    if (!seat?.session) return false;
     seat.sendWorldState(bytes);
     return true;
   }
@@ -271,14 +317,19 @@ export class GameServer extends typedEmitter<ServerEvents>() {
 
   /**
    * Drops a player: it leaves at the next tick to confirm (named in that frame's `left`
-   * with reason `kicked`), and its connection is closed with `message`.
+   * with reason `kicked`), and its connection, if it has one, is closed with `message`.
    * @returns false if there is no such player.
    */
   kick(playerId: number, message = 'kicked by the server'): boolean {
-    const session = this.bySlot[playerId];
-    if (session?.state !== SessionState.Playing) return false;
-    this.drop(session, 'kicked', message);
+    const seat = this.bySlot[playerId];
+    if (!seat || seat.state === SeatState.Gone) return false;
+    this.dropSeat(seat, 'kicked', message);
     return true;
+  }
+
+  /** Whether player `playerId` is away now (its input substituted in the frames). */
+  isAway(playerId: number): boolean {
+    return this.bySlot[playerId]?.state === SeatState.Away;
   }
 
   /** Tells every client the server is closing, closes every socket, completes every stream. */
@@ -302,6 +353,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         session.send({ type: MessageType.JoinRefused, reason: RefuseReason.ServerClosing });
       this.release(session);
     }
+    for (const seat of this.allSeats()) seat.close();
+    this.bySlot.fill(undefined);
     for (const s of this.subs) s.unsubscribe();
     this.match.close(); // completes the match's frames: the replay file gets its End chunk
     if (this.recording)
@@ -318,7 +371,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   }
 
   // ------------------------------------------------------------------------------------
-  // The reliable channel: the join handshake, chat, signals, leaving.
+  // The reliable channel: the join handshake, ready, reconnects, chat, signals, leaving.
 
   private onClosed(session: PeerSession, error: GameNetworkError | undefined): void {
     if (error && error.name !== 'MessageTooLargeError')
@@ -327,9 +380,13 @@ export class GameServer extends typedEmitter<ServerEvents>() {
         address: session.address,
         error,
       });
-    if (session.state === SessionState.Playing)
-      this.drop(session, 'error', error ? error.message : 'connection closed without a goodbye');
-    else this.release(session);
+    const seat = session.playing;
+    if (seat === undefined || seat.session !== session) return this.release(session);
+    if (error?.name === 'MessageTooLargeError' || seat.state === SeatState.Holding)
+      return this.drop(session, 'error', error ? error.message : 'connection closed');
+    // Its connection is lost, not its seat: away until it reconnects, or the grace ends.
+    this.release(session);
+    this.goAway(seat, error ? error.message : 'connection closed without a goodbye');
   }
 
   private refuse(session: PeerSession, reason: RefuseReason): void {
@@ -338,76 +395,164 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.release(session);
   }
 
-  /** The match took the player in: a seat, the answer, then the datagram channel. */
-  private seat(session: PeerSession, joined: Extract<JoinResult, { ok: true }>): void {
+  /** The match holds a seat for the player: the answer, its frames, its datagram channel. */
+  private seat(session: PeerSession, playerId: number): void {
     const username = session.username ?? '';
-    const seat = new Seat({ playerId: joined.playerId, username }, joined.tick, {
-      match: this.match,
-      ctx: this.ctx,
-      options: this.options,
-      warn: this.warn,
-      onStats: (st) => this.statsSubject.next(st),
-    });
+    const seat = new Seat({ playerId, username }, this.seatHost);
+    this.bySlot[playerId] = seat;
     session.play(seat);
-    this.bySlot[joined.playerId] = session;
+    const start = this.match.catchUpStart();
+    if (!start.complete)
+      this.warn(
+        'catch-up-incomplete',
+        `player ${playerId} gets the frames from tick ${start.tick}: earlier ones are not kept and there is no snapshot`,
+        { playerId },
+      );
+    this.accept(session, seat, start.tick, start.players, start.snapshot?.data);
+  }
+
+  /** JoinAccepted, then the frames from `firstTick` and the datagram channel. */
+  private accept(
+    session: PeerSession,
+    seat: Seat,
+    firstTick: number,
+    players: readonly PlayerInfo[],
+    snapshot: Uint8Array | undefined,
+  ): void {
     session.send({
       type: MessageType.JoinAccepted,
-      playerId: joined.playerId,
+      playerId: seat.playerId,
       tickRate: this.tickRate,
       inputSize: this.inputSize,
       maxPlayers: this.maxPlayers,
-      startTick: joined.tick,
-      players: joined.players,
+      reconnectToken: seat.token,
+      firstTick,
+      players,
+      ...(snapshot ? { snapshot } : {}),
     });
     // The transport's signals follow the answer on the reliable channel.
-    seat.open(
-      session.peer,
-      (data) => session.signal(data),
-      (message) => this.dropSeat(seat, 'error', message),
-    );
+    seat.attach(session, firstTick, (message) => this.lostChannel(seat, session, message));
+    this.pump(seat);
+  }
+
+  /** A datagram channel that failed: the player is away (it may reconnect). */
+  private lostChannel(seat: Seat, session: PeerSession, message: string): void {
+    if (seat.session !== session) return;
+    if (seat.state === SeatState.Holding) return this.drop(session, 'error', message);
+    // No goodbye: the client sees its connection closed, and reconnects.
+    this.release(session);
+    this.goAway(seat, message);
+  }
+
+  /** A reconnect with `seat`'s token: the seat goes to `session`, with the frames after `lastTick`. */
+  private reseat(session: PeerSession, seat: Seat, lastTick: number): void {
+    const log = this.match.log;
+    let firstTick = lastTick + 1;
+    let players = this.match.membersBefore(firstTick);
+    let snapshot: Uint8Array | undefined;
+    // With no grace there is no away state to come back from.
+    if (this.options.reconnectGraceMs === 0) return this.refuse(session, RefuseReason.BadToken);
+    if (firstTick > this.match.head) return this.refuse(session, RefuseReason.BadRequest);
+    if (players === undefined || firstTick < log.firstTick) {
+      // Its last frame is older than the log: it starts again from a snapshot.
+      const start = this.match.catchUpStart();
+      firstTick = start.tick;
+      players = [...start.players];
+      snapshot = start.snapshot?.data;
+    }
+    // The server had not noticed its connection go: away now, so the ticks until it is
+    // seated again are substituted.
+    if (seat.state === SeatState.Playing) this.goAway(seat, 'reconnected');
+    const old = seat.session;
+    if (old !== undefined) this.release(old);
+    seat.token = newReconnectToken(); // single use: the one shown is dead from now on
+    session.resume(seat);
+    this.accept(session, seat, firstTick, players, snapshot);
+    this.comeBack(seat); // seated again, a little ahead of the match
+  }
+
+  /** The player in `session`'s seat is ready: it joins the frames. */
+  private onReady(session: PeerSession): void {
+    const seat = session.playing;
+    if (seat?.state !== SeatState.Holding) {
+      this.warn('unexpected-message', 'ready from a player already seated', {
+        playerId: session.playerId,
+        address: session.address,
+      });
+      return;
+    }
+    this.tryReady(seat);
+  }
+
+  private tryReady(seat: Seat): void {
+    const joined = this.match.ready(seat.playerId);
+    if (!joined.ok) {
+      if (joined.reason === 'busy') this.readyPending.add(seat); // asked again each tick
+      return;
+    }
+    this.readyPending.delete(seat);
+    seat.state = SeatState.Playing;
+    seat.seat(joined.tick);
   }
 
   /**
-   * Removes a playing session from the match: a leave at the next tick to confirm (unless the
-   * match itself decided it), a goodbye for the client, and the connection closed.
+   * Removes a player from the match: a leave at the next tick to confirm (unless the match
+   * itself decided it), a goodbye for the client, and the connection closed.
    */
   private drop(session: PeerSession, reason: LeaveReason, message: string, tellMatch = true): void {
     if (session.state !== SessionState.Playing) return;
     const seat = session.leave();
-    const { player } = seat;
+    if (seat.session !== session) return this.release(session);
     if (reason !== 'left') {
       session.send({
         type: MessageType.Goodbye,
         reason,
         message: message.slice(0, Limits.reasonLength),
       });
-      this.eventsSubject.next({ type: 'drop', ...player, reason, message });
     }
-    const lastInput = seat.link.received;
     this.release(session);
+    this.removeSeat(seat, reason, message, tellMatch);
+  }
+
+  /** Drops the player in `seat`, whether it has a connection or not. */
+  private dropSeat(seat: Seat, reason: LeaveReason, message: string): void {
+    if (seat.session !== undefined) return this.drop(seat.session, reason, message);
+    this.removeSeat(seat, reason, message, true);
+  }
+
+  /** The seat is released; the match is told (a leave, or a held seat given back). */
+  private removeSeat(seat: Seat, reason: LeaveReason, message: string, tellMatch: boolean): void {
+    if (this.bySlot[seat.playerId] !== seat || seat.state === SeatState.Gone) return;
+    const { player } = seat;
+    const wasHeld = seat.state === SeatState.Holding;
+    const lastInput = seat.link.received;
+    const startTick = seat.startTick ?? Infinity;
+    seat.close();
+    this.readyPending.delete(seat);
+    this.bySlot[seat.playerId] = undefined;
+    if (reason !== 'left' && !wasHeld)
+      this.eventsSubject.next({ type: 'drop', ...player, reason, message });
     if (!tellMatch) return;
+    if (wasHeld) return this.match.release(player.playerId);
     // Inputs it was told the server has are confirmed before its leave takes effect.
-    if (reason === 'left' && lastInput >= Math.max(this.match.head, seat.startTick))
+    if (reason === 'left' && lastInput >= Math.max(this.match.head, startTick))
       this.leavingAfter.set(player.playerId, lastInput);
     else this.match.leave(player.playerId, reason);
   }
 
-  /** Frees everything a session holds; its seat in the match is freed by the match. */
+  /** Frees everything a session holds (its seat is kept: see `removeSeat`). */
   private release(session: PeerSession): void {
-    const playerId = session.playerId;
-    if (playerId !== undefined && this.bySlot[playerId] === session)
-      this.bySlot[playerId] = undefined;
     session.release();
     this.sessions.delete(session);
   }
 
-  private broadcast(msg: ServerTcpMessage): void {
+  private broadcast(msg: Exclude<ServerTcpMessage, CatchUpFrames>): void {
     const bytes = encodeMessage(msg);
-    for (const session of this.bySlot) {
-      if (session?.state !== SessionState.Playing) continue;
-      if (!session.sendBytes(bytes, MAX_TCP_BACKLOG_BYTES) && session.playing) {
-        this.warn('buffer-full', `player ${session.playerId} does not read its TCP connection`, {
-          playerId: session.playerId,
+    for (const seat of this.connectedSeats()) {
+      const session = seat.session!;
+      if (!session.sendBytes(bytes, MAX_TCP_BACKLOG_BYTES) && !seat.catchingUp) {
+        this.warn('buffer-full', `player ${seat.playerId} does not read its TCP connection`, {
+          playerId: seat.playerId,
           address: session.address,
         });
         this.drop(session, 'error', 'not reading its connection');
@@ -416,15 +561,163 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   }
 
   // ------------------------------------------------------------------------------------
+  // Away and back.
+
+  /** The player is away (or the match made it so): its frames wait for its return. */
+  private goAway(seat: Seat, why: string): void {
+    if (seat.state !== SeatState.Playing) return;
+    if (this.options.reconnectGraceMs === 0) {
+      // No away state: it leaves now.
+      return this.dropSeat(seat, 'timeout', why);
+    }
+    this.awayWhy.set(seat.playerId, why);
+    this.match.away(seat.playerId); // the 'away' event does the rest
+  }
+
+  private onMatchEvent(event: MatchEvent): void {
+    const seat = this.bySlot[event.playerId];
+    if (!seat) return;
+    const { player } = seat;
+    switch (event.type) {
+      case 'ready-timeout':
+        if (seat.session)
+          seat.session.send({
+            type: MessageType.Goodbye,
+            reason: 'ready-timeout',
+            message: `not ready within ${this.options.readyTimeoutMs} ms`,
+          });
+        if (seat.session) this.release(seat.session);
+        this.removeSeat(seat, 'timeout', 'not ready in time', false);
+        return;
+      case 'away':
+        seat.state = SeatState.Away;
+        seat.pause();
+        this.eventsSubject.next({
+          type: 'away',
+          ...player,
+          tick: event.tick,
+          message: this.awayWhy.get(player.playerId) ?? 'stalled the match',
+        });
+        this.awayWhy.delete(player.playerId);
+        return;
+      case 'back':
+        this.eventsSubject.next({ type: 'back', ...player, tick: event.tick });
+        return;
+    }
+  }
+
+  /**
+   * An away player's datagrams come again (its connection held): its frames resume, from a
+   * catch-up of those it missed; it is back in the match once it sends new inputs.
+   */
+  private onHeardAgain(seat: Seat, frameAck: number): void {
+    if (seat.state !== SeatState.Away || seat.session === undefined) return;
+    if (frameAck + 1 < this.match.log.firstTick)
+      return this.dropSeat(seat, 'error', 'its frames are no longer kept');
+    seat.catchUpFrom(Math.min(frameAck + 1, this.match.head));
+    this.pump(seat);
+  }
+
+  /** An away player with a connection: its inputs count again a little ahead of the head. */
+  private comeBack(seat: Seat): void {
+    const tick = this.match.back(seat.playerId, this.match.head + this.backLead);
+    if (tick === undefined) return;
+    seat.state = SeatState.Playing;
+    seat.seat(tick);
+  }
+
+  // ------------------------------------------------------------------------------------
+  // Snapshots for late joiners of long matches.
+
+  private onSnapshotOffer(session: PeerSession, tick: number, data: Uint8Array): void {
+    const asked = this.snapshotAsked;
+    const seat = session.playing;
+    if (!asked || !seat || asked.playerId !== seat.playerId || asked.tick !== tick) {
+      this.warn('unexpected-message', 'a snapshot nobody asked for', {
+        playerId: session.playerId,
+        address: session.address,
+      });
+      return;
+    }
+    this.snapshotAsked = undefined;
+    this.match.offerSnapshot(tick, data);
+  }
+
+  /**
+   * Once the log is past half its bytes, a snapshot newer than its middle is asked for, of
+   * the world one second ahead: from the server's `provideSnapshot`, else from one player.
+   */
+  private maybeAskSnapshot(): void {
+    const { log, head } = this.match;
+    const asked = this.snapshotAsked;
+    if (asked && asked.tick + 10 * this.tickRate > head) return; // still waiting
+    if (log.bytes * 2 < this.options.frameLogBytes) return;
+    const snap = this.match.snapshot;
+    if (snap && snap.tick >= log.firstTick + log.size / 2) return;
+    const tick = head + this.tickRate;
+    if (this.options.provideSnapshot) {
+      this.snapshotAsked = { tick, playerId: undefined };
+      return;
+    }
+    for (const seat of this.connectedSeats()) {
+      if (seat.state !== SeatState.Playing || !seat.live) continue;
+      this.snapshotAsked = { tick, playerId: seat.playerId };
+      seat.session!.send({ type: MessageType.SnapshotRequest, tick });
+      return;
+    }
+  }
+
+  /** After frame `tick - 1` went out: the server-side simulation's snapshot, if asked. */
+  private serverSnapshot(frameTick: number): void {
+    const asked = this.snapshotAsked;
+    const provide = this.options.provideSnapshot;
+    if (!asked || asked.playerId !== undefined || !provide || asked.tick !== frameTick + 1) return;
+    this.snapshotAsked = undefined;
+    try {
+      const data = provide(asked.tick);
+      if (data && data.length <= Limits.maxSnapshotBytes)
+        this.match.offerSnapshot(asked.tick, data);
+      else if (data)
+        this.warn('provide-snapshot-failed', `snapshot over ${Limits.maxSnapshotBytes} bytes`);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.warn('provide-snapshot-failed', `provideSnapshot threw: ${error.message}`, { error });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------
   // Frames out.
+
+  private onTick(): void {
+    this.fanout.tick();
+    for (const seat of [...this.readyPending]) this.tryReady(seat);
+    for (const seat of this.connectedSeats()) this.pump(seat);
+  }
+
+  /**
+   * Sends what the connection has room for of a seat's catch-up, a few messages per turn of
+   * the event loop (the next turn goes on while there is room; the tick, once it drains).
+   */
+  private pump(seat: Seat): void {
+    if (!seat.catchingUp || seat.session === undefined) return;
+    if (!seat.pumpCatchUp()) return this.dropSeat(seat, 'error', 'its frames are no longer kept');
+    if (seat.catchUpHasRoom && !this.pumping.has(seat)) {
+      this.pumping.add(seat);
+      setImmediate(() => {
+        this.pumping.delete(seat);
+        if (this.closing === undefined) this.pump(seat);
+      });
+    }
+  }
 
   private onFrame(frame: ConfirmedFrame): void {
     if (frame.left) {
       for (const l of frame.left) {
-        // The match timed it out: tell the client and close.
-        const session = this.bySlot[l.playerId];
-        if (session?.state === SessionState.Playing)
-          this.drop(session, l.reason, 'stalled the game', false);
+        // The match timed it out (or its grace ended): tell the client and close.
+        const seat = this.bySlot[l.playerId];
+        if (!seat || seat.state === SeatState.Holding) continue;
+        if (seat.session) this.drop(seat.session, l.reason, 'stalled the game', false);
+        else this.removeSeat(seat, l.reason, 'away past the grace period', false);
       }
     }
     for (const [playerId, last] of this.leavingAfter) {
@@ -434,6 +727,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     }
     this.fanout.push(frame);
     this.framesSubject.next(frame);
+    this.serverSnapshot(frame.tick);
     if (frame.joined)
       for (const p of frame.joined)
         this.playersSubject.next({ type: 'join', tick: frame.tick, player: p });
@@ -445,6 +739,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
           player: { playerId: p.playerId, username: p.username },
           reason: p.reason,
         });
+    this.maybeAskSnapshot();
   }
 
   /** Records every frame, accepted checksum, desync and snapshot of the match to a file. */
@@ -477,21 +772,17 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   }
 
   private takeSamples(): void {
-    for (const seat of this.seats()) seat.sample();
+    for (const seat of this.connectedSeats()) seat.sample();
   }
 
-  /** The seats of the sessions playing now. */
-  private *seats(): Generator<Seat> {
-    for (const session of this.bySlot) {
-      const seat = session?.playing;
-      if (seat) yield seat;
-    }
+  /** Every seat (held, playing or away), by slot. */
+  private *allSeats(): Generator<Seat> {
+    for (const seat of this.bySlot) if (seat) yield seat;
   }
 
-  /** Drops the player in `seat`, if it still plays. */
-  private dropSeat(seat: Seat, reason: LeaveReason, message: string): void {
-    const session = this.bySlot[seat.playerId];
-    if (session?.playing === seat) this.drop(session, reason, message);
+  /** The seats that have a connection now. */
+  private *connectedSeats(): Generator<Seat> {
+    for (const seat of this.bySlot) if (seat?.session) yield seat;
   }
 
   private readonly warn: Warn = (code, message, details = {}) => {

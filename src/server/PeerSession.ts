@@ -1,7 +1,12 @@
 // One connection on the server, from its join request to its goodbye, as explicit states.
 import type { Subscription } from 'rxjs';
 import { MessageTooLargeError, type GameNetworkError } from '../errors.js';
-import { MessageType, encodeMessage, type ServerTcpMessage } from '../protocol/index.js';
+import {
+  MessageType,
+  encodeMessage,
+  type CatchUpFrames,
+  type ServerTcpMessage,
+} from '../protocol/index.js';
 import type { TransportPeer } from '../transport/Transport.js';
 import type { Seat } from './Seat.js';
 
@@ -11,7 +16,7 @@ export const SessionState = {
   Joining: 'joining',
   /** Its join request is being authenticated (its name is reserved meanwhile). */
   Authenticating: 'authenticating',
-  /** In the match, in a seat. */
+  /** Attached to a seat (held, playing or catching up: see the seat's own state). */
   Playing: 'playing',
   /** Leaving the match: told goodbye, its connection closing. */
   Leaving: 'leaving',
@@ -117,6 +122,14 @@ export class PeerSession {
     this.status = { state: SessionState.Playing, seat };
   }
 
+  /** joining -> playing: a reconnect with a good token gives this session that seat. */
+  resume(seat: Seat): void {
+    const s = this.status;
+    if (s.state !== SessionState.Joining) throw new Error(`resume in state ${s.state}`);
+    clearTimeout(s.timer);
+    this.status = { state: SessionState.Playing, seat };
+  }
+
   /** playing -> leaving: its goodbye (if any) is sent from here on, and nothing else. */
   leave(): Seat {
     const s = this.status;
@@ -125,12 +138,19 @@ export class PeerSession {
     return s.seat;
   }
 
-  /** any -> gone: frees everything it holds and closes the connection after what is queued. */
+  /**
+   * any -> gone: frees everything it holds and closes the connection after what is queued.
+   * Its seat, if any, is the server's to keep or release: it is detached from this session.
+   */
   release(): void {
     const s = this.status;
     if (s.state === SessionState.Gone) return;
     if (s.state === SessionState.Joining) clearTimeout(s.timer);
-    if (s.state === SessionState.Playing || s.state === SessionState.Leaving) s.seat.close();
+    if (
+      (s.state === SessionState.Playing || s.state === SessionState.Leaving) &&
+      s.seat.session === this
+    )
+      s.seat.detach();
     this.status = { state: SessionState.Gone };
     this.sub.unsubscribe();
     this.peer.messages.end();
@@ -143,7 +163,7 @@ export class PeerSession {
   }
 
   /** Sends one message; see {@link PeerSession.sendBytes}. */
-  send(msg: ServerTcpMessage): boolean {
+  send(msg: Exclude<ServerTcpMessage, CatchUpFrames>): boolean {
     return this.sendBytes(encodeMessage(msg));
   }
 

@@ -1,10 +1,11 @@
 // The server's side of the join handshake: version, name, seat, authentication, then a seat or a refusal.
 import { RefuseReason } from '../errors.js';
 import type { Warn } from '../link/serviceDatagrams.js';
-import type { JoinResult, Match } from '../match/Match.js';
+import type { Match } from '../match/Match.js';
 import { PROTOCOL_VERSION } from '../protocol/index.js';
 import type { ResolvedServerOptions } from './options.js';
 import { SessionState, type PeerSession } from './PeerSession.js';
+import { SeatState, tokensEqual, type Seat } from './Seat.js';
 
 /** A join request, as the handshake needs it. */
 export interface JoinAsk {
@@ -22,8 +23,19 @@ export interface JoinDesk {
   readonly warn: Warn;
   /** Refuses the join and closes the connection. */
   readonly refuse: (session: PeerSession, reason: RefuseReason) => void;
-  /** Seats the player the match has just taken in. */
-  readonly seat: (session: PeerSession, joined: Extract<JoinResult, { ok: true }>) => void;
+  /** Gives the player the seat the match has just held for it. */
+  readonly seat: (session: PeerSession, playerId: number) => void;
+  /** Gives `seat` back to its player, on the new connection `session`. */
+  readonly reseat: (session: PeerSession, seat: Seat, lastTick: number) => void;
+  /** The seats held now, by slot (held, playing or away). */
+  readonly seats: () => Iterable<Seat>;
+}
+
+/** A reconnect request, as the handshake needs it. */
+export interface ReconnectAsk {
+  readonly protocolVersion: number;
+  readonly token: Uint8Array;
+  readonly lastTick: number;
 }
 
 /**
@@ -60,14 +72,33 @@ export async function handleJoin(
   if (session.state !== SessionState.Authenticating || desk.closing()) return; // went away
   if (!ok) return desk.refuse(session, RefuseReason.BadCredentials);
   if (!seatFree(desk, session)) return desk.refuse(session, RefuseReason.ServerFull);
-  const joined = desk.match.join(username);
-  // 'busy': too many joins at once for now (their frames would not fit a datagram).
-  if (!joined.ok) return desk.refuse(session, RefuseReason.ServerFull);
-  desk.seat(session, joined);
+  const held = desk.match.hold(username);
+  if (!held.ok) return desk.refuse(session, RefuseReason.ServerFull);
+  desk.seat(session, held.playerId);
+}
+
+/**
+ * Runs one reconnect request: the seat whose token it shows (compared in constant time,
+ * against every seat) goes to this session; any other token, one already used or one of a
+ * seat released, is refused (`bad-token`) and changes nothing.
+ */
+export function handleReconnect(desk: JoinDesk, session: PeerSession, ask: ReconnectAsk): void {
+  if (ask.protocolVersion !== PROTOCOL_VERSION)
+    return desk.refuse(session, RefuseReason.VersionMismatch);
+  if (desk.closing()) return desk.refuse(session, RefuseReason.ServerClosing);
+  let found: Seat | undefined;
+  for (const seat of desk.seats()) {
+    // Every seat is compared, so the time says nothing about which one matched.
+    if (tokensEqual(seat.token, ask.token) && seat.state !== SeatState.Gone) found = seat;
+  }
+  if (found === undefined || found.state === SeatState.Holding)
+    return desk.refuse(session, RefuseReason.BadToken);
+  desk.reseat(session, found, ask.lastTick);
 }
 
 function nameTaken(desk: JoinDesk, username: string): boolean {
   const lower = username.toLowerCase();
+  for (const seat of desk.seats()) if (seat.player.username.toLowerCase() === lower) return true;
   for (const s of desk.sessions) {
     if (s.state !== SessionState.Playing && s.state !== SessionState.Authenticating) continue;
     if (s.username?.toLowerCase() === lower) return true;

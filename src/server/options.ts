@@ -3,6 +3,7 @@ import type { LinkConditionerOptions } from '../operators/conditionLink.js';
 import { Limits, maxJoinSpreadTicks, worstFramePacketBytes } from '../protocol/index.js';
 import type { TlsServerOptions, Transport } from '../transport/Transport.js';
 import type { WebListenerOptions } from '../transport/web/webListener.js';
+import type { SubstituteInput } from '../types.js';
 
 /** What `authenticate` is given. */
 export interface Credentials {
@@ -70,6 +71,22 @@ export interface ServerOptions {
    * Default: none.
    */
   web?: WebListenerOptions;
+  // --- Joining, loading and coming back (issue 12) ---
+  /** A player connected this long without `ready()` (or a first input) loses its seat (Goodbye `ready-timeout`). Default `60000`. */
+  readyTimeoutMs?: number;
+  /** An away player keeps its slot this long (its input substituted) before it leaves with reason `timeout`; 0: no away state. Default `15000`. */
+  reconnectGraceMs?: number;
+  /** What an away player's input is in the frames: its last input repeated, or zero bytes. Default `'repeat'`. */
+  substituteInput?: SubstituteInput;
+  /** Approximate memory of the frames kept for catch-up, in bytes; past it the oldest go (then a snapshot is needed). Default `64 MiB`. */
+  frameLogBytes?: number;
+  /**
+   * A server-side simulation's snapshot of the world before frame `tick` (called right after
+   * frame `tick - 1` went out on `frames$`). When given, the server asks it, not a player,
+   * for the snapshots late joiners start from once the frame log is past half full.
+   * Default: none (a player's `provideSnapshot` is asked).
+   */
+  provideSnapshot?: (tick: number) => Uint8Array | undefined;
 }
 
 /** Where the server listens. */
@@ -104,6 +121,11 @@ export interface ResolvedServerOptions {
   readonly conditioner: LinkConditionerOptions | undefined;
   readonly statsIntervalMs: number;
   readonly recordReplays: { readonly dir: string; readonly metadata?: Uint8Array } | undefined;
+  readonly readyTimeoutMs: number;
+  readonly reconnectGraceMs: number;
+  readonly substituteInput: SubstituteInput;
+  readonly frameLogBytes: number;
+  readonly provideSnapshot: ((tick: number) => Uint8Array | undefined) | undefined;
 }
 
 /** Fixed bounds: a player whose connection has this many bytes unread queued is dropped. */
@@ -152,6 +174,11 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     conditioner: options.conditioner,
     statsIntervalMs: time('statsIntervalMs', options.statsIntervalMs ?? 1000),
     recordReplays: replayOption(options.recordReplays),
+    readyTimeoutMs: time('readyTimeoutMs', options.readyTimeoutMs ?? 60_000),
+    reconnectGraceMs: atLeastZero('reconnectGraceMs', options.reconnectGraceMs ?? 15_000),
+    substituteInput: substitute(options.substituteInput ?? 'repeat'),
+    frameLogBytes: atLeastZero('frameLogBytes', options.frameLogBytes ?? 64 * 1024 * 1024),
+    provideSnapshot: options.provideSnapshot,
   };
 }
 
@@ -180,6 +207,17 @@ function atLeast(name: string, value: number, min: number): number {
 
 function time(name: string, value: number): number {
   if (!(value > 0)) throw new RangeError(`${name} must be > 0`);
+  return value;
+}
+
+function atLeastZero(name: string, value: number): number {
+  if (!(value >= 0)) throw new RangeError(`${name} must be >= 0`);
+  return value;
+}
+
+function substitute(value: SubstituteInput): SubstituteInput {
+  if (value !== 'repeat' && value !== 'empty')
+    throw new RangeError(`substituteInput must be 'repeat' or 'empty'`);
   return value;
 }
 

@@ -5,7 +5,7 @@ import type { Match } from '../match/Match.js';
 import { MessageType, decodeClientTcp, type ClientTcpMessage } from '../protocol/index.js';
 import type { SnapshotEvent } from '../events.js';
 import type { LeaveReason } from '../types.js';
-import { handleJoin, type JoinDesk } from './joinHandshake.js';
+import { handleJoin, handleReconnect, type JoinDesk } from './joinHandshake.js';
 import { SessionState, type PeerSession } from './PeerSession.js';
 
 /** What the reliable channel's messages act on. */
@@ -19,6 +19,10 @@ export interface ReliableHost {
   /** A chat line from a player: to the application and every player. */
   readonly chat: (from: string, text: string) => void;
   readonly snapshot: (event: SnapshotEvent) => void;
+  /** The player in the session's seat is ready. */
+  readonly ready: (session: PeerSession) => void;
+  /** A state snapshot the server asked this player for. */
+  readonly snapshotOffer: (session: PeerSession, tick: number, data: Uint8Array) => void;
 }
 
 /**
@@ -68,6 +72,27 @@ export function onReliableMessage(
         if (session.state === SessionState.Playing) host.drop(session, 'error', 'join failed');
         else host.release(session);
       });
+      return;
+    case MessageType.Reconnect:
+      if (session.state !== SessionState.Joining) {
+        unexpected('a reconnect request after the join');
+        return;
+      }
+      handleReconnect(host.desk, session, msg);
+      return;
+    case MessageType.Ready:
+      if (session.state !== SessionState.Playing) {
+        unexpected('ready before the join was accepted');
+        return;
+      }
+      host.ready(session);
+      return;
+    case MessageType.SnapshotOffer:
+      if (session.state !== SessionState.Playing) {
+        unexpected('a snapshot before the join was accepted');
+        return;
+      }
+      host.snapshotOffer(session, msg.tick, msg.data);
       return;
     case MessageType.Chat: {
       const username = session.playing?.player.username;

@@ -54,6 +54,8 @@ describe('parseCommandLine: good command lines', () => {
         '2',
         '--desync-at',
         '50',
+        '--dropout',
+        '3000',
       ]),
     ).toEqual({
       command: 'demo',
@@ -67,6 +69,7 @@ describe('parseCommandLine: good command lines', () => {
         seed: 42,
         inputDelay: 2,
         desyncAt: 50,
+        dropoutMs: 3000,
       },
     });
   });
@@ -231,6 +234,7 @@ describe('parseCommandLine: bad command lines are usage errors (exit code 2)', (
     [['demo', '--jitter=-5'], /--jitter must be a number from 0/],
     [['demo', '--seed', 'x'], /--seed must be an integer/],
     [['demo', '--desync-at', '600'], /--desync-at must be an integer from 0 to 599/],
+    [['demo', '--dropout', '0'], /--dropout must be an integer from 1 to 14000/],
     [['demo', 'extra'], /unexpected argument 'extra'/],
     [['server', '--port', '65536'], /--port must be an integer from 0 to 65535/],
     [['server', '--port', ''], /--port must be an integer/],

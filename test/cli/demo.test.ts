@@ -43,6 +43,23 @@ describe('runDemo, in process', () => {
     expect(b.refereeChecksum).toBe(a.refereeChecksum);
   }, 30_000);
 
+  it('shows a bot that drops out and comes back: away, back, reconnected, equal checksums', async () => {
+    const io = capture();
+    // 300 ticks at 60 Hz: bot-1 is off the network from about tick 100, for 2.5 s.
+    const result = await runDemo({ ...small, ticks: 300, dropoutMs: 2500 }, io, {
+      timeoutMs: 30_000,
+    });
+    const out = io.stdout.text;
+    expect(result.exitCode, out).toBe(0);
+    expect(new Set([...result.checksums.map((c) => c.checksum), result.refereeChecksum]).size).toBe(
+      1,
+    );
+    expect(out).toMatch(/bot-1 drops out at tick \d+ for 2500 ms/);
+    expect(out).toMatch(/bot-1 \(player 0\) is away from tick \d+: its input is repeated/);
+    expect(out).toMatch(/bot-1 reconnected: its frames go on from tick \d+/);
+    expect(out).toMatch(/bot-1 \(player 0\) is back: its inputs count from tick \d+/);
+  }, 40_000);
+
   it('reports a desync (and exits 1) when one bot diverges', async () => {
     const io = capture(true);
     const result = await runDemo({ ...small, ticks: 90, desyncAt: 30 }, io, {

@@ -12,6 +12,7 @@ import {
   type ServerOptions,
   type Transport,
 } from '../../src/node.js';
+import { flakyTransport } from '../helpers/players.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 /**
@@ -61,6 +62,8 @@ describe.each(transports)('over the %s transport', (_name, makeTransport) => {
       ...opts,
     });
     open.push(c);
+    c.ready(); // as a game does once loaded: the join takes effect
+    await c.seated;
     return c;
   }
   /** Both send n inputs and wait until both have every frame up to the last. */
@@ -72,6 +75,49 @@ describe.each(transports)('over the %s transport', (_name, makeTransport) => {
     for (let i = 0; i < n; i++) for (const c of clients) c.sendInput(Uint8Array.of(c.playerId, i));
     await done;
   }
+
+  it('gives a late joiner every frame from the first tick, then the live ones, with no gap', async () => {
+    const server = await start();
+    const a = await join(server, 'ann');
+    const fa = firstValueFrom(a.frames$.pipe(take(60), toArray()));
+    await play([a], 30);
+    const b = await connect({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'bob',
+      transport,
+    });
+    open.push(b);
+    const fb = firstValueFrom(b.frames$.pipe(take(60), toArray()));
+    expect(await b.caughtUp).toBe(30);
+    b.ready();
+    await b.seated;
+    await play([a, b], 30);
+    expect(await fb).toEqual(await fa);
+  });
+
+  it('brings a client whose reliable channel is lost back to its slot, frames without a gap', async () => {
+    const server = await start({ disconnectTimeoutMs: 300 });
+    const a = await join(server, 'ann');
+    const flaky = flakyTransport(transport);
+    const b = await join(server, 'bob', { transport: flaky });
+    const fa = firstValueFrom(a.frames$.pipe(take(40), toArray()));
+    const fb = firstValueFrom(b.frames$.pipe(take(40), toArray()));
+    await play([a, b], 10);
+    const back = firstValueFrom(b.events$.pipe(filter((e) => e.type === 'reconnected')));
+    const reseated = firstValueFrom(b.events$.pipe(filter((e) => e.type === 'seated')));
+    flaky.cut();
+    await back;
+    await reseated; // its inputs count again from a new start tick
+    // Both go on from their own next ticks; the ticks bob missed have his input put in.
+    for (let i = 0; i < 30; i++) a.sendInput(Uint8Array.of(a.playerId, i));
+    const seatedAt = b.startTick;
+    const target = a.startTick + a.inputsSent;
+    while (b.startTick + b.inputsSent < target) b.sendInput(Uint8Array.of(b.playerId, 0));
+    expect(await fb).toEqual(await fa);
+    expect(b.playerId).toBe(1);
+    expect(seatedAt).toBeGreaterThan(9);
+  });
 
   it('delivers the same frames to every client, with joins in the stream', async () => {
     const server = await start();

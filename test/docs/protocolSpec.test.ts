@@ -35,6 +35,7 @@ import {
   encodeFramesPacket,
   encodeInputsPacket,
   encodeMessage,
+  encodeCatchUp,
   type Message,
 } from '../../src/protocol/index.js';
 import {
@@ -151,16 +152,17 @@ const REFUSE = [
   'version-mismatch',
   'bad-request',
   'server-closing',
+  'bad-token',
 ];
 const LEAVE_REASONS = ['left', 'timeout', 'kicked', 'error']; // section 7.5
-const GOODBYE = [...LEAVE_REASONS, 'server-closing'];
+const GOODBYE = [...LEAVE_REASONS, 'server-closing', 'ready-timeout'];
 
 /** Section 3: magic, version, one msgpack array with an integer tag first. */
 function envelope(bytes: Uint8Array, maxBytes: number): unknown[] {
   check(bytes.length <= maxBytes, 'too large');
   check(bytes.length >= 4, 'too short');
   check(bytes[0] === 0x47 && bytes[1] === 0x4e, 'magic');
-  check(bytes[2] === 2, 'version');
+  check(bytes[2] === 3, 'version');
   let body: unknown;
   try {
     body = decode(bytes.subarray(3)); // throws on bytes left over
@@ -213,24 +215,49 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
         return { name: 'Snapshot', tick: uint(b[1], U32, 'tick'), data: bin(b[2], 60000, 'data') };
       case 5: // 5.10
         return specSignal(b, 'SignalToServer');
+      case 6: // 5.11
+        fields(b, 1);
+        return { name: 'Ready' };
+      case 7: {
+        // 5.15
+        fields(b, 4);
+        const token = bin(b[2], 16, 'token');
+        check(token.length === 16, 'token: exactly 16 bytes');
+        return {
+          name: 'Reconnect',
+          protocolVersion: uint(b[1], 255, 'protocolVersion'),
+          token,
+          lastTick: ack(b[3], 'lastTick'),
+        };
+      }
+      case 8: // 5.16
+        fields(b, 3);
+        return {
+          name: 'SnapshotOffer',
+          tick: uint(b[1], U32, 'tick'),
+          data: bin(b[2], 60000, 'data'),
+        };
     }
   } else if (channel === 'tcp-to-client') {
     switch (tag) {
       case 10: {
         // 5.5
-        fields(b, 7);
+        fields(b, 9);
         const maxPlayers = uint(b[4], 256, 'maxPlayers');
         check(maxPlayers >= 1, 'maxPlayers >= 1');
         const inputSize = uint(b[3], 64, 'inputSize');
         check(inputSize >= 1, 'inputSize >= 1');
-        return {
+        const reconnectToken = bin(b[5], 16, 'reconnectToken');
+        check(reconnectToken.length === 16, 'reconnectToken: exactly 16 bytes');
+        const msg: Spec = {
           name: 'JoinAccepted',
           playerId: uint(b[1], maxPlayers - 1, 'playerId'),
           tickRate: tickRate(b[2]),
           inputSize,
           maxPlayers,
-          startTick: uint(b[5], U32, 'startTick'),
-          players: array(b[6], maxPlayers, 'players').map((p) => {
+          reconnectToken,
+          firstTick: uint(b[6], U32, 'firstTick'),
+          players: array(b[7], maxPlayers, 'players').map((p) => {
             const pair = array(p, 2, 'player');
             fields(pair, 2);
             return {
@@ -239,6 +266,23 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
             };
           }),
         };
+        if (b[8] !== null) msg.snapshot = bin(b[8], 60000, 'snapshot'); // bin or nil
+        return msg;
+      }
+      case 16: // 5.12
+      case 18: // 5.14
+      case 19: // 5.16
+        fields(b, 2);
+        return {
+          name: tag === 16 ? 'Seated' : tag === 18 ? 'CaughtUp' : 'SnapshotRequest',
+          tick: uint(b[1], U32, 'tick'),
+        };
+      case 17: {
+        // 5.13: fields 7 to 10 of Frames, within the reliable channel's limits.
+        check(ctx !== undefined, 'the bit fields need inputSize and maxPlayers');
+        fields(b, 5);
+        const run = specRun(b[1], b[2], b[3], b[4], ctx, 65536);
+        return { name: 'CatchUp', ...run };
       }
       case 11: // 5.6
         fields(b, 2);
@@ -341,16 +385,54 @@ interface SpecFrame {
   readonly inputs: (Uint8Array | null)[];
   joined?: SpecPlayer[];
   left?: { readonly playerId: number; readonly reason: string }[];
+  substituted?: number[];
 }
 
 /** Section 6.2, with the bit field of 7.4 and the events of 7.5. */
 function specFrames(b: unknown[], ctx: Ctx): Spec {
   fields(b, 11);
+  const run = specRun(b[7], b[8], b[9], b[10], ctx, 1400);
+  return {
+    name: 'Frames',
+    seq: uint(b[1], 127, 'seq'),
+    echoSentAt: uint(b[2], 65535, 'echoSentAt'),
+    echoDelayMs: uint(b[3], 65535, 'echoDelayMs'),
+    inputAck: ack(b[4], 'inputAck'),
+    rxLoss: uint(b[5], 255, 'rxLoss'),
+    checksumAck: ack(b[6], 'checksumAck'),
+    ...run,
+  };
+}
+
+/** A mask of one bit per slot (7.5): the slots set, at least one, none past the last. */
+function maskSlots(v: unknown, maxPlayers: number, what: string): number[] {
+  const maskBytes = Math.ceil(maxPlayers / 8);
+  const mask = bin(v, maskBytes, what);
+  check(mask.length === maskBytes, `${what}: exactly ${maskBytes} bytes`);
+  const slots: number[] = [];
+  for (let slot = 0; slot < maskBytes * 8; slot++) {
+    if ((mask[slot >> 3] & (0x80 >> (slot % 8))) === 0) continue;
+    check(slot < maxPlayers, `${what}: a bit past the last slot`);
+    slots.push(slot);
+  }
+  check(slots.length >= 1, `${what}: names nobody`);
+  return slots;
+}
+
+/** Fields 7 to 10 of Frames (6.2), and 1 to 4 of CatchUp (5.13): a run of frames. */
+function specRun(
+  rawFirst: unknown,
+  rawCount: unknown,
+  rawBits: unknown,
+  rawEvents: unknown,
+  ctx: Ctx,
+  maxBits: number,
+): { firstTick: number; count: number; frames: SpecFrame[] } {
   const { inputSize, maxPlayers } = ctx;
-  const firstTick = uint(b[7], U32, 'firstTick');
-  const count = uint(b[8], 4096, 'count');
+  const firstTick = uint(rawFirst, U32, 'firstTick');
+  const count = uint(rawCount, 4096, 'count');
   check(firstTick + count - 1 <= U32, 'ticks past the largest');
-  const bits = new SpecBits(bin(b[9], 1400, 'inputs'));
+  const bits = new SpecBits(bin(rawBits, maxBits, 'inputs'));
   // 1. presence masks; bit i of a mask is the i-th bit written.
   const masks = sequence(bits, count, maxPlayers);
   const present = (frame: number, slot: number): boolean =>
@@ -365,8 +447,7 @@ function specFrames(b: unknown[], ctx: Ctx): Spec {
   }
   bits.end();
   const frames: SpecFrame[] = inputs.map((slots, i) => ({ tick: firstTick + i, inputs: slots }));
-  const maskBytes = Math.ceil(maxPlayers / 8);
-  for (const e of array(b[10], 4096, 'events')) {
+  for (const e of array(rawEvents, 4096, 'events')) {
     const ev = array(e, 4, 'event');
     fields(ev, 4);
     const tick = uint(ev[0], U32, 'event tick');
@@ -379,37 +460,25 @@ function specFrames(b: unknown[], ctx: Ctx): Spec {
       });
     } else if (ev[1] === 1) {
       check(frame.left === undefined, 'two leave events for one tick');
-      const mask = bin(ev[2], maskBytes, 'leave mask');
-      check(mask.length === maskBytes, `leave mask: exactly ${maskBytes} bytes`);
+      const slots = maskSlots(ev[2], maxPlayers, 'leave mask');
       const reasons = bin(ev[3], maxPlayers, 'leave reasons');
-      const slots: number[] = [];
-      for (let slot = 0; slot < maskBytes * 8; slot++) {
-        if ((mask[slot >> 3] & (0x80 >> (slot % 8))) === 0) continue;
-        check(slot < maxPlayers, 'a leave bit past the last slot');
-        slots.push(slot);
-      }
-      check(slots.length >= 1, 'a leave event names nobody');
       check(slots.length === reasons.length, 'one reason byte per slot leaving');
       frame.left = slots.map((slot, i) => ({
         playerId: slot,
         reason: LEAVE_REASONS[uint(reasons[i], 3, 'leave reason')],
       }));
+    } else if (ev[1] === 2) {
+      check(frame.substituted === undefined, 'two substitution events for one tick');
+      const slots = maskSlots(ev[2], maxPlayers, 'substitution mask');
+      check(ev[3] === 0, 'the last element of a substitution event is 0');
+      for (const slot of slots)
+        check(frame.inputs[slot] !== null, 'a substituted slot has no input');
+      frame.substituted = slots;
     } else {
       throw new SpecError('bad event kind');
     }
   }
-  return {
-    name: 'Frames',
-    seq: uint(b[1], 127, 'seq'),
-    echoSentAt: uint(b[2], 65535, 'echoSentAt'),
-    echoDelayMs: uint(b[3], 65535, 'echoDelayMs'),
-    inputAck: ack(b[4], 'inputAck'),
-    rxLoss: uint(b[5], 255, 'rxLoss'),
-    checksumAck: ack(b[6], 'checksumAck'),
-    firstTick,
-    count,
-    frames,
-  };
+  return { firstTick, count, frames };
 }
 
 /**
@@ -550,12 +619,19 @@ const NAMES: Record<number, string> = {
   3: 'Leave',
   4: 'Snapshot',
   5: 'SignalToServer',
+  6: 'Ready',
+  7: 'Reconnect',
+  8: 'SnapshotOffer',
   10: 'JoinAccepted',
   11: 'JoinRefused',
   12: 'ChatBroadcast',
   13: 'Goodbye',
   14: 'Desync',
   15: 'SignalToClient',
+  16: 'Seated',
+  17: 'CatchUp',
+  18: 'CaughtUp',
+  19: 'SnapshotRequest',
   20: 'Inputs',
   21: 'Frames',
   22: 'WorldState',
@@ -569,7 +645,7 @@ function libraryAsSpec(msg: Message): Spec {
     delete out.linkReport;
     Object.assign(out, { rttMs, jitterMs });
   }
-  if (type === 21) {
+  if (type === 21 || type === 17) {
     const frames = (rest as { frames: ConfirmedFrame[] }).frames;
     out.count = frames.length;
     out.firstTick = frames.length > 0 ? frames[0].tick : (specFirstTick ?? 0);
@@ -684,11 +760,14 @@ describe('docs/protocol.md, checked against captured traffic', () => {
         snapshot,
       });
       open.push(c);
-      // No frame can be confirmed before this client's first input: none is missed.
+      // Frames wait for the first subscriber: none is missed, the catch-up included.
       const list: ConfirmedFrame[] = [];
       c.frames$.subscribe((f) => list.push(f));
       received.set(c, list);
       sent.set(c, new Map());
+      await c.caughtUp;
+      c.ready(); // Ready (5.11), answered by Seated (5.12)
+      await c.seated;
       return c;
     };
     const ann: GameClient = await join('ann');
@@ -749,7 +828,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
       { message: 'an Inputs packet with rttMs and jitterMs' },
     );
 
-    // cat joins late: JoinAccepted lists ann and bob (5.5), whose names cat's slot table needs.
+    // cat joins late: a catch-up of every frame from tick 0 (5.13), then CaughtUp (5.14).
     const t0 = ann.startTick + ann.inputsSent;
     await framesUpTo([ann, bob], t0);
     const cat: GameClient = await join('cat');
@@ -779,9 +858,18 @@ describe('docs/protocol.md, checked against captured traffic', () => {
       const up = tcpMessages(cap.writes, port, tcpPort);
       const down = tcpMessages(cap.writes, tcpPort, port);
       const upSpec = up.map((m) => specDecode(m, 'tcp-to-server'));
-      const downSpec = down.map((m) => specDecode(m, 'tcp-to-client'));
+      // CatchUp needs the bit fields' sizes: from the JoinAccepted before it (5.13).
+      let downCtx: Ctx | undefined;
+      const downSpec = down.map((m) => {
+        const spec = specDecode(m, 'tcp-to-client', downCtx);
+        if (spec.name === 'JoinAccepted')
+          downCtx = { inputSize: spec.inputSize as number, maxPlayers: spec.maxPlayers as number };
+        return spec;
+      });
       up.forEach((m, i) => expect(upSpec[i]).toEqual(libraryAsSpec(decodeClientTcp(m))));
-      down.forEach((m, i) => expect(downSpec[i]).toEqual(libraryAsSpec(decodeServerTcp(m))));
+      down.forEach((m, i) =>
+        expect(downSpec[i]).toEqual(libraryAsSpec(decodeServerTcp(m, downCtx))),
+      );
       return { up: upSpec, down: downSpec };
     });
     const sessionOf = (c: GameClient) => {
@@ -792,28 +880,45 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     const annTcp = sessionOf(ann);
     const bobTcp = sessionOf(bob);
     const catTcp = sessionOf(cat);
-    expect(annTcp.up.map((m) => m.name)).toEqual(['Join', 'Chat', 'Leave']);
-    expect(bobTcp.up.map((m) => m.name)).toEqual(['Join', 'Snapshot']);
-    expect(catTcp.up.map((m) => m.name)).toEqual(['Join']);
-    expect(bobTcp.up[1]).toEqual({ name: 'Snapshot', tick: 5, data: Uint8Array.of(0xb0, 5) });
-    // The Node transport's one signal follows JoinAccepted (15.1); the client sends none.
+    expect(annTcp.up.map((m) => m.name)).toEqual(['Join', 'Ready', 'Chat', 'Leave']);
+    expect(bobTcp.up.map((m) => m.name)).toEqual(['Join', 'Ready', 'Snapshot']);
+    expect(catTcp.up.map((m) => m.name)).toEqual(['Join', 'Ready']);
+    expect(bobTcp.up[2]).toEqual({ name: 'Snapshot', tick: 5, data: Uint8Array.of(0xb0, 5) });
+    // The Node transport's one signal follows JoinAccepted (15.1); the client sends none. The
+    // catch-up follows: nothing to catch up on at tick 0, every frame so far for cat.
     expect(annTcp.down.map((m) => m.name)).toEqual([
       'JoinAccepted',
       'SignalToClient',
+      'CaughtUp',
+      'Seated',
       'Desync',
       'ChatBroadcast',
     ]);
     expect(bobTcp.down.map((m) => m.name)).toEqual([
       'JoinAccepted',
       'SignalToClient',
+      'CaughtUp',
+      'Seated',
       'Desync',
       'ChatBroadcast',
       'Goodbye',
     ]);
-    expect(catTcp.down.map((m) => m.name)).toEqual(['JoinAccepted', 'SignalToClient', 'Goodbye']);
-    expect(bobTcp.down[4]).toMatchObject({ name: 'Goodbye', reason: 'server-closing' });
-    expect(catTcp.down[2]).toMatchObject({ name: 'Goodbye', reason: 'kicked' });
-    expect(annTcp.down[2]).toEqual({
+    expect(catTcp.down.map((m) => m.name)).toEqual([
+      'JoinAccepted',
+      'SignalToClient',
+      'CatchUp',
+      'CaughtUp',
+      'Seated',
+      'Goodbye',
+    ]);
+    expect(annTcp.down[2]).toEqual({ name: 'CaughtUp', tick: 0 });
+    expect(annTcp.down[3]).toEqual({ name: 'Seated', tick: ann.startTick });
+    expect(catTcp.down[2]).toMatchObject({ name: 'CatchUp', firstTick: 0 });
+    expect(catTcp.down[3]).toEqual({ name: 'CaughtUp', tick: catTcp.down[2].count });
+    expect(catTcp.down[4]).toEqual({ name: 'Seated', tick: cat.startTick });
+    expect(bobTcp.down[6]).toMatchObject({ name: 'Goodbye', reason: 'server-closing' });
+    expect(catTcp.down[5]).toMatchObject({ name: 'Goodbye', reason: 'kicked' });
+    expect(annTcp.down[4]).toEqual({
       name: 'Desync',
       tick: 5,
       checksums: [
@@ -821,7 +926,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
         { playerId: bob.playerId, checksum: 222 },
       ].sort((a, b) => a.playerId - b.playerId),
     });
-    expect(annTcp.down[3]).toEqual({ name: 'ChatBroadcast', from: 'ann', text: 'hello' });
+    expect(annTcp.down[5]).toEqual({ name: 'ChatBroadcast', from: 'ann', text: 'hello' });
 
     // The join, as the document says: who the client is up, the match's rules down, then the
     // Node transport's signal: the server's UDP port, the player's token and key (15.1).
@@ -831,7 +936,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
       const [joinMsg, accepted, signal] = [s.up[0], s.down[0], s.down[1]];
       expect(joinMsg).toEqual({
         name: 'Join',
-        protocolVersion: 2,
+        protocolVersion: 3,
         username: c.username,
         password: '',
       });
@@ -841,8 +946,10 @@ describe('docs/protocol.md, checked against captured traffic', () => {
         tickRate: 100,
         inputSize: 2,
         maxPlayers: 4,
-        startTick: c.startTick,
+        firstTick: 0,
       });
+      expect((accepted.reconnectToken as Uint8Array).length).toBe(16);
+      expect(accepted.snapshot).toBeUndefined();
       const { udpPort, token, key } = nodeSignal(signal.data as Uint8Array);
       expect(udpPort).toBe(serverUdp);
       expect(tokens.has(token)).toBe(false);
@@ -859,13 +966,11 @@ describe('docs/protocol.md, checked against captured traffic', () => {
       expect(up.map((d) => nodeDatagramToServer(d.bytes, key).counter)).toEqual(
         up.map((_, i) => BigInt(i)),
       );
-      return { client: c, clientUdp, up, key, players: accepted.players as SpecPlayer[] };
+      const catchUp = s.down.filter((m) => m.name === 'CatchUp');
+      return { client: c, clientUdp, up, catchUp, key, players: accepted.players as SpecPlayer[] };
     });
-    // Everyone in the match before cat's first frame (5.5).
-    expect(clients[2].players).toEqual([
-      { playerId: ann.playerId, username: 'ann' },
-      { playerId: bob.playerId, username: 'bob' },
-    ]);
+    // Everyone in the match before the first frame (5.5): nobody, from tick 0.
+    for (const c of clients) expect(c.players).toEqual([]);
     const ctx: Ctx = {
       inputSize: sessions[0].down[0].inputSize as number,
       maxPlayers: sessions[0].down[0].maxPlayers as number,
@@ -879,7 +984,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     for (const d of cap.datagrams)
       expect(d.bytes.length).toBeLessThanOrEqual(d.to === serverUdp ? 28 + 1200 : 24 + 1200);
     const inputsLengths = new Set<number>();
-    for (const { client, clientUdp, up, key, players } of clients) {
+    for (const { client, clientUdp, up, catchUp, key, players } of clients) {
       const down = cap.datagrams.filter((d) => d.from === serverUdp && d.to === clientUdp);
       expect(down.length).toBeGreaterThan(0);
       // Sealed with the same key the other way (nonce direction 1), counters 0, 1, 2, ...
@@ -923,6 +1028,8 @@ describe('docs/protocol.md, checked against captured traffic', () => {
       // Frames: every copy of a tick the same, and together, named from the client's own slot
       // table (7.6), exactly what frames$ delivered. Server datagrams are counter, message, tag.
       const framesByTick = new Map<number, SpecFrame>();
+      // The catch-up's frames, then the datagrams': together, every tick once (5.14).
+      for (const m of catchUp) for (const f of m.frames as SpecFrame[]) framesByTick.set(f.tick, f);
       const worlds: Spec[] = [];
       for (const d of down) {
         const { message } = nodeDatagramToClient(d.bytes, key);
@@ -940,6 +1047,9 @@ describe('docs/protocol.md, checked against captured traffic', () => {
           const before = framesByTick.get(f.tick);
           if (before) expect(f).toEqual(before);
           framesByTick.set(f.tick, f);
+          // No frame comes both in the catch-up and as a datagram (5.14).
+          for (const m of catchUp)
+            expect((m.frames as SpecFrame[]).some((c) => c.tick === f.tick)).toBe(false);
         }
       }
       const table = new SlotTable(players);
@@ -947,7 +1057,8 @@ describe('docs/protocol.md, checked against captured traffic', () => {
         .sort((a, b) => a.tick - b.tick)
         .map((f) => table.apply(f));
       expect(named).toEqual(received.get(client));
-      expect(named[0].tick).toBe(client.startTick);
+      expect(named[0].tick).toBe(0);
+      named.forEach((f, i) => expect(f.tick).toBe(i));
       expect(worlds).toEqual(
         client === bob ? [{ name: 'WorldState', seq: 1, data: Uint8Array.of(1, 2, 3) }] : [],
       );
@@ -1082,7 +1193,7 @@ describe('docs/protocol.md, worked examples', () => {
     const join = one('join');
     expect(specDecode(join, 'tcp-to-server')).toEqual({
       name: 'Join',
-      protocolVersion: 2,
+      protocolVersion: 3,
       username: 'ann',
       password: 'pw',
     });
@@ -1090,22 +1201,23 @@ describe('docs/protocol.md, worked examples', () => {
     expect(join).toEqual(
       encodeMessage({
         type: MessageType.Join,
-        protocolVersion: 2,
+        protocolVersion: 3,
         username: 'ann',
         password: 'pw',
       }),
     );
 
     const accepted = one('accepted');
-    const players = [{ playerId: 0, username: 'bob' }];
+    const token = Uint8Array.from({ length: 16 }, (_, i) => i);
     expect(specDecode(accepted, 'tcp-to-client')).toEqual({
       name: 'JoinAccepted',
       playerId: 1,
       tickRate: 60,
       inputSize: 2,
       maxPlayers: 4,
-      startTick: 0,
-      players,
+      reconnectToken: token,
+      firstTick: 0,
+      players: [],
     });
     expect(specDecode(accepted, 'tcp-to-client')).toEqual(libraryAsSpec(decodeServerTcp(accepted)));
     expect(accepted).toEqual(
@@ -1115,10 +1227,43 @@ describe('docs/protocol.md, worked examples', () => {
         tickRate: 60,
         inputSize: 2,
         maxPlayers: 4,
-        startTick: 0,
-        players,
+        reconnectToken: token,
+        firstTick: 0,
+        players: [],
       }),
     );
+
+    const ready = one('ready');
+    expect(specDecode(ready, 'tcp-to-server')).toEqual({ name: 'Ready' });
+    expect(ready).toEqual(encodeMessage({ type: MessageType.Ready }));
+    for (const [name, type] of [
+      ['seated', MessageType.Seated],
+      ['caughtup', MessageType.CaughtUp],
+    ] as const) {
+      const m = one(name);
+      expect(specDecode(m, 'tcp-to-client')).toEqual({
+        name: name === 'seated' ? 'Seated' : 'CaughtUp',
+        tick: 300,
+      });
+      expect(m).toEqual(encodeMessage({ type, tick: 300 }));
+    }
+    const reconnect = one('reconnect');
+    expect(specDecode(reconnect, 'tcp-to-server')).toEqual({
+      name: 'Reconnect',
+      protocolVersion: 3,
+      token,
+      lastTick: 299,
+    });
+    expect(specDecode(reconnect, 'tcp-to-server')).toEqual(
+      libraryAsSpec(decodeClientTcp(reconnect)),
+    );
+    // 5.13: the frames of 13.2, in a CatchUp, decode to the frames of the Frames packet.
+    const catchUp = one('catchup');
+    const fromCatchUp = specDecode(catchUp, 'tcp-to-client', ctx);
+    specFirstTick = undefined;
+    expect(fromCatchUp).toEqual(libraryAsSpec(decodeServerTcp(catchUp, ctx)));
+    expect(fromCatchUp.frames).toEqual(specDecode(docHex('frames'), 'udp-to-client', ctx).frames);
+    expect(() => specDecode(catchUp, 'tcp-to-client')).toThrow(SpecError); // needs the sizes
 
     const signal = one('signal');
     const exampleKey = Uint8Array.from({ length: 32 }, (_, i) => i);
@@ -1132,7 +1277,7 @@ describe('docs/protocol.md, worked examples', () => {
     expect(decodeUdpSignal(data)).toEqual({ port: 7778, token: 0x9e3779b9, key: exampleKey });
   });
 
-  it('13.4: a Node transport datagram is the token, the counter, the message of 13.1 and its tag', () => {
+  it('13.5: a Node transport datagram is the token, the counter, the message of 13.1 and its tag', () => {
     const datagram = docHex('inputs-datagram');
     expect(datagram).toHaveLength(54);
     const exampleKey = Uint8Array.from({ length: 32 }, (_, i) => i);
@@ -1274,15 +1419,37 @@ describe('docs/protocol.md, worked examples', () => {
     });
   });
 
+  it('13.4: the Frames packet with substituted inputs decodes to what the document says', () => {
+    const bytes = docHex('frames-substituted');
+    const spec = specDecode(bytes, 'udp-to-client', ctx);
+    specFirstTick = undefined;
+    expect(spec).toEqual(libraryAsSpec(decodeServerUdp(bytes, ctx)));
+    const [f, g] = [0x10, 0x11].map((b) => Uint8Array.of(0x00, b));
+    const held = Uint8Array.of(0xff, 0xff);
+    expect(spec).toMatchObject({ seq: 10, inputAck: 46, firstTick: 45, count: 2 });
+    expect(spec.frames).toEqual([
+      { tick: 45, inputs: [f, null, null, held], substituted: [3] },
+      { tick: 46, inputs: [g, null, null, held], substituted: [3] },
+    ]);
+  });
+
   it('decodes a message of every type made by the real encoders as the library does', () => {
     const A = Uint8Array.of(0x00, 0x10);
     const tcpUp: Uint8Array[] = [
       encodeMessage({
         type: MessageType.Join,
-        protocolVersion: 2,
+        protocolVersion: 3,
         username: 'Zoë 😀',
         password: '',
       }),
+      encodeMessage({ type: MessageType.Ready }),
+      encodeMessage({
+        type: MessageType.Reconnect,
+        protocolVersion: 3,
+        token: new Uint8Array(16).fill(0xee),
+        lastTick: -1,
+      }),
+      encodeMessage({ type: MessageType.SnapshotOffer, tick: 9, data: new Uint8Array(60000) }),
       encodeMessage({ type: MessageType.Chat, text: 'gg' }),
       encodeMessage({ type: MessageType.Leave }),
       encodeMessage({ type: MessageType.Snapshot, tick: 70000, data: new Uint8Array(300).fill(9) }),
@@ -1296,15 +1463,31 @@ describe('docs/protocol.md, worked examples', () => {
         tickRate: 1000,
         inputSize: 64,
         maxPlayers: 4,
-        startTick: 0xffffffff,
+        reconnectToken: new Uint8Array(16).fill(1),
+        firstTick: 0xffffffff,
         players: [
           { playerId: 0, username: 'a' },
           { playerId: 2, username: 'c' },
         ],
+        snapshot: Uint8Array.of(1, 2, 3),
       }),
-      encodeMessage({ type: MessageType.JoinRefused, reason: 'duplicate-name' }),
+      encodeMessage({ type: MessageType.Seated, tick: 0 }),
+      encodeMessage({ type: MessageType.CaughtUp, tick: 0xffffffff }),
+      encodeMessage({ type: MessageType.SnapshotRequest, tick: 77 }),
+      encodeCatchUp(
+        [
+          { tick: 5, inputs: [A, A, null, null], substituted: [1] },
+          {
+            tick: 6,
+            inputs: [A, null, null, null],
+            left: [{ playerId: 1, username: 'b', reason: 'timeout' }],
+          },
+        ],
+        ctx,
+      ).bytes,
+      encodeMessage({ type: MessageType.JoinRefused, reason: 'bad-token' }),
       encodeMessage({ type: MessageType.ChatBroadcast, from: 'server', text: '' }),
-      encodeMessage({ type: MessageType.Goodbye, reason: 'server-closing', message: 'bye' }),
+      encodeMessage({ type: MessageType.Goodbye, reason: 'ready-timeout', message: 'bye' }),
       encodeMessage({
         type: MessageType.Desync,
         tick: 12,
@@ -1349,6 +1532,7 @@ describe('docs/protocol.md, worked examples', () => {
               inputs: [null, A, null, null],
               left: [{ playerId: 0, username: 'ann', reason: 'error' }],
             },
+            { tick: 3, inputs: [null, A, null, A], substituted: [1, 3] },
           ],
         },
         ctx,
@@ -1356,8 +1540,10 @@ describe('docs/protocol.md, worked examples', () => {
     ];
     for (const m of tcpUp)
       expect(specDecode(m, 'tcp-to-server')).toEqual(libraryAsSpec(decodeClientTcp(m)));
-    for (const m of tcpDown)
-      expect(specDecode(m, 'tcp-to-client')).toEqual(libraryAsSpec(decodeServerTcp(m)));
+    for (const m of tcpDown) {
+      specFirstTick = undefined;
+      expect(specDecode(m, 'tcp-to-client', ctx)).toEqual(libraryAsSpec(decodeServerTcp(m, ctx)));
+    }
     for (const m of udpUp)
       expect(specDecode(m, 'udp-to-server', ctx)).toEqual(libraryAsSpec(decodeClientUdp(m, ctx)));
     for (const m of udpDown) {
@@ -1385,7 +1571,10 @@ describe('docs/protocol.md, worked examples', () => {
     const join = (...parts: (Uint8Array | number[])[]): Uint8Array =>
       Uint8Array.from(parts.flatMap((p) => [...p]));
     /** A message of this version with `fields` as its body. */
-    const message = (fields: unknown[]): Uint8Array => join([0x47, 0x4e, 0x02], encode(fields));
+    const message = (fields: unknown[]): Uint8Array => join([0x47, 0x4e, 0x03], encode(fields));
+    const subst = docHex('frames-substituted');
+    const SUBST = -7; // the last substitution event: 94 2e 02 c4 01 10 00
+    const token = new Uint8Array(16);
     // Offsets, from the byte tables of 13.1 and 13.2.
     const IN_ARRAY = 3; // the fixarray header
     const IN_DELTA = 6; // frameAckDelta
@@ -1451,7 +1640,30 @@ describe('docs/protocol.md, worked examples', () => {
         message([10, 1, 7778, 60, 2, 4, 0, 0x9e3779b9, [[0, 'bob']]]),
         'tcp-to-client',
       ],
-      ['a JoinAccepted with tickRate 0', message([10, 1, 0, 2, 4, 0, []]), 'tcp-to-client'],
+      [
+        'a JoinAccepted with tickRate 0',
+        message([10, 1, 0, 2, 4, token, 0, [], null]),
+        'tcp-to-client',
+      ],
+      // 5.5: the version 2 JoinAccepted, with startTick and no token.
+      ['a JoinAccepted of version 2', message([10, 1, 60, 2, 4, 0, [[0, 'bob']]]), 'tcp-to-client'],
+      [
+        'a token of 15 bytes',
+        message([10, 1, 60, 2, 4, token.subarray(1), 0, [], null]),
+        'tcp-to-client',
+      ],
+      ['a snapshot as a number', message([10, 1, 60, 2, 4, token, 0, [], 0]), 'tcp-to-client'],
+      ['a Reconnect with a short token', message([7, 3, token.subarray(1), 5]), 'tcp-to-server'],
+      ['a Reconnect with lastTick -2', message([7, 3, token, -2]), 'tcp-to-server'],
+      ['a Ready with a field', message([6, 1]), 'tcp-to-server'],
+      ['a Seated at the server', message([16, 1]), 'tcp-to-server'],
+      ['a Ready at the client', message([6]), 'tcp-to-client'],
+      ['a Seated without its tick', message([16]), 'tcp-to-client'],
+      // 7.5: substitution events.
+      ['a substitution event naming nobody', mutate(subst, SUBST + 5, 0x00), 'udp-to-client'],
+      ['a substituted slot with no input', mutate(subst, SUBST + 5, 0x40), 'udp-to-client'],
+      ['a substitution event ending in 1', mutate(subst, -1, 0x01), 'udp-to-client'],
+      ['two substitution events for one tick', mutate(subst, SUBST + 1, 0x2d), 'udp-to-client'],
       // 5.10: a signal is a bin of 1..4096 bytes, in its own direction.
       ['an empty signal', message([15, new Uint8Array(0)]), 'tcp-to-client'],
       ['a signal of 4097 bytes', message([5, new Uint8Array(4097)]), 'tcp-to-server'],
@@ -1467,14 +1679,17 @@ describe('docs/protocol.md, worked examples', () => {
       [inputs11, 'udp-to-server'],
       [frames, 'udp-to-client'],
       [message([1, 2, 'ann', 'pw']), 'tcp-to-server'],
-      [message([10, 1, 60, 2, 4, 0, [[0, 'bob']]]), 'tcp-to-client'],
+      [message([10, 1, 60, 2, 4, token, 0, [[0, 'bob']], null]), 'tcp-to-client'],
+      [message([7, 3, token, -1]), 'tcp-to-server'],
+      [message([6]), 'tcp-to-server'],
+      [subst, 'udp-to-client'],
       [message([15, Uint8Array.of(1)]), 'tcp-to-client'],
       [message([5, new Uint8Array(4096)]), 'tcp-to-server'],
     ] as const)
       expect(() => specDecode(bytes, channel, ctx)).not.toThrow();
     const library: Record<Channel, (bytes: Uint8Array) => unknown> = {
       'tcp-to-server': (b) => decodeClientTcp(b),
-      'tcp-to-client': (b) => decodeServerTcp(b),
+      'tcp-to-client': (b) => decodeServerTcp(b, ctx),
       'udp-to-server': (b) => decodeClientUdp(b, ctx),
       'udp-to-client': (b) => decodeServerUdp(b, ctx),
     };

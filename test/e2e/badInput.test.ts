@@ -11,6 +11,7 @@ import {
   type NetworkEvent,
   type WarningEvent,
 } from '../../src/node.js';
+import { connectReady } from '../helpers/players.js';
 import {
   MessageType,
   PROTOCOL_VERSION,
@@ -37,13 +38,13 @@ async function setup() {
   open.push(server);
   const events: NetworkEvent[] = [];
   server.events$.subscribe((e) => events.push(e));
-  const a = await connect({
+  const a = await connectReady({
     host: '127.0.0.1',
     port: server.address.tcpPort,
     username: 'ann',
     password: 'secret',
   });
-  const b = await connect({
+  const b = await connectReady({
     host: '127.0.0.1',
     port: server.address.tcpPort,
     username: 'bob',
@@ -129,7 +130,7 @@ describe('bad input from the network', () => {
         },
         ctx,
       ).bytes;
-    const real = inputs(cid.accepted.startTick, Uint8Array.of(6, 6));
+    const real = inputs(cid.startTick, Uint8Array.of(6, 6));
     const before = warnings(events, 'decode-error').length;
     for (const n of [1, 17, 200]) cid.sendFrom(own, Uint8Array.from({ length: n }, rnd));
     cid.sendFrom(own, real.subarray(0, real.length - 2));
@@ -225,6 +226,8 @@ describe('bad input from the network', () => {
     const answers: number[] = [];
     s.on('data', (d: Buffer) => answers.push(d.length));
     s.write(frameMessage(join));
+    await waitFor(() => answers.length > 0); // JoinAccepted: a seat is held; then ready
+    s.write(frameMessage(encodeMessage({ type: MessageType.Ready })));
     await waitFor(() => server.players.length === 3);
     s.write(frameMessage(join));
     await waitFor(() => warnings(events, 'unexpected-message').length === 1);

@@ -10,6 +10,7 @@ import {
   type GameServer,
   type WarningEvent,
 } from '../../src/node.js';
+import { connectReady } from '../helpers/players.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {
@@ -32,9 +33,11 @@ describe('connect and the client, at the edges', () => {
   it('is refused with server-full when every slot is taken', async () => {
     const server = await start();
     for (const name of ['a', 'b'])
-      open.push(await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: name }));
+      open.push(
+        await connectReady({ host: '127.0.0.1', port: server.address.tcpPort, username: name }),
+      );
     await expect(
-      connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'c' }),
+      connectReady({ host: '127.0.0.1', port: server.address.tcpPort, username: 'c' }),
     ).rejects.toEqual(new JoinRefusedError('server-full'));
   });
 
@@ -43,7 +46,7 @@ describe('connect and the client, at the edges', () => {
     open.push({ close: () => new Promise((r) => silent.close(r)) });
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as net.AddressInfo).port;
-    const err = await connect({
+    const err = await connectReady({
       host: '127.0.0.1',
       port,
       username: 'x',
@@ -64,7 +67,11 @@ describe('connect and the client, at the edges', () => {
 
   it('throws at once on an input of the wrong size', async () => {
     const server = await start();
-    const c = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'a' });
+    const c = await connectReady({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'a',
+    });
     open.push(c);
     expect(() => c.sendInput(Uint8Array.of(1))).toThrow(RangeError);
     expect(() => c.sendInput(Uint8Array.of(1, 2, 3))).toThrow(RangeError);
@@ -74,7 +81,7 @@ describe('connect and the client, at the edges', () => {
   it('reports a full input window on events$ when the server acknowledges nothing', async () => {
     // The server hears nothing (100% loss on what it receives), so it never acknowledges.
     const server = await start({ conditioner: { loss: 1 }, disconnectTimeoutMs: 60_000 });
-    const c = await connect({
+    const c = await connectReady({
       host: '127.0.0.1',
       port: server.address.tcpPort,
       username: 'a',
@@ -93,7 +100,11 @@ describe('connect and the client, at the edges', () => {
 
   it('after close, sendInput does nothing and close can be called again', async () => {
     const server = await start();
-    const c = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'a' });
+    const c = await connectReady({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'a',
+    });
     await c.close();
     c.sendInput(Uint8Array.of(0, 0));
     await c.close();
@@ -104,7 +115,7 @@ describe('connect and the client, at the edges', () => {
 describe('flow control', () => {
   it('a full input window holds the player back, and play goes on once acks come', async () => {
     const server = await start();
-    const c = await connect({
+    const c = await connectReady({
       host: '127.0.0.1',
       port: server.address.tcpPort,
       username: 'a',
@@ -131,8 +142,16 @@ describe('flow control', () => {
     const server = await start({ maxTicksAhead: 16 });
     const drops: unknown[] = [];
     server.events$.subscribe((e) => e.type === 'drop' && drops.push(e));
-    const a = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'a' });
-    const b = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'b' });
+    const a = await connectReady({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'a',
+    });
+    const b = await connectReady({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'b',
+    });
     open.push(a, b);
     // a runs 60 ticks ahead at once; b follows one tick per frame.
     for (let i = 0; i < 60; i++) a.sendInput(Uint8Array.of(0, i));

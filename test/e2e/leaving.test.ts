@@ -1,6 +1,7 @@
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, createServer, type ConfirmedFrame } from '../../src/node.js';
+import { createServer, type ConfirmedFrame } from '../../src/node.js';
+import { connectReady } from '../helpers/players.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const open: { close(): unknown }[] = [];
@@ -14,8 +15,16 @@ describe('a player who leaves', () => {
     open.push(server);
     const frames: ConfirmedFrame[] = [];
     server.frames$.subscribe((f) => frames.push(f));
-    const a = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'ann' });
-    const b = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'bob' });
+    const a = await connectReady({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'ann',
+    });
+    const b = await connectReady({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'bob',
+    });
     open.push(a, b);
     const first = Math.max(a.startTick, b.startTick);
     // ann runs ahead: inputs up to first + 9; bob only to first + 4.
@@ -47,8 +56,16 @@ describe('a player who leaves', () => {
   it('who has nothing acknowledged ahead of the game leaves at the next tick to confirm', async () => {
     const server = await createServer({ host: '127.0.0.1', tickRate: 100, maxPlayers: 2 });
     open.push(server);
-    const a = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'ann' });
-    const b = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'bob' });
+    const a = await connectReady({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'ann',
+    });
+    const b = await connectReady({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'bob',
+    });
     open.push(b);
     const left = firstValueFrom(server.players$.pipe(filter((e) => e.type === 'leave')));
     await a.close();

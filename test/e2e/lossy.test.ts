@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  connect,
   createServer,
   type ConfirmedFrame,
   type GameClient,
   type GameServer,
   type LinkConditionerOptions,
 } from '../../src/node.js';
+import { connectReady } from '../helpers/players.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const open: { close(): Promise<void> }[] = [];
@@ -71,6 +71,7 @@ describe('lockstep over a bad network (25% loss, duplication, reordering, jitter
       inputSize: 2,
       maxPlayers: 6,
       disconnectTimeoutMs: 600,
+      reconnectGraceMs: 100,
       conditioner: bad(1),
     });
     open.push(server);
@@ -80,7 +81,7 @@ describe('lockstep over a bad network (25% loss, duplication, reordering, jitter
     server.events$.subscribe((e) => e.type === 'warning' && warnings.push(e.code));
 
     const join = async (name: string, seed: number) => {
-      const c = await connect({
+      const c = await connectReady({
         host: '127.0.0.1',
         port: server.address.tcpPort,
         username: name,
@@ -113,7 +114,9 @@ describe('lockstep over a bad network (25% loss, duplication, reordering, jitter
       timeoutMs: 30_000,
     });
 
-    // 5: the silent player was dropped for the timeout, and the game went on past it.
+    // 5 and 12: the silent player was away (its input substituted, marked in the frames) once
+    // it stalled the others for the timeout, then dropped at the end of the grace period, and
+    // the game went on past it.
     const silentEnd = await silent.done;
     expect(silentEnd).toMatchObject({ type: 'disconnected', reason: 'timeout' });
     const leaveFrame = serverFrames.find((f) =>
@@ -123,28 +126,40 @@ describe('lockstep over a bad network (25% loss, duplication, reordering, jitter
       { playerId: silent.client.playerId, username: 'silent', reason: 'timeout' },
     ]);
     expect(endTick).toBeGreaterThan(leaveFrame!.tick + 50);
+    const id = silent.client.playerId;
+    const substituted = serverFrames.filter((f) => f.substituted?.includes(id));
+    expect(substituted.length).toBeGreaterThan(0);
+    checkConsecutive(substituted, substituted[0].tick);
+    expect(substituted[substituted.length - 1].tick).toBe(leaveFrame!.tick - 1);
 
     const serverByTick = new Map(serverFrames.map((f) => [f.tick, f]));
     checkConsecutive(serverFrames, 0);
     for (const bot of [...bots, silent]) {
       const c = bot.client;
-      // 1: consecutive ticks from the start tick, each once, no gaps.
-      checkConsecutive(bot.frames, c.startTick);
+      // 1 and 9: consecutive ticks from the match's first (a catch-up for the late joiner),
+      // each once, no gaps.
+      checkConsecutive(bot.frames, 0);
       for (const f of bot.frames) {
         // 2 and 4: the same frame as the server's, byte for byte, joins and leaves included.
         expect(f).toEqual(serverByTick.get(f.tick));
-        // 3: this player's input is exactly what it sent for that tick.
-        if (f.inputs[c.playerId]) expect(f.inputs[c.playerId]).toEqual(bot.sent.get(f.tick));
+        // 3: this player's input is exactly what it sent for that tick (12: unless the frame
+        // marks it substituted, while it was away).
+        if (f.inputs[c.playerId] && !f.substituted?.includes(c.playerId))
+          expect(f.inputs[c.playerId]).toEqual(bot.sent.get(f.tick));
       }
-      // Its own join is in its first frame.
-      expect(bot.frames[0]?.joined?.map((p) => p.username)).toContain(c.username);
+      // Its own join is in the frame of its start tick.
+      expect(
+        bot.frames.find((f) => f.tick === c.startTick)?.joined?.map((p) => p.username),
+      ).toContain(c.username);
     }
     // 3, for every tick of the game: every input the server confirmed is what was sent.
     for (const f of serverFrames) {
       for (const bot of [...bots, silent]) {
         const input = f.inputs[bot.client.playerId];
         const owns =
-          f.tick >= bot.client.startTick && (bot !== silent || f.tick < leaveFrame!.tick);
+          f.tick >= bot.client.startTick &&
+          (bot !== silent || f.tick < leaveFrame!.tick) &&
+          !f.substituted?.includes(bot.client.playerId);
         if (owns) expect(input).toEqual(bot.sent.get(f.tick));
       }
     }

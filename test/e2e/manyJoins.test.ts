@@ -1,6 +1,7 @@
 import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, createServer, type ConfirmedFrame, type GameClient } from '../../src/node.js';
+import { createServer, type ConfirmedFrame, type GameClient } from '../../src/node.js';
+import { connectReady } from '../helpers/players.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const open: { close(): Promise<void> }[] = [];
@@ -25,7 +26,7 @@ describe('a burst of joins and leaves', () => {
     );
     const clients: GameClient[] = await Promise.all(
       names.map((username) =>
-        connect({ host: '127.0.0.1', port: server.address.tcpPort, username }),
+        connectReady({ host: '127.0.0.1', port: server.address.tcpPort, username }),
       ),
     );
     open.push(...clients);
@@ -74,12 +75,12 @@ describe('a burst of joins and leaves', () => {
     const port = server.address.tcpPort;
     // Six long names fill tick 0's room for joins; the seventh goes to tick 1.
     for (let i = 0; i < 6; i++)
-      open.push(await connect({ host: '127.0.0.1', port, username: long(i) }));
-    const x = await connect({ host: '127.0.0.1', port, username: long(6) });
+      open.push(await connectReady({ host: '127.0.0.1', port, username: long(i) }));
+    const x = await connectReady({ host: '127.0.0.1', port, username: long(6) });
     open.push(x);
     expect(x.startTick).toBe(1);
     // A short name would still fit at tick 0, but x would then never see it join.
-    const y = await connect({ host: '127.0.0.1', port, username: 'y' });
+    const y = await connectReady({ host: '127.0.0.1', port, username: 'y' });
     open.push(y);
     expect(y.startTick).toBeGreaterThanOrEqual(x.startTick);
   });
@@ -89,12 +90,12 @@ describe('a burst of joins and leaves', () => {
     open.push(server);
     const port = server.address.tcpPort;
     for (let i = 0; i < 6; i++)
-      open.push(await connect({ host: '127.0.0.1', port, username: long(i) }));
-    const x = await connect({ host: '127.0.0.1', port, username: long(6) });
+      open.push(await connectReady({ host: '127.0.0.1', port, username: long(i) }));
+    const x = await connectReady({ host: '127.0.0.1', port, username: long(6) });
     expect(x.startTick).toBe(1);
     await x.close();
     await waitFor(() => server.players.length === 6);
-    const z = await connect({ host: '127.0.0.1', port, username: 'z' });
+    const z = await connectReady({ host: '127.0.0.1', port, username: 'z' });
     open.push(z);
     expect(z.playerId).toBe(x.playerId);
   });

@@ -12,6 +12,7 @@ import {
   type TransportPeer,
 } from '../../src/node.js';
 import { MessageType, decodeServerUdp, encodeInputsPacket } from '../../src/protocol/index.js';
+import { connectReady } from '../helpers/players.js';
 import { rawJoin } from '../helpers/rawPlayer.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -97,7 +98,11 @@ describe('found in review', () => {
     open.push(server);
     const events: NetworkEvent[] = [];
     server.events$.subscribe((e) => events.push(e));
-    const a = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'a' });
+    const a = await connectReady({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'a',
+    });
     open.push(a);
     // A player that joins, then never reads: its socket is paused.
     const deaf = await rawJoin(server, 'deaf');
@@ -175,7 +180,6 @@ describe('behind a NAT', () => {
     for (const s of [real, other]) await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
     const nat = await rawJoin(server, 'nat');
     open.push(nat);
-    const { accepted } = nat;
     const packet = (tick: number) =>
       encodeInputsPacket(
         {
@@ -191,17 +195,17 @@ describe('behind a NAT', () => {
       ).bytes;
     // Frames come back to the port the datagrams came from.
     const framesAtReal = new Promise<Buffer>((r) => real.once('message', r));
-    nat.sendFrom(real, packet(accepted.startTick));
+    nat.sendFrom(real, packet(nat.startTick));
     const got = decodeServerUdp(nat.open(await framesAtReal), { inputSize: 2, maxPlayers: 8 });
-    expect(got.type === MessageType.Frames && got.frames[0]?.tick).toBe(accepted.startTick);
+    expect(got.type === MessageType.Frames && got.frames[0]?.tick).toBe(nat.startTick);
     // Once heard, the same token from a third port without the key is refused, and the port
     // stays (the hijack of issue 18).
-    nat.sendForged(other, packet(accepted.startTick + 1));
+    nat.sendForged(other, packet(nat.startTick + 1));
     await waitFor(() => events.some((e) => e.type === 'warning' && e.code === 'bad-datagram'), {
       message: JSON.stringify(events),
     });
     const moreAtReal = new Promise<Buffer>((r) => real.once('message', r));
-    nat.sendFrom(real, packet(accepted.startTick + 1));
+    nat.sendFrom(real, packet(nat.startTick + 1));
     await moreAtReal;
   });
 });

@@ -1,7 +1,6 @@
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  connect,
   createServer,
   type ConfirmedFrame,
   type ConnectOptions,
@@ -11,6 +10,7 @@ import {
   type NetworkEvent,
   type ServerOptions,
 } from '../../src/node.js';
+import { connectReady } from '../helpers/players.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const open: { close(): Promise<void> }[] = [];
@@ -35,7 +35,12 @@ async function join(
   username: string,
   opts: Partial<ConnectOptions> = {},
 ): Promise<GameClient> {
-  const c = await connect({ host: '127.0.0.1', port: server.address.tcpPort, username, ...opts });
+  const c = await connectReady({
+    host: '127.0.0.1',
+    port: server.address.tcpPort,
+    username,
+    ...opts,
+  });
   open.push(c);
   return c;
 }

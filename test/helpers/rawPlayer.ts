@@ -31,6 +31,8 @@ import { waitFor } from './waitFor.js';
 export interface RawPlayer {
   readonly tcp: net.Socket;
   readonly accepted: JoinAccepted;
+  /** The tick its inputs count from: it said Ready, and the server answered Seated. */
+  readonly startTick: number;
   /** From the server's signal: where to send datagrams, the token to put before them, the key that seals them. */
   readonly udpPort: number;
   readonly token: number;
@@ -75,9 +77,14 @@ export async function rawJoin(
 ): Promise<RawPlayer> {
   const tcp = net.connect(server.address.tcpPort, '127.0.0.1');
   const messages: ServerTcpMessage[] = [];
+  let ctx: { inputSize: number; maxPlayers: number } | undefined;
   tcp.on(
     'data',
-    framer((bytes) => messages.push(decodeServerTcp(bytes))),
+    framer((bytes) => {
+      const msg = decodeServerTcp(bytes, ctx);
+      if (msg.type === MessageType.JoinAccepted) ctx = msg;
+      messages.push(msg);
+    }),
   );
   tcp.on('error', () => undefined);
   await new Promise((r) => tcp.once('connect', r));
@@ -96,6 +103,11 @@ export async function rawJoin(
   const signal = messages.find((m) => m.type === MessageType.SignalToClient);
   if (accepted?.type !== MessageType.JoinAccepted || signal?.type !== MessageType.SignalToClient)
     throw new Error('not accepted');
+  // Ready at once: the seat is taken at the tick the server says.
+  tcp.write(frameMessage(encodeMessage({ type: MessageType.Ready })));
+  await waitFor(() => messages.some((m) => m.type === MessageType.Seated));
+  const seated = messages.find((m) => m.type === MessageType.Seated);
+  const startTick = seated?.type === MessageType.Seated ? seated.tick : -1;
   const decoded = decodeUdpSignal(signal.data);
   if (typeof decoded === 'string') throw new Error(decoded);
   const { port: udpPort, token, key } = decoded;
@@ -118,6 +130,7 @@ export async function rawJoin(
   return {
     tcp,
     accepted,
+    startTick,
     udpPort,
     token,
     key,

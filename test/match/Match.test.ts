@@ -183,10 +183,16 @@ describe('Match', () => {
     expect(frames).toHaveLength(1);
   });
 
-  it('drops a silent player with the timeout, as a left in a frame', () => {
+  it('drops a silent player with the timeout, as a left in a frame, with no grace', () => {
     const scheduler = newScheduler();
     scheduler.run(({ expectObservable, cold }) => {
-      const match = new Match({ maxPlayers: 2, inputSize: 1, disconnectTimeoutMs: 5, scheduler });
+      const match = new Match({
+        maxPlayers: 2,
+        inputSize: 1,
+        disconnectTimeoutMs: 5,
+        reconnectGraceMs: 0,
+        scheduler,
+      });
       const frame0: ConfirmedFrame = {
         tick: 0,
         inputs: [byte(1), null],

@@ -90,6 +90,8 @@ function playMatch(seed: number): Outcome {
       maxPlayers: 5,
       inputSize: 2,
       disconnectTimeoutMs: TIMEOUT_MS,
+      // No grace: a silent player leaves at the timeout (away players: Match.test.ts).
+      reconnectGraceMs: 0,
       scheduler,
     });
     const frames: ConfirmedFrame[] = [];

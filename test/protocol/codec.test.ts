@@ -11,6 +11,7 @@ import {
   decodeServerTcp,
   decodeServerUdp,
   FramesBodyCache,
+  encodeCatchUp,
   encodeFramesPacket,
   encodeInputsPacket,
   encodeMessage,
@@ -20,6 +21,7 @@ import {
   type InputsPacket,
   type ClientTcpMessage,
   type ServerTcpMessage,
+  type CatchUpFrames,
 } from '../../src/protocol/index.js';
 import type { ConfirmedFrame, PlayerLeft } from '../../src/types.js';
 
@@ -48,19 +50,51 @@ const clientTcp: fc.Arbitrary<ClientTcpMessage> = fc.oneof(
     data: fc.uint8Array({ maxLength: 2000 }),
   }),
   fc.record({ type: fc.constant(MessageType.SignalToServer), data: signalData }),
+  fc.constant({ type: MessageType.Ready }),
+  fc.record({
+    type: fc.constant(MessageType.Reconnect),
+    protocolVersion: fc.integer({ min: 0, max: 255 }),
+    token: fc.uint8Array({ minLength: 16, maxLength: 16 }),
+    lastTick: fc.integer({ min: -1, max: Limits.maxTick }),
+  }),
+  fc.record({
+    type: fc.constant(MessageType.SnapshotOffer),
+    tick,
+    data: fc.uint8Array({ maxLength: 2000 }),
+  }),
 );
 
-const serverTcp: fc.Arbitrary<ServerTcpMessage> = fc.oneof(
+const serverTcp: fc.Arbitrary<Exclude<ServerTcpMessage, CatchUpFrames>> = fc.oneof(
+  fc.record(
+    {
+      type: fc.constant(MessageType.JoinAccepted),
+      playerId: fc.integer({ min: 0, max: 3 }),
+      tickRate: fc.integer({ min: 1, max: 240 }),
+      inputSize: fc.integer({ min: 1, max: 64 }),
+      maxPlayers: fc.constant(4),
+      reconnectToken: fc.uint8Array({ minLength: 16, maxLength: 16 }),
+      firstTick: tick,
+      players: fc.array(fc.record({ playerId: fc.integer({ min: 0, max: 3 }), username: name }), {
+        maxLength: 4,
+      }),
+      snapshot: fc.option(fc.uint8Array({ maxLength: 2000 }), { nil: undefined }),
+    },
+    {
+      requiredKeys: [
+        'type',
+        'playerId',
+        'tickRate',
+        'inputSize',
+        'maxPlayers',
+        'reconnectToken',
+        'firstTick',
+        'players',
+      ],
+    },
+  ),
   fc.record({
-    type: fc.constant(MessageType.JoinAccepted),
-    playerId: fc.integer({ min: 0, max: 3 }),
-    tickRate: fc.integer({ min: 1, max: 240 }),
-    inputSize: fc.integer({ min: 1, max: 64 }),
-    maxPlayers: fc.constant(4),
-    startTick: tick,
-    players: fc.array(fc.record({ playerId: fc.integer({ min: 0, max: 3 }), username: name }), {
-      maxLength: 4,
-    }),
+    type: fc.constantFrom(MessageType.Seated, MessageType.CaughtUp, MessageType.SnapshotRequest),
+    tick: fc.integer({ min: 0, max: Limits.maxTick }),
   }),
   fc.record({
     type: fc.constant(MessageType.JoinRefused),
@@ -71,6 +105,7 @@ const serverTcp: fc.Arbitrary<ServerTcpMessage> = fc.oneof(
       'version-mismatch',
       'bad-request',
       'server-closing',
+      'bad-token',
     ),
   }),
   fc.record({ type: fc.constant(MessageType.ChatBroadcast), from: name, text: fc.string() }),
@@ -87,7 +122,14 @@ const serverTcp: fc.Arbitrary<ServerTcpMessage> = fc.oneof(
   }),
   fc.record({
     type: fc.constant(MessageType.Goodbye),
-    reason: fc.constantFrom('left', 'timeout', 'kicked', 'error', 'server-closing'),
+    reason: fc.constantFrom(
+      'left',
+      'timeout',
+      'kicked',
+      'error',
+      'server-closing',
+      'ready-timeout',
+    ),
     message: fc.string({ maxLength: 200 }),
   }),
   fc.record({ type: fc.constant(MessageType.SignalToClient), data: signalData }),
@@ -149,6 +191,10 @@ const framesArb: fc.Arbitrary<ConfirmedFrame[]> = fc
               .map((l) => l.sort((a, b) => a.playerId - b.playerId)),
             { nil: undefined },
           ),
+          substituted: fc.option(
+            fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 4 }),
+            { nil: undefined },
+          ),
         }),
         { minLength: n, maxLength: n },
       )
@@ -159,12 +205,19 @@ const framesArb: fc.Arbitrary<ConfirmedFrame[]> = fc
             inputs: (Uint8Array | null)[];
             joined?: typeof f.joined;
             left?: typeof f.left;
+            substituted?: number[];
           } = {
             tick: first + i,
             inputs: f.inputs,
           };
           if (f.joined) frame.joined = f.joined;
           if (f.left) frame.left = f.left;
+          // A substituted slot has an input (the one put in for it); slots sorted.
+          if (f.substituted) {
+            const subs = [...f.substituted].sort((a, b) => a - b);
+            for (const slot of subs) frame.inputs[slot] ??= Uint8Array.of(0, 0);
+            frame.substituted = subs;
+          }
           return frame;
         }),
       ),
@@ -207,6 +260,65 @@ describe('codec', () => {
         expect(decodeServerTcp(encodeMessage(m))).toEqual(m);
       }),
     );
+  });
+
+  it('round-trips CatchUp messages with the frames that fit 64 KiB, oldest first (property)', () => {
+    fc.assert(
+      fc.property(
+        framesArb,
+        fc.integer({ min: 200, max: Limits.tcpMessageBytes }),
+        (frames, budget) => {
+          const { bytes, count } = encodeCatchUp(frames, ctx, budget);
+          expect(bytes.length).toBeLessThanOrEqual(budget);
+          const nameless = frames
+            .slice(0, count)
+            .map((f) => (f.left ? { ...f, left: f.left.map((l) => ({ ...l, username: '' })) } : f));
+          expect(decodeServerTcp(bytes, ctx)).toEqual({
+            type: MessageType.CatchUp,
+            frames: nameless,
+          });
+        },
+      ),
+    );
+  });
+
+  it('packs 4096 frames of 8 players in one CatchUp message, and needs the context to read it', () => {
+    const eight: CodecContext = { inputSize: 2, maxPlayers: 8 };
+    const frames: ConfirmedFrame[] = Array.from({ length: 5000 }, (_, t) => ({
+      tick: t,
+      inputs: Array.from({ length: 8 }, (_, s) => Uint8Array.of(s, (t >> 4) & 0xff)),
+    }));
+    const { bytes, count } = encodeCatchUp(frames, eight);
+    expect(count).toBe(Limits.maxTicksPerPacket);
+    expect(bytes.length).toBeLessThan(Limits.tcpMessageBytes);
+    expect(decodeServerTcp(bytes, eight)).toEqual({
+      type: MessageType.CatchUp,
+      frames: frames.slice(0, count),
+    });
+    expectDecodeError(() => decodeServerTcp(bytes), 'unknown-type');
+  });
+
+  it('rejects a substitution event that names no slot, an empty slot, or a non-zero last field', () => {
+    const frame: ConfirmedFrame = {
+      tick: 1,
+      inputs: [Uint8Array.of(1, 2), null, null, null],
+      substituted: [0],
+    };
+    const good = encodeCatchUp([frame], ctx).bytes;
+    const body = decode(good.subarray(3)) as unknown[];
+    const withEvent = (event: unknown[]) =>
+      Uint8Array.from([...good.subarray(0, 3), ...encode([...body.slice(0, 4), [event]])]);
+    expect(decodeServerTcp(withEvent([1, 2, Uint8Array.of(0x80), 0]), ctx)).toEqual({
+      type: MessageType.CatchUp,
+      frames: [frame],
+    });
+    for (const bad of [
+      [1, 2, Uint8Array.of(0), 0],
+      [1, 2, Uint8Array.of(0x40), 0],
+      [1, 2, Uint8Array.of(0x80), 1],
+      [1, 2, Uint8Array.of(0x88), 0],
+    ])
+      expectDecodeError(() => decodeServerTcp(withEvent(bad), ctx), 'bad-field');
   });
 
   it('round-trips world state', () => {
@@ -451,45 +563,96 @@ describe('codec', () => {
     expectDecodeError(() => decodeClientTcp(join(['x'])), 'malformed');
   });
 
-  it('rejects a JoinAccepted with the fields of version 1, or out of range', () => {
+  it('rejects a JoinAccepted with the fields of version 1 or 2, or out of range', () => {
     const accepted = concatHeader;
-    expect(decodeServerTcp(accepted([10, 1, 60, 2, 4, 0, [[0, 'bob']]]))).toEqual({
+    const token = new Uint8Array(16).fill(9);
+    expect(decodeServerTcp(accepted([10, 1, 60, 2, 4, token, 0, [[0, 'bob']], null]))).toEqual({
       type: MessageType.JoinAccepted,
       playerId: 1,
       tickRate: 60,
       inputSize: 2,
       maxPlayers: 4,
-      startTick: 0,
+      reconnectToken: token,
+      firstTick: 0,
       players: [{ playerId: 0, username: 'bob' }],
     });
-    // [type, playerId, udpPort, tickRate, inputSize, maxPlayers, startTick, token, players]
+    expect(decodeServerTcp(accepted([10, 1, 60, 2, 4, token, 7, [], Uint8Array.of(5)]))).toEqual({
+      type: MessageType.JoinAccepted,
+      playerId: 1,
+      tickRate: 60,
+      inputSize: 2,
+      maxPlayers: 4,
+      reconnectToken: token,
+      firstTick: 7,
+      players: [],
+      snapshot: Uint8Array.of(5),
+    });
+    // Version 1: [type, playerId, udpPort, tickRate, inputSize, maxPlayers, startTick, token, players]
     expectDecodeError(
       () => decodeServerTcp(accepted([10, 1, 7778, 60, 2, 4, 0, 12345, []])),
       'bad-field',
     );
-    expectDecodeError(() => decodeServerTcp(accepted([10, 4, 60, 2, 4, 0, []])), 'bad-field');
-    expectDecodeError(() => decodeServerTcp(accepted([10, 1, 0, 2, 4, 0, []])), 'bad-field');
-    expectDecodeError(() => decodeServerTcp(accepted([10, 1, 60, 0, 4, 0, []])), 'bad-field');
-    expectDecodeError(() => decodeServerTcp(accepted([10, 1, 60, 2, 257, 0, []])), 'bad-field');
-    expectDecodeError(() => decodeServerTcp(accepted([10, 1, 60, 2, 4, -1, []])), 'bad-field');
+    // Version 2: [type, playerId, tickRate, inputSize, maxPlayers, startTick, players]
+    expectDecodeError(() => decodeServerTcp(accepted([10, 1, 60, 2, 4, 0, []])), 'bad-field');
+    const ok = [10, 1, 60, 2, 4, token, 0, [], null];
+    const bad = (i: number, v: unknown) => ok.map((x, k) => (k === i ? v : x));
+    for (const [i, v] of [
+      [1, 4], // playerId past maxPlayers - 1
+      [2, 0], // tickRate
+      [3, 0], // inputSize
+      [4, 257], // maxPlayers
+      [5, new Uint8Array(15)], // token: 16 bytes
+      [5, 'x'.repeat(16)],
+      [6, -1], // firstTick
+      [8, new Uint8Array(Limits.maxSnapshotBytes + 1)],
+      [8, 0],
+    ] as [number, unknown][])
+      expectDecodeError(() => decodeServerTcp(accepted(bad(i, v))), 'bad-field');
     expectDecodeError(
       () =>
         decodeServerTcp(
           accepted([
             10,
-            1,
+            0,
             60,
             2,
             1,
+            token,
             0,
             [
               [0, 'a'],
               [0, 'b'],
             ],
+            null,
           ]),
         ),
       'bad-field',
     );
+  });
+
+  it('reads Ready, Reconnect, SnapshotOffer, Seated, CaughtUp and SnapshotRequest, and refuses bad fields', () => {
+    const msg = concatHeader;
+    const token = new Uint8Array(16).fill(3);
+    expect(decodeClientTcp(msg([6]))).toEqual({ type: MessageType.Ready });
+    expect(decodeClientTcp(msg([7, 3, token, -1]))).toEqual({
+      type: MessageType.Reconnect,
+      protocolVersion: 3,
+      token,
+      lastTick: -1,
+    });
+    expect(decodeServerTcp(msg([16, 42]))).toEqual({ type: MessageType.Seated, tick: 42 });
+    for (const bad of [
+      [6, 1],
+      [7, 3, token.subarray(1), 0],
+      [7, 3, token, -2],
+      [8, -1, token],
+    ])
+      expectDecodeError(() => decodeClientTcp(msg(bad)), 'bad-field');
+    for (const bad of [[16], [17 + 1, -1], [19, 'x']])
+      expectDecodeError(() => decodeServerTcp(msg(bad)), 'bad-field');
+    // Each in its own direction only.
+    expectDecodeError(() => decodeServerTcp(msg([6])), 'unknown-type');
+    expectDecodeError(() => decodeClientTcp(msg([16, 1])), 'unknown-type');
   });
 
   it('takes a signal of 1 to 4096 opaque bytes, in its own direction only', () => {

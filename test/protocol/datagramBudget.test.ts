@@ -107,7 +107,7 @@ describe('joinEventBytes', () => {
 });
 
 describe('worstFramePacketBytes', () => {
-  it('bounds every frame of a match: inputs, leaves and the joins one tick may carry (property)', () => {
+  it('bounds every frame of a match: inputs, leaves, substitutions and the joins one tick may carry (property)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: Limits.maxPlayers }),
@@ -135,11 +135,14 @@ describe('worstFramePacketBytes', () => {
             joinBytes += joinEventBytes(username);
             joined.push({ playerId: joined.length, username });
           }
+          // Every slot with an input has it substituted (all of them away but one).
+          const substituted = Array.from({ length: present }, (_, slot) => slot);
           const frame: ConfirmedFrame = {
             tick: Limits.maxTick,
             inputs,
             ...(joined.length > 0 ? { joined } : {}),
             ...(left.length > 0 ? { left } : {}),
+            ...(substituted.length > 0 ? { substituted } : {}),
           };
           expect(packetBytes(frame, maxPlayers, inputSize)).toBeLessThanOrEqual(
             worstFramePacketBytes(maxPlayers, inputSize),
@@ -154,14 +157,14 @@ describe('worstFramePacketBytes', () => {
     expect(worstFramePacketBytes(256, 1)).toBeLessThanOrEqual(Limits.datagramBytes);
     expect(worstFramePacketBytes(8, 64)).toBeLessThanOrEqual(Limits.datagramBytes);
     expect(worstFramePacketBytes(256, 4)).toBeGreaterThan(Limits.datagramBytes);
-    // The formula of docs/protocol.md section 2.
+    // The formula of docs/protocol.md section 2 (with a substitution event naming every slot).
     for (const [n, size] of [
       [4, 2],
       [64, 8],
       [256, 1],
     ])
       expect(worstFramePacketBytes(n, size)).toBe(
-        Math.ceil((n + 1 + n * (1 + 8 * size)) / 8) + Math.ceil(n / 8) + 375,
+        Math.ceil((n + 1 + n * (1 + 8 * size)) / 8) + 2 * Math.ceil(n / 8) + 386,
       );
   });
 });

@@ -48,7 +48,7 @@ function play(client: GameClient, lastTick: () => number) {
         tickRate: client.tickRate,
         inputSize: client.inputSize,
         maxPlayers: client.maxPlayers,
-        startTick: client.startTick,
+        startTick: client.firstTick,
         players: client.initialPlayers,
         reports$: own$,
       }),
@@ -124,13 +124,14 @@ describe('a match recorded by the server and by its clients', () => {
       tickRate: 60,
       inputSize: 2,
       maxPlayers: 4,
-      startTick: ann.startTick,
+      startTick: ann.firstTick,
     });
     expect(onServer.header.metadata).toEqual(Uint8Array.of(42));
-    // The same frames: as the server and ann saw them live, and, from bob's start, bob's.
+    // The same frames: as the server and ann saw them live, and bob (who joined later, so got
+    // the first frames as a catch-up) too.
     expect([...onServer.frames()]).toEqual(serverFrames);
     expect([...onAnn.frames()]).toEqual(serverFrames);
-    expect([...onBob.frames()]).toEqual(serverFrames.filter((f) => f.tick >= bob.startTick));
+    expect([...onBob.frames()]).toEqual(serverFrames);
     expect(b.live).toEqual([...onBob.frames()]);
     // Identical frame sections for ann (same start, same players before, but not the same
     // metadata: compare the Frames chunks, and the header with the metadata set the same).
