@@ -2,9 +2,18 @@
 // everything from 'game-network' (one copy for `import` and `require`), a browser bundler the core.
 // Needs dist/, so it is not one of `npm test`'s files: `npm run test:dist` runs it (and `.ci/run`, after `npm run build`).
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  realpath,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -194,7 +203,12 @@ describe('the built package, imported by name', () => {
       '--strip-components=1',
     ]);
     dist = join(pkg, 'dist');
-    for (const name of ['@types', 'rxjs', '@msgpack/msgpack']) {
+    // What an install would bring: every dependency of the package, its peer rxjs, and types.
+    const { dependencies = {} } = JSON.parse(
+      await readFile(join(repoRoot, 'package.json'), 'utf8'),
+    ) as { dependencies?: Record<string, string> };
+    for (const name of ['@types', 'rxjs', ...Object.keys(dependencies)]) {
+      await mkdir(dirname(join(dir, 'node_modules', name)), { recursive: true });
       await symlink(
         join(repoRoot, 'node_modules', name),
         join(dir, 'node_modules', name),
