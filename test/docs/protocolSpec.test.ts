@@ -258,14 +258,7 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
           maxPlayers,
           reconnectToken,
           firstTick: uint(b[6], U32, 'firstTick'),
-          players: array(b[7], maxPlayers, 'players').map((p) => {
-            const pair = array(p, 2, 'player');
-            fields(pair, 2);
-            return {
-              playerId: uint(pair[0], maxPlayers - 1, 'playerId'),
-              username: username(pair[1], 'username'),
-            };
-          }),
+          players: specPlayers(b[7], maxPlayers),
         };
         if (b[8] !== null) msg.snapshot = bin(b[8], 60000, 'snapshot'); // bin or nil
         return msg;
@@ -283,14 +276,7 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
           inputSize,
           maxPlayers,
           firstTick: uint(b[4], U32, 'firstTick'),
-          players: array(b[5], maxPlayers, 'players').map((p) => {
-            const pair = array(p, 2, 'player');
-            fields(pair, 2);
-            return {
-              playerId: uint(pair[0], maxPlayers - 1, 'playerId'),
-              username: username(pair[1], 'username'),
-            };
-          }),
+          players: specPlayers(b[5], maxPlayers),
           delayTicks: uint(b[7], U32, 'delayTicks'),
         };
         if (b[6] !== null) msg.snapshot = bin(b[6], 60000, 'snapshot'); // bin or nil
@@ -351,6 +337,18 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
     }
   }
   throw new SpecError(`unknown type ${String(tag)} on ${channel}`);
+}
+
+/** Sections 5.5 and 5.17: at most `maxPlayers` pairs `[playerId, username]`. */
+function specPlayers(raw: unknown, maxPlayers: number): { playerId: number; username: string }[] {
+  return array(raw, maxPlayers, 'players').map((p) => {
+    const pair = array(p, 2, 'player');
+    fields(pair, 2);
+    return {
+      playerId: uint(pair[0], maxPlayers - 1, 'playerId'),
+      username: username(pair[1], 'username'),
+    };
+  });
 }
 
 /** Section 5.10: one bin of 1..4096 opaque bytes. */

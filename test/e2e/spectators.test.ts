@@ -257,6 +257,26 @@ describe('spectators', () => {
     expect(live.reduce((a, b) => a + b, 0) / live.length).toBeLessThan(delay + 20);
   }, 30_000);
 
+  it('kickSpectator drops one spectator, told why; the match does not notice', async () => {
+    const server = await startServer();
+    const watched: SpectatorEvent[] = [];
+    server.spectators$.subscribe((e) => watched.push(e));
+    const last = lastTickOf(server);
+    await players(server);
+    const eve = await spectator(server, 'eve');
+    const max = await spectator(server, 'max');
+    expect(server.kickSpectator('nobody')).toBe(false);
+    expect(server.kickSpectator('eve', 'no cheering')).toBe(true);
+    expect(await eve.client.closed).toMatchObject({ reason: 'kicked', message: 'no cheering' });
+    expect(watched.at(-1)).toMatchObject({ type: 'leave', username: 'eve', reason: 'kicked' });
+    expect(server.spectators).toEqual(['max']);
+    const at = last.tick;
+    await waitFor(() => max.frames.length > 0 && max.frames.at(-1)!.tick > at + 50, {
+      message: 'the other spectator to go on',
+    });
+    expect(server.players.length).toBe(2);
+  }, 30_000);
+
   it('spectator chat goes to the players only with spectatorChat', async () => {
     for (const spectatorChat of [false, true]) {
       const server = await startServer({ spectatorChat });
