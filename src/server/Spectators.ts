@@ -3,10 +3,10 @@ import { Subject, type Observable } from 'rxjs';
 import type { Warn } from '../link/serviceDatagrams.js';
 import type { Match } from '../match/Match.js';
 import { Limits, MessageType, type CodecContext } from '../protocol/index.js';
-import { CATCH_UP_BACKLOG_BYTES, CatchUpCache } from './catchUp.js';
+import { CATCH_UP_BACKLOG_BYTES, CatchUpCache, sinkOf } from './catchUp.js';
 import type { ResolvedServerOptions } from './options.js';
 import type { PeerSession } from './PeerSession.js';
-import { Watcher, WatcherState } from './Watcher.js';
+import { Watcher, WatcherState, type WatcherLink } from './Watcher.js';
 
 /** Why a spectator stopped watching. */
 export type SpectatorLeaveReason = 'left' | 'behind' | 'error' | 'kicked' | 'server-closing';
@@ -110,7 +110,15 @@ export class Spectators {
       ...(start.snapshot ? { snapshot: start.snapshot.data } : {}),
       delayTicks: options.spectatorDelayTicks,
     });
-    this.watchers.set(session, new Watcher(session, username, start.tick, this.maxLagTicks));
+    const sink = sinkOf(session);
+    const link: WatcherLink = {
+      get bufferedBytes() {
+        return sink.bufferedBytes;
+      },
+      send: sink.send,
+      caughtUp: (tick) => session.send({ type: MessageType.CaughtUp, tick }),
+    };
+    this.watchers.set(session, new Watcher(link, username, start.tick, this.maxLagTicks));
     this.subject.next({ type: 'join', username, address: session.address });
     this.scheduleRound();
   }

@@ -1,8 +1,13 @@
 // One spectator on the server: its connection, and the next frame of the match it is sent over the reliable channel.
 import type { FrameLog } from '../match/FrameLog.js';
-import { MessageType, type CodecContext } from '../protocol/index.js';
-import { pumpFrames, sinkOf, type CatchUpCache } from './catchUp.js';
-import type { PeerSession } from './PeerSession.js';
+import type { CodecContext } from '../protocol/index.js';
+import { pumpFrames, type CatchUpCache, type CatchUpSink } from './catchUp.js';
+
+/** A spectator's reliable channel, as its watcher needs it. */
+export interface WatcherLink extends CatchUpSink {
+  /** Tells the spectator the catch-up is over: the frames from `tick` on are live. */
+  readonly caughtUp: (tick: number) => void;
+}
 
 /** What one round of sending did for a watcher. */
 export const WatcherState = {
@@ -33,7 +38,7 @@ export class Watcher {
   private leastLag = Number.POSITIVE_INFINITY;
 
   constructor(
-    readonly session: PeerSession,
+    private readonly link: WatcherLink,
     readonly username: string,
     firstTick: number,
     private readonly maxLagTicks: number,
@@ -51,8 +56,7 @@ export class Watcher {
    * confirmed frame it may have, plus one); once it has them all the first time, CaughtUp.
    */
   pump(log: FrameLog, ctx: CodecContext, until: number, cache: CatchUpCache): WatcherState {
-    const sink = sinkOf(this.session);
-    const done = pumpFrames(sink, log, ctx, this.next, until, cache);
+    const done = pumpFrames(this.link, log, ctx, this.next, until, cache);
     this.next = done.next;
     if (done.state === 'lost') return WatcherState.Lost;
     const lag = Math.max(0, until - this.next);
@@ -61,7 +65,7 @@ export class Watcher {
     if (done.state === 'more') return WatcherState.More;
     if (!this.live) {
       this.live = true;
-      this.session.send({ type: MessageType.CaughtUp, tick: this.next });
+      this.link.caughtUp(this.next);
     }
     return WatcherState.Current;
   }
