@@ -277,6 +277,21 @@ describe('spectators', () => {
     expect(server.players.length).toBe(2);
   }, 30_000);
 
+  it('checks the spectator options', async () => {
+    await expect(createServer({ maxSpectators: -1 })).rejects.toThrow(/maxSpectators/);
+    await expect(createServer({ spectatorDelayTicks: 1.5 })).rejects.toThrow(/spectatorDelayTicks/);
+    await expect(createServer({ spectatorMaxLagMs: 0 })).rejects.toThrow(/spectatorMaxLagMs/);
+    await expect(
+      connect({
+        host: '127.0.0.1',
+        port: 1,
+        username: 'eve',
+        spectate: true,
+        reconnectToken: new Uint8Array(16),
+      }),
+    ).rejects.toThrow(/reconnectToken/);
+  });
+
   it('spectator chat goes to the players only with spectatorChat', async () => {
     for (const spectatorChat of [false, true]) {
       const server = await startServer({ spectatorChat });
