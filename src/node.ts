@@ -20,6 +20,8 @@ export type {
   ServerAddress,
   ServerEvents,
   Credentials,
+  SpectatorEvent,
+  SpectatorLeaveReason,
 } from './server/createServer.js';
 
 // The Node transport: UDP + TCP sockets

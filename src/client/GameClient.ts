@@ -27,6 +27,7 @@ import {
   type ClientTcpMessage,
   type CodecContext,
   type JoinAccepted,
+  type WatchAccepted,
   type ServerUdpMessage,
 } from '../protocol/index.js';
 import type { LinkSample, NetworkStats } from '../stats.js';
@@ -104,8 +105,12 @@ interface TickInput {
  * once per local tick (the first call says ready). Run the simulation on `frames$`.
  */
 export class GameClient extends typedEmitter<ClientEvents>() {
-  /** This player's slot: its index in every frame's `inputs`. */
+  /** This player's slot: its index in every frame's `inputs` (-1 for a spectator). */
   readonly playerId: number;
+  /** It watches the match (`spectate: true`): no slot, no input. */
+  readonly spectating: boolean;
+  /** A spectator's frames come this many ticks after they are confirmed (0 for a player). */
+  readonly spectatorDelayTicks: number;
   /** The name this player joined with. */
   readonly username: string;
   /** Ticks per second the match runs at (the server's `tickRate`). */
@@ -187,6 +192,8 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   /** A snapshot the server asked for: the tick it is of. */
   private snapshotAsked: number | undefined;
   private everCaughtUp = false;
+  /** A spectator was told CaughtUp: the CatchUp messages after it carry live frames. */
+  private watchingLive = false;
   private reconnecting = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private lastStats: NetworkStats | undefined;
@@ -201,7 +208,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   /** @internal Use `connect`. */
   constructor(
     peer: TransportPeer,
-    accepted: JoinAccepted,
+    accepted: JoinAccepted | WatchAccepted,
     private readonly options: ResolvedConnectOptions,
     /** Opens a new connection to the seat (a reconnect); rejects if it cannot. */
     private readonly redial: (token: Uint8Array, lastTick: number) => Promise<void>,
@@ -210,7 +217,10 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   ) {
     super();
     this.peer = peer;
-    this.playerId = accepted.playerId;
+    const seated = accepted.type === MessageType.JoinAccepted ? accepted : undefined;
+    this.spectating = seated === undefined;
+    this.spectatorDelayTicks = seated ? 0 : (accepted as WatchAccepted).delayTicks;
+    this.playerId = seated ? seated.playerId : -1;
     this.username = options.username;
     this.tickRate = accepted.tickRate;
     this.inputSize = accepted.inputSize;
@@ -218,8 +228,8 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.firstTick = accepted.firstTick;
     this.initialPlayers = accepted.players;
     this.snapshot = accepted.snapshot && { tick: accepted.firstTick, data: accepted.snapshot };
-    this.token = accepted.reconnectToken;
-    this.readySent = resumed;
+    this.token = seated ? seated.reconnectToken : new Uint8Array(0);
+    this.readySent = resumed || this.spectating;
     this.ctx = { inputSize: accepted.inputSize, maxPlayers: accepted.maxPlayers };
     this.newestFrameSeen = accepted.firstTick - 1;
     this.lastDelivered = accepted.firstTick - 1;
@@ -474,9 +484,10 @@ export class GameClient extends typedEmitter<ClientEvents>() {
    * The first call says `ready()`. Inputs given before the seat is taken (before `seated`
    * resolves) are kept, up to `maxUnackedInputs`, and go to the ticks from `startTick` on.
    * @param input Exactly `inputSize` bytes. It is copied.
-   * @throws RangeError if it is not `inputSize` bytes.
+   * @throws RangeError if it is not `inputSize` bytes; Error for a spectator.
    */
   sendInput(input: Uint8Array): void {
+    if (this.spectating) throw new Error('a spectator has no input');
     if (!(input instanceof Uint8Array) || input.length !== this.inputSize)
       throw new RangeError(`an input is ${this.inputSize} bytes`);
     if (this.ended) return;
@@ -687,15 +698,17 @@ export class GameClient extends typedEmitter<ClientEvents>() {
         return;
       case MessageType.Desync:
         this.eventsSubject.next({ type: 'desync', tick: msg.tick, checksums: msg.checksums });
-        this.sendSnapshot(msg.tick);
+        if (!this.spectating) this.sendSnapshot(msg.tick);
         return;
       case MessageType.SignalToClient:
         conn.peer.signal(msg.data);
         return;
       case MessageType.CatchUp:
-        this.receiveFrames(msg.frames, true);
+        // A spectator's live frames come this way too, after its CaughtUp.
+        this.receiveFrames(msg.frames, !this.watchingLive);
         return;
       case MessageType.CaughtUp:
+        this.watchingLive = this.spectating;
         this.held.push({ caughtUp: msg.tick });
         this.flush();
         return;
@@ -780,7 +793,8 @@ export class GameClient extends typedEmitter<ClientEvents>() {
    */
   private lose(message: string): void {
     if (this.ended || this.reconnecting) return;
-    if (this.options.reconnectTimeoutMs === 0) return this.end('connection-lost', message);
+    if (this.options.reconnectTimeoutMs === 0 || this.spectating)
+      return this.end('connection-lost', message);
     this.conn.close();
     this.reconnecting = true;
     const deadline = performance.now() + this.options.reconnectTimeoutMs;
@@ -890,6 +904,11 @@ class ClientConnection implements Connection {
     readonly peer: TransportPeer,
   ) {
     this.subs.add(peer.warnings$.subscribe((w) => client.transportWarning(w)));
+    // A spectator's frames all come over the reliable channel: no datagram channel.
+    if (client.spectating) {
+      this.opened = Promise.resolve();
+      return;
+    }
     // The transport's signals go to the server over the reliable channel.
     this.opened = peer
       .openDatagrams((data) =>

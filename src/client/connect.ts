@@ -7,7 +7,7 @@ import {
   type DisconnectedError,
   type JoinRefusedError,
 } from '../errors.js';
-import { Limits, type JoinAccepted } from '../protocol/index.js';
+import { Limits, MessageType, type JoinAccepted, type WatchAccepted } from '../protocol/index.js';
 import type { Transport, TransportPeer } from '../transport/Transport.js';
 import { createWebTransport } from '../transport/ws/webClientTransport.js';
 import { GameClient, type Connection } from './GameClient.js';
@@ -66,12 +66,14 @@ export async function connectWith(
   const resolved = resolveConnectOptions(options);
   let client: GameClient | undefined;
   const redial = (token: Uint8Array, lastTick: number): Promise<void> =>
-    dial(transport, resolved, reconnectRequest(token, lastTick), (peer, accepted) =>
-      client!.reattach(peer, accepted),
-    ).then(() => undefined);
+    dial(transport, resolved, reconnectRequest(token, lastTick), (peer, accepted) => {
+      if (accepted.type !== MessageType.JoinAccepted)
+        throw new ConnectionError('a reconnect was answered as a spectator');
+      return client!.reattach(peer, accepted);
+    }).then(() => undefined);
   const first = resolved.reconnectToken
     ? reconnectRequest(resolved.reconnectToken, resolved.lastFrameTick)
-    : joinRequest(resolved.username, resolved.password);
+    : joinRequest(resolved.username, resolved.password, resolved.spectate);
   await dial(transport, resolved, first, (peer, accepted) => {
     client = new GameClient(
       peer,
@@ -95,7 +97,7 @@ async function dial(
   transport: Transport,
   resolved: ResolvedConnectOptions,
   request: Uint8Array,
-  attach: (peer: TransportPeer, accepted: JoinAccepted) => Connection,
+  attach: (peer: TransportPeer, accepted: JoinAccepted | WatchAccepted) => Connection,
 ): Promise<Connection> {
   const timeoutMs = resolved.connectTimeoutMs;
   const deadline = performance.now() + timeoutMs;
@@ -139,7 +141,7 @@ function answer(
   peer: TransportPeer,
   request: Uint8Array,
   reading: Subscription,
-  attach: (peer: TransportPeer, accepted: JoinAccepted) => Connection,
+  attach: (peer: TransportPeer, accepted: JoinAccepted | WatchAccepted) => Connection,
 ): Promise<Connection> {
   return new Promise<Connection>((resolve, reject) => {
     let connection: Connection | undefined;

@@ -6,12 +6,13 @@ import {
   decodeServerTcp,
   encodeMessage,
   type JoinAccepted,
+  type WatchAccepted,
 } from '../protocol/index.js';
 
-/** The join request a client opens its session with. */
-export function joinRequest(username: string, password: string): Uint8Array {
+/** The join request a client opens its session with (a spectator's with `spectate`). */
+export function joinRequest(username: string, password: string, spectate = false): Uint8Array {
   return encodeMessage({
-    type: MessageType.Join,
+    type: spectate ? MessageType.Watch : MessageType.Join,
     protocolVersion: PROTOCOL_VERSION,
     username,
     password,
@@ -30,7 +31,8 @@ export function reconnectRequest(token: Uint8Array, lastTick: number): Uint8Arra
 
 /** What the server's answer to a join request means. */
 export type JoinAnswer =
-  { readonly accepted: JoinAccepted } | { readonly failed: JoinRefusedError | ConnectionError };
+  | { readonly accepted: JoinAccepted | WatchAccepted }
+  | { readonly failed: JoinRefusedError | ConnectionError };
 
 /**
  * Reads the server's first message on a connection: the join accepted, refused, or an answer
@@ -49,7 +51,8 @@ export function readJoinAnswer(bytes: Uint8Array): JoinAnswer {
           : new ConnectionError(`bad answer to the join request: ${e.message}`, { cause: e }),
     };
   }
-  if (msg.type === MessageType.JoinAccepted) return { accepted: msg };
+  if (msg.type === MessageType.JoinAccepted || msg.type === MessageType.WatchAccepted)
+    return { accepted: msg };
   if (msg.type === MessageType.JoinRefused) return { failed: new JoinRefusedError(msg.reason) };
   return {
     failed: new ConnectionError(`unexpected answer to the join request (type ${msg.type})`),

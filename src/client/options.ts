@@ -69,6 +69,13 @@ export interface ConnectOptions {
   /** With `reconnectToken`: the last tick up to which the game has every frame. Default `-1`. */
   lastFrameTick?: number;
   /**
+   * Joins as a spectator: no slot and no input (`sendInput` throws, `playerId` is -1), not
+   * counted in the server's `maxPlayers`. `frames$` gets every frame from the match's first
+   * tick, over the reliable channel only, `spectatorDelayTicks` (a server option) after they
+   * are confirmed. A lost connection ends the session (no reconnect). Default `false`.
+   */
+  spectate?: boolean;
+  /**
    * When the connection is lost, the client reconnects by itself (with backoff, 100 ms
    * doubling to 2 s) for this long, keeping `frames$` open; 0 disables it. Keep it within
    * the server's `reconnectGraceMs`. Default `15000`.
@@ -102,6 +109,7 @@ export interface ResolvedConnectOptions {
   readonly reconnectTimeoutMs: number;
   readonly provideSnapshot: ((tick: number) => Uint8Array | undefined) | undefined;
   readonly tls: TlsClientOptions | undefined;
+  readonly spectate: boolean;
 }
 
 /**
@@ -141,6 +149,10 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
     );
   if (options.playoutDelayMs !== undefined && !(options.playoutDelayMs >= 0))
     throw new RangeError('playoutDelayMs must be >= 0');
+  if (options.spectate === true && options.reconnectToken !== undefined)
+    throw new RangeError(
+      'a spectator has no seat to reconnect to: no reconnectToken with spectate',
+    );
   return {
     host,
     port,
@@ -160,6 +172,7 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
     reconnectTimeoutMs: nonNegative('reconnectTimeoutMs', options.reconnectTimeoutMs ?? 15_000),
     provideSnapshot: options.provideSnapshot,
     tls: options.tls,
+    spectate: options.spectate === true,
   };
 }
 

@@ -54,6 +54,7 @@ export function encodeMessage(
 ): Uint8Array {
   switch (msg.type) {
     case MessageType.Join:
+    case MessageType.Watch:
       return withHeader([msg.type, msg.protocolVersion, msg.username, msg.password]);
     case MessageType.Chat:
       return withHeader([msg.type, msg.text]);
@@ -100,6 +101,19 @@ export function encodeMessage(
         msg.players.map((p) => [p.playerId, p.username]),
         msg.snapshot ?? null,
       ]);
+    case MessageType.WatchAccepted:
+      if (msg.snapshot && msg.snapshot.length > Limits.maxSnapshotBytes)
+        throw new RangeError(`snapshot over ${Limits.maxSnapshotBytes} bytes`);
+      return withHeader([
+        msg.type,
+        msg.tickRate,
+        msg.inputSize,
+        msg.maxPlayers,
+        msg.firstTick,
+        msg.players.map((p) => [p.playerId, p.username]),
+        msg.snapshot ?? null,
+        msg.delayTicks,
+      ]);
     case MessageType.JoinRefused:
       return withHeader([msg.type, msg.reason]);
     case MessageType.ChatBroadcast:
@@ -118,9 +132,10 @@ export function decodeClientTcp(bytes: Uint8Array): ClientTcpMessage {
   const b = decodeEnvelope(bytes, Limits.tcpMessageBytes);
   switch (b[0]) {
     case MessageType.Join:
-      arity(b, 4, 'Join');
+    case MessageType.Watch:
+      arity(b, 4, b[0] === MessageType.Join ? 'Join' : 'Watch');
       return {
-        type: MessageType.Join,
+        type: b[0],
         protocolVersion: uint(b[1], 255, 'protocolVersion'),
         username: username(b[2], 'username'),
         password: str(b[3], Limits.passwordLength, 'password'),
@@ -182,30 +197,31 @@ export function decodeServerTcp(bytes: Uint8Array, ctx?: CodecContext): ServerTc
       return { type: MessageType.CatchUp, frames: decodeCatchUp(b, ctx) };
     case MessageType.JoinAccepted: {
       arity(b, 9, 'JoinAccepted');
-      const maxPlayers = uint(b[4], Limits.maxPlayers, 'maxPlayers');
-      if (maxPlayers < 1) fail('maxPlayers must be at least 1');
-      const inputSize = uint(b[3], Limits.maxInputSize, 'inputSize');
-      if (inputSize < 1) fail('inputSize must be at least 1');
-      const rawPlayers = b[7];
-      if (!Array.isArray(rawPlayers) || rawPlayers.length > maxPlayers)
-        fail('players must be an array of at most maxPlayers');
-      const players: PlayerInfo[] = (rawPlayers as unknown[]).map((p) => {
-        if (!Array.isArray(p) || p.length !== 2) fail('a player must be [id, name]');
-        return {
-          playerId: uint(p[0], maxPlayers - 1, 'playerId'),
-          username: username(p[1], 'username'),
-        };
-      });
+      const { tickRate, inputSize, maxPlayers } = matchShape(b[2], b[3], b[4]);
       return {
         type: MessageType.JoinAccepted,
         playerId: uint(b[1], maxPlayers - 1, 'playerId'),
-        tickRate: positive(uint(b[2], 1000, 'tickRate'), 'tickRate'),
+        tickRate,
         inputSize,
         maxPlayers,
         reconnectToken: token(b[5]),
         firstTick: uint(b[6], Limits.maxTick, 'firstTick'),
-        players,
+        players: playerList(b[7], maxPlayers),
         ...(b[8] === null ? {} : { snapshot: bin(b[8], Limits.maxSnapshotBytes, 'snapshot') }),
+      };
+    }
+    case MessageType.WatchAccepted: {
+      arity(b, 8, 'WatchAccepted');
+      const { tickRate, inputSize, maxPlayers } = matchShape(b[1], b[2], b[3]);
+      return {
+        type: MessageType.WatchAccepted,
+        tickRate,
+        inputSize,
+        maxPlayers,
+        firstTick: uint(b[4], Limits.maxTick, 'firstTick'),
+        players: playerList(b[5], maxPlayers),
+        ...(b[6] === null ? {} : { snapshot: bin(b[6], Limits.maxSnapshotBytes, 'snapshot') }),
+        delayTicks: uint(b[7], Limits.maxTick, 'delayTicks'),
       };
     }
     case MessageType.JoinRefused:
@@ -268,4 +284,30 @@ export function decodeServerUdp(bytes: Uint8Array, ctx: CodecContext): ServerUdp
     default:
       return unknownType(b[0]);
   }
+}
+
+/** The match's tick rate, input size and slots, as JoinAccepted and WatchAccepted carry them. */
+function matchShape(
+  rate: unknown,
+  size: unknown,
+  slots: unknown,
+): { tickRate: number; inputSize: number; maxPlayers: number } {
+  const maxPlayers = uint(slots, Limits.maxPlayers, 'maxPlayers');
+  if (maxPlayers < 1) fail('maxPlayers must be at least 1');
+  const inputSize = uint(size, Limits.maxInputSize, 'inputSize');
+  if (inputSize < 1) fail('inputSize must be at least 1');
+  return { tickRate: positive(uint(rate, 1000, 'tickRate'), 'tickRate'), inputSize, maxPlayers };
+}
+
+/** The `players` field: at most `maxPlayers` pairs of slot and name. */
+function playerList(raw: unknown, maxPlayers: number): PlayerInfo[] {
+  if (!Array.isArray(raw) || raw.length > maxPlayers)
+    fail('players must be an array of at most maxPlayers');
+  return (raw as unknown[]).map((p) => {
+    if (!Array.isArray(p) || p.length !== 2) fail('a player must be [id, name]');
+    return {
+      playerId: uint(p[0], maxPlayers - 1, 'playerId'),
+      username: username(p[1], 'username'),
+    };
+  });
 }

@@ -67,6 +67,8 @@ export const MessageType = {
   Ready: 6,
   Reconnect: 7,
   SnapshotOffer: 8,
+  /** The join request of a spectator (5.17). */
+  Watch: 9,
   // TCP, server to client
   /** The join is accepted (5.5). */
   JoinAccepted: 10,
@@ -92,6 +94,9 @@ export const MessageType = {
   Frames: 21,
   /** The application's bytes for one player (`server.sendWorldState`) (6.3). */
   WorldState: 22,
+  // TCP, server to client (after the UDP ones: added in version 3)
+  /** A spectator's join is accepted (5.17). */
+  WatchAccepted: 23,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -107,6 +112,37 @@ export interface JoinRequest {
   readonly protocolVersion: number;
   readonly username: string;
   readonly password: string;
+}
+
+/**
+ * TCP, client to server: the first message on a connection of a spectator, instead of Join:
+ * it watches the match (every frame from its first tick), with no slot and no input.
+ */
+export interface WatchRequest {
+  readonly type: typeof MessageType.Watch;
+  readonly protocolVersion: number;
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * TCP, server to client: a spectator is admitted. The frames follow from `firstTick`, all
+ * over the reliable channel: CatchUp messages, one CaughtUp, then CatchUp messages again
+ * for the live frames, `delayTicks` ticks after they are confirmed.
+ */
+export interface WatchAccepted {
+  readonly type: typeof MessageType.WatchAccepted;
+  readonly tickRate: number;
+  readonly inputSize: number;
+  readonly maxPlayers: number;
+  /** The first frame this spectator gets. */
+  readonly firstTick: number;
+  /** The players in the match just before `firstTick`. */
+  readonly players: readonly PlayerInfo[];
+  /** The world before frame `firstTick`, when the frames before it are not kept. */
+  readonly snapshot?: Uint8Array;
+  /** How many ticks after its confirmation a frame reaches a spectator. */
+  readonly delayTicks: number;
 }
 
 /** TCP, client to server: a chat line. */
@@ -307,7 +343,8 @@ export type ClientTcpMessage =
   | SignalToServer
   | ReadyNotice
   | ReconnectRequest
-  | SnapshotOffer;
+  | SnapshotOffer
+  | WatchRequest;
 export type ServerTcpMessage =
   | JoinAccepted
   | JoinRefused
@@ -318,7 +355,8 @@ export type ServerTcpMessage =
   | Seated
   | CatchUpFrames
   | CaughtUp
-  | SnapshotRequest;
+  | SnapshotRequest
+  | WatchAccepted;
 export type ClientUdpMessage = InputsPacket;
 export type ServerUdpMessage = FramesPacket | WorldStatePacket;
 export type Message = ClientTcpMessage | ServerTcpMessage | ClientUdpMessage | ServerUdpMessage;

@@ -45,6 +45,8 @@ import {
 } from './options.js';
 import { PeerSession, SessionState, type SessionHandlers } from './PeerSession.js';
 import { Seat, SeatState, newReconnectToken, type SeatHost } from './Seat.js';
+import { Spectators, type SpectatorEvent } from './Spectators.js';
+import { handleWatch } from './watchHandshake.js';
 
 /** The typed-emitter events of a server: the streams, for code that does not use RxJS. */
 export type ServerEvents = {
@@ -87,6 +89,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   readonly events$: Observable<ServerNetworkEvent>;
   /** Each player's network statistics, about once every `statsIntervalMs` (default a second). */
   readonly stats$: Observable<PlayerStats>;
+  /** Spectators coming and going (`connect({ spectate: true })`): who watches the match. */
+  readonly spectators$: Observable<SpectatorEvent>;
 
   /** Ticks per second (the `tickRate` option). */
   readonly tickRate: number;
@@ -118,6 +122,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   /** Why a player the server sent away is away, until the match says it is. */
   private readonly awayWhy = new Map<number, string>();
   private readonly fanout: FrameFanout;
+  /** Who watches: their frames, never in a player's window, never waited for. */
+  private readonly watching: Spectators;
   /**
    * Players who left of their own accord while inputs of theirs were acknowledged but not
    * confirmed yet: by slot, the last such tick. They leave once it is confirmed.
@@ -189,6 +195,15 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       },
     };
 
+    this.watching = new Spectators({
+      match: this.match,
+      ctx: this.ctx,
+      options,
+      warn: this.warn,
+      release: (session) => this.release(session),
+    });
+    this.spectators$ = this.watching.events$;
+
     this.desk = {
       options,
       match: this.match,
@@ -215,6 +230,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       snapshot: (event) => this.eventsSubject.next(event),
       ready: (session) => this.onReady(session),
       snapshotOffer: (session, tick, data) => this.onSnapshotOffer(session, tick, data),
+      watch: (session, ask) => handleWatch(this.desk, this.watching, session, ask),
+      spectatorChat: (session, text) => this.onSpectatorChat(session, text),
     };
 
     const handlers: SessionHandlers = {
@@ -280,6 +297,20 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     return this.match.players;
   }
 
+  /** The names of the spectators watching now. */
+  get spectators(): string[] {
+    return this.watching.names;
+  }
+
+  /**
+   * Drops a spectator: its connection is closed with `message` (a `leave` on `spectators$`
+   * with reason `kicked`). The match does not notice.
+   * @returns false if nobody watches as `username`.
+   */
+  kickSpectator(username: string, message = 'kicked by the server'): boolean {
+    return this.watching.kick(username, message);
+  }
+
   /** The replay file this server writes (option `recordReplays`), if any. */
   get replayPath(): string | undefined {
     return this.recording?.path;
@@ -342,6 +373,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     clearInterval(this.tickTimer);
     clearInterval(this.statsTimer);
     this.fanout.stop();
+    this.watching.close();
     for (const session of [...this.sessions]) {
       if (session.state === SessionState.Playing)
         session.send({
@@ -544,10 +576,23 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private release(session: PeerSession): void {
     session.release();
     this.sessions.delete(session);
+    this.watching.forget(session);
+  }
+
+  /** A spectator's chat line: to the players (and spectators) if `spectatorChat`, else a warning. */
+  private onSpectatorChat(session: PeerSession, text: string): void {
+    const from = session.username ?? '';
+    if (!this.options.spectatorChat)
+      return this.warn('unexpected-message', `chat from spectator ${from}: spectatorChat is off`, {
+        address: session.address,
+      });
+    this.chatSubject.next({ from, text });
+    this.broadcast({ type: MessageType.ChatBroadcast, from, text });
   }
 
   private broadcast(msg: Exclude<ServerTcpMessage, CatchUpFrames>): void {
     const bytes = encodeMessage(msg);
+    this.watching.broadcast(bytes);
     for (const seat of this.connectedSeats()) {
       const session = seat.session!;
       if (!session.sendBytes(bytes, MAX_TCP_BACKLOG_BYTES) && !seat.catchingUp) {
@@ -690,6 +735,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
 
   private onTick(): void {
     this.fanout.tick();
+    this.watching.tick();
     for (const seat of [...this.readyPending]) this.tryReady(seat);
     for (const seat of this.connectedSeats()) this.pump(seat);
   }
@@ -726,6 +772,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       this.match.leave(playerId, 'left'); // at the next tick: this frame has its last input
     }
     this.fanout.push(frame);
+    this.watching.onFrame();
     this.framesSubject.next(frame);
     this.serverSnapshot(frame.tick);
     if (frame.joined)

@@ -18,6 +18,8 @@ export const SessionState = {
   Authenticating: 'authenticating',
   /** Attached to a seat (held, playing or catching up: see the seat's own state). */
   Playing: 'playing',
+  /** A spectator: it gets the frames, and has no seat (see `Spectators`). */
+  Watching: 'watching',
   /** Leaving the match: told goodbye, its connection closing. */
   Leaving: 'leaving',
   /** Nothing is left of it. */
@@ -30,6 +32,7 @@ export type SessionStatus =
   | { readonly state: typeof SessionState.Joining; readonly timer: ReturnType<typeof setTimeout> }
   | { readonly state: typeof SessionState.Authenticating; readonly username: string }
   | { readonly state: typeof SessionState.Playing; readonly seat: Seat }
+  | { readonly state: typeof SessionState.Watching; readonly username: string }
   | { readonly state: typeof SessionState.Leaving; readonly seat: Seat }
   | { readonly state: typeof SessionState.Gone };
 
@@ -93,7 +96,8 @@ export class PeerSession {
   /** The name it joined (or is joining) with, once it asked. */
   get username(): string | undefined {
     const s = this.status;
-    if (s.state === SessionState.Authenticating) return s.username;
+    if (s.state === SessionState.Authenticating || s.state === SessionState.Watching)
+      return s.username;
     return this.seat?.player.username;
   }
 
@@ -120,6 +124,13 @@ export class PeerSession {
     const s = this.status;
     if (s.state !== SessionState.Authenticating) throw new Error(`play in state ${s.state}`);
     this.status = { state: SessionState.Playing, seat };
+  }
+
+  /** authenticating -> watching: a spectator's join is accepted. */
+  watch(): void {
+    const s = this.status;
+    if (s.state !== SessionState.Authenticating) throw new Error(`watch in state ${s.state}`);
+    this.status = { state: SessionState.Watching, username: s.username };
   }
 
   /** joining -> playing: a reconnect with a good token gives this session that seat. */

@@ -7,7 +7,6 @@ import { networkStats } from '../operators/networkStats.js';
 import {
   MessageType,
   decodeClientUdp,
-  encodeCatchUp,
   encodeFramesPacket,
   encodeMessage,
   type CodecContext,
@@ -18,6 +17,7 @@ import type { LinkSample, PlayerStats } from '../stats.js';
 import type { DatagramChannel, TransportPeer } from '../transport/Transport.js';
 import type { ConfirmedFrame, PlayerInfo } from '../types.js';
 import type { ResolvedServerOptions } from './options.js';
+import { CATCH_UP_BACKLOG_BYTES, pumpFrames, sinkOf } from './catchUp.js';
 import type { PeerSession } from './PeerSession.js';
 
 /** What a seat needs from its server. */
@@ -46,11 +46,6 @@ export const SeatState = {
   Gone: 'gone',
 } as const;
 export type SeatState = (typeof SeatState)[keyof typeof SeatState];
-
-/** A catch-up message is sent while the connection has fewer bytes than this queued. */
-const CATCH_UP_BACKLOG_BYTES = 128 * 1024;
-/** Catch-up messages encoded in one turn of the event loop at most (each up to 4096 frames). */
-const CATCH_UP_MESSAGES_PER_TURN = 2;
 
 /** 16 random bytes from a cryptographic generator. */
 export function newReconnectToken(): Uint8Array {
@@ -233,24 +228,17 @@ export class Seat {
    */
   pumpCatchUp(): boolean {
     const session = this.session;
-    let next = this.catchUpNext;
+    const next = this.catchUpNext;
     if (session === undefined || next === undefined) return true;
     const { match, ctx } = this.host;
-    for (let sent = 0; sent < CATCH_UP_MESSAGES_PER_TURN; sent++) {
-      if (session.peer.messages.bufferedBytes >= CATCH_UP_BACKLOG_BYTES) return true;
-      const frames = match.log.range(next, match.head, 4096);
-      if (frames === undefined) return false;
-      if (frames.length === 0) {
-        // Every frame confirmed so far is sent: the next ones go out live, over datagrams.
-        this.catchUpNext = undefined;
-        this.link.restartSending(next);
-        session.send({ type: MessageType.CaughtUp, tick: next });
-        return true;
-      }
-      const { bytes, count } = encodeCatchUp(frames, ctx);
-      session.sendBytes(bytes);
-      next += count;
-      this.catchUpNext = next;
+    const done = pumpFrames(sinkOf(session), match.log, ctx, next, match.head);
+    this.catchUpNext = done.next;
+    if (done.state === 'lost') return false;
+    if (done.state === 'done') {
+      // Every frame confirmed so far is sent: the next ones go out live, over datagrams.
+      this.catchUpNext = undefined;
+      this.link.restartSending(done.next);
+      session.send({ type: MessageType.CaughtUp, tick: done.next });
     }
     return true;
   }

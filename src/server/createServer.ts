@@ -9,6 +9,7 @@ import { resolveServerOptions, type ServerOptions } from './options.js';
 export { GameServer } from './GameServer.js';
 export type { ServerEvents } from './GameServer.js';
 export type { ServerOptions, ServerAddress, Credentials } from './options.js';
+export type { SpectatorEvent, SpectatorLeaveReason } from './Spectators.js';
 
 /**
  * Starts a lockstep server: a TCP listener for joins and chat, and one UDP socket for

@@ -54,10 +54,24 @@ export async function handleJoin(
   if (nameTaken(desk, username)) return desk.refuse(session, RefuseReason.DuplicateName);
   if (!seatFree(desk, session)) return desk.refuse(session, RefuseReason.ServerFull);
   session.authenticate(username);
-  let ok = false;
+  const ok = await authenticate(desk, session, ask);
+  if (session.state !== SessionState.Authenticating || desk.closing()) return; // went away
+  if (!ok) return desk.refuse(session, RefuseReason.BadCredentials);
+  if (!seatFree(desk, session)) return desk.refuse(session, RefuseReason.ServerFull);
+  const held = desk.match.hold(username);
+  if (!held.ok) return desk.refuse(session, RefuseReason.ServerFull);
+  desk.seat(session, held.playerId);
+}
+
+/** The application's `authenticate` on a join request: false when it says no, or throws (a warning). */
+export async function authenticate(
+  desk: JoinDesk,
+  session: PeerSession,
+  ask: JoinAsk,
+): Promise<boolean> {
   try {
-    ok = await desk.options.authenticate({
-      username,
+    return await desk.options.authenticate({
+      username: ask.username,
       password: ask.password,
       address: session.address,
     });
@@ -67,14 +81,8 @@ export async function handleJoin(
       address: session.address,
       error,
     });
-    ok = false;
+    return false;
   }
-  if (session.state !== SessionState.Authenticating || desk.closing()) return; // went away
-  if (!ok) return desk.refuse(session, RefuseReason.BadCredentials);
-  if (!seatFree(desk, session)) return desk.refuse(session, RefuseReason.ServerFull);
-  const held = desk.match.hold(username);
-  if (!held.ok) return desk.refuse(session, RefuseReason.ServerFull);
-  desk.seat(session, held.playerId);
 }
 
 /**
@@ -96,11 +104,17 @@ export function handleReconnect(desk: JoinDesk, session: PeerSession, ask: Recon
   desk.reseat(session, found, ask.lastTick);
 }
 
-function nameTaken(desk: JoinDesk, username: string): boolean {
+/** Whether a player or a spectator holds `username`, or a join is being authenticated with it (in any case). */
+export function nameTaken(desk: JoinDesk, username: string): boolean {
   const lower = username.toLowerCase();
   for (const seat of desk.seats()) if (seat.player.username.toLowerCase() === lower) return true;
   for (const s of desk.sessions) {
-    if (s.state !== SessionState.Playing && s.state !== SessionState.Authenticating) continue;
+    if (
+      s.state !== SessionState.Playing &&
+      s.state !== SessionState.Authenticating &&
+      s.state !== SessionState.Watching
+    )
+      continue;
     if (s.username?.toLowerCase() === lower) return true;
   }
   return false;

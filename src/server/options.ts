@@ -87,6 +87,15 @@ export interface ServerOptions {
    * Default: none (a player's `provideSnapshot` is asked).
    */
   provideSnapshot?: (tick: number) => Uint8Array | undefined;
+  // --- Spectators (issue 13) ---
+  /** Spectators (`connect({ spectate: true })`) at most; they are not counted in `maxPlayers`. 0: none. Default `64`. */
+  maxSpectators?: number;
+  /** Frames reach spectators this many ticks after they are confirmed (so a spectator cannot tell a player what is live). Default `0`. */
+  spectatorDelayTicks?: number;
+  /** Whether spectators may chat (their lines go to the players and to `chat$`); when not, their chat is a warning. Default `false`. */
+  spectatorChat?: boolean;
+  /** A spectator that falls this far behind the frames it should have (it does not read its connection) is dropped. Default `5000`. */
+  spectatorMaxLagMs?: number;
 }
 
 /** Where the server listens. */
@@ -126,6 +135,10 @@ export interface ResolvedServerOptions {
   readonly substituteInput: SubstituteInput;
   readonly frameLogBytes: number;
   readonly provideSnapshot: ((tick: number) => Uint8Array | undefined) | undefined;
+  readonly maxSpectators: number;
+  readonly spectatorDelayTicks: number;
+  readonly spectatorChat: boolean;
+  readonly spectatorMaxLagMs: number;
 }
 
 /** Fixed bounds: a player whose connection has this many bytes unread queued is dropped. */
@@ -179,6 +192,10 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     substituteInput: substitute(options.substituteInput ?? 'repeat'),
     frameLogBytes: atLeastZero('frameLogBytes', options.frameLogBytes ?? 64 * 1024 * 1024),
     provideSnapshot: options.provideSnapshot,
+    maxSpectators: atLeast('maxSpectators', options.maxSpectators ?? 64, 0),
+    spectatorDelayTicks: atLeast('spectatorDelayTicks', options.spectatorDelayTicks ?? 0, 0),
+    spectatorChat: options.spectatorChat ?? false,
+    spectatorMaxLagMs: time('spectatorMaxLagMs', options.spectatorMaxLagMs ?? 5000),
   };
 }
 

@@ -5,7 +5,7 @@ import type { Match } from '../match/Match.js';
 import { MessageType, decodeClientTcp, type ClientTcpMessage } from '../protocol/index.js';
 import type { SnapshotEvent } from '../events.js';
 import type { LeaveReason } from '../types.js';
-import { handleJoin, handleReconnect, type JoinDesk } from './joinHandshake.js';
+import { handleJoin, handleReconnect, type JoinAsk, type JoinDesk } from './joinHandshake.js';
 import { SessionState, type PeerSession } from './PeerSession.js';
 
 /** What the reliable channel's messages act on. */
@@ -21,6 +21,10 @@ export interface ReliableHost {
   readonly snapshot: (event: SnapshotEvent) => void;
   /** The player in the session's seat is ready. */
   readonly ready: (session: PeerSession) => void;
+  /** A spectator's join request. */
+  readonly watch: (session: PeerSession, ask: JoinAsk) => Promise<void>;
+  /** A chat line from a spectator: taken or refused by the `spectatorChat` option. */
+  readonly spectatorChat: (session: PeerSession, text: string) => void;
   /** A state snapshot the server asked this player for. */
   readonly snapshotOffer: (session: PeerSession, tick: number, data: Uint8Array) => void;
 }
@@ -59,11 +63,15 @@ export function onReliableMessage(
     });
   switch (msg.type) {
     case MessageType.Join:
+    case MessageType.Watch:
       if (session.state !== SessionState.Joining) {
         unexpected('a second join request on the same connection');
         return;
       }
-      handleJoin(host.desk, session, msg).catch((err: unknown) => {
+      (msg.type === MessageType.Watch
+        ? host.watch(session, msg)
+        : handleJoin(host.desk, session, msg)
+      ).catch((err: unknown) => {
         const error = err instanceof Error ? err : new Error(String(err));
         host.warn('join-failed', `join failed: ${error.message}`, {
           address: session.address,
@@ -96,6 +104,10 @@ export function onReliableMessage(
       return;
     case MessageType.Chat: {
       const username = session.playing?.player.username;
+      if (session.state === SessionState.Watching) {
+        host.spectatorChat(session, msg.text);
+        return;
+      }
       if (username === undefined) {
         unexpected('chat before the join was accepted');
         return;

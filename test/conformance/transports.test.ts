@@ -96,6 +96,30 @@ describe.each(transports)('over the %s transport', (_name, makeTransport) => {
     expect(await fb).toEqual(await fa);
   });
 
+  it('gives a spectator every frame from the first tick, then the live ones, with no slot', async () => {
+    const server = await start({ maxPlayers: 1 });
+    const a = await join(server, 'ann');
+    const fa = firstValueFrom(a.frames$.pipe(take(60), toArray()));
+    await play([a], 30);
+    const w = await connect({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'eve',
+      transport,
+      spectate: true,
+    });
+    open.push(w);
+    const fw = firstValueFrom(w.frames$.pipe(take(60), toArray()));
+    expect(w.playerId).toBe(-1);
+    expect(await w.caughtUp).toBe(30);
+    await play([a], 30);
+    expect(await fw).toEqual(await fa);
+    expect(server.spectators).toEqual(['eve']);
+    const closed = w.closed;
+    await server.close();
+    expect(await closed).toMatchObject({ reason: 'server-closing' });
+  });
+
   it('brings a client whose reliable channel is lost back to its slot, frames without a gap', async () => {
     const server = await start({ disconnectTimeoutMs: 300 });
     const a = await join(server, 'ann');

@@ -197,9 +197,10 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
   if (channel === 'tcp-to-server') {
     switch (tag) {
       case 1: // 5.1
+      case 9: // 5.17: the same fields as Join
         fields(b, 4);
         return {
-          name: 'Join',
+          name: tag === 1 ? 'Join' : 'Watch',
           protocolVersion: uint(b[1], 255, 'protocolVersion'),
           username: username(b[2], 'username'),
           password: str(b[3], 128, 'password'),
@@ -257,16 +258,28 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
           maxPlayers,
           reconnectToken,
           firstTick: uint(b[6], U32, 'firstTick'),
-          players: array(b[7], maxPlayers, 'players').map((p) => {
-            const pair = array(p, 2, 'player');
-            fields(pair, 2);
-            return {
-              playerId: uint(pair[0], maxPlayers - 1, 'playerId'),
-              username: username(pair[1], 'username'),
-            };
-          }),
+          players: specPlayers(b[7], maxPlayers),
         };
         if (b[8] !== null) msg.snapshot = bin(b[8], 60000, 'snapshot'); // bin or nil
+        return msg;
+      }
+      case 23: {
+        // 5.17
+        fields(b, 8);
+        const maxPlayers = uint(b[3], 256, 'maxPlayers');
+        check(maxPlayers >= 1, 'maxPlayers >= 1');
+        const inputSize = uint(b[2], 64, 'inputSize');
+        check(inputSize >= 1, 'inputSize >= 1');
+        const msg: Spec = {
+          name: 'WatchAccepted',
+          tickRate: tickRate(b[1]),
+          inputSize,
+          maxPlayers,
+          firstTick: uint(b[4], U32, 'firstTick'),
+          players: specPlayers(b[5], maxPlayers),
+          delayTicks: uint(b[7], U32, 'delayTicks'),
+        };
+        if (b[6] !== null) msg.snapshot = bin(b[6], 60000, 'snapshot'); // bin or nil
         return msg;
       }
       case 16: // 5.12
@@ -324,6 +337,18 @@ function specDecode(bytes: Uint8Array, channel: Channel, ctx?: Ctx): Spec {
     }
   }
   throw new SpecError(`unknown type ${String(tag)} on ${channel}`);
+}
+
+/** Sections 5.5 and 5.17: at most `maxPlayers` pairs `[playerId, username]`. */
+function specPlayers(raw: unknown, maxPlayers: number): { playerId: number; username: string }[] {
+  return array(raw, maxPlayers, 'players').map((p) => {
+    const pair = array(p, 2, 'player');
+    fields(pair, 2);
+    return {
+      playerId: uint(pair[0], maxPlayers - 1, 'playerId'),
+      username: username(pair[1], 'username'),
+    };
+  });
 }
 
 /** Section 5.10: one bin of 1..4096 opaque bytes. */
@@ -622,6 +647,7 @@ const NAMES: Record<number, string> = {
   6: 'Ready',
   7: 'Reconnect',
   8: 'SnapshotOffer',
+  9: 'Watch',
   10: 'JoinAccepted',
   11: 'JoinRefused',
   12: 'ChatBroadcast',
@@ -635,6 +661,7 @@ const NAMES: Record<number, string> = {
   20: 'Inputs',
   21: 'Frames',
   22: 'WorldState',
+  23: 'WatchAccepted',
 };
 
 function libraryAsSpec(msg: Message): Spec {
@@ -1443,6 +1470,7 @@ describe('docs/protocol.md, worked examples', () => {
         password: '',
       }),
       encodeMessage({ type: MessageType.Ready }),
+      encodeMessage({ type: MessageType.Watch, protocolVersion: 3, username: 'eve', password: '' }),
       encodeMessage({
         type: MessageType.Reconnect,
         protocolVersion: 3,
@@ -1470,6 +1498,25 @@ describe('docs/protocol.md, worked examples', () => {
           { playerId: 2, username: 'c' },
         ],
         snapshot: Uint8Array.of(1, 2, 3),
+      }),
+      encodeMessage({
+        type: MessageType.WatchAccepted,
+        tickRate: 60,
+        inputSize: 2,
+        maxPlayers: 8,
+        firstTick: 0,
+        players: [],
+        delayTicks: 0,
+      }),
+      encodeMessage({
+        type: MessageType.WatchAccepted,
+        tickRate: 1000,
+        inputSize: 64,
+        maxPlayers: 4,
+        firstTick: 7200,
+        players: [{ playerId: 3, username: 'd' }],
+        snapshot: Uint8Array.of(9),
+        delayTicks: 180,
       }),
       encodeMessage({ type: MessageType.Seated, tick: 0 }),
       encodeMessage({ type: MessageType.CaughtUp, tick: 0xffffffff }),
