@@ -229,6 +229,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     };
     this.gateway = new Gateway(listener, {
       maxPendingJoins: options.maxPendingJoins,
+      maxPendingJoinsPerAddress: options.maxPendingJoinsPerAddress,
       joinTimeoutMs: options.joinTimeoutMs,
       sessions: this.sessions,
       closing: () => this.closing !== undefined,

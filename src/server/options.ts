@@ -37,6 +37,12 @@ export interface ServerOptions {
   joinTimeoutMs?: number;
   /** Connections that have not joined yet, at most; more are closed at once. Default `64`. */
   maxPendingJoins?: number;
+  /** Joins inside `authenticate` at once, at most; more are refused (`server-full`) and hold no seat. Default `64`. */
+  maxAuthenticating?: number;
+  /** Joins inside `authenticate` at once from one address, at most. Default `8`. */
+  maxAuthenticatingPerAddress?: number;
+  /** Connections not joined yet from one address, at most; past it the oldest is closed. Default `16`. */
+  maxPendingJoinsPerAddress?: number;
   /** Inputs this many ticks or more after the next tick to confirm are refused (not acknowledged). Default `128`. */
   maxTicksAhead?: number;
   /** Frames held per player until acknowledged; a player whose window fills is dropped. Default `256`. */
@@ -115,6 +121,9 @@ export interface ResolvedServerOptions {
   readonly disconnectTimeoutMs: number;
   readonly joinTimeoutMs: number;
   readonly maxPendingJoins: number;
+  readonly maxAuthenticating: number;
+  readonly maxAuthenticatingPerAddress: number;
+  readonly maxPendingJoinsPerAddress: number;
   readonly maxTicksAhead: number;
   readonly maxUnackedFrames: number;
   readonly datagramBytes: number;
@@ -162,6 +171,17 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     disconnectTimeoutMs: time('disconnectTimeoutMs', options.disconnectTimeoutMs ?? 2000),
     joinTimeoutMs: time('joinTimeoutMs', options.joinTimeoutMs ?? 5000),
     maxPendingJoins: atLeast('maxPendingJoins', options.maxPendingJoins ?? 64, 1),
+    maxAuthenticating: atLeast('maxAuthenticating', options.maxAuthenticating ?? 64, 1),
+    maxAuthenticatingPerAddress: atLeast(
+      'maxAuthenticatingPerAddress',
+      options.maxAuthenticatingPerAddress ?? 8,
+      1,
+    ),
+    maxPendingJoinsPerAddress: atLeast(
+      'maxPendingJoinsPerAddress',
+      options.maxPendingJoinsPerAddress ?? 16,
+      1,
+    ),
     // A burst of joins (every slot at once) is spread over this many ticks at most, the last
     // that many ticks - 1 after the next to confirm: the match must take them all.
     maxTicksAhead: atLeast(
