@@ -7,7 +7,7 @@ import { frameMessage } from '../../src/sources/fromTcpSocket.js';
 import { connectReady } from '../helpers/players.js';
 import { waitFor } from '../helpers/waitFor.js';
 
-const open: { close(): Promise<void> | void }[] = [];
+const open: { close(): Promise<void> }[] = [];
 const sockets: net.Socket[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
