@@ -37,6 +37,8 @@ export const WarningCode = {
   CatchUpIncomplete: 'catch-up-incomplete',
   /** The server-side or client-side `provideSnapshot` threw or gave too many bytes. */
   ProvideSnapshotFailed: 'provide-snapshot-failed',
+  /** A player sent chat over its rate or byte budget: the line was not passed on. */
+  ChatOverBudget: 'chat-over-budget',
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 

@@ -1,5 +1,13 @@
 // The server's facade: one match, its sessions, its streams and the methods the application calls.
-import { Subject, filter, map, merge, type Observable, type Subscription } from 'rxjs';
+import {
+  Subject,
+  asyncScheduler,
+  filter,
+  map,
+  merge,
+  type Observable,
+  type Subscription,
+} from 'rxjs';
 import { join } from 'node:path';
 import { recordReplayFile, type ReplayFileRecording } from '../replay/recordReplayFile.js';
 import type { ReplayReport } from '../replay/types.js';
@@ -38,11 +46,8 @@ import { FrameFanout } from './FrameFanout.js';
 import { Gateway } from './Gateway.js';
 import type { JoinDesk } from './joinHandshake.js';
 import { onReliableMessage, type ReliableHost } from './reliableMessages.js';
-import {
-  MAX_TCP_BACKLOG_BYTES,
-  type ResolvedServerOptions,
-  type ServerAddress,
-} from './options.js';
+import { ChatBudget } from './ChatBudget.js';
+import { maxTcpBacklog, type ResolvedServerOptions, type ServerAddress } from './options.js';
 import { PeerSession, SessionState, type SessionHandlers } from './PeerSession.js';
 import { Seat, SeatState, newReconnectToken, type SeatHost } from './Seat.js';
 
@@ -118,6 +123,10 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   /** Why a player the server sent away is away, until the match says it is. */
   private readonly awayWhy = new Map<number, string>();
   private readonly fanout: FrameFanout;
+  /** Each player's chat budget (issue 18). */
+  private readonly chatBudgets = new WeakMap<Seat, ChatBudget>();
+  /** Unread bytes past which a player is dropped as not reading its connection. */
+  private readonly maxBacklog: number;
   /**
    * Players who left of their own accord while inputs of theirs were acknowledged but not
    * confirmed yet: by slot, the last such tick. They leave once it is confirmed.
@@ -149,6 +158,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.bySlot = new Array<Seat | undefined>(options.maxPlayers);
     this.address = { host: options.host, ...listener.address };
     this.backLead = Math.max(2, Math.ceil(options.tickRate / 10));
+    this.maxBacklog = maxTcpBacklog(options);
 
     this.frames$ = this.framesSubject.asObservable();
     this.players$ = this.playersSubject.asObservable();
@@ -211,6 +221,12 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       chat: (from, text) => {
         this.chatSubject.next({ from, text });
         this.broadcast({ type: MessageType.ChatBroadcast, from, text });
+      },
+      chatBudget: (seat) => {
+        let budget = this.chatBudgets.get(seat);
+        if (!budget)
+          this.chatBudgets.set(seat, (budget = new ChatBudget(options.chatBudget, asyncScheduler)));
+        return budget;
       },
       snapshot: (event) => this.eventsSubject.next(event),
       ready: (session) => this.onReady(session),
@@ -551,7 +567,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     const bytes = encodeMessage(msg);
     for (const seat of this.connectedSeats()) {
       const session = seat.session!;
-      if (!session.sendBytes(bytes, MAX_TCP_BACKLOG_BYTES) && !seat.catchingUp) {
+      if (!session.sendBytes(bytes, this.maxBacklog) && !seat.catchingUp) {
         this.warn('buffer-full', `player ${seat.playerId} does not read its TCP connection`, {
           playerId: seat.playerId,
           address: session.address,

@@ -4,6 +4,7 @@ import { Limits, maxJoinSpreadTicks, worstFramePacketBytes } from '../protocol/i
 import type { TlsServerOptions, Transport } from '../transport/Transport.js';
 import type { WebListenerOptions } from '../transport/web/webListener.js';
 import type { SubstituteInput } from '../types.js';
+import type { ChatBudgetOptions } from './ChatBudget.js';
 
 /** What `authenticate` is given. */
 export interface Credentials {
@@ -43,6 +44,12 @@ export interface ServerOptions {
   maxAuthenticatingPerAddress?: number;
   /** Connections not joined yet from one address, at most; past it the oldest is closed. Default `16`. */
   maxPendingJoinsPerAddress?: number;
+  /**
+   * What one player may make the server broadcast (chat): lines and bytes a second, with
+   * bursts above them; the first line over it is refused with a warning, `strikes` more
+   * drop the player. Default `{ linesPerSecond: 4, lineBurst: 10, bytesPerSecond: 2048, byteBurst: 8192, strikes: 20 }`.
+   */
+  chatBudget?: Partial<ChatBudgetOptions>;
   /** Inputs this many ticks or more after the next tick to confirm are refused (not acknowledged). Default `128`. */
   maxTicksAhead?: number;
   /** Frames held per player until acknowledged; a player whose window fills is dropped. Default `256`. */
@@ -124,6 +131,7 @@ export interface ResolvedServerOptions {
   readonly maxAuthenticating: number;
   readonly maxAuthenticatingPerAddress: number;
   readonly maxPendingJoinsPerAddress: number;
+  readonly chatBudget: ChatBudgetOptions;
   readonly maxTicksAhead: number;
   readonly maxUnackedFrames: number;
   readonly datagramBytes: number;
@@ -139,6 +147,21 @@ export interface ResolvedServerOptions {
 
 /** Fixed bounds: a player whose connection has this many bytes unread queued is dropped. */
 export const MAX_TCP_BACKLOG_BYTES = 256 * 1024;
+
+/**
+ * The unread bytes past which a player is dropped as not reading its connection: more than
+ * every other player's chat budget can put there within the disconnect timeout (bursts
+ * included), so a player that pauses under the timeout is never dropped for others' chat.
+ */
+export function maxTcpBacklog(options: ResolvedServerOptions): number {
+  const c = options.chatBudget;
+  // A line on the wire is its text's bytes (what the budget counts), its sender's name and framing.
+  const perLine = 4 * Limits.usernameLength + 16;
+  const seconds = options.disconnectTimeoutMs / 1000;
+  const perPlayer =
+    c.byteBurst + c.lineBurst * perLine + (c.bytesPerSecond + c.linesPerSecond * perLine) * seconds;
+  return Math.max(MAX_TCP_BACKLOG_BYTES, 2 * options.maxPlayers * perPlayer);
+}
 
 /**
  * Fills in the defaults and checks every value, before any socket opens.
@@ -182,6 +205,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
       options.maxPendingJoinsPerAddress ?? 16,
       1,
     ),
+    chatBudget: chatBudget(options.chatBudget ?? {}),
     // A burst of joins (every slot at once) is spread over this many ticks at most, the last
     // that many ticks - 1 after the next to confirm: the match must take them all.
     maxTicksAhead: atLeast(
@@ -199,6 +223,20 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     substituteInput: substitute(options.substituteInput ?? 'repeat'),
     frameLogBytes: atLeastZero('frameLogBytes', options.frameLogBytes ?? 64 * 1024 * 1024),
     provideSnapshot: options.provideSnapshot,
+  };
+}
+
+function chatBudget(value: Partial<ChatBudgetOptions>): ChatBudgetOptions {
+  const positive = (name: keyof ChatBudgetOptions, v: number): number => {
+    if (!(v > 0 && Number.isFinite(v))) throw new RangeError(`chatBudget.${name} must be > 0`);
+    return v;
+  };
+  return {
+    linesPerSecond: positive('linesPerSecond', value.linesPerSecond ?? 4),
+    lineBurst: positive('lineBurst', value.lineBurst ?? 10),
+    bytesPerSecond: positive('bytesPerSecond', value.bytesPerSecond ?? 2048),
+    byteBurst: positive('byteBurst', value.byteBurst ?? 8192),
+    strikes: atLeast('chatBudget.strikes', value.strikes ?? 20, 0),
   };
 }
 
