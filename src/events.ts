@@ -163,6 +163,11 @@ export interface DesyncEvent {
     /** The checksum they reported. */
     readonly checksum: number;
   }>;
+  /**
+   * The players whose checksum differs from the majority's, or every reporter when no
+   * checksum has a majority (as with two players): who the application may blame.
+   */
+  readonly disagreeing: readonly number[];
 }
 
 /** A player's state snapshot for the desync tick (server side), to diff the worlds. */

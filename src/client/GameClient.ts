@@ -1,4 +1,5 @@
 // A player's session with a server: inputs out, confirmed frames in, chat, world state, stats.
+import { disagreeingPlayers } from '../match/Desync.js';
 import { Observable, Subject, Subscription } from 'rxjs';
 import { JoinRefusedError } from '../errors.js';
 import type {
@@ -686,7 +687,12 @@ export class GameClient extends typedEmitter<ClientEvents>() {
         this.end(msg.reason, msg.message);
         return;
       case MessageType.Desync:
-        this.eventsSubject.next({ type: 'desync', tick: msg.tick, checksums: msg.checksums });
+        this.eventsSubject.next({
+          type: 'desync',
+          tick: msg.tick,
+          checksums: msg.checksums,
+          disagreeing: disagreeingPlayers(msg.checksums),
+        });
         this.sendSnapshot(msg.tick);
         return;
       case MessageType.SignalToClient:
