@@ -47,9 +47,13 @@ import { Gateway } from './Gateway.js';
 import type { JoinDesk } from './joinHandshake.js';
 import { onReliableMessage, type ReliableHost } from './reliableMessages.js';
 import { ChatBudget } from './ChatBudget.js';
+import { lateTimerScheduler } from './lateTimerScheduler.js';
 import { maxTcpBacklog, type ResolvedServerOptions, type ServerAddress } from './options.js';
 import { PeerSession, SessionState, type SessionHandlers } from './PeerSession.js';
 import { Seat, SeatState, newReconnectToken, type SeatHost } from './Seat.js';
+
+/** A timer this late (ms) means the server itself stalled: timeouts wait for queued input. */
+const LATE_MS = 250;
 
 /** The typed-emitter events of a server: the streams, for code that does not use RxJS. */
 export type ServerEvents = {
@@ -142,6 +146,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   /** Ticks of lead a player coming back gets before its inputs count (about 100 ms). */
   private readonly backLead: number;
   private closing: Promise<void> | undefined;
+  /** When the tick timer last fired (to notice a stall of the server itself). */
+  private lastTickAt = Date.now();
   /** The replay file being written (option `recordReplays`). */
   private readonly recording: ReplayFileRecording | undefined;
 
@@ -175,6 +181,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       reconnectGraceMs: options.reconnectGraceMs,
       substituteInput: options.substituteInput,
       frameLogBytes: options.frameLogBytes,
+      // After a stall of the server itself, queued inputs are read before any timeout.
+      scheduler: lateTimerScheduler(LATE_MS),
     });
     this.recording = this.recordReplay(options);
     this.subs.push(
@@ -706,7 +714,16 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   // Frames out.
 
   private onTick(): void {
-    this.fanout.tick();
+    const now = Date.now();
+    const late = now - this.lastTickAt > LATE_MS;
+    this.lastTickAt = now;
+    // A tick long after the last (the server stalled): the datagrams queued meanwhile are
+    // read before anyone is found silent, at the next turn of the event loop.
+    if (late)
+      setImmediate(() => {
+        if (this.closing === undefined) this.fanout.tick();
+      });
+    else this.fanout.tick();
     for (const seat of [...this.readyPending]) this.tryReady(seat);
     for (const seat of this.connectedSeats()) this.pump(seat);
   }
