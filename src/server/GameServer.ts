@@ -48,6 +48,7 @@ import type { JoinDesk } from './joinHandshake.js';
 import { onReliableMessage, type ReliableHost } from './reliableMessages.js';
 import { ChatBudget } from './ChatBudget.js';
 import { lateTimerScheduler } from './lateTimerScheduler.js';
+import { StallShare } from './StallShare.js';
 import { maxTcpBacklog, type ResolvedServerOptions, type ServerAddress } from './options.js';
 import { PeerSession, SessionState, type SessionHandlers } from './PeerSession.js';
 import { Seat, SeatState, newReconnectToken, type SeatHost } from './Seat.js';
@@ -127,6 +128,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   /** Why a player the server sent away is away, until the match says it is. */
   private readonly awayWhy = new Map<number, string>();
   private readonly fanout: FrameFanout;
+  /** Each player's share of the time it stalls the others. */
+  private readonly stallShare: StallShare;
   /** Each player's chat budget (issue 18). */
   private readonly chatBudgets = new WeakMap<Seat, ChatBudget>();
   /** Unread bytes past which a player is dropped as not reading its connection. */
@@ -165,6 +168,12 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.address = { host: options.host, ...listener.address };
     this.backLead = Math.max(2, Math.ceil(options.tickRate / 10));
     this.maxBacklog = maxTcpBacklog(options);
+    this.stallShare = new StallShare(
+      options.stallShareWindowMs,
+      options.maxStallShare,
+      LATE_MS,
+      asyncScheduler,
+    );
 
     this.frames$ = this.framesSubject.asObservable();
     this.players$ = this.playersSubject.asObservable();
@@ -725,7 +734,25 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       });
     else this.fanout.tick();
     for (const seat of [...this.readyPending]) this.tryReady(seat);
+    this.dropStallers();
     for (const seat of this.connectedSeats()) this.pump(seat);
+  }
+
+  /** Drops the players who stall the others more than their share (issue 18). */
+  private dropStallers(): void {
+    const head = this.match.head;
+    const samples = [];
+    for (const seat of this.allSeats())
+      if (seat.state === SeatState.Playing && (seat.startTick ?? Infinity) <= head)
+        samples.push({ playerId: seat.playerId, received: seat.link.received });
+    for (const id of this.stallShare.tick(head, samples)) {
+      const seat = this.bySlot[id];
+      if (!seat) continue;
+      const { maxStallShare, stallShareWindowMs } = this.options;
+      const message = `stalled the others over ${Math.round(maxStallShare * 100)}% of ${stallShareWindowMs} ms`;
+      this.warn('lockstep', `player ${id} ${message}`, { playerId: id });
+      this.dropSeat(seat, 'timeout', message);
+    }
   }
 
   /**

@@ -50,6 +50,10 @@ export interface ServerOptions {
    * drop the player. Default `{ linesPerSecond: 4, lineBurst: 10, bytesPerSecond: 2048, byteBurst: 8192, strikes: 20 }`.
    */
   chatBudget?: Partial<ChatBudgetOptions>;
+  /** A player who stalls the others more than `maxStallShare` of about this long is dropped (`timeout`). Default `10000`. */
+  stallShareWindowMs?: number;
+  /** The share (0..1) of `stallShareWindowMs` a player may stall the others. Default `0.5`. */
+  maxStallShare?: number;
   /** Inputs this many ticks or more after the next tick to confirm are refused (not acknowledged). Default `128`. */
   maxTicksAhead?: number;
   /** Frames held per player until acknowledged; a player whose window fills is dropped. Default `256`. */
@@ -132,6 +136,8 @@ export interface ResolvedServerOptions {
   readonly maxAuthenticatingPerAddress: number;
   readonly maxPendingJoinsPerAddress: number;
   readonly chatBudget: ChatBudgetOptions;
+  readonly stallShareWindowMs: number;
+  readonly maxStallShare: number;
   readonly maxTicksAhead: number;
   readonly maxUnackedFrames: number;
   readonly datagramBytes: number;
@@ -206,6 +212,8 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
       1,
     ),
     chatBudget: chatBudget(options.chatBudget ?? {}),
+    stallShareWindowMs: time('stallShareWindowMs', options.stallShareWindowMs ?? 10_000),
+    maxStallShare: share(options.maxStallShare ?? 0.5),
     // A burst of joins (every slot at once) is spread over this many ticks at most, the last
     // that many ticks - 1 after the next to confirm: the match must take them all.
     maxTicksAhead: atLeast(
@@ -238,6 +246,11 @@ function chatBudget(value: Partial<ChatBudgetOptions>): ChatBudgetOptions {
     byteBurst: positive('byteBurst', value.byteBurst ?? 8192),
     strikes: atLeast('chatBudget.strikes', value.strikes ?? 20, 0),
   };
+}
+
+function share(value: number): number {
+  if (!(value > 0 && value <= 1)) throw new RangeError('maxStallShare must be in (0, 1]');
+  return value;
 }
 
 function replayOption(
