@@ -49,6 +49,7 @@ import { onReliableMessage, type ReliableHost } from './reliableMessages.js';
 import { ChatBudget } from './ChatBudget.js';
 import { lateTimerScheduler } from './lateTimerScheduler.js';
 import { StallShare } from './StallShare.js';
+import { TimeoutBackoff } from './TimeoutBackoff.js';
 import { maxTcpBacklog, type ResolvedServerOptions, type ServerAddress } from './options.js';
 import { PeerSession, SessionState, type SessionHandlers } from './PeerSession.js';
 import { Seat, SeatState, newReconnectToken, type SeatHost } from './Seat.js';
@@ -128,6 +129,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   /** Why a player the server sent away is away, until the match says it is. */
   private readonly awayWhy = new Map<number, string>();
   private readonly fanout: FrameFanout;
+  /** Repeated timeouts by account and address (issue 18). */
+  private readonly backoff = new TimeoutBackoff(asyncScheduler);
   /** Each player's share of the time it stalls the others. */
   private readonly stallShare: StallShare;
   /** Each player's chat budget (issue 18). */
@@ -226,6 +229,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       seat: (session, playerId) => this.seat(session, playerId),
       reseat: (session, seat, lastTick) => this.reseat(session, seat, lastTick),
       seats: () => this.allSeats(),
+      backoff: this.backoff,
     };
 
     this.reliable = {
@@ -267,7 +271,10 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       sessions: this.sessions,
       closing: () => this.closing !== undefined,
       admit: (session) => this.sessions.add(session),
-      onJoinTimeout: (session) => this.release(session),
+      onJoinTimeout: (session) => {
+        this.backoff.timedOut(`addr:${session.address}`);
+        this.release(session);
+      },
       handlers,
       warn: this.warn,
     });
@@ -561,6 +568,10 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     const wasHeld = seat.state === SeatState.Holding;
     const lastInput = seat.link.received;
     const startTick = seat.startTick ?? Infinity;
+    if (reason === 'timeout') {
+      this.backoff.timedOut(`user:${player.username.toLowerCase()}`);
+      if (seat.session) this.backoff.timedOut(`addr:${seat.session.address}`);
+    }
     seat.close();
     this.readyPending.delete(seat);
     this.bySlot[seat.playerId] = undefined;

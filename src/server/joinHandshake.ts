@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION } from '../protocol/index.js';
 import type { ResolvedServerOptions } from './options.js';
 import { SessionState, type PeerSession } from './PeerSession.js';
 import { SeatState, tokensEqual, type Seat } from './Seat.js';
+import type { TimeoutBackoff } from './TimeoutBackoff.js';
 
 /** A join request, as the handshake needs it. */
 export interface JoinAsk {
@@ -27,6 +28,8 @@ export interface JoinDesk {
   readonly seat: (session: PeerSession, playerId: number) => void;
   /** Gives `seat` back to its player, on the new connection `session`. */
   readonly reseat: (session: PeerSession, seat: Seat, lastTick: number) => void;
+  /** How long joins from this account or address must wait after repeated timeouts. */
+  readonly backoff: TimeoutBackoff;
   /** The seats held now, by slot (held, playing or away). */
   readonly seats: () => Iterable<Seat>;
 }
@@ -54,6 +57,11 @@ export async function handleJoin(
   if (ask.protocolVersion !== PROTOCOL_VERSION)
     return desk.refuse(session, RefuseReason.VersionMismatch);
   if (nameTaken(desk, username)) return desk.refuse(session, RefuseReason.DuplicateName);
+  if (
+    desk.backoff.waitMs(`user:${username.toLowerCase()}`) > 0 ||
+    desk.backoff.waitMs(`addr:${session.address}`) > 0
+  )
+    return desk.refuse(session, RefuseReason.TryLater);
   if (desk.match.freeSlots() === 0 || tooManyAuthenticating(desk, session))
     return desk.refuse(session, RefuseReason.ServerFull);
   session.authenticate(username);
