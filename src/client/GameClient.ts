@@ -293,6 +293,10 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.conn = new ClientConnection(this, peer);
     // Keep the server hearing from us (acks, resends) when the game sends no input.
     this.keepalive = setInterval(() => {
+      // A frozen server, or a path that died without a reset (issue 18).
+      const silent = this.link.silentForMs;
+      if (!this.reconnecting && silent > options.serverTimeoutMs)
+        return this.lose(`nothing heard from the server for ${Math.round(silent)} ms`);
       if (this.link.resendDue) this.sendPacket();
     }, tickMs);
   }
