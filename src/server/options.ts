@@ -156,17 +156,17 @@ export const MAX_TCP_BACKLOG_BYTES = 256 * 1024;
 
 /**
  * The unread bytes past which a player is dropped as not reading its connection: more than
- * every other player's chat budget can put there within the disconnect timeout (bursts
- * included), so a player that pauses under the timeout is never dropped for others' chat.
+ * every player's chat budget can put there within the disconnect timeout (3 s at most;
+ * bursts included), so a player that pauses under it is never dropped for others' chat.
  */
 export function maxTcpBacklog(options: ResolvedServerOptions): number {
   const c = options.chatBudget;
   // A line on the wire is its text's bytes (what the budget counts), its sender's name and framing.
   const perLine = 4 * Limits.usernameLength + 16;
-  const seconds = options.disconnectTimeoutMs / 1000;
+  const seconds = Math.min(options.disconnectTimeoutMs, 3000) / 1000;
   const perPlayer =
     c.byteBurst + c.lineBurst * perLine + (c.bytesPerSecond + c.linesPerSecond * perLine) * seconds;
-  return Math.max(MAX_TCP_BACKLOG_BYTES, 2 * options.maxPlayers * perPlayer);
+  return Math.max(MAX_TCP_BACKLOG_BYTES, options.maxPlayers * perPlayer);
 }
 
 /**
