@@ -107,6 +107,8 @@ export const RefuseReason = {
   ServerClosing: 'server-closing',
   /** A Reconnect whose token is not a live one (forged, used, or its grace is over). */
   BadToken: 'bad-token',
+  /** This account or address timed out repeatedly: it may join again a little later. */
+  TryLater: 'try-later',
 } as const;
 export type RefuseReason = (typeof RefuseReason)[keyof typeof RefuseReason];
 

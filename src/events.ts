@@ -37,6 +37,8 @@ export const WarningCode = {
   CatchUpIncomplete: 'catch-up-incomplete',
   /** The server-side or client-side `provideSnapshot` threw or gave too many bytes. */
   ProvideSnapshotFailed: 'provide-snapshot-failed',
+  /** A player sent chat over its rate or byte budget: the line was not passed on. */
+  ChatOverBudget: 'chat-over-budget',
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 
@@ -161,6 +163,11 @@ export interface DesyncEvent {
     /** The checksum they reported. */
     readonly checksum: number;
   }>;
+  /**
+   * The players whose checksum differs from the majority's, or every reporter when no
+   * checksum has a majority (as with two players): who the application may blame.
+   */
+  readonly disagreeing: readonly number[];
 }
 
 /** A player's state snapshot for the desync tick (server side), to diff the worlds. */

@@ -42,6 +42,7 @@ export function describeRefusal(
     'version-mismatch': 'the server speaks another protocol version',
     'bad-request': 'the server could not read the join request',
     'server-closing': 'the server is shutting down',
+    'try-later': 'this name or address timed out repeatedly: try again in a minute',
     'bad-token':
       'the server refused the reconnect token (used already, forged, or past the grace period)',
   };

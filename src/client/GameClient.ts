@@ -1,4 +1,5 @@
 // A player's session with a server: inputs out, confirmed frames in, chat, world state, stats.
+import { disagreeingPlayers } from '../match/Desync.js';
 import { Observable, Subject, Subscription } from 'rxjs';
 import { JoinRefusedError } from '../errors.js';
 import type {
@@ -302,6 +303,10 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.conn = new ClientConnection(this, peer);
     // Keep the server hearing from us (acks, resends) when the game sends no input.
     this.keepalive = setInterval(() => {
+      // A frozen server, or a path that died without a reset (issue 18).
+      const silent = this.link.silentForMs;
+      if (!this.reconnecting && silent > options.serverTimeoutMs)
+        return this.lose(`nothing heard from the server for ${Math.round(silent)} ms`);
       if (this.link.resendDue) this.sendPacket();
     }, tickMs);
   }
@@ -697,7 +702,12 @@ export class GameClient extends typedEmitter<ClientEvents>() {
         this.end(msg.reason, msg.message);
         return;
       case MessageType.Desync:
-        this.eventsSubject.next({ type: 'desync', tick: msg.tick, checksums: msg.checksums });
+        this.eventsSubject.next({
+          type: 'desync',
+          tick: msg.tick,
+          checksums: msg.checksums,
+          disagreeing: disagreeingPlayers(msg.checksums),
+        });
         if (!this.spectating) this.sendSnapshot(msg.tick);
         return;
       case MessageType.SignalToClient:

@@ -82,6 +82,12 @@ export interface ConnectOptions {
    */
   reconnectTimeoutMs?: number;
   /**
+   * The server is taken for lost when nothing came from it for this long (a frozen server,
+   * a path that died without a reset): the client reports it (`reconnecting`, with the
+   * reason) and reconnects, or ends with `connection-lost`. Default `5000`.
+   */
+  serverTimeoutMs?: number;
+  /**
    * The game's snapshot of its world before frame `tick`, when the server asks for one (a
    * long match, whose late joiners start from it): called right after frame `tick - 1` was
    * delivered on `frames$`. At most 60000 bytes. Default: none (requests go unanswered).
@@ -107,6 +113,7 @@ export interface ResolvedConnectOptions {
   readonly reconnectToken: Uint8Array | undefined;
   readonly lastFrameTick: number;
   readonly reconnectTimeoutMs: number;
+  readonly serverTimeoutMs: number;
   readonly provideSnapshot: ((tick: number) => Uint8Array | undefined) | undefined;
   readonly tls: TlsClientOptions | undefined;
   readonly spectate: boolean;
@@ -170,6 +177,7 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
     reconnectToken: options.reconnectToken,
     lastFrameTick: options.lastFrameTick ?? -1,
     reconnectTimeoutMs: nonNegative('reconnectTimeoutMs', options.reconnectTimeoutMs ?? 15_000),
+    serverTimeoutMs: positive('serverTimeoutMs', options.serverTimeoutMs ?? 5000),
     provideSnapshot: options.provideSnapshot,
     tls: options.tls,
     spectate: options.spectate === true,

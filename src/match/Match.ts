@@ -177,7 +177,8 @@ export class Match {
   }>();
   private readonly assembler: Assembler;
   private readonly schedule = new JoinSchedule();
-  private readonly checksums = new Desync();
+  /** Checksums compared across every player in the match at each tick. */
+  private readonly checksums = new Desync({ reporters: (tick) => this.membersAt(tick) });
   private readonly eventsSubject = new Subject<MatchEvent>();
   private readonly maxPlayers: number;
   private readonly maxTicksAhead: number;
@@ -493,6 +494,16 @@ export class Match {
     const event = this.checksums.report(playerId, tick, checksum);
     if (event !== undefined) this.desyncSubject.next(event);
     return true;
+  }
+
+  /** How many players are in the match at `tick` (joined at or before it, not gone). */
+  private membersAt(tick: number): number {
+    let n = 0;
+    for (let p = 0; p < this.maxPlayers; p++) {
+      const joined = this.assembler.joinTickOf(p);
+      if (joined !== undefined && joined <= tick) n++;
+    }
+    return n;
   }
 
   /** Ends the match: cancels the timer, drops the buffers and completes the streams. */

@@ -1,4 +1,5 @@
 // The payloads of the report chunks: Checksums, Desync and Snapshot.
+import { disagreeingPlayers } from '../match/Desync.js';
 import type { DesyncEvent, SnapshotEvent } from '../events.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { ReplayLimits } from './format.js';
@@ -54,7 +55,7 @@ export function decodeDesync(r: ByteReader, maxPlayers: number): DesyncEvent {
     const playerId = r.ranged(r.u8('playerId'), 0, maxPlayers - 1, 'playerId', at);
     checksums.push({ playerId, checksum: r.u32('checksum') });
   }
-  return { type: 'desync', tick, checksums };
+  return { type: 'desync', tick, checksums, disagreeing: disagreeingPlayers(checksums) };
 }
 
 /** Snapshot: `playerId u8, tick u32, length u32, data` (the state after frame `tick`). */

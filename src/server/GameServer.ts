@@ -1,5 +1,13 @@
 // The server's facade: one match, its sessions, its streams and the methods the application calls.
-import { Subject, filter, map, merge, type Observable, type Subscription } from 'rxjs';
+import {
+  Subject,
+  asyncScheduler,
+  filter,
+  map,
+  merge,
+  type Observable,
+  type Subscription,
+} from 'rxjs';
 import { join } from 'node:path';
 import { recordReplayFile, type ReplayFileRecording } from '../replay/recordReplayFile.js';
 import type { ReplayReport } from '../replay/types.js';
@@ -38,15 +46,18 @@ import { FrameFanout } from './FrameFanout.js';
 import { Gateway } from './Gateway.js';
 import type { JoinDesk } from './joinHandshake.js';
 import { onReliableMessage, type ReliableHost } from './reliableMessages.js';
-import {
-  MAX_TCP_BACKLOG_BYTES,
-  type ResolvedServerOptions,
-  type ServerAddress,
-} from './options.js';
+import { ChatBudget } from './ChatBudget.js';
+import { lateTimerScheduler } from './lateTimerScheduler.js';
+import { StallShare } from './StallShare.js';
+import { TimeoutBackoff } from './TimeoutBackoff.js';
+import { maxTcpBacklog, type ResolvedServerOptions, type ServerAddress } from './options.js';
 import { PeerSession, SessionState, type SessionHandlers } from './PeerSession.js';
 import { Seat, SeatState, newReconnectToken, type SeatHost } from './Seat.js';
 import { Spectators, type SpectatorEvent } from './Spectators.js';
 import { handleWatch } from './watchHandshake.js';
+
+/** A timer this late (ms) means the server itself stalled: timeouts wait for queued input. */
+const LATE_MS = 250;
 
 /** The typed-emitter events of a server: the streams, for code that does not use RxJS. */
 export type ServerEvents = {
@@ -124,6 +135,14 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private readonly fanout: FrameFanout;
   /** Who watches: their frames, never in a player's window, never waited for. */
   private readonly watching: Spectators;
+  /** Repeated timeouts by account and address (issue 18). */
+  private readonly backoff = new TimeoutBackoff(asyncScheduler);
+  /** Each player's share of the time it stalls the others. */
+  private readonly stallShare: StallShare;
+  /** Each player's chat budget (issue 18). */
+  private readonly chatBudgets = new WeakMap<Seat, ChatBudget>();
+  /** Unread bytes past which a player is dropped as not reading its connection. */
+  private readonly maxBacklog: number;
   /**
    * Players who left of their own accord while inputs of theirs were acknowledged but not
    * confirmed yet: by slot, the last such tick. They leave once it is confirmed.
@@ -139,6 +158,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   /** Ticks of lead a player coming back gets before its inputs count (about 100 ms). */
   private readonly backLead: number;
   private closing: Promise<void> | undefined;
+  /** When the tick timer last fired (to notice a stall of the server itself). */
+  private lastTickAt = Date.now();
   /** The replay file being written (option `recordReplays`). */
   private readonly recording: ReplayFileRecording | undefined;
 
@@ -155,6 +176,13 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.bySlot = new Array<Seat | undefined>(options.maxPlayers);
     this.address = { host: options.host, ...listener.address };
     this.backLead = Math.max(2, Math.ceil(options.tickRate / 10));
+    this.maxBacklog = maxTcpBacklog(options);
+    this.stallShare = new StallShare(
+      options.stallShareWindowMs,
+      options.maxStallShare,
+      LATE_MS,
+      asyncScheduler,
+    );
 
     this.frames$ = this.framesSubject.asObservable();
     this.players$ = this.playersSubject.asObservable();
@@ -171,6 +199,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       reconnectGraceMs: options.reconnectGraceMs,
       substituteInput: options.substituteInput,
       frameLogBytes: options.frameLogBytes,
+      // After a stall of the server itself, queued inputs are read before any timeout.
+      scheduler: lateTimerScheduler(LATE_MS),
     });
     this.recording = this.recordReplay(options);
     this.subs.push(
@@ -214,6 +244,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       seat: (session, playerId) => this.seat(session, playerId),
       reseat: (session, seat, lastTick) => this.reseat(session, seat, lastTick),
       seats: () => this.allSeats(),
+      backoff: this.backoff,
     };
 
     this.reliable = {
@@ -226,6 +257,12 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       chat: (from, text) => {
         this.chatSubject.next({ from, text });
         this.broadcast({ type: MessageType.ChatBroadcast, from, text });
+      },
+      chatBudget: (seat) => {
+        let budget = this.chatBudgets.get(seat);
+        if (!budget)
+          this.chatBudgets.set(seat, (budget = new ChatBudget(options.chatBudget, asyncScheduler)));
+        return budget;
       },
       snapshot: (event) => this.eventsSubject.next(event),
       ready: (session) => this.onReady(session),
@@ -246,11 +283,15 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     };
     this.gateway = new Gateway(listener, {
       maxPendingJoins: options.maxPendingJoins,
+      maxPendingJoinsPerAddress: options.maxPendingJoinsPerAddress,
       joinTimeoutMs: options.joinTimeoutMs,
       sessions: this.sessions,
       closing: () => this.closing !== undefined,
       admit: (session) => this.sessions.add(session),
-      onJoinTimeout: (session) => this.release(session),
+      onJoinTimeout: (session) => {
+        this.backoff.timedOut(`addr:${session.address}`);
+        this.release(session);
+      },
       handlers,
       warn: this.warn,
     });
@@ -559,6 +600,10 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     const wasHeld = seat.state === SeatState.Holding;
     const lastInput = seat.link.received;
     const startTick = seat.startTick ?? Infinity;
+    if (reason === 'timeout') {
+      this.backoff.timedOut(`user:${player.username.toLowerCase()}`);
+      if (seat.session) this.backoff.timedOut(`addr:${seat.session.address}`);
+    }
     seat.close();
     this.readyPending.delete(seat);
     this.bySlot[seat.playerId] = undefined;
@@ -595,7 +640,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.watching.broadcast(bytes);
     for (const seat of this.connectedSeats()) {
       const session = seat.session!;
-      if (!session.sendBytes(bytes, MAX_TCP_BACKLOG_BYTES) && !seat.catchingUp) {
+      if (!session.sendBytes(bytes, this.maxBacklog) && !seat.catchingUp) {
         this.warn('buffer-full', `player ${seat.playerId} does not read its TCP connection`, {
           playerId: seat.playerId,
           address: session.address,
@@ -734,10 +779,37 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   // Frames out.
 
   private onTick(): void {
-    this.fanout.tick();
+    const now = Date.now();
+    const late = now - this.lastTickAt > LATE_MS;
+    this.lastTickAt = now;
+    // A tick long after the last (the server stalled): the datagrams queued meanwhile are
+    // read before anyone is found silent, at the next turn of the event loop.
+    if (late)
+      setImmediate(() => {
+        if (this.closing === undefined) this.fanout.tick();
+      });
+    else this.fanout.tick();
     this.watching.tick();
     for (const seat of [...this.readyPending]) this.tryReady(seat);
+    this.dropStallers();
     for (const seat of this.connectedSeats()) this.pump(seat);
+  }
+
+  /** Drops the players who stall the others more than their share (issue 18). */
+  private dropStallers(): void {
+    const head = this.match.head;
+    const samples = [];
+    for (const seat of this.allSeats())
+      if (seat.state === SeatState.Playing && (seat.startTick ?? Infinity) <= head)
+        samples.push({ playerId: seat.playerId, received: seat.link.received });
+    for (const id of this.stallShare.tick(head, samples)) {
+      const seat = this.bySlot[id];
+      if (!seat) continue;
+      const { maxStallShare, stallShareWindowMs } = this.options;
+      const message = `stalled the others over ${Math.round(maxStallShare * 100)}% of ${stallShareWindowMs} ms`;
+      this.warn('lockstep', `player ${id} ${message}`, { playerId: id });
+      this.dropSeat(seat, 'timeout', message);
+    }
   }
 
   /**

@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION } from '../protocol/index.js';
 import type { ResolvedServerOptions } from './options.js';
 import { SessionState, type PeerSession } from './PeerSession.js';
 import { SeatState, tokensEqual, type Seat } from './Seat.js';
+import type { TimeoutBackoff } from './TimeoutBackoff.js';
 
 /** A join request, as the handshake needs it. */
 export interface JoinAsk {
@@ -27,6 +28,8 @@ export interface JoinDesk {
   readonly seat: (session: PeerSession, playerId: number) => void;
   /** Gives `seat` back to its player, on the new connection `session`. */
   readonly reseat: (session: PeerSession, seat: Seat, lastTick: number) => void;
+  /** How long joins from this account or address must wait after repeated timeouts. */
+  readonly backoff: TimeoutBackoff;
   /** The seats held now, by slot (held, playing or away). */
   readonly seats: () => Iterable<Seat>;
 }
@@ -40,8 +43,10 @@ export interface ReconnectAsk {
 
 /**
  * Runs one join request to its end: refused (wrong version, name taken, no free seat, bad
- * credentials, too many joins at once) or seated. While `authenticate` runs, the name and a
- * seat are held for the session: a join that authenticates first gets the last seat.
+ * credentials, too many joins at once) or seated. While `authenticate` runs the name is held
+ * for the session but no seat: seats go to authenticated players only, so joins that fail
+ * authentication lock no one out. Joins inside `authenticate` are bounded on their own
+ * (`maxAuthenticating`, and `maxAuthenticatingPerAddress` from one address).
  */
 export async function handleJoin(
   desk: JoinDesk,
@@ -52,12 +57,17 @@ export async function handleJoin(
   if (ask.protocolVersion !== PROTOCOL_VERSION)
     return desk.refuse(session, RefuseReason.VersionMismatch);
   if (nameTaken(desk, username)) return desk.refuse(session, RefuseReason.DuplicateName);
-  if (!seatFree(desk, session)) return desk.refuse(session, RefuseReason.ServerFull);
+  if (
+    desk.backoff.waitMs(`user:${username.toLowerCase()}`) > 0 ||
+    desk.backoff.waitMs(`addr:${session.address}`) > 0
+  )
+    return desk.refuse(session, RefuseReason.TryLater);
+  if (desk.match.freeSlots() === 0 || tooManyAuthenticating(desk, session))
+    return desk.refuse(session, RefuseReason.ServerFull);
   session.authenticate(username);
   const ok = await authenticate(desk, session, ask);
   if (session.state !== SessionState.Authenticating || desk.closing()) return; // went away
   if (!ok) return desk.refuse(session, RefuseReason.BadCredentials);
-  if (!seatFree(desk, session)) return desk.refuse(session, RefuseReason.ServerFull);
   const held = desk.match.hold(username);
   if (!held.ok) return desk.refuse(session, RefuseReason.ServerFull);
   desk.seat(session, held.playerId);
@@ -120,10 +130,15 @@ export function nameTaken(desk: JoinDesk, username: string): boolean {
   return false;
 }
 
-/** A seat is free for `session`, counting those held for the other joins being authenticated. */
-function seatFree(desk: JoinDesk, session: PeerSession): boolean {
-  let authenticating = 0;
-  for (const s of desk.sessions)
-    if (s.state === SessionState.Authenticating && s !== session) authenticating++;
-  return desk.match.freeSlots() > authenticating;
+/** Whether the joins inside `authenticate` are at their bound, overall or from `session`'s address. */
+function tooManyAuthenticating(desk: JoinDesk, session: PeerSession): boolean {
+  let all = 0;
+  let fromAddress = 0;
+  for (const s of desk.sessions) {
+    if (s.state !== SessionState.Authenticating || s === session) continue;
+    all++;
+    if (s.address === session.address) fromAddress++;
+  }
+  const { maxAuthenticating, maxAuthenticatingPerAddress } = desk.options;
+  return all >= maxAuthenticating || fromAddress >= maxAuthenticatingPerAddress;
 }

@@ -4,6 +4,7 @@ import { Limits, maxJoinSpreadTicks, worstFramePacketBytes } from '../protocol/i
 import type { TlsServerOptions, Transport } from '../transport/Transport.js';
 import type { WebListenerOptions } from '../transport/web/webListener.js';
 import type { SubstituteInput } from '../types.js';
+import type { ChatBudgetOptions } from './ChatBudget.js';
 
 /** What `authenticate` is given. */
 export interface Credentials {
@@ -37,6 +38,22 @@ export interface ServerOptions {
   joinTimeoutMs?: number;
   /** Connections that have not joined yet, at most; more are closed at once. Default `64`. */
   maxPendingJoins?: number;
+  /** Joins inside `authenticate` at once, at most; more are refused (`server-full`) and hold no seat. Default `64`. */
+  maxAuthenticating?: number;
+  /** Joins inside `authenticate` at once from one address, at most. Default `8`. */
+  maxAuthenticatingPerAddress?: number;
+  /** Connections not joined yet from one address, at most; past it the oldest is closed. Default `16`. */
+  maxPendingJoinsPerAddress?: number;
+  /**
+   * What one player may make the server broadcast (chat): lines and bytes a second, with
+   * bursts above them; the first line over it is refused with a warning, `strikes` more
+   * drop the player. Default `{ linesPerSecond: 4, lineBurst: 10, bytesPerSecond: 2048, byteBurst: 8192, strikes: 20 }`.
+   */
+  chatBudget?: Partial<ChatBudgetOptions>;
+  /** A player who stalls the others more than `maxStallShare` of about this long is dropped (`timeout`). Default `10000`. */
+  stallShareWindowMs?: number;
+  /** The share (0..1) of `stallShareWindowMs` a player may stall the others. Default `0.5`. */
+  maxStallShare?: number;
   /** Inputs this many ticks or more after the next tick to confirm are refused (not acknowledged). Default `128`. */
   maxTicksAhead?: number;
   /** Frames held per player until acknowledged; a player whose window fills is dropped. Default `256`. */
@@ -124,6 +141,12 @@ export interface ResolvedServerOptions {
   readonly disconnectTimeoutMs: number;
   readonly joinTimeoutMs: number;
   readonly maxPendingJoins: number;
+  readonly maxAuthenticating: number;
+  readonly maxAuthenticatingPerAddress: number;
+  readonly maxPendingJoinsPerAddress: number;
+  readonly chatBudget: ChatBudgetOptions;
+  readonly stallShareWindowMs: number;
+  readonly maxStallShare: number;
   readonly maxTicksAhead: number;
   readonly maxUnackedFrames: number;
   readonly datagramBytes: number;
@@ -143,6 +166,21 @@ export interface ResolvedServerOptions {
 
 /** Fixed bounds: a player whose connection has this many bytes unread queued is dropped. */
 export const MAX_TCP_BACKLOG_BYTES = 256 * 1024;
+
+/**
+ * The unread bytes past which a player is dropped as not reading its connection: more than
+ * every player's chat budget can put there within the disconnect timeout (3 s at most;
+ * bursts included), so a player that pauses under it is never dropped for others' chat.
+ */
+export function maxTcpBacklog(options: ResolvedServerOptions): number {
+  const c = options.chatBudget;
+  // A line on the wire is its text's bytes (what the budget counts), its sender's name and framing.
+  const perLine = 4 * Limits.usernameLength + 16;
+  const seconds = Math.min(options.disconnectTimeoutMs, 3000) / 1000;
+  const perPlayer =
+    c.byteBurst + c.lineBurst * perLine + (c.bytesPerSecond + c.linesPerSecond * perLine) * seconds;
+  return Math.max(MAX_TCP_BACKLOG_BYTES, options.maxPlayers * perPlayer);
+}
 
 /**
  * Fills in the defaults and checks every value, before any socket opens.
@@ -175,6 +213,20 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     disconnectTimeoutMs: time('disconnectTimeoutMs', options.disconnectTimeoutMs ?? 2000),
     joinTimeoutMs: time('joinTimeoutMs', options.joinTimeoutMs ?? 5000),
     maxPendingJoins: atLeast('maxPendingJoins', options.maxPendingJoins ?? 64, 1),
+    maxAuthenticating: atLeast('maxAuthenticating', options.maxAuthenticating ?? 64, 1),
+    maxAuthenticatingPerAddress: atLeast(
+      'maxAuthenticatingPerAddress',
+      options.maxAuthenticatingPerAddress ?? 8,
+      1,
+    ),
+    maxPendingJoinsPerAddress: atLeast(
+      'maxPendingJoinsPerAddress',
+      options.maxPendingJoinsPerAddress ?? 16,
+      1,
+    ),
+    chatBudget: chatBudget(options.chatBudget ?? {}),
+    stallShareWindowMs: time('stallShareWindowMs', options.stallShareWindowMs ?? 10_000),
+    maxStallShare: share(options.maxStallShare ?? 0.5),
     // A burst of joins (every slot at once) is spread over this many ticks at most, the last
     // that many ticks - 1 after the next to confirm: the match must take them all.
     maxTicksAhead: atLeast(
@@ -197,6 +249,25 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     spectatorChat: options.spectatorChat ?? false,
     spectatorMaxLagMs: time('spectatorMaxLagMs', options.spectatorMaxLagMs ?? 5000),
   };
+}
+
+function chatBudget(value: Partial<ChatBudgetOptions>): ChatBudgetOptions {
+  const positive = (name: keyof ChatBudgetOptions, v: number): number => {
+    if (!(v > 0 && Number.isFinite(v))) throw new RangeError(`chatBudget.${name} must be > 0`);
+    return v;
+  };
+  return {
+    linesPerSecond: positive('linesPerSecond', value.linesPerSecond ?? 4),
+    lineBurst: positive('lineBurst', value.lineBurst ?? 10),
+    bytesPerSecond: positive('bytesPerSecond', value.bytesPerSecond ?? 2048),
+    byteBurst: positive('byteBurst', value.byteBurst ?? 8192),
+    strikes: atLeast('chatBudget.strikes', value.strikes ?? 20, 0),
+  };
+}
+
+function share(value: number): number {
+  if (!(value > 0 && value <= 1)) throw new RangeError('maxStallShare must be in (0, 1]');
+  return value;
 }
 
 function replayOption(

@@ -7,6 +7,8 @@ import type { SnapshotEvent } from '../events.js';
 import type { LeaveReason } from '../types.js';
 import { handleJoin, handleReconnect, type JoinAsk, type JoinDesk } from './joinHandshake.js';
 import { SessionState, type PeerSession } from './PeerSession.js';
+import { ChatVerdict, type ChatBudget } from './ChatBudget.js';
+import type { Seat } from './Seat.js';
 
 /** What the reliable channel's messages act on. */
 export interface ReliableHost {
@@ -18,6 +20,8 @@ export interface ReliableHost {
   readonly release: (session: PeerSession) => void;
   /** A chat line from a player: to the application and every player. */
   readonly chat: (from: string, text: string) => void;
+  /** The chat budget of the player in `seat`'s slot. */
+  readonly chatBudget: (seat: Seat) => ChatBudget;
   readonly snapshot: (event: SnapshotEvent) => void;
   /** The player in the session's seat is ready. */
   readonly ready: (session: PeerSession) => void;
@@ -112,6 +116,7 @@ export function onReliableMessage(
         unexpected('chat before the join was accepted');
         return;
       }
+      if (!withinBudget(host, session, msg.text)) return;
       host.chat(username, msg.text);
       return;
     }
@@ -137,4 +142,32 @@ export function onReliableMessage(
       session.peer.signal(msg.data);
       return;
   }
+}
+
+/**
+ * Whether a chat line from `session` is within its sender's budget. The first line over it
+ * is refused and the sender told to slow down; past its strikes, the sender is dropped.
+ */
+function withinBudget(host: ReliableHost, session: PeerSession, text: string): boolean {
+  const seat = session.playing;
+  if (seat === undefined) return false;
+  const verdict = host.chatBudget(seat).take(Buffer.byteLength(text));
+  if (verdict === ChatVerdict.Pass) return true;
+  const details = { playerId: session.playerId, address: session.address };
+  if (verdict === ChatVerdict.Warn) {
+    host.warn('chat-over-budget', `player ${seat.playerId} chats over its budget: warned`, details);
+    session.send({
+      type: MessageType.ChatBroadcast,
+      from: 'server',
+      text: 'chat over budget: lines are dropped; slow down or be disconnected',
+    });
+  } else if (verdict === ChatVerdict.Drop) {
+    host.warn(
+      'chat-over-budget',
+      `player ${seat.playerId} chats over its budget: dropped`,
+      details,
+    );
+    host.drop(session, 'kicked', 'chat over budget');
+  }
+  return false;
 }

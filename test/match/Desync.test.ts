@@ -24,17 +24,40 @@ describe('Desync', () => {
         { playerId: 1, checksum: 12 },
         { playerId: 2, checksum: 11 },
       ],
+      disagreeing: [1],
     });
     expect(desync.desync).toBe(event);
   });
 
-  it('reports once, then ignores every report', () => {
-    const desync = new Desync();
+  it('keeps detecting after a desync, rate limited, and names who disagrees', () => {
+    const desync = new Desync({ minTicksBetween: 10 });
     desync.report(0, 1, 1);
-    expect(desync.report(1, 1, 2)).toBeDefined();
-    expect(desync.report(1, 2, 5)).toBeUndefined();
-    expect(desync.report(0, 2, 6)).toBeUndefined();
+    expect(desync.report(1, 1, 2)?.disagreeing).toEqual([0, 1]); // no majority: both
+    expect(desync.report(0, 2, 5)).toBeUndefined();
+    expect(desync.report(1, 2, 6)).toBeUndefined(); // within 10 ticks of the last
+    desync.report(0, 11, 5);
+    expect(desync.report(1, 11, 6)?.tick).toBe(11);
     expect(desync.desync?.tick).toBe(1);
+    expect(desync.latest?.tick).toBe(11);
+  });
+
+  it('waits for every reporter expected, so one bogus checksum names only its sender', () => {
+    const desync = new Desync({ reporters: () => 4 });
+    expect(desync.report(3, 7, 666)).toBeUndefined(); // the liar first
+    expect(desync.report(0, 7, 1)).toBeUndefined();
+    expect(desync.report(1, 7, 1)).toBeUndefined();
+    const event = desync.report(2, 7, 1);
+    expect(event?.disagreeing).toEqual([3]);
+    // Honest reports go on; a second lie later is found again.
+    for (const p of [0, 1, 2]) desync.report(p, 100, 9);
+    expect(desync.report(3, 100, 8)?.disagreeing).toEqual([3]);
+  });
+
+  it('decides a tick whose reporters never all came, settleTicks later', () => {
+    const desync = new Desync({ reporters: () => 3, settleTicks: 5 });
+    desync.report(0, 1, 1);
+    desync.report(1, 1, 2); // the third never reports tick 1
+    expect(desync.report(0, 6, 1)?.tick).toBe(1);
   });
 
   it('compares reports by tick, whatever their order', () => {

@@ -264,6 +264,7 @@ describe('Match', () => {
           { playerId: 1, checksum: 7 },
           { playerId: 2, checksum: 8 },
         ],
+        disagreeing: [2],
       };
       expect(desyncs).toEqual([event]);
       expect(match.desync).toEqual(event);

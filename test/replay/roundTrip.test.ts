@@ -104,6 +104,7 @@ describe('a replay read back from bytes', () => {
         { playerId: 0, checksum: 1 },
         { playerId: 1, checksum: 2 },
       ],
+      disagreeing: [0, 1],
     };
     const snapshot: ReplayReport = {
       type: 'snapshot',
