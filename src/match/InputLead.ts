@@ -54,4 +54,11 @@ export class InputLead {
   lead(slot: number): number | undefined {
     return this.average[slot];
   }
+
+  /** Player `slot`'s lead as the Frames packet carries it: eighths of a tick, -32768..32767. */
+  wireLead(slot: number): number | undefined {
+    const lead = this.average[slot];
+    if (lead === undefined) return undefined;
+    return Math.max(-32768, Math.min(32767, Math.round(lead * 8)));
+  }
 }

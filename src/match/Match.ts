@@ -8,6 +8,7 @@ import {
 } from 'rxjs';
 import type { DesyncEvent } from '../events.js';
 import type { ConfirmedFrame, LeaveReason, PlayerInfo, SubstituteInput } from '../types.js';
+import { InputLead } from './InputLead.js';
 import { Assembler } from './Assembler.js';
 import type { LockstepWarning, LockstepWarningCode } from './AssemblerOptions.js';
 import { Desync } from './Desync.js';
@@ -176,6 +177,7 @@ export class Match {
     checksum: number;
   }>();
   private readonly assembler: Assembler;
+  private readonly leads: InputLead;
   private readonly schedule = new JoinSchedule();
   private readonly checksums = new Desync();
   private readonly eventsSubject = new Subject<MatchEvent>();
@@ -210,6 +212,7 @@ export class Match {
       maxBytes: options.frameLogBytes ?? DEFAULT_FRAME_LOG_BYTES,
       onDrop: (frame) => this.onDropped(frame),
     });
+    this.leads = new InputLead(options.maxPlayers);
     this.assembler = new Assembler({
       maxPlayers: options.maxPlayers,
       inputSize: options.inputSize,
@@ -222,7 +225,10 @@ export class Match {
       onTimeout: (slots) => {
         for (const slot of slots) {
           if (this.graceMs > 0) this.away(slot);
-          else this.assembler.leave(slot, 'timeout');
+          else {
+            this.leads.forget(slot);
+            this.assembler.leave(slot, 'timeout');
+          }
         }
       },
     });
@@ -368,6 +374,7 @@ export class Match {
           }, this.graceMs);
     this.awayTimers.set(playerId, timer);
     this.eventsSubject.next({ type: 'away', playerId, tick });
+    this.leads.forget(playerId);
     this.assembler.substitute(playerId, tick);
     return true;
   }
@@ -450,6 +457,7 @@ export class Match {
       this.awayTimers.get(playerId)?.unsubscribe();
       this.awayTimers.delete(playerId);
     }
+    this.leads.forget(playerId);
     this.assembler.leave(playerId, reason);
   }
 
@@ -460,6 +468,18 @@ export class Match {
    */
   input(playerId: number, tick: number, input: Uint8Array): void {
     this.assembler.input(playerId, tick, input);
+    if (this.assembler.joinTickOf(playerId) !== undefined && !this.awayTimers.has(playerId))
+      this.leads.input(playerId, tick);
+  }
+
+  /**
+   * How far ahead (positive) or behind (negative) of the slowest other player player
+   * `playerId`'s inputs arrive lately, in eighths of a tick (-32768..32767), as the Frames
+   * packet's `inputLead` carries it; undefined with no measure (no other player).
+   * See {@link InputLead}.
+   */
+  inputLead(playerId: number): number | undefined {
+    return this.leads.wireLead(playerId);
   }
 
   /**

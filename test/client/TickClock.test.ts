@@ -11,12 +11,11 @@ const ONE_WAY_MS = 20;
 function throttled(inner: VirtualTimeScheduler, from: number, until: number): SchedulerLike {
   return {
     now: () => inner.now(),
-    schedule(work, delay = 0, state) {
+    schedule: (work: () => void, delay = 0) => {
       const at = inner.now() + delay;
-      const d = at >= from && at < until ? until - inner.now() : delay;
-      return inner.schedule(work, d, state);
+      return inner.schedule(work, at >= from && at < until ? until - inner.now() : delay);
     },
-  };
+  } as SchedulerLike;
 }
 
 interface Sim {
@@ -52,12 +51,12 @@ function simulate(
     tickTimes: skews.map(() => []),
     clocks: [],
   };
-  const deliver = (p: number, what: () => void): void => {
+  const deliver = (what: () => void): void => {
     vts.schedule(what, ONE_WAY_MS);
   };
   const sendFeedback = (p: number): void => {
     const l = lead.lead(p);
-    deliver(p, () => {
+    deliver(() => {
       if (l !== undefined) sim.clocks[p].feedback(l);
     });
   };
@@ -71,7 +70,7 @@ function simulate(
         const sent = sentAt[q].get(frame)!;
         sentAt[q].delete(frame);
         sendFeedback(q);
-        deliver(q, () => sim.lags[q].push([vts.now(), (vts.now() - sent) / TICK_MS]));
+        deliver(() => sim.lags[q].push([vts.now(), (vts.now() - sent) / TICK_MS]));
       }
     }
   };
@@ -85,7 +84,7 @@ function simulate(
     clock.ticks$.subscribe((tick) => {
       sim.tickTimes[p].push(vts.now());
       sentAt[p].set(tick, vts.now());
-      deliver(p, () => receive(p, tick));
+      deliver(() => receive(p, tick));
     });
     clock.start(0);
   }
