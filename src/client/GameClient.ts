@@ -40,6 +40,7 @@ import type { ChatMessage, ConfirmedFrame, PlayerInfo } from '../types.js';
 import { ChecksumReports, MAX_PENDING_CHECKSUMS } from './ChecksumReports.js';
 import { InputSchedule } from './InputSchedule.js';
 import { TickClock } from './TickClock.js';
+import { chooseInputDelay } from './autoInputDelay.js';
 import { checkInputDelay, type ResolvedConnectOptions } from './options.js';
 
 /** The typed-emitter events of a client: the streams, for code that does not use RxJS. */
@@ -253,6 +254,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
       this.start();
       return sub;
     });
+    this.autoDelay = options.autoInputDelay;
     this.clock = new TickClock({ tickRate: accepted.tickRate });
     this.clock.start(accepted.firstTick);
     this.ticks$ = this.clock.ticks$.pipe(map((n) => this.schedule?.localTick ?? n));
@@ -302,6 +304,12 @@ export class GameClient extends typedEmitter<ClientEvents>() {
         const path = this.pathNow();
         const st = path ? { ...sample, path } : sample;
         this.lastStats = st;
+        if (this.autoDelay) {
+          const { rttMs, jitterMs } = this.getStats();
+          const { inputDelay: current, tickRate } = this;
+          const next = chooseInputDelay({ rttMs, jitterMs, tickRate, current });
+          if (next !== current) this.applyInputDelay(next);
+        }
         this.statsSubject.next(st);
       }),
     );
@@ -429,6 +437,14 @@ export class GameClient extends typedEmitter<ClientEvents>() {
    * @param ticks 0..128.
    */
   setInputDelay(ticks: number): void {
+    this.autoDelay = false;
+    this.applyInputDelay(ticks);
+  }
+
+  /** `inputDelay: 'auto'` until `setInputDelay` is called. */
+  private autoDelay: boolean;
+
+  private applyInputDelay(ticks: number): void {
     if (this.schedule) this.schedule.delay = ticks;
     else (this.options as { inputDelay: number }).inputDelay = checkInputDelay(ticks);
   }

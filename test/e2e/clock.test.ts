@@ -20,12 +20,17 @@ async function startServer(opts: Parameters<typeof createServer>[0] = {}): Promi
   return server;
 }
 
-async function join(server: GameServer, username: string): Promise<GameClient> {
+async function join(
+  server: GameServer,
+  username: string,
+  opts: Partial<Parameters<typeof connect>[0]> = {},
+): Promise<GameClient> {
   const client = await connect({
     host: '127.0.0.1',
     port: server.address.tcpPort,
     username,
     password: 'pw',
+    ...opts,
   });
   open.push(client);
   return client;
@@ -51,5 +56,21 @@ describe('ticks$ over real sockets', () => {
     // The server measured both players against each other: their ticks$ follow it.
     const ticks = clients.map((c) => c.currentTick);
     expect(Math.abs(ticks[0] - ticks[1])).toBeLessThan(20);
+  });
+
+  it("inputDelay: 'auto' follows the round trip (100 ms: about 7 ticks at 60 Hz)", async () => {
+    const server = await startServer();
+    const c = await join(server, 'ann', {
+      inputDelay: 'auto',
+      statsIntervalMs: 50,
+      conditioner: { delayMs: 100 },
+    });
+    expect(c.inputDelay).toBe(2);
+    c.ticks$.subscribe(() => c.sendInput(Uint8Array.of(1, 2)));
+    await waitFor(() => c.inputDelay >= 7, { timeoutMs: 5000, message: 'a longer delay' });
+    expect(c.inputDelay).toBeLessThanOrEqual(14); // the first jitter measures are wide
+    c.setInputDelay(1); // a delay set by the game turns 'auto' off
+    await waitFor(() => c.getStats().rttMs !== null);
+    expect(c.inputDelay).toBe(1);
   });
 });
