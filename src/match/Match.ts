@@ -50,6 +50,13 @@ export interface MatchOptions {
   readonly reconnectGraceMs?: number;
   /** What an away player's input is: `'repeat'` its last one, `'empty'` zero bytes. Default `'repeat'`. */
   readonly substituteInput?: SubstituteInput;
+  /**
+   * A frame waits at most this long after its first input for the others: then the inputs
+   * still missing are substituted (`substituteInput`) for that tick and marked in its
+   * `substituted`. A player substituted so for `disconnectTimeoutMs` is away. `Infinity`: off
+   * (frames are exactly the inputs sent). Default `Infinity`.
+   */
+  readonly lateInputMs?: number;
 }
 
 /** The answer to {@link Match.hold}. */
@@ -220,6 +227,7 @@ export class Match {
       disconnectTimeoutMs: options.disconnectTimeoutMs ?? 2000,
       scheduler: this.scheduler,
       substituteInput: options.substituteInput,
+      lateInputMs: options.lateInputMs,
       onWarning: (warning: LockstepWarning) => this.warningsSubject.next(warning),
       onFrame: (frame) => this.onFrame(frame),
       onTimeout: (slots) => {

@@ -165,6 +165,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       reconnectGraceMs: options.reconnectGraceMs,
       substituteInput: options.substituteInput,
       frameLogBytes: options.frameLogBytes,
+      lateInputMs: options.lateInputMs, // issue 15
     });
     this.recording = this.recordReplay(options);
     this.subs.push(
