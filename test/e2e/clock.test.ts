@@ -73,4 +73,46 @@ describe('ticks$ over real sockets', () => {
     await waitFor(() => c.getStats().rttMs !== null);
     expect(c.inputDelay).toBe(1);
   });
+
+  it('lateInputMs: 100: a player with 300 ms lag spikes never freezes the others much longer', async () => {
+    const server = await startServer({ maxPlayers: 3, lateInputMs: 100 });
+    const clients = [
+      await join(server, 'ann'),
+      await join(server, 'bob'),
+      await join(server, 'cat'),
+    ];
+    const frames: ConfirmedFrame[][] = [[], [], []];
+    const times: number[] = [];
+    clients.forEach((c, i) => {
+      c.frames$.subscribe((f) => {
+        frames[i].push(f);
+        if (i === 0) times.push(performance.now());
+      });
+    });
+    const start = performance.now();
+    // ann and bob on time; cat holds its inputs back 300 ms every second (a lag spike).
+    for (const c of clients.slice(0, 2))
+      c.ticks$.subscribe(() => c.sendInput(Uint8Array.of(c.playerId, 0)));
+    const cat = clients[2];
+    const held: Uint8Array[] = [];
+    cat.ticks$.subscribe(() => {
+      const inSpike = (performance.now() - start) % 1000 >= 500;
+      held.push(Uint8Array.of(2, held.length & 0xff));
+      if (!inSpike || held.length > 18) for (const input of held.splice(0)) cat.sendInput(input);
+    });
+    await waitFor(() => frames.every((f) => f.length >= 240), {
+      timeoutMs: 15_000,
+      message: '240 frames each',
+    });
+    // After the first second: no gap between ann's frames much longer than lateInputMs.
+    let gap = 0;
+    for (let i = 1; i < times.length; i++)
+      if (times[i] - start > 1000) gap = Math.max(gap, times[i] - times[i - 1]);
+    expect(gap).toBeLessThan(200);
+    expect(frames[0].some((f) => f.substituted?.includes(cat.playerId))).toBe(true);
+    // Every client's frames are the same, substitutions included (cat sees its own mark).
+    const n = Math.min(...frames.map((f) => f.length));
+    const ref = frames[0].slice(0, n);
+    for (const f of frames) expect(f.slice(0, n)).toEqual(ref);
+  });
 });
