@@ -1,8 +1,8 @@
-// An RxJS game loop on top of game-network: each client samples its controller on an
-// `interval` of one tick and sends the input; its `frames$` drives the simulation with `scan`.
+// An RxJS game loop on top of game-network: each client samples its controller on its
+// `ticks$` (the game clock, paced by the server) and sends the input; `frames$` drives the simulation.
 // Two clients and the server run the same simulation and end with the same checksum.
 // Run it with `npx tsx examples/game-loop.ts`.
-import { interval, lastValueFrom, map, scan, take, tap } from 'rxjs';
+import { lastValueFrom, map, scan, take, tap } from 'rxjs';
 import { connect, createServer, type GameClient } from '../src/node.js';
 import { botInput, checksum, emptyWorld, step, type World } from './simulation.js';
 
@@ -36,11 +36,12 @@ function play(client: GameClient): Promise<World> {
     take(TICKS),
   );
   const finalWorld = lastValueFrom(world$);
-  // The game loop: one tick every 1000 / tickRate ms; sample the controller, send the input.
-  const loop = interval(1000 / client.tickRate)
+  // The game loop: client.ticks$ ticks at the match's rate, paced by the server so this
+  // player's inputs arrive in step with the others'; sample the controller, send the input.
+  const loop = client.ticks$
     .pipe(
       take(TICKS),
-      map((i) => botInput(client.playerId, client.startTick + i)),
+      map((tick) => botInput(client.playerId, tick)),
     )
     .subscribe((input) => client.sendInput(input));
   return finalWorld.finally(() => loop.unsubscribe());

@@ -9,7 +9,7 @@
  * `minPlayers` players are in it, and lasts `ticks` ticks; a later join restarts it. So every
  * bot in a match agrees on the last tick, and their final checksums are equal.
  */
-import { filter, type Observable } from 'rxjs';
+import { filter, type Observable, type Subscription } from 'rxjs';
 import {
   connect,
   type ConnectOptions,
@@ -47,8 +47,6 @@ export type BotOutcome =
   | { readonly kind: 'finished'; readonly tick: number; readonly checksum: number }
   | { readonly kind: 'disconnected'; readonly event: DisconnectedEvent };
 
-/** Most ticks of input sent in one go when the bot is behind the clock. */
-const MAX_BURST = 4;
 /** World states kept for desync snapshots. */
 const HISTORY = 128;
 
@@ -84,12 +82,10 @@ export class Bot {
 
   private outcome: BotOutcome | undefined;
   private resolveResult!: (outcome: BotOutcome) => void;
-  private timer: NodeJS.Timeout | undefined;
-  private origin = 0;
-  private sentSinceOrigin = 0;
+  /** The game loop on the client's `ticks$`, while started. */
+  private loop: Subscription | undefined;
   private corrupted = false;
   private readonly lead: number;
-  private readonly tickMs: number;
   private readonly history = new Map<number, Uint8Array>();
   private lossInSum = 0;
   private lossOutSum = 0;
@@ -117,7 +113,6 @@ export class Bot {
   ) {
     this.sim = new Simulation(client.maxPlayers);
     this.controller = new Controller(mixSeed(options.seed, client.playerId), client.inputSize);
-    this.tickMs = 1000 / client.tickRate;
     this.lead = options.lead ?? Math.max(8, Math.ceil(client.tickRate / 4));
     this.result = new Promise((resolve) => (this.resolveResult = resolve));
 
@@ -175,19 +170,16 @@ export class Bot {
     return this.outcome;
   }
 
-  /** Starts sending inputs: one per tick of the clock, at most `lead` ticks ahead of the frames. */
+  /** Starts sending inputs: one per tick of `client.ticks$`, at most `lead` ticks ahead of the frames. */
   start(): void {
-    if (this.timer || this.outcome) return;
-    this.origin = performance.now();
-    this.sentSinceOrigin = 0;
-    this.timer = setInterval(() => this.pump(), Math.max(1, Math.floor(this.tickMs / 4)));
-    this.pump();
+    if (this.loop || this.outcome) return;
+    this.loop = this.client.ticks$.subscribe(() => this.pump());
   }
 
   /** Stops sending inputs. */
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.loop?.unsubscribe();
+    this.loop = undefined;
   }
 
   /** Leaves the match and closes the client's sockets. */
@@ -229,23 +221,13 @@ export class Bot {
     this.resolveResult(outcome);
   }
 
-  /** Sends the inputs that are due by the clock, within the lead over the confirmed frames. */
+  /** One tick of the clock: sends an input, unless past the end or `lead` ahead of the frames. */
   private pump(): void {
     if (this.outcome) return;
     const c = this.client;
-    let due =
-      Math.floor((performance.now() - this.origin) / this.tickMs) + 1 - this.sentSinceOrigin;
-    if (due > MAX_BURST) {
-      // Behind the clock (the network held us back): slip rather than send a burst.
-      this.origin += (due - MAX_BURST) * this.tickMs;
-      due = MAX_BURST;
-    }
-    for (; due > 0; due--) {
-      const inputTick = c.currentTick + c.inputDelay;
-      if (this.endTick !== undefined && inputTick > this.endTick) return;
-      if (inputTick - c.lastFrameTick > this.lead) return;
-      c.sendInput(this.controller.next());
-      this.sentSinceOrigin++;
-    }
+    const inputTick = c.currentTick + c.inputDelay;
+    if (this.endTick !== undefined && inputTick > this.endTick) return;
+    if (inputTick - c.lastFrameTick > this.lead) return;
+    c.sendInput(this.controller.next());
   }
 }

@@ -1,6 +1,6 @@
 // A player's session with a server: inputs out, confirmed frames in, chat, world state, stats.
+import { Observable, Subject, Subscription, map } from 'rxjs';
 import { disagreeingPlayers } from '../match/Desync.js';
-import { Observable, Subject, Subscription } from 'rxjs';
 import { JoinRefusedError } from '../errors.js';
 import type {
   CaughtUpEvent,
@@ -41,6 +41,8 @@ import type {
 import type { ChatMessage, ConfirmedFrame, PlayerInfo } from '../types.js';
 import { ChecksumReports, MAX_PENDING_CHECKSUMS } from './ChecksumReports.js';
 import { InputSchedule } from './InputSchedule.js';
+import { TickClock } from './TickClock.js';
+import { chooseInputDelay } from './autoInputDelay.js';
 import { checkInputDelay, type ResolvedConnectOptions } from './options.js';
 
 /** The typed-emitter events of a client: the streams, for code that does not use RxJS. */
@@ -136,6 +138,22 @@ export class GameClient extends typedEmitter<ClientEvents>() {
    * `on('frame')` listener), so whenever the game subscribes, it gets them all.
    */
   readonly frames$: Observable<ConfirmedFrame>;
+  /**
+   * The game's tick clock: emits the local tick (`currentTick`) each time the game should
+   * sample its controller and call `sendInput`, about `tickRate` times a second, paced by the
+   * server so this player's inputs arrive in step with the others' (the Frames packets'
+   * `inputLead`): a little slower when they arrive ahead, faster when behind (by at most a
+   * quarter, changing a little each tick; no bursts after a throttled tab). It runs while
+   * subscribed, and completes when the session ends.
+   *
+   * @example
+   * ```ts
+   * client.ticks$.pipe(map(readController)).subscribe((input) => client.sendInput(input));
+   * client.frames$.subscribe((frame) => world.step(frame));
+   * ```
+   */
+  readonly ticks$: Observable<number>;
+  private readonly clock: TickClock;
   /** World-state bytes the server sent to this player (newest only; some may be lost). */
   readonly worldState$: Observable<Uint8Array>;
   /** Chat lines from every player and the server. */
@@ -247,6 +265,10 @@ export class GameClient extends typedEmitter<ClientEvents>() {
       this.start();
       return sub;
     });
+    this.autoDelay = options.autoInputDelay;
+    this.clock = new TickClock({ tickRate: accepted.tickRate });
+    this.clock.start(accepted.firstTick);
+    this.ticks$ = this.clock.ticks$.pipe(map((n) => this.schedule?.localTick ?? n));
     this.worldState$ = this.worldSubject.asObservable();
     this.chat$ = this.chatSubject.asObservable();
     this.events$ = this.eventsSubject.asObservable();
@@ -293,6 +315,12 @@ export class GameClient extends typedEmitter<ClientEvents>() {
         const path = this.pathNow();
         const st = path ? { ...sample, path } : sample;
         this.lastStats = st;
+        if (this.autoDelay) {
+          const { rttMs, jitterMs } = this.getStats();
+          const { inputDelay: current, tickRate } = this;
+          const next = chooseInputDelay({ rttMs, jitterMs, tickRate, current });
+          if (next !== current) this.applyInputDelay(next);
+        }
         this.statsSubject.next(st);
       }),
     );
@@ -424,6 +452,14 @@ export class GameClient extends typedEmitter<ClientEvents>() {
    * @param ticks 0..128.
    */
   setInputDelay(ticks: number): void {
+    this.autoDelay = false;
+    this.applyInputDelay(ticks);
+  }
+
+  /** `inputDelay: 'auto'` until `setInputDelay` is called. */
+  private autoDelay: boolean;
+
+  private applyInputDelay(ticks: number): void {
     if (this.schedule) this.schedule.delay = ticks;
     else (this.options as { inputDelay: number }).inputDelay = checkInputDelay(ticks);
   }
@@ -591,6 +627,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     link.meter.onPeerLoss(msg.rxLoss);
     if (this.schedule) link.acknowledged(msg.inputAck);
     this.checksums.acknowledged(msg.checksumAck);
+    if (msg.inputLead !== undefined) this.clock.feedback(msg.inputLead / 8);
     this.receiveFrames(msg.frames, false);
   }
 
@@ -880,6 +917,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.ended = true;
     clearInterval(this.keepalive);
     clearInterval(this.statsTimer);
+    this.clock.stop();
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.subs.unsubscribe();
     this.conn.close();

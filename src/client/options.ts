@@ -1,6 +1,7 @@
 // The client's options: their types, their defaults, and the check of every value, in one place.
 import type { LinkConditionerOptions } from '../operators/conditionLink.js';
 import { Limits, isValidUsername } from '../protocol/index.js';
+import { AUTO_INPUT_DELAY_START } from './autoInputDelay.js';
 import type { TlsClientOptions, Transport } from '../transport/Transport.js';
 
 /** Options of `connect`. */
@@ -33,9 +34,11 @@ export interface ConnectOptions {
    * Input delay in ticks, 0..128: the input given to `sendInput` at local tick t is for tick
    * t + inputDelay, so on a good link its frame arrives before the game needs it. The first
    * `inputDelay` ticks get neutral (all-zero) inputs. Change it later with `setInputDelay`.
-   * Default `0`.
+   * `'auto'`: picked from the measured round trip and jitter at each stats sample (see
+   * `chooseInputDelay`: raised at once, lowered a tick at a time), starting from 2; a call
+   * of `setInputDelay` turns it off. Default `0`.
    */
-  inputDelay?: number;
+  inputDelay?: number | 'auto';
   /**
    * Playout buffer: when set, `frames$` releases frames one per tick after holding the first
    * this many ms, instead of in bursts after a loss. Default: none (frames as they confirm).
@@ -107,6 +110,8 @@ export interface ResolvedConnectOptions {
   readonly datagramBytes: number;
   readonly conditioner: LinkConditionerOptions | undefined;
   readonly inputDelay: number;
+  /** `inputDelay: 'auto'`: the delay follows the link. */
+  readonly autoInputDelay: boolean;
   readonly playoutDelayMs: number | undefined;
   readonly statsIntervalMs: number;
   readonly snapshot: ((tick: number) => Uint8Array | undefined) | undefined;
@@ -170,7 +175,11 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
     maxUnackedInputs,
     datagramBytes,
     conditioner: options.conditioner,
-    inputDelay: checkInputDelay(options.inputDelay ?? 0),
+    inputDelay:
+      options.inputDelay === 'auto'
+        ? AUTO_INPUT_DELAY_START
+        : checkInputDelay(options.inputDelay ?? 0),
+    autoInputDelay: options.inputDelay === 'auto',
     playoutDelayMs: options.playoutDelayMs,
     statsIntervalMs: positive('statsIntervalMs', options.statsIntervalMs ?? 1000),
     snapshot: options.snapshot,

@@ -27,6 +27,8 @@ interface Player {
   subUntil: number;
   /** Its input in the last frame confirmed with it (for `repeat`). */
   last: Uint8Array | undefined;
+  /** Since when its input has been substituted for being late (`lateInputMs`) with none of its own in a frame. */
+  lateSince: number | undefined;
 }
 
 /** A player that left at the head tick, named in that frame's `left`. */
@@ -72,6 +74,12 @@ export class Assembler {
   private readonly onFrame: (frame: ConfirmedFrame) => void;
   private readonly onTimeout: ((slots: number[], tick: number) => void) | undefined;
   private readonly substituteInput: SubstituteInput;
+  private readonly lateMs: number;
+  /** The late-input timer, as the disconnect timer: `lateDeadline` moves, the timer re-arms. */
+  private lateTimer: Subscription | undefined;
+  private lateDeadline: number | undefined;
+  /** With `lateInputMs`: when the first input for each tick from the head on came. */
+  private readonly firstInputAt = new Map<number, number>();
   /** How many players are substituted at some tick (0: the usual fast path). */
   private substituting = 0;
 
@@ -114,6 +122,8 @@ export class Assembler {
     this.onFrame = options.onFrame;
     this.onTimeout = options.onTimeout;
     this.substituteInput = options.substituteInput ?? 'repeat';
+    this.lateMs = options.lateInputMs ?? Infinity;
+    if (!(this.lateMs > 0)) throw new RangeError('lockstep: lateInputMs must be > 0');
     this.headTick = options.startTick ?? 0;
     this.slots = new Array<Player | undefined>(this.maxPlayers).fill(undefined);
   }
@@ -226,6 +236,7 @@ export class Assembler {
       subFrom: Infinity,
       subUntil: Infinity,
       last: undefined,
+      lateSince: undefined,
     };
     this.playerCount += 1;
     if (tick === head) this.missing += 1;
@@ -357,6 +368,8 @@ export class Assembler {
     }
     player.inputs.set(tick, input);
     this.buffered += 1;
+    if (this.lateMs !== Infinity && !this.firstInputAt.has(tick))
+      this.firstInputAt.set(tick, this.scheduler.now());
     if (tick === this.headTick) {
       if (!subAt(player, tick)) this.missing -= 1;
       this.drain();
@@ -371,6 +384,10 @@ export class Assembler {
     this.state = AssemblerState.Disposed;
     this.cancelTimer();
     this.deadline = undefined;
+    this.lateTimer?.unsubscribe();
+    this.lateTimer = undefined;
+    this.lateDeadline = undefined;
+    this.firstInputAt.clear();
     this.slots.fill(undefined);
     this.playerCount = 0;
     this.substituting = 0;
@@ -479,6 +496,7 @@ export class Assembler {
         player.inputs.delete(tick);
         this.buffered -= 1;
         player.last = input;
+        player.lateSince = undefined;
       } else if (subAt(player, tick)) {
         const put = this.substituteFor(player);
         inputs[slot] = put;
@@ -504,6 +522,7 @@ export class Assembler {
       this.departures = [];
     }
     this.headTick = tick + 1;
+    this.firstInputAt.delete(tick);
     this.missing = this.countMissing();
     return confirmedFrame(tick, inputs, joined, left, substituted);
   }
@@ -533,7 +552,66 @@ export class Assembler {
     } else {
       this.deadline = undefined; // an armed timer finds nothing to do
     }
+    const first = this.firstInputAt.get(this.headTick);
+    if (first !== undefined && this.state === AssemblerState.Running) {
+      const { scheduler } = this;
+      this.lateDeadline = first + this.lateMs;
+      this.lateTimer ??= scheduler.schedule(
+        this.onLateTimer,
+        Math.max(0, this.lateDeadline - scheduler.now()),
+      );
+    } else {
+      this.lateDeadline = undefined;
+    }
   }
+
+  /** `lateInputMs` after the head's first input came: the late players' inputs are substituted. */
+  private readonly onLateTimer = (): void => {
+    this.lateTimer = undefined;
+    const { lateDeadline } = this;
+    if (lateDeadline === undefined) return;
+    const now = this.scheduler.now();
+    if (lateDeadline - now > 1e-3) {
+      this.lateTimer = this.scheduler.schedule(this.onLateTimer, lateDeadline - now);
+      return;
+    }
+    this.lateDeadline = undefined;
+    const head = this.headTick;
+    const late: Player[] = [];
+    let anyInput = false;
+    for (const player of this.slots) {
+      if (player === undefined || player.joinTick > head) continue;
+      if (player.inputs.has(head) || player.joinTick === head) anyInput = true;
+      else if (this.isMissing(player, head) && player.subFrom === Infinity) late.push(player);
+    }
+    if (!anyInput || late.length === 0) {
+      // Nobody drives this frame (its first input's sender left), or nobody is late: the
+      // wait starts again at the next input for it.
+      this.firstInputAt.delete(head);
+      return;
+    }
+    const since = lateDeadline - this.lateMs;
+    const timedOut: number[] = [];
+    for (const player of late) {
+      player.lateSince ??= since;
+      if (now - player.lateSince >= this.timeoutMs) {
+        timedOut.push(player.info.playerId);
+        continue;
+      }
+      // Substituted for this tick only: takeHeadFrame ends it with the frame.
+      player.subFrom = head;
+      player.subUntil = head + 1;
+      this.substituting += 1;
+      this.missing -= 1;
+    }
+    if (timedOut.length > 0) {
+      const { onTimeout } = this;
+      if (onTimeout === undefined) {
+        for (const slot of timedOut) this.depart(slot, this.slots[slot]!, 'timeout');
+      } else onTimeout(timedOut, head);
+    }
+    this.drain();
+  };
 
   /** Emits every complete frame from the head on. */
   private drain(): void {
@@ -543,6 +621,7 @@ export class Assembler {
       while (this.state === AssemblerState.Running && this.isHeadComplete()) {
         const frame = this.takeHeadFrame();
         this.deadline = undefined; // a new head: its wait starts now
+        this.lateDeadline = undefined;
         this.onFrame(frame);
       }
     } finally {

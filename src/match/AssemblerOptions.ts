@@ -79,6 +79,16 @@ export interface AssemblerOptions extends LockstepOptions {
    * last input in a frame (zeros before its first), `'empty'` zero bytes. Default `'repeat'`.
    */
   substituteInput?: SubstituteInput;
+  /**
+   * Late inputs do not freeze the match: when the head frame has waited this long since the
+   * first input for it came (and that one is still in), it is confirmed with the
+   * input of each player still missing substituted (see `substituteInput`) and that slot
+   * named in the frame's `substituted`, as for {@link Assembler.substitute}, for that tick
+   * only; the input that comes later is ignored. A player whose input is substituted so for
+   * `disconnectTimeoutMs` with no input of its own in a frame times out (see `onTimeout`).
+   * `Infinity`: off, frames wait for every input. Default `Infinity`.
+   */
+  lateInputMs?: number;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
 } from 'rxjs';
 import type { DesyncEvent } from '../events.js';
 import type { ConfirmedFrame, LeaveReason, PlayerInfo, SubstituteInput } from '../types.js';
+import { InputLead } from './InputLead.js';
 import { Assembler } from './Assembler.js';
 import type { LockstepWarning, LockstepWarningCode } from './AssemblerOptions.js';
 import { Desync } from './Desync.js';
@@ -49,6 +50,13 @@ export interface MatchOptions {
   readonly reconnectGraceMs?: number;
   /** What an away player's input is: `'repeat'` its last one, `'empty'` zero bytes. Default `'repeat'`. */
   readonly substituteInput?: SubstituteInput;
+  /**
+   * A frame waits at most this long after its first input for the others: then the inputs
+   * still missing are substituted (`substituteInput`) for that tick and marked in its
+   * `substituted`. A player substituted so for `disconnectTimeoutMs` is away. `Infinity`: off
+   * (frames are exactly the inputs sent). Default `Infinity`.
+   */
+  readonly lateInputMs?: number;
 }
 
 /** The answer to {@link Match.hold}. */
@@ -176,6 +184,7 @@ export class Match {
     checksum: number;
   }>();
   private readonly assembler: Assembler;
+  private readonly leads: InputLead;
   private readonly schedule = new JoinSchedule();
   /** Checksums compared across every player in the match at each tick. */
   private readonly checksums = new Desync({ reporters: (tick) => this.membersAt(tick) });
@@ -211,6 +220,7 @@ export class Match {
       maxBytes: options.frameLogBytes ?? DEFAULT_FRAME_LOG_BYTES,
       onDrop: (frame) => this.onDropped(frame),
     });
+    this.leads = new InputLead(options.maxPlayers);
     this.assembler = new Assembler({
       maxPlayers: options.maxPlayers,
       inputSize: options.inputSize,
@@ -218,12 +228,16 @@ export class Match {
       disconnectTimeoutMs: options.disconnectTimeoutMs ?? 2000,
       scheduler: this.scheduler,
       substituteInput: options.substituteInput,
+      lateInputMs: options.lateInputMs,
       onWarning: (warning: LockstepWarning) => this.warningsSubject.next(warning),
       onFrame: (frame) => this.onFrame(frame),
       onTimeout: (slots) => {
         for (const slot of slots) {
           if (this.graceMs > 0) this.away(slot);
-          else this.assembler.leave(slot, 'timeout');
+          else {
+            this.leads.forget(slot);
+            this.assembler.leave(slot, 'timeout');
+          }
         }
       },
     });
@@ -369,6 +383,7 @@ export class Match {
           }, this.graceMs);
     this.awayTimers.set(playerId, timer);
     this.eventsSubject.next({ type: 'away', playerId, tick });
+    this.leads.forget(playerId);
     this.assembler.substitute(playerId, tick);
     return true;
   }
@@ -451,6 +466,7 @@ export class Match {
       this.awayTimers.get(playerId)?.unsubscribe();
       this.awayTimers.delete(playerId);
     }
+    this.leads.forget(playerId);
     this.assembler.leave(playerId, reason);
   }
 
@@ -461,6 +477,18 @@ export class Match {
    */
   input(playerId: number, tick: number, input: Uint8Array): void {
     this.assembler.input(playerId, tick, input);
+    if (this.assembler.joinTickOf(playerId) !== undefined && !this.awayTimers.has(playerId))
+      this.leads.input(playerId, tick);
+  }
+
+  /**
+   * How far ahead (positive) or behind (negative) of the slowest other player player
+   * `playerId`'s inputs arrive lately, in eighths of a tick (-32768..32767), as the Frames
+   * packet's `inputLead` carries it; undefined with no measure (no other player).
+   * See {@link InputLead}.
+   */
+  inputLead(playerId: number): number | undefined {
+    return this.leads.wireLead(playerId);
   }
 
   /**

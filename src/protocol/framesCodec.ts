@@ -145,7 +145,7 @@ export function encodeFramesPacket(
     body = cache.get(frames[0], frames.length);
     if (!body) {
       const worstHeader =
-        HEADER_BYTES + 1 + 1 + 3 + 3 + 3 + 5 + 2 + 5 + intBytes(firstTick) + 1 + 2 + 1;
+        HEADER_BYTES + 1 + 1 + 3 + 3 + 3 + 5 + 2 + 5 + intBytes(firstTick) + 1 + 2 + 1 + 3;
       body = framesBody(frames, ctx, budgetBytes, worstHeader);
       cache.set(frames[0], frames.length, body);
     }
@@ -163,10 +163,11 @@ export function encodeFramesPacket(
       intBytes(firstTick) +
       1 + // count 0
       2 + // empty bin
-      1; // empty events array
+      1 + // empty events array
+      (packet.inputLead === undefined ? 0 : intBytes(packet.inputLead));
     body = framesBody(frames, ctx, budgetBytes, base);
   }
-  const bytes = withHeader([
+  const fields: unknown[] = [
     MessageType.Frames,
     packet.seq,
     packet.echoSentAt,
@@ -178,7 +179,9 @@ export function encodeFramesPacket(
     body.count,
     body.bits,
     body.events,
-  ]);
+  ];
+  if (packet.inputLead !== undefined) fields.push(packet.inputLead);
+  const bytes = withHeader(fields);
   return { bytes, count: body.count };
 }
 
@@ -294,9 +297,9 @@ function framesBody(
  * Throws `DecodeError`.
  */
 export function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
-  arity(b, 11, 'Frames');
+  if (b.length !== 12) arity(b, 11, 'Frames');
   const frames = decodeRun(b[7], b[8], b[9], b[10], ctx, Limits.maxDatagramBytes);
-  return {
+  const packet: FramesPacket = {
     type: MessageType.Frames,
     seq: uint(b[1], 127, 'seq'),
     echoSentAt: uint(b[2], 0xffff, 'echoSentAt'),
@@ -306,6 +309,14 @@ export function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
     checksumAck: ackTick(b[6], 'checksumAck'),
     frames,
   };
+  return b.length === 12 ? { ...packet, inputLead: lead(b[11]) } : packet;
+}
+
+/** The optional `inputLead`: an integer in -32768..32767 (eighths of a tick). */
+function lead(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -32768 || v > 32767)
+    fail('inputLead must be an integer in -32768..32767');
+  return v;
 }
 
 /** A run of frames: first tick, count, bit field (at most `maxBits` bytes) and events. */

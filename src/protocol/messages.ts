@@ -326,6 +326,12 @@ export interface FramesPacket {
   readonly checksumAck: number;
   /** Consecutive frames, oldest first (may be empty). */
   readonly frames: readonly ConfirmedFrame[];
+  /**
+   * How far ahead (positive) or behind (negative) of the slowest other player this client's
+   * inputs arrive lately, in eighths of a tick (-32768..32767); absent when the server has no
+   * measure (no other player). The client paces its ticks by it (`ticks$`).
+   */
+  readonly inputLead?: number;
 }
 
 /** UDP, server to client: opaque world-state bytes; a newer seq replaces an older one. */

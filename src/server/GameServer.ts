@@ -201,6 +201,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       frameLogBytes: options.frameLogBytes,
       // After a stall of the server itself, queued inputs are read before any timeout.
       scheduler: lateTimerScheduler(LATE_MS),
+      lateInputMs: options.lateInputMs, // issue 15
     });
     this.recording = this.recordReplay(options);
     this.subs.push(

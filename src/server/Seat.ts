@@ -335,6 +335,7 @@ export class Seat {
         rxLoss: link.meter.rxLossByte(),
         checksumAck: this.checksumAck,
         frames: this.live ? link.outgoing() : [],
+        inputLead: this.host.match.inputLead(this.playerId), // issue 15: paces ticks$
       },
       this.host.ctx,
       this.host.options.datagramBytes,

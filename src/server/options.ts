@@ -95,6 +95,14 @@ export interface ServerOptions {
   reconnectGraceMs?: number;
   /** What an away player's input is in the frames: its last input repeated, or zero bytes. Default `'repeat'`. */
   substituteInput?: SubstituteInput;
+  /**
+   * A frame waits at most this long after its first input for the other players' inputs:
+   * then the late players' inputs are substituted (`substituteInput`) for that tick, marked
+   * in the frame's `substituted` (the same for everyone; the late player sees its own slot
+   * there). A player late so for `disconnectTimeoutMs` is away. `Infinity`: off, frames
+   * wait for every input. Default `Infinity`.
+   */
+  lateInputMs?: number;
   /** Approximate memory of the frames kept for catch-up, in bytes; past it the oldest go (then a snapshot is needed). Default `64 MiB`. */
   frameLogBytes?: number;
   /**
@@ -156,6 +164,7 @@ export interface ResolvedServerOptions {
   readonly readyTimeoutMs: number;
   readonly reconnectGraceMs: number;
   readonly substituteInput: SubstituteInput;
+  readonly lateInputMs: number;
   readonly frameLogBytes: number;
   readonly provideSnapshot: ((tick: number) => Uint8Array | undefined) | undefined;
   readonly maxSpectators: number;
@@ -242,6 +251,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     readyTimeoutMs: time('readyTimeoutMs', options.readyTimeoutMs ?? 60_000),
     reconnectGraceMs: atLeastZero('reconnectGraceMs', options.reconnectGraceMs ?? 15_000),
     substituteInput: substitute(options.substituteInput ?? 'repeat'),
+    lateInputMs: time('lateInputMs', options.lateInputMs ?? Infinity),
     frameLogBytes: atLeastZero('frameLogBytes', options.frameLogBytes ?? 64 * 1024 * 1024),
     provideSnapshot: options.provideSnapshot,
     maxSpectators: atLeast('maxSpectators', options.maxSpectators ?? 64, 0),

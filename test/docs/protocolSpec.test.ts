@@ -415,9 +415,16 @@ interface SpecFrame {
 
 /** Section 6.2, with the bit field of 7.4 and the events of 7.5. */
 function specFrames(b: unknown[], ctx: Ctx): Spec {
-  fields(b, 11);
+  fields(b, 11, 12);
   const run = specRun(b[7], b[8], b[9], b[10], ctx, 1400);
+  const lead: Record<string, unknown> = {};
+  if (b.length === 12) {
+    const v = b[11];
+    check(typeof v === 'number' && Number.isInteger(v) && v >= -32768 && v <= 32767, 'inputLead');
+    lead.inputLead = v;
+  }
   return {
+    ...lead,
     name: 'Frames',
     seq: uint(b[1], 127, 'seq'),
     echoSentAt: uint(b[2], 65535, 'echoSentAt'),

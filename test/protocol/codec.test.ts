@@ -223,16 +223,31 @@ const framesArb: fc.Arbitrary<ConfirmedFrame[]> = fc
       ),
   );
 
-const framesPacket: fc.Arbitrary<FramesPacket> = fc.record({
-  type: fc.constant(MessageType.Frames),
-  seq: fc.integer({ min: 0, max: 127 }),
-  echoSentAt: u16,
-  echoDelayMs: u16,
-  inputAck: fc.integer({ min: -1, max: 1_000_000 }),
-  rxLoss: fc.integer({ min: 0, max: 255 }),
-  checksumAck: fc.integer({ min: -1, max: 1_000_000 }),
-  frames: framesArb,
-});
+const framesPacket: fc.Arbitrary<FramesPacket> = fc.record(
+  {
+    type: fc.constant(MessageType.Frames),
+    seq: fc.integer({ min: 0, max: 127 }),
+    echoSentAt: u16,
+    echoDelayMs: u16,
+    inputAck: fc.integer({ min: -1, max: 1_000_000 }),
+    rxLoss: fc.integer({ min: 0, max: 255 }),
+    checksumAck: fc.integer({ min: -1, max: 1_000_000 }),
+    frames: framesArb,
+    inputLead: fc.option(fc.integer({ min: -32768, max: 32767 }), { nil: undefined }),
+  },
+  {
+    requiredKeys: [
+      'type',
+      'seq',
+      'echoSentAt',
+      'echoDelayMs',
+      'inputAck',
+      'rxLoss',
+      'checksumAck',
+      'frames',
+    ],
+  },
+);
 
 function expectDecodeError(fn: () => unknown, code?: string): void {
   try {
