@@ -1,0 +1,77 @@
+/** The options of each command, as parsed from its command line, and the demo's defaults. */
+import type { CommandName } from './usageError.js';
+
+/** The link conditioner settings every command takes (each end applies them to what it receives). */
+export interface LinkFlags {
+  /** Fraction 0..1 of datagrams lost. */
+  readonly loss: number;
+  /** Random extra delay, 0..jitterMs ms, per datagram. */
+  readonly jitterMs: number;
+  /** Fixed delay in ms per datagram. */
+  readonly delayMs: number;
+  /** Seed of the conditioners (and of the bots' controllers). */
+  readonly seed: number;
+}
+
+export interface DemoOptions extends LinkFlags {
+  readonly players: number;
+  readonly ticks: number;
+  readonly tickRate: number;
+  readonly inputDelay: number;
+  /** Make the last bot's simulation diverge at this tick of the game (to see a desync). */
+  readonly desyncAt?: number;
+  /** Take the first bot off the network for this many ms at a third of the game; it comes back. */
+  readonly dropoutMs?: number;
+}
+
+export interface ServerCommandOptions extends LinkFlags {
+  readonly host: string;
+  readonly port: number;
+  readonly udpPort: number;
+  readonly tickRate: number;
+  readonly maxPlayers: number;
+  readonly inputSize: number;
+  /** If set, joins must give this password. */
+  readonly password?: string;
+}
+
+export interface BotCommandOptions extends LinkFlags {
+  readonly host: string;
+  readonly port: number;
+  readonly name: string;
+  readonly password: string;
+  readonly ticks: number;
+  /** The game starts once this many players are in the match. */
+  readonly players: number;
+  readonly inputDelay: number;
+  /** A chat line to send once joined. */
+  readonly chat?: string;
+}
+
+export interface ReplayCommandOptions {
+  /** The replay file to read. */
+  readonly file: string;
+  /** Re-run the demo's simulation on the frames and compare with the recorded checksums. */
+  readonly verify: boolean;
+  /** Print the frames of these ticks (both included). */
+  readonly frames?: { readonly from: number; readonly to: number };
+}
+
+/** What a command line asks for. */
+export type Command =
+  | { readonly command: 'help'; readonly topic?: CommandName }
+  | { readonly command: 'demo'; readonly options: DemoOptions }
+  | { readonly command: 'server'; readonly options: ServerCommandOptions }
+  | { readonly command: 'bot'; readonly options: BotCommandOptions }
+  | { readonly command: 'replay'; readonly options: ReplayCommandOptions };
+
+export const DEMO_DEFAULTS: DemoOptions = {
+  players: 4,
+  ticks: 600,
+  tickRate: 60,
+  loss: 0.1,
+  jitterMs: 20,
+  delayMs: 0,
+  seed: 1,
+  inputDelay: 0,
+};

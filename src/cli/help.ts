@@ -1,0 +1,117 @@
+/** The `--help` texts: the overall usage and the options of each command. */
+import { Limits } from '../protocol/index.js';
+import { DEMO_DEFAULTS } from './commandOptions.js';
+import type { CommandName } from './usageError.js';
+
+export const USAGE = `game-network: deterministic lockstep networking, on RxJS
+
+Usage:
+  game-network demo [options]     a server and bots in one process, over a lossy link
+  game-network server [options]   run a server until Ctrl-C
+  game-network bot [options]      play one bot against a server
+  game-network replay FILE        print a replay file's header and summary
+  game-network <command> --help   the options of a command
+
+Try it, in a project that has game-network installed (npm install game-network):
+  npx game-network demo
+  npx game-network server --port 7777                                    # in one terminal
+  npx game-network bot --connect 127.0.0.1:7777 --name ann --players 2   # in a second
+  npx game-network bot --connect 127.0.0.1:7777 --name bob --players 2   # in a third
+
+Exit codes: 0 success, 1 failure (a desync, a refused join, ...), 2 a bad command line,
+130 interrupted.
+`;
+
+const LINK_HELP = (loss: string, jitter: string, seed: string): string =>
+  `Link conditioner (applied to the datagrams this end receives):
+  --loss P           fraction of datagrams lost: 0..1, or a percentage 0%..100% like 10%
+                     (default ${loss})
+  --jitter MS        random extra delay of 0..MS ms per datagram (default ${jitter})
+  --delay MS         fixed delay per datagram, in ms (default 0)
+  --seed N           ${seed}`;
+
+const SEED_HELP = {
+  demo: `seed of the server's and every bot's link conditioner and of the bots'
+                     controllers: the same seed plays the same game (default 1)`,
+  server: `seed of the server's link conditioner: which datagrams it loses or
+                     delays (default 1)`,
+  bot: `seed of this bot's controller (mixed with its slot: the inputs it plays)
+                     and of its link conditioner (mixed with its --name) (default 1)`,
+} as const;
+
+export const HELP: Record<CommandName, string> = {
+  demo: `Usage: game-network demo [options]
+
+Starts a server and --players bot clients on 127.0.0.1 in one process, every datagram through
+the library's link conditioner. Each bot plays a small deterministic game from its confirmed
+frames and reports a checksum of its world every tick, so the server checks for desyncs. Shows
+live progress, then a table per player and every bot's final checksum. Exits 0 only if all the
+checksums are equal and no desync was reported.
+
+Options:
+  --players N        bot clients (default ${DEMO_DEFAULTS.players})
+  --ticks N          length of the game in ticks (default ${DEMO_DEFAULTS.ticks})
+  --tick-rate HZ     ticks per second (default ${DEMO_DEFAULTS.tickRate})
+  --input-delay N    input delay of every bot, in ticks (default 0)
+  --desync-at T      make the last bot's world diverge at tick T, to see a desync reported
+  --dropout MS       take the first bot off the network for MS ms at a third of the game: it is
+                     away (its input repeated for everyone), then reconnects to its slot
+  --web              the web demo instead: a page to play in a browser, beside --bots N (default
+                     2) Node bots, served on --host (default 127.0.0.1) and --port (default 8080;
+                     0 picks one); runs until Ctrl-C
+  -h, --help         this help
+
+${LINK_HELP('0.1', '20', SEED_HELP.demo)}
+`,
+  server: `Usage: game-network server [options]
+
+Runs a lockstep server until Ctrl-C (SIGINT or SIGTERM close it and exit 0). Prints the ports
+it listens on, then one line per join, leave, chat line, warning, drop and desync.
+
+Options:
+  --port N           TCP port, 0 for any free port (default 7777)
+  --host ADDR        address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+  --udp-port N       UDP port (default 0: any free port)
+  --tick-rate HZ     ticks per second (default 60)
+  --max-players N    player slots (default 8)
+  --input-size N     bytes of one player's input (default 2)
+  --password TEXT    joins must give this password (default: anyone may join)
+  -h, --help         this help
+
+--max-players and --input-size together must let every frame fit in one ${Limits.datagramBytes}-byte
+datagram: 256 players with 2-byte inputs fit, 256 with 4-byte inputs do not.
+
+${LINK_HELP('0', '0', SEED_HELP.server)}
+`,
+  bot: `Usage: game-network bot --connect HOST:PORT [options]
+
+Joins a server and plays the demo's game: a scripted controller sends one input per tick, the
+confirmed frames drive the simulation, and a checksum of the world is reported every tick. The
+game starts at the last join once --players players are in, and lasts --ticks ticks; then the bot
+prints its final checksum and leaves. Bots of the same game print the same checksum.
+
+Options:
+  --connect HOST:PORT  the server's TCP address (required)
+  --name NAME          username (default bot-<process id>)
+  --password TEXT      password, if the server wants one
+  --ticks N            length of the game in ticks (default 600)
+  --players N          players the game waits for before it starts (default 1)
+  --input-delay N      input delay, in ticks (default 0)
+  --chat TEXT          a chat line to send once joined
+  -h, --help           this help
+
+${LINK_HELP('0', '0', SEED_HELP.bot)}
+`,
+  replay: `Usage: game-network replay FILE [options]
+
+Reads a replay file (recorded by a server with recordReplays, or by recordReplay) and prints its
+header and a summary: duration, players with the ticks they joined and left, checksums and
+desyncs. A corrupted or truncated file is refused with the byte offset of the fault (exit 1).
+
+Options:
+  --verify           re-run the demo's simulation on the frames and compare every recorded
+                     checksum (exit 1 on a mismatch)
+  --frames A..B      print the frames of ticks A to B (both included; A.. to the end)
+  -h, --help         this help
+`,
+};
