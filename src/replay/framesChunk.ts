@@ -13,6 +13,7 @@ import { ReplayLimits } from './format.js';
 
 const JOIN = 0;
 const LEAVE = 1;
+const SUBSTITUTED = 2;
 
 /** What the bit field needs: fixed for the whole file by the header. */
 export interface FramesContext {
@@ -22,8 +23,9 @@ export interface FramesContext {
 
 /**
  * `firstTick u32, count u16, eventCount u16, events, bitsLength u32, bits`. An event is a join
- * `0 u8, offset u16, playerId u8, name` or a leave `1 u8, offset u16, playerId u8, reason u8`
- * (`offset` from `firstTick`), in frame order, each frame's joins before its leaves. The bits
+ * `0 u8, offset u16, playerId u8, name`, a leave `1 u8, offset u16, playerId u8, reason u8` or
+ * a substituted input `2 u8, offset u16, playerId u8` (`offset` from `firstTick`), in frame
+ * order, each frame's joins, then its leaves, then its substitutions. The bits
  * are the Frames packet's bit field (docs/protocol.md): each frame's presence mask as one
  * compressed sequence, then each slot's inputs, where present, as one compressed sequence.
  *
@@ -74,8 +76,14 @@ export function encodeFramesChunk(
       events.u8(LEAVE_REASONS.indexOf(p.reason));
       eventCount++;
     }
+    for (const slot of frame.substituted ?? []) {
+      events.u8(SUBSTITUTED);
+      events.u16(i);
+      events.u8(slot);
+      eventCount++;
+    }
   }
-  if (eventCount > 0xffff) throw new RangeError('too many joins and leaves in one chunk');
+  if (eventCount > 0xffff) throw new RangeError('too many events in one chunk');
   const bits = new BitWriter(Math.max(16, (count * (maxPlayers + 1)) >>> 3));
   writeInputSequence(bits, masks, maxPlayers);
   const slotInputs: Uint8Array[] = [];
@@ -112,6 +120,7 @@ export function decodeFramesChunk(r: ByteReader, ctx: FramesContext): ConfirmedF
   const eventCount = r.u16('event count');
   const joined = new Map<number, PlayerInfo[]>();
   const left = new Map<number, PlayerLeft[]>();
+  const substituted = new Map<number, number[]>();
   for (let e = 0; e < eventCount; e++) {
     at = r.offset;
     const kind = r.u8('event kind');
@@ -142,8 +151,14 @@ export function decodeFramesChunk(r: ByteReader, ctx: FramesContext): ConfirmedF
       let list = left.get(offset);
       if (!list) left.set(offset, (list = []));
       list.push({ playerId, username: '', reason: LEAVE_REASONS[reason] });
+    } else if (kind === SUBSTITUTED) {
+      let list = substituted.get(offset);
+      if (!list) substituted.set(offset, (list = []));
+      if (list.length > 0 && list[list.length - 1] >= playerId)
+        r.fail('substituted slots are not in increasing order', 'bad-field', slotAt);
+      list.push(playerId);
     } else {
-      r.fail(`event kind ${kind} is neither join (0) nor leave (1)`, 'bad-field', at);
+      r.fail(`event kind ${kind} is not join (0), leave (1) or substituted (2)`, 'bad-field', at);
     }
   }
   at = r.offset;
@@ -174,6 +189,8 @@ export function decodeFramesChunk(r: ByteReader, ctx: FramesContext): ConfirmedF
   }
   const frames: ConfirmedFrame[] = [];
   for (let i = 0; i < count; i++)
-    frames.push(confirmedFrame(firstTick + i, inputs[i], joined.get(i), left.get(i)));
+    frames.push(
+      confirmedFrame(firstTick + i, inputs[i], joined.get(i), left.get(i), substituted.get(i)),
+    );
   return frames;
 }

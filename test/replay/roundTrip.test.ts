@@ -188,3 +188,21 @@ describe('recordReplay', () => {
     expect(() => recordReplay({ ...header, chunkFrames: 5000 })).toThrow(RangeError);
   });
 });
+
+describe('a replay of a match with substituted inputs', () => {
+  it('keeps which inputs were substituted (invariant 12), frame by frame', async () => {
+    const base = makeFrames({ ticks: 40, ...ctx, startTick: 0 });
+    // Every other slot with an input substituted at some ticks (as when away or late), marked
+    // as the match marks them: slot ids in increasing order.
+    const frames = base.map((f) => {
+      const slots = f.inputs.flatMap((input, slot) => (input && slot % 2 === 1 ? [slot] : []));
+      return f.tick % 7 === 3 && slots.length > 0 ? { ...f, substituted: slots } : f;
+    });
+    expect(frames.some((f) => f.substituted)).toBe(true);
+    const back = [...readReplay(await recordBytes(frames, header)).frames()];
+    expect(back).toEqual(frames);
+    expect(back.filter((f) => f.substituted).map((f) => f.tick)).toEqual(
+      frames.filter((f) => f.substituted).map((f) => f.tick),
+    );
+  });
+});
