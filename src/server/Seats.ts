@@ -168,7 +168,7 @@ export class Seats {
   }
 
   /** JoinAccepted, then the frames from `firstTick` and the datagram channel. */
-  accept(
+  private accept(
     session: PeerSession,
     seat: Seat,
     firstTick: number,
@@ -192,7 +192,7 @@ export class Seats {
   }
 
   /** A datagram channel that failed: the player is away (it may reconnect). */
-  lostChannel(seat: Seat, session: PeerSession, message: string): void {
+  private lostChannel(seat: Seat, session: PeerSession, message: string): void {
     if (seat.session !== session) return;
     if (seat.state === SeatState.Holding) return this.drop(session, 'error', message);
     // No goodbye: the client sees its connection closed, and reconnects.
@@ -240,7 +240,7 @@ export class Seats {
     this.tryReady(seat);
   }
 
-  tryReady(seat: Seat): void {
+  private tryReady(seat: Seat): void {
     const joined = this.match.ready(seat.playerId);
     if (!joined.ok) {
       if (joined.reason === 'busy') this.readyPending.add(seat); // asked again each tick
@@ -277,7 +277,7 @@ export class Seats {
   }
 
   /** The seat is released; the match is told (a leave, or a held seat given back). */
-  removeSeat(seat: Seat, reason: LeaveReason, message: string, tellMatch: boolean): void {
+  private removeSeat(seat: Seat, reason: LeaveReason, message: string, tellMatch: boolean): void {
     if (this.bySlot[seat.playerId] !== seat || seat.state === SeatState.Gone) return;
     const { player } = seat;
     const wasHeld = seat.state === SeatState.Holding;
@@ -382,7 +382,7 @@ export class Seats {
    * Sends what the connection has room for of a seat's catch-up, a few messages per turn of
    * the event loop (the next turn goes on while there is room; the tick, once it drains).
    */
-  pump(seat: Seat): void {
+  private pump(seat: Seat): void {
     if (!seat.catchingUp || seat.session === undefined) return;
     if (!seat.pumpCatchUp()) return this.dropSeat(seat, 'error', 'its frames are no longer kept');
     if (seat.catchUpHasRoom && !this.pumping.has(seat)) {
