@@ -14,6 +14,7 @@ export type SpectatorLeaveReason = 'left' | 'behind' | 'error' | 'kicked' | 'ser
 /** A spectator came or went (`server.spectators$`). */
 export type SpectatorEvent =
   | {
+      /** A spectator began to watch. */
       readonly type: 'join';
       /** The name it watches as. */
       readonly username: string;
@@ -21,8 +22,11 @@ export type SpectatorEvent =
       readonly address: string;
     }
   | {
+      /** A spectator stopped watching. */
       readonly type: 'leave';
+      /** The name it watched as. */
       readonly username: string;
+      /** Why it stopped. */
       readonly reason: SpectatorLeaveReason;
       /** What happened, for people. */
       readonly message: string;
