@@ -23,6 +23,7 @@ export type {
   SpectatorEvent,
   SpectatorLeaveReason,
 } from './server/createServer.js';
+export type { ChatBudgetOptions } from './server/ChatBudget.js';
 
 // The Node transport: UDP + TCP sockets
 export { nodeTransport } from './transport/nodeTransport.js';
