@@ -59,9 +59,13 @@ export type ClientEvents = {
   disconnected: (event: DisconnectedEvent) => void;
   /** A desync, as in `events$`. */
   desync: (event: DesyncEvent) => void;
+  /** This player's inputs count from a tick on, as in `events$`. */
   seated: (event: SeatedEvent) => void;
+  /** The catch-up is over, as in `events$`. */
   caughtUp: (event: CaughtUpEvent) => void;
+  /** A reconnect is tried, as in `events$`. */
   reconnecting: (event: ReconnectingEvent) => void;
+  /** The seat is back on a new connection, as in `events$`. */
   reconnected: (event: ReconnectedEvent) => void;
   /** Each value of `stats$`. */
   stats: (stats: NetworkStats) => void;
@@ -130,7 +134,14 @@ export class GameClient extends typedEmitter<ClientEvents>() {
    * The world before frame `firstTick`, when the match is longer than the server's frame
    * log: the game starts from it (see `provideSnapshot`) instead of its initial world.
    */
-  readonly snapshot: { readonly tick: number; readonly data: Uint8Array } | undefined;
+  readonly snapshot:
+    | {
+        /** The tick of the first frame after it (`firstTick`). */
+        readonly tick: number;
+        /** The bytes the game's `provideSnapshot` gave. */
+        readonly data: Uint8Array;
+      }
+    | undefined;
 
   /**
    * Confirmed frames from `firstTick` on: consecutive ticks, each once, in order, across
