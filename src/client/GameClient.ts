@@ -1,29 +1,15 @@
 // A player's session with a server: inputs out, confirmed frames in, chat, world state, stats.
 import { Observable, Subject, Subscription, map } from 'rxjs';
 import { disagreeingPlayers } from '../match/Desync.js';
-import { JoinRefusedError } from '../errors.js';
-import type {
-  CaughtUpEvent,
-  ClientNetworkEvent,
-  DesyncEvent,
-  DisconnectedEvent,
-  ReconnectedEvent,
-  ReconnectingEvent,
-  SeatedEvent,
-  WarningEvent,
-} from '../events.js';
+import type { ClientNetworkEvent, DisconnectedEvent } from '../events.js';
 import { typedEmitter } from '../emitter.js';
 import { Link } from '../link/Link.js';
 import { serviceDatagrams, type Warn } from '../link/serviceDatagrams.js';
-import { Roster } from '../match/Roster.js';
-import { networkStats } from '../operators/networkStats.js';
-import { playout } from '../operators/playout.js';
 import {
   Limits,
   MessageType,
   decodeServerTcp,
   decodeServerUdp,
-  encodeInputsPacket,
   encodeMessage,
   type ClientTcpMessage,
   type CodecContext,
@@ -31,7 +17,7 @@ import {
   type WatchAccepted,
   type ServerUdpMessage,
 } from '../protocol/index.js';
-import type { LinkSample, NetworkStats } from '../stats.js';
+import type { NetworkStats } from '../stats.js';
 import type {
   DatagramChannel,
   DatagramPath,
@@ -40,68 +26,20 @@ import type {
 } from '../transport/Transport.js';
 import type { ChatMessage, ConfirmedFrame, PlayerInfo } from '../types.js';
 import { ChecksumReports, MAX_PENDING_CHECKSUMS } from './ChecksumReports.js';
-import { InputSchedule } from './InputSchedule.js';
+import { ClientConnection, type Connection, type ConnectionOwner } from './ClientConnection.js';
+import { emitNetworkEvent, type ClientEvents } from './ClientEvents.js';
+import { ClientInputs, type TickInput } from './ClientInputs.js';
+import { ClientStats } from './ClientStats.js';
+import { FrameDelivery, MAX_HELD_FRAMES } from './FrameDelivery.js';
+import { Reconnector } from './Reconnector.js';
 import { TickClock } from './TickClock.js';
 import { chooseInputDelay } from './autoInputDelay.js';
+import { inputsPacket } from './inputsPacket.js';
 import { checkInputDelay, type ResolvedConnectOptions } from './options.js';
+import { takeSnapshot } from './snapshots.js';
 
-/** The typed-emitter events of a client: the streams, for code that does not use RxJS. */
-export type ClientEvents = {
-  /** Each value of `frames$`. */
-  frame: (frame: ConfirmedFrame) => void;
-  /** Each value of `worldState$`. */
-  worldState: (bytes: Uint8Array) => void;
-  /** Each value of `chat$`. */
-  chat: (message: ChatMessage) => void;
-  /** Each warning of `events$`. */
-  warning: (event: WarningEvent) => void;
-  /** The end of the session, as in `events$`. */
-  disconnected: (event: DisconnectedEvent) => void;
-  /** A desync, as in `events$`. */
-  desync: (event: DesyncEvent) => void;
-  /** This player's inputs count from a tick on, as in `events$`. */
-  seated: (event: SeatedEvent) => void;
-  /** The catch-up is over, as in `events$`. */
-  caughtUp: (event: CaughtUpEvent) => void;
-  /** A reconnect is tried, as in `events$`. */
-  reconnecting: (event: ReconnectingEvent) => void;
-  /** The seat is back on a new connection, as in `events$`. */
-  reconnected: (event: ReconnectedEvent) => void;
-  /** Each value of `stats$`. */
-  stats: (stats: NetworkStats) => void;
-};
-
-/** One connection of a client to its server (a reconnect makes a new one). @internal */
-export interface Connection {
-  /** Resolves once its datagrams can flow; rejects if they never can. */
-  readonly opened: Promise<void>;
-  onMessage(bytes: Uint8Array): void;
-  onClosed(error: Error | undefined): void;
-  /** Ends `sub` with this connection. */
-  own(sub: Subscription): void;
-  /** The handshake did not complete: the connection is given up. */
-  abandon(message: string): void;
-}
-
-/** A frame waiting to be delivered, or the point where the catch-up ends. */
-type Held =
-  { readonly frame: ConfirmedFrame; readonly catchUp: boolean } | { readonly caughtUp: number };
-
-/**
- * Frames held for a game that does not read `frames$`, at most (more than the default frame
- * log holds of any match): past it the session ends, rather than memory growing.
- */
-const MAX_HELD_FRAMES = 1 << 20;
-
-/** Backoff of the reconnects: the first delay, and the longest. */
-const RECONNECT_FIRST_MS = 100;
-const RECONNECT_MAX_MS = 2000;
-
-/** One input for one tick, held until the server acknowledges it. */
-interface TickInput {
-  readonly tick: number;
-  readonly input: Uint8Array;
-}
+export type { ClientEvents } from './ClientEvents.js';
+export type { Connection } from './ClientConnection.js';
 
 /**
  * A player's session with a lockstep server, across reconnects. Made by `connect`.
@@ -111,7 +49,7 @@ interface TickInput {
  * it is ready: call `ready()` when the game has loaded, or just start calling `sendInput`
  * once per local tick (the first call says ready). Run the simulation on `frames$`.
  */
-export class GameClient extends typedEmitter<ClientEvents>() {
+export class GameClient extends typedEmitter<ClientEvents>() implements ConnectionOwner {
   /** This player's slot: its index in every frame's `inputs` (-1 for a spectator). */
   readonly playerId: number;
   /** It watches the match (`spectate: true`): no slot, no input. */
@@ -186,23 +124,16 @@ export class GameClient extends typedEmitter<ClientEvents>() {
    */
   readonly caughtUp: Promise<number>;
 
-  private readonly framesSubject = new Subject<ConfirmedFrame>();
   private readonly worldSubject = new Subject<Uint8Array>();
   private readonly chatSubject = new Subject<ChatMessage>();
   private readonly eventsSubject = new Subject<ClientNetworkEvent>();
-  /** Live frames in order, each once, before the playout buffer (if any). */
-  private readonly ordered = new Subject<ConfirmedFrame>();
-  private readonly statsSubject = new Subject<NetworkStats>();
-  private readonly samples = new Subject<LinkSample>();
   private readonly subs = new Subscription();
-  private readonly statsTimer: ReturnType<typeof setInterval>;
   private readonly keepalive: ReturnType<typeof setInterval>;
+  private readonly delivery: FrameDelivery;
+  private readonly inputs: ClientInputs;
+  private readonly statistics: ClientStats;
+  private readonly reconnector: Reconnector;
   private link: Link<TickInput>;
-  private schedule: InputSchedule | undefined;
-  /** Inputs given before the seat was taken: they go to the ticks from `startTick` on. */
-  private early: Uint8Array[] = [];
-  /** Who is in each slot, as of the last frame received in order. */
-  private readonly roster: Roster;
   private readonly ctx: CodecContext;
   private readonly checksums = new ChecksumReports();
   private peer: TransportPeer;
@@ -210,30 +141,14 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   private token: Uint8Array;
   private seatedAt = -1;
   private readySent = false;
-  private started = false;
-  private readonly held: Held[] = [];
-  private heldStart = 0;
-  private flushing = false;
-  private deliveringCatchUp = false;
-  /** The last tick pushed into the playout buffer (equal to lastDelivered when it is empty). */
-  private lastOrdered: number;
-  private lastDelivered: number;
-  private newestFrameSeen: number;
   /** A snapshot the server asked for: the tick it is of. */
   private snapshotAsked: number | undefined;
-  private everCaughtUp = false;
   /** A spectator was told CaughtUp: the CatchUp messages after it carry live frames. */
   private watchingLive = false;
-  private reconnecting = false;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastStats: NetworkStats | undefined;
-  private windowFull = false;
-  private earlyFull = false;
   private checksumsFull = false;
   private ended = false;
   private resolveClosed!: (e: DisconnectedEvent) => void;
   private resolveSeated!: (tick: number) => void;
-  private resolveCaughtUp!: (tick: number) => void;
 
   /** @internal Use `connect`. */
   constructor(
@@ -261,99 +176,89 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.token = seated ? seated.reconnectToken : new Uint8Array(0);
     this.readySent = resumed || this.spectating;
     this.ctx = { inputSize: accepted.inputSize, maxPlayers: accepted.maxPlayers };
-    this.newestFrameSeen = accepted.firstTick - 1;
-    this.lastDelivered = accepted.firstTick - 1;
-    this.lastOrdered = accepted.firstTick - 1;
-    this.roster = new Roster(accepted.players);
+    this.inputs = new ClientInputs({
+      inputSize: accepted.inputSize,
+      maxUnackedInputs: options.maxUnackedInputs,
+      inputDelay: () => this.options.inputDelay,
+      link: () => this.link,
+      warn: this.warn,
+    });
     this.link = this.newLink(accepted.firstTick);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.seated = new Promise((resolve) => (this.resolveSeated = resolve));
-    this.caughtUp = new Promise((resolve) => (this.resolveCaughtUp = resolve));
-
-    // Frames wait for the game: the first subscriber starts the delivery.
-    this.frames$ = new Observable<ConfirmedFrame>((subscriber) => {
-      const sub = this.framesSubject.subscribe(subscriber);
-      this.start();
-      return sub;
+    // Frames wait for the game; live ones go through the playout buffer if there is one.
+    this.delivery = new FrameDelivery({
+      firstTick: accepted.firstTick,
+      players: accepted.players,
+      tickRate: accepted.tickRate,
+      playoutDelayMs: options.playoutDelayMs,
+      receive: (first, count) => this.link.receive(first, count),
+      delivered: (tick) => {
+        if (this.snapshotAsked === tick + 1) this.sendStateSnapshot(tick + 1);
+      },
+      caughtUp: (tick) => this.eventsSubject.next({ type: 'caught-up', tick }),
+      overflow: (held) => {
+        this.warn('buffer-full', `${held} frames held: frames$ is not read`);
+        this.end('connection-lost', `${MAX_HELD_FRAMES} frames held and not read from frames$`);
+      },
+      ended: () => this.ended,
     });
+    this.caughtUp = this.delivery.caughtUp;
+    this.frames$ = this.delivery.frames$;
     this.autoDelay = options.autoInputDelay;
     this.clock = new TickClock({ tickRate: accepted.tickRate });
     this.clock.start(accepted.firstTick);
-    this.ticks$ = this.clock.ticks$.pipe(map((n) => this.schedule?.localTick ?? n));
+    this.ticks$ = this.clock.ticks$.pipe(map((n) => this.inputs.schedule?.localTick ?? n));
     this.worldState$ = this.worldSubject.asObservable();
     this.chat$ = this.chatSubject.asObservable();
     this.events$ = this.eventsSubject.asObservable();
-    this.stats$ = this.statsSubject.asObservable();
-    this.statsSubject.subscribe((st) => this.emit('stats', st));
-    this.framesSubject.subscribe((f) => this.emit('frame', f));
+    this.reconnector = new Reconnector({
+      timeoutMs: options.reconnectTimeoutMs,
+      redial: () => this.redial(this.token, this.link.received),
+      onAttempt: (attempt, message) =>
+        this.eventsSubject.next({ type: 'reconnecting', attempt, message }),
+      onGiveUp: (message) => this.end('connection-lost', message),
+      ended: () => this.ended,
+    });
+    this.delivery.framesSubject.subscribe((f) => this.emit('frame', f));
     this.worldSubject.subscribe((w) => this.emit('worldState', w));
     this.chatSubject.subscribe((c) => this.emit('chat', c));
-    this.eventsSubject.subscribe((e) => {
-      switch (e.type) {
-        case 'warning':
-          return this.emit('warning', e);
-        case 'disconnected':
-          return this.emit('disconnected', e);
-        case 'desync':
-          return this.emit('desync', e);
-        case 'seated':
-          return this.emit('seated', e);
-        case 'caught-up':
-          return this.emit('caughtUp', e);
-        case 'reconnecting':
-          return this.emit('reconnecting', e);
-        case 'reconnected':
-          return this.emit('reconnected', e);
-      }
-    });
-
-    // Live frames in order, delivered through the playout buffer if there is one.
-    const tickMs = 1000 / accepted.tickRate;
-    const delivered$ =
-      options.playoutDelayMs !== undefined
-        ? this.ordered.pipe(playout({ delayMs: options.playoutDelayMs, intervalMs: tickMs }))
-        : this.ordered;
-    this.subs.add(
-      delivered$.subscribe((frame) => {
-        this.deliver(frame, false);
-        if (this.heldCount > 0) this.flush(); // a catch-up waits for the buffer to empty
-      }),
-    );
+    this.eventsSubject.subscribe((e) => emitNetworkEvent(this, e));
+    this.subs.add(this.delivery.playing);
 
     // Statistics: counters sampled on a timer, turned into rates.
-    this.subs.add(
-      this.samples.pipe(networkStats()).subscribe((sample) => {
-        const path = this.pathNow();
-        const st = path ? { ...sample, path } : sample;
-        this.lastStats = st;
-        if (this.autoDelay) {
-          const { rttMs, jitterMs } = this.getStats();
-          const { inputDelay: current, tickRate } = this;
-          const next = chooseInputDelay({ rttMs, jitterMs, tickRate, current });
-          if (next !== current) this.applyInputDelay(next);
-        }
-        this.statsSubject.next(st);
-      }),
-    );
-    this.statsTimer = setInterval(() => this.takeSample(), options.statsIntervalMs);
-    unref(this.statsTimer);
-    this.takeSample();
+    this.statistics = new ClientStats({
+      intervalMs: options.statsIntervalMs,
+      link: () => this.link,
+      framesBehind: () => this.delivery.framesBehind(),
+      path: () => this.pathNow(),
+      sampled: (stats) => {
+        if (!this.autoDelay) return;
+        const { rttMs, jitterMs } = stats.now();
+        const { inputDelay: current, tickRate } = this;
+        const next = chooseInputDelay({ rttMs, jitterMs, tickRate, current });
+        if (next !== current) this.applyInputDelay(next);
+      },
+    });
+    this.subs.add(this.statistics.sampling);
+    this.stats$ = this.statistics.stats.asObservable();
+    this.statistics.stats.subscribe((st) => this.emit('stats', st));
 
     this.conn = new ClientConnection(this, peer);
     // Keep the server hearing from us (acks, resends) when the game sends no input.
     this.keepalive = setInterval(() => {
       // A frozen server, or a path that died without a reset (issue 18).
       const silent = this.link.silentForMs;
-      if (!this.reconnecting && silent > options.serverTimeoutMs)
+      if (!this.reconnector.active && silent > options.serverTimeoutMs)
         return this.lose(`nothing heard from the server for ${Math.round(silent)} ms`);
       if (this.link.resendDue) this.sendPacket();
-    }, tickMs);
+    }, 1000 / accepted.tickRate);
   }
 
   /** Listens to an event; a first `frame` listener starts the delivery of frames, as `frames$` does. */
   override on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): this {
     super.on(event, listener);
-    if (event === 'frame') this.start();
+    if (event === 'frame') this.delivery.start();
     return this;
   }
 
@@ -371,7 +276,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     return new Link<TickInput>({
       key: (i) => i.tick,
       capacity: this.options.maxUnackedInputs,
-      sendFrom: this.schedule?.nextTick ?? 0,
+      sendFrom: this.inputs.nextTick,
       receiveFrom,
       resendAfterMs: (1000 / this.tickRate) * 1.5,
     });
@@ -428,12 +333,13 @@ export class GameClient extends typedEmitter<ClientEvents>() {
    * it and just step its world.
    */
   get catchingUp(): boolean {
-    return this.deliveringCatchUp;
+    return this.delivery.catchingUp;
   }
 
   /** Ticks of input sent so far since it was seated (or inputs held before it was). */
   get inputsSent(): number {
-    return this.schedule ? this.schedule.nextTick - this.seatedAt : this.early.length;
+    const { schedule } = this.inputs;
+    return schedule ? schedule.nextTick - this.seatedAt : this.inputs.earlyCount;
   }
 
   /** The last tick up to which every frame has arrived (`firstTick - 1` before the first). */
@@ -443,12 +349,12 @@ export class GameClient extends typedEmitter<ClientEvents>() {
 
   /** The current input delay in ticks. */
   get inputDelay(): number {
-    return this.schedule?.delay ?? this.options.inputDelay;
+    return this.inputs.schedule?.delay ?? this.options.inputDelay;
   }
 
   /** The local tick the next `sendInput` is sampled at (its input goes to `localTick + inputDelay`); `-1` until seated. */
   get currentTick(): number {
-    return this.schedule?.localTick ?? -1;
+    return this.inputs.schedule?.localTick ?? -1;
   }
 
   /** Checksum reports not yet acknowledged by the server (wait for 0 before closing, to be sure every report arrived). */
@@ -471,29 +377,13 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   private autoDelay: boolean;
 
   private applyInputDelay(ticks: number): void {
-    if (this.schedule) this.schedule.delay = ticks;
+    if (this.inputs.schedule) this.inputs.schedule.delay = ticks;
     else (this.options as { inputDelay: number }).inputDelay = checkInputDelay(ticks);
   }
 
   /** Network statistics now (rates and loss are those of the last interval). */
   getStats(): NetworkStats {
-    const base = this.lastStats;
-    const m = this.link.meter;
-    return {
-      rttMs: m.srttMs,
-      jitterMs: m.rttVarMs,
-      lossIn: m.lossIn,
-      lossOut: m.lossOut,
-      bytesInPerSec: base?.bytesInPerSec ?? 0,
-      bytesOutPerSec: base?.bytesOutPerSec ?? 0,
-      packetsIn: m.packetsReceived,
-      packetsOut: m.packetsSent,
-      bytesIn: m.bytesReceived,
-      bytesOut: m.bytesSent,
-      unacked: this.link.unacked,
-      framesBehind: this.framesBehind(),
-      ...(this.pathNow() ? { path: this.pathNow() } : {}),
-    };
+    return this.statistics.now();
   }
 
   /**
@@ -544,35 +434,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
       throw new RangeError(`an input is ${this.inputSize} bytes`);
     if (this.ended) return;
     this.ready();
-    if (!this.schedule) {
-      if (this.early.length < this.options.maxUnackedInputs) this.early.push(input.slice());
-      else if (!this.earlyFull) {
-        this.earlyFull = true;
-        this.warn(
-          'buffer-full',
-          `input refused: ${this.options.maxUnackedInputs} inputs held before the seat was taken`,
-        );
-      }
-      return;
-    }
-    if (this.schedule.take(input, (tick, i) => this.queueInput(tick, i))) this.sendPacket();
-  }
-
-  /** Holds an input until acknowledged, unless the window is full (then reports it once). */
-  private queueInput(tick: number, input: Uint8Array): boolean {
-    const refused = this.link.push({ tick, input });
-    if (refused) {
-      if (!this.windowFull) {
-        this.windowFull = true;
-        this.warn(
-          'buffer-full',
-          `input for tick ${tick} refused (window-full): ${this.options.maxUnackedInputs} inputs unacknowledged`,
-        );
-      }
-      return false;
-    }
-    this.windowFull = false;
-    return true;
+    if (this.inputs.take(input)) this.sendPacket();
   }
 
   /** Sends a chat line to every player (over TCP). */
@@ -591,39 +453,13 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     await this.closed;
   }
 
-  /** Now and then (every 32nd packet), this side's RTT for the server's statistics. */
-  private linkReport(): { rttMs: number; jitterMs: number } | undefined {
-    const m = this.link.meter;
-    if ((m.packetsSent & 31) !== 0 || m.srttMs === null || m.rttVarMs === null) return undefined;
-    return {
-      rttMs: Math.min(0xffff, Math.ceil(m.srttMs)),
-      jitterMs: Math.min(0xffff, Math.ceil(m.rttVarMs)),
-    };
-  }
-
   private sendPacket(): void {
     const channel = this.conn.channel;
     if (this.ended || !channel) return;
-    const { link } = this;
-    const batch = link.outgoing();
-    const { bytes } = encodeInputsPacket(
-      {
-        type: MessageType.Inputs,
-        seq: link.meter.takeSeq(),
-        // A timestamp in every fourth packet is plenty for the round-trip time.
-        sentAt: (link.meter.packetsSent & 3) === 0 ? link.meter.clock16() : undefined,
-        frameAck: link.received,
-        rxLoss: link.meter.rxLossByte(),
-        firstTick: batch.length > 0 ? batch[0].tick : (this.schedule?.nextTick ?? 0),
-        inputs: batch.map((i) => i.input),
-        checksums: this.checksums.pending,
-        linkReport: this.linkReport(),
-      },
-      this.ctx,
-      this.options.datagramBytes,
+    const { ctx, options } = this;
+    channel.send(
+      inputsPacket(this.link, this.inputs.nextTick, this.checksums, ctx, options.datagramBytes),
     );
-    link.sent(bytes.length);
-    channel.send(bytes);
   }
 
   private onServerDatagram(msg: ServerUdpMessage, bytes: number): void {
@@ -636,99 +472,10 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     link.meter.onReceived(bytes, msg.seq);
     link.meter.onEcho(msg.echoSentAt, msg.echoDelayMs);
     link.meter.onPeerLoss(msg.rxLoss);
-    if (this.schedule) link.acknowledged(msg.inputAck);
+    if (this.inputs.schedule) link.acknowledged(msg.inputAck);
     this.checksums.acknowledged(msg.checksumAck);
     if (msg.inputLead !== undefined) this.clock.feedback(msg.inputLead / 8);
-    this.receiveFrames(msg.frames, false);
-  }
-
-  /** Frames from the server (datagrams or a catch-up): the new ones, in order, each once. */
-  private receiveFrames(frames: readonly ConfirmedFrame[], catchUp: boolean): void {
-    if (frames.length === 0) return;
-    this.newestFrameSeen = Math.max(this.newestFrameSeen, frames[frames.length - 1].tick);
-    // Taken in order, each once: the watermark moves before each frame goes out.
-    if (this.heldCount + frames.length > MAX_HELD_FRAMES) {
-      this.warn('buffer-full', `${this.heldCount} frames held: frames$ is not read`);
-      this.end('connection-lost', `${MAX_HELD_FRAMES} frames held and not read from frames$`);
-      return;
-    }
-    const [from, to] = this.link.receive(frames[0].tick, frames.length);
-    for (let i = from; i < to; i++)
-      this.held.push({ frame: this.roster.apply(frames[i]), catchUp });
-    this.flush();
-  }
-
-  /** Frames may flow to the game from now on. */
-  private start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.flush();
-  }
-
-  /**
-   * Delivers what is held, in order: live frames into the playout buffer (if any), frames of
-   * a catch-up straight to `frames$` once that buffer is empty.
-   */
-  private flush(): void {
-    if (this.flushing || !this.started) return;
-    this.flushing = true;
-    try {
-      while (this.heldCount > 0 && !this.ended) {
-        const next = this.held[this.heldStart];
-        if ('caughtUp' in next) {
-          if (this.lastOrdered !== this.lastDelivered) break; // the buffer is not empty
-          this.takeHeld();
-          this.onCaughtUp(next.caughtUp);
-        } else if (next.catchUp) {
-          if (this.lastOrdered !== this.lastDelivered) break;
-          this.takeHeld();
-          this.lastOrdered = next.frame.tick;
-          this.deliver(next.frame, true);
-        } else {
-          this.takeHeld();
-          this.lastOrdered = next.frame.tick;
-          this.ordered.next(next.frame);
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
-
-  /** Entries held, not delivered yet. */
-  private get heldCount(): number {
-    return this.held.length - this.heldStart;
-  }
-
-  /** Drops the oldest held entry (a queue over an array: compacted when empty). */
-  private takeHeld(): void {
-    this.heldStart += 1;
-    if (this.heldStart === this.held.length) {
-      this.held.length = 0;
-      this.heldStart = 0;
-    } else if (this.heldStart >= 4096 && this.heldStart * 2 >= this.held.length) {
-      this.held.splice(0, this.heldStart);
-      this.heldStart = 0;
-    }
-  }
-
-  private deliver(frame: ConfirmedFrame, catchUp: boolean): void {
-    this.lastDelivered = frame.tick;
-    this.deliveringCatchUp = catchUp;
-    try {
-      this.framesSubject.next(frame);
-    } finally {
-      this.deliveringCatchUp = false;
-    }
-    if (this.snapshotAsked === frame.tick + 1) this.sendStateSnapshot(frame.tick + 1);
-  }
-
-  private onCaughtUp(tick: number): void {
-    this.eventsSubject.next({ type: 'caught-up', tick });
-    if (!this.everCaughtUp) {
-      this.everCaughtUp = true;
-      this.resolveCaughtUp(tick);
-    }
+    this.delivery.receive(msg.frames, false);
   }
 
   /** @internal A message on the reliable channel of `conn`, after the join answer. */
@@ -763,18 +510,17 @@ export class GameClient extends typedEmitter<ClientEvents>() {
         return;
       case MessageType.CatchUp:
         // A spectator's live frames come this way too, after its CaughtUp.
-        this.receiveFrames(msg.frames, !this.watchingLive);
+        this.delivery.receive(msg.frames, !this.watchingLive);
         return;
       case MessageType.CaughtUp:
         this.watchingLive = this.spectating;
-        this.held.push({ caughtUp: msg.tick });
-        this.flush();
+        this.delivery.caughtUpAt(msg.tick);
         return;
       case MessageType.Seated:
         this.onSeated(msg.tick);
         return;
       case MessageType.SnapshotRequest:
-        if (msg.tick > this.lastDelivered + 1 && this.options.provideSnapshot)
+        if (msg.tick > this.delivery.lastDelivered + 1 && this.options.provideSnapshot)
           this.snapshotAsked = msg.tick;
         return;
       default:
@@ -784,55 +530,34 @@ export class GameClient extends typedEmitter<ClientEvents>() {
 
   /** Its inputs count from `tick` on: its join, or its return after being away. */
   private onSeated(tick: number): void {
-    const first = this.schedule === undefined;
     this.seatedAt = tick;
-    if (first) this.schedule = new InputSchedule(tick, this.inputSize, this.options.inputDelay);
-    else this.schedule!.restart(tick);
+    const first = this.inputs.seat(tick);
     this.link.restartSending(tick);
-    this.windowFull = false;
     this.eventsSubject.next({ type: 'seated', tick });
     if (first) this.resolveSeated(tick);
-    // The inputs given while waiting, for the ticks from `tick` on.
-    const early = this.early;
-    this.early = [];
-    for (const input of early) this.schedule!.take(input, (t, i) => this.queueInput(t, i));
+    this.inputs.takeEarly(); // the inputs given while waiting, for the ticks from `tick` on
     this.sendPacket();
   }
 
   /** After a desync: this player's state snapshot for the desync tick, if the game gives one. */
   private sendSnapshot(tick: number): void {
-    let data: Uint8Array | undefined;
-    try {
-      data = this.options.snapshot?.(tick);
-    } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      this.warn('snapshot-failed', `the snapshot function threw: ${error.message}`, { error });
-      return;
-    }
-    if (data && data.length <= Limits.maxSnapshotBytes)
-      this.sendTcp({ type: MessageType.Snapshot, tick, data });
-    else if (data)
-      this.warn('buffer-full', `snapshot over ${Limits.maxSnapshotBytes} bytes not sent`);
+    const data = takeSnapshot(this.options.snapshot, tick, this.warn, {
+      threwCode: 'snapshot-failed',
+      what: 'the snapshot function',
+      tooBigCode: 'buffer-full',
+    });
+    if (data) this.sendTcp({ type: MessageType.Snapshot, tick, data });
   }
 
   /** The server asked for the world before frame `tick`: it is now (frame `tick - 1` delivered). */
   private sendStateSnapshot(tick: number): void {
     this.snapshotAsked = undefined;
-    let data: Uint8Array | undefined;
-    try {
-      data = this.options.provideSnapshot?.(tick);
-    } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      this.warn('provide-snapshot-failed', `provideSnapshot threw: ${error.message}`, { error });
-      return;
-    }
-    if (data && data.length <= Limits.maxSnapshotBytes)
-      this.sendTcp({ type: MessageType.SnapshotOffer, tick, data });
-    else if (data)
-      this.warn(
-        'provide-snapshot-failed',
-        `snapshot over ${Limits.maxSnapshotBytes} bytes not sent`,
-      );
+    const data = takeSnapshot(this.options.provideSnapshot, tick, this.warn, {
+      threwCode: 'provide-snapshot-failed',
+      what: 'provideSnapshot',
+      tooBigCode: 'provide-snapshot-failed',
+    });
+    if (data) this.sendTcp({ type: MessageType.SnapshotOffer, tick, data });
   }
 
   /** @internal The reliable channel of `conn` ended (`error` set when it failed). */
@@ -850,35 +575,11 @@ export class GameClient extends typedEmitter<ClientEvents>() {
    * `reconnectTimeoutMs`; `frames$` stays open meanwhile.
    */
   private lose(message: string): void {
-    if (this.ended || this.reconnecting) return;
+    if (this.ended || this.reconnector.active) return;
     if (this.options.reconnectTimeoutMs === 0 || this.spectating)
       return this.end('connection-lost', message);
     this.conn.close();
-    this.reconnecting = true;
-    const deadline = performance.now() + this.options.reconnectTimeoutMs;
-    let attempt = 0;
-    let delay = RECONNECT_FIRST_MS;
-    const retry = (): void => {
-      this.retryTimer = undefined;
-      if (this.ended) return;
-      attempt += 1;
-      this.eventsSubject.next({ type: 'reconnecting', attempt, message });
-      this.redial(this.token, this.link.received).then(
-        () => {
-          this.reconnecting = false;
-        },
-        (err: unknown) => {
-          if (this.ended) return;
-          if (err instanceof JoinRefusedError)
-            return this.end('connection-lost', `reconnect refused: ${err.reason}`);
-          if (performance.now() + delay > deadline)
-            return this.end('connection-lost', `${message}; no reconnect within the grace`);
-          this.retryTimer = setTimeout(retry, delay);
-          delay = Math.min(delay * 2, RECONNECT_MAX_MS);
-        },
-      );
-    };
-    retry();
+    this.reconnector.start(message);
   }
 
   /** @internal A reconnect was accepted on `peer`: this session goes on over it. */
@@ -899,7 +600,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
 
   /** @internal The handshake on `conn` did not complete. */
   abandoned(conn: ClientConnection, message: string): void {
-    if (this.reconnecting)
+    if (this.reconnector.active)
       conn.close(); // the reconnect tries again
     else this.end('connection-lost', message);
   }
@@ -909,16 +610,8 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.warn(w.code, w.message, { address: w.address, port: w.port, error: w.error });
   }
 
-  private framesBehind(): number {
-    return Math.max(0, this.newestFrameSeen - this.lastDelivered);
-  }
-
-  private takeSample(): void {
-    this.samples.next(this.link.meter.sample(this.link.unacked, this.framesBehind()));
-  }
-
   private sendTcp(msg: ClientTcpMessage): void {
-    if (this.reconnecting) return; // nobody to send to: the reconnect restores the state
+    if (this.reconnector.active) return; // nobody to send to: the reconnect restores the state
     this.peer.messages.send(encodeMessage(msg));
   }
 
@@ -927,21 +620,19 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.keepalive);
-    clearInterval(this.statsTimer);
+    this.statistics.stop();
     this.clock.stop();
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.reconnector.stop();
     this.subs.unsubscribe();
     this.conn.close();
     this.link.clear();
     const event: DisconnectedEvent = { type: 'disconnected', reason, message };
     this.eventsSubject.next(event);
-    this.framesSubject.complete();
+    this.delivery.complete();
     this.worldSubject.complete();
     this.chatSubject.complete();
     this.eventsSubject.complete();
-    this.statsSubject.complete();
-    this.samples.complete();
-    this.ordered.complete();
+    this.statistics.complete();
     this.resolveClosed(event);
   }
 
@@ -949,60 +640,4 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     if (this.eventsSubject.closed) return;
     this.eventsSubject.next({ type: 'warning', code, message, ...details });
   };
-}
-
-/** One connection of a client: its peer, its datagram channel, what it subscribed to. */
-class ClientConnection implements Connection {
-  channel: DatagramChannel | undefined;
-  readonly opened: Promise<void>;
-  private readonly subs = new Subscription();
-  private closed = false;
-
-  constructor(
-    private readonly client: GameClient,
-    readonly peer: TransportPeer,
-  ) {
-    this.subs.add(peer.warnings$.subscribe((w) => client.transportWarning(w)));
-    // A spectator's frames all come over the reliable channel: no datagram channel.
-    if (client.spectating) {
-      this.opened = Promise.resolve();
-      return;
-    }
-    // The transport's signals go to the server over the reliable channel.
-    this.opened = peer
-      .openDatagrams((data) =>
-        peer.messages.send(encodeMessage({ type: MessageType.SignalToServer, data })),
-      )
-      .then((channel) => client.attach(this, channel));
-  }
-
-  onMessage(bytes: Uint8Array): void {
-    this.client.onMessage(this, bytes);
-  }
-
-  onClosed(error: Error | undefined): void {
-    if (!this.closed) this.client.onClosed(this, error);
-  }
-
-  own(sub: Subscription): void {
-    this.subs.add(sub);
-  }
-
-  abandon(message: string): void {
-    this.client.abandoned(this, message);
-  }
-
-  /** Closes its sockets and stops reading. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.subs.unsubscribe();
-    this.peer.messages.end();
-    this.channel?.close();
-  }
-}
-
-/** Lets the process exit while a timer runs (Node); nothing elsewhere. */
-function unref(timer: ReturnType<typeof setInterval>): void {
-  (timer as { unref?: () => void }).unref?.();
 }
