@@ -1,42 +1,29 @@
 // A player's session with a server: inputs out, confirmed frames in, chat, world state, stats.
 import { Observable, Subject, Subscription, map } from 'rxjs';
-import { disagreeingPlayers } from '../match/Desync.js';
 import type { ClientNetworkEvent, DisconnectedEvent } from '../events.js';
 import { typedEmitter } from '../emitter.js';
-import { Link } from '../link/Link.js';
-import { serviceDatagrams, type Warn } from '../link/serviceDatagrams.js';
+import type { Warn } from '../link/serviceDatagrams.js';
 import {
   Limits,
   MessageType,
-  decodeServerTcp,
-  decodeServerUdp,
-  encodeMessage,
   type ClientTcpMessage,
-  type CodecContext,
   type JoinAccepted,
   type WatchAccepted,
-  type ServerUdpMessage,
 } from '../protocol/index.js';
 import type { NetworkStats } from '../stats.js';
-import type {
-  DatagramChannel,
-  DatagramPath,
-  TransportPeer,
-  TransportWarning,
-} from '../transport/Transport.js';
+import type { TransportPeer } from '../transport/Transport.js';
 import type { ChatMessage, ConfirmedFrame, PlayerInfo } from '../types.js';
 import { ChecksumReports, MAX_PENDING_CHECKSUMS } from './ChecksumReports.js';
-import { ClientConnection, type Connection, type ConnectionOwner } from './ClientConnection.js';
+import type { ClientConnection, Connection } from './ClientConnection.js';
 import { emitNetworkEvent, type ClientEvents } from './ClientEvents.js';
-import { ClientInputs, type TickInput } from './ClientInputs.js';
+import { ClientInputs } from './ClientInputs.js';
 import { ClientStats } from './ClientStats.js';
 import { FrameDelivery, MAX_HELD_FRAMES } from './FrameDelivery.js';
-import { Reconnector } from './Reconnector.js';
+import { ServerLink } from './ServerLink.js';
 import { TickClock } from './TickClock.js';
 import { chooseInputDelay } from './autoInputDelay.js';
-import { inputsPacket } from './inputsPacket.js';
 import { checkInputDelay, type ResolvedConnectOptions } from './options.js';
-import { takeSnapshot } from './snapshots.js';
+import { Snapshots } from './snapshots.js';
 
 export type { ClientEvents } from './ClientEvents.js';
 export type { Connection } from './ClientConnection.js';
@@ -49,7 +36,7 @@ export type { Connection } from './ClientConnection.js';
  * it is ready: call `ready()` when the game has loaded, or just start calling `sendInput`
  * once per local tick (the first call says ready). Run the simulation on `frames$`.
  */
-export class GameClient extends typedEmitter<ClientEvents>() implements ConnectionOwner {
+export class GameClient extends typedEmitter<ClientEvents>() {
   /** This player's slot: its index in every frame's `inputs` (-1 for a spectator). */
   readonly playerId: number;
   /** It watches the match (`spectate: true`): no slot, no input. */
@@ -128,23 +115,13 @@ export class GameClient extends typedEmitter<ClientEvents>() implements Connecti
   private readonly chatSubject = new Subject<ChatMessage>();
   private readonly eventsSubject = new Subject<ClientNetworkEvent>();
   private readonly subs = new Subscription();
-  private readonly keepalive: ReturnType<typeof setInterval>;
   private readonly delivery: FrameDelivery;
   private readonly inputs: ClientInputs;
   private readonly statistics: ClientStats;
-  private readonly reconnector: Reconnector;
-  private link: Link<TickInput>;
-  private readonly ctx: CodecContext;
-  private readonly checksums = new ChecksumReports();
-  private peer: TransportPeer;
-  private conn: ClientConnection;
-  private token: Uint8Array;
+  private readonly server: ServerLink;
+  private readonly snapshots: Snapshots;
   private seatedAt = -1;
   private readySent = false;
-  /** A snapshot the server asked for: the tick it is of. */
-  private snapshotAsked: number | undefined;
-  /** A spectator was told CaughtUp: the CatchUp messages after it carry live frames. */
-  private watchingLive = false;
   private checksumsFull = false;
   private ended = false;
   private resolveClosed!: (e: DisconnectedEvent) => void;
@@ -156,12 +133,11 @@ export class GameClient extends typedEmitter<ClientEvents>() implements Connecti
     accepted: JoinAccepted | WatchAccepted,
     private readonly options: ResolvedConnectOptions,
     /** Opens a new connection to the seat (a reconnect); rejects if it cannot. */
-    private readonly redial: (token: Uint8Array, lastTick: number) => Promise<void>,
+    redial: (token: Uint8Array, lastTick: number) => Promise<void>,
     /** This session began with a reconnect (after a restart): it is seated already. */
     resumed = false,
   ) {
     super();
-    this.peer = peer;
     const seated = accepted.type === MessageType.JoinAccepted ? accepted : undefined;
     this.spectating = seated === undefined;
     this.spectatorDelayTicks = seated ? 0 : (accepted as WatchAccepted).delayTicks;
@@ -173,28 +149,57 @@ export class GameClient extends typedEmitter<ClientEvents>() implements Connecti
     this.firstTick = accepted.firstTick;
     this.initialPlayers = accepted.players;
     this.snapshot = accepted.snapshot && { tick: accepted.firstTick, data: accepted.snapshot };
-    this.token = seated ? seated.reconnectToken : new Uint8Array(0);
     this.readySent = resumed || this.spectating;
-    this.ctx = { inputSize: accepted.inputSize, maxPlayers: accepted.maxPlayers };
     this.inputs = new ClientInputs({
       inputSize: accepted.inputSize,
       maxUnackedInputs: options.maxUnackedInputs,
       inputDelay: () => this.options.inputDelay,
-      link: () => this.link,
+      link: () => this.server.link,
       warn: this.warn,
     });
-    this.link = this.newLink(accepted.firstTick);
+    const ctx = { inputSize: accepted.inputSize, maxPlayers: accepted.maxPlayers };
+    const token = seated ? seated.reconnectToken : new Uint8Array(0);
+    this.server = new ServerLink(
+      {
+        spectating: this.spectating,
+        tickRate: this.tickRate,
+        ended: () => this.ended,
+        end: (reason, message) => this.end(reason, message),
+        warn: this.warn,
+        event: (e) => this.eventsSubject.next(e),
+        nextTick: () => this.inputs.nextTick,
+        hasSeat: () => this.inputs.schedule !== undefined,
+        world: (data) => this.worldSubject.next(data),
+        inputLead: (ticks) => this.clock.feedback(ticks),
+        frames: (frames, catchUp) => this.delivery.receive(frames, catchUp),
+        chat: (message) => this.chatSubject.next(message),
+        desync: (event) => {
+          this.eventsSubject.next(event);
+          if (!this.spectating) this.snapshots.desync(event.tick);
+        },
+        caughtUp: (tick) => this.delivery.caughtUpAt(tick),
+        seated: (tick) => this.onSeated(tick),
+        snapshotRequest: (tick) => this.snapshots.requested(tick, this.delivery.lastDelivered),
+      },
+      peer,
+      accepted.firstTick,
+      token,
+      options,
+      redial,
+      ctx,
+    );
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.seated = new Promise((resolve) => (this.resolveSeated = resolve));
+    this.snapshots = new Snapshots(options, this.warn, (msg) => this.sendTcp(msg));
     // Frames wait for the game; live ones go through the playout buffer if there is one.
     this.delivery = new FrameDelivery({
       firstTick: accepted.firstTick,
       players: accepted.players,
       tickRate: accepted.tickRate,
       playoutDelayMs: options.playoutDelayMs,
-      receive: (first, count) => this.link.receive(first, count),
+      receive: (first, count) => this.server.link.receive(first, count),
       delivered: (tick) => {
-        if (this.snapshotAsked === tick + 1) this.sendStateSnapshot(tick + 1);
+        this.snapshots.delivered(tick);
       },
       caughtUp: (tick) => this.eventsSubject.next({ type: 'caught-up', tick }),
       overflow: (held) => {
@@ -212,14 +217,6 @@ export class GameClient extends typedEmitter<ClientEvents>() implements Connecti
     this.worldState$ = this.worldSubject.asObservable();
     this.chat$ = this.chatSubject.asObservable();
     this.events$ = this.eventsSubject.asObservable();
-    this.reconnector = new Reconnector({
-      timeoutMs: options.reconnectTimeoutMs,
-      redial: () => this.redial(this.token, this.link.received),
-      onAttempt: (attempt, message) =>
-        this.eventsSubject.next({ type: 'reconnecting', attempt, message }),
-      onGiveUp: (message) => this.end('connection-lost', message),
-      ended: () => this.ended,
-    });
     this.delivery.framesSubject.subscribe((f) => this.emit('frame', f));
     this.worldSubject.subscribe((w) => this.emit('worldState', w));
     this.chatSubject.subscribe((c) => this.emit('chat', c));
@@ -229,9 +226,9 @@ export class GameClient extends typedEmitter<ClientEvents>() implements Connecti
     // Statistics: counters sampled on a timer, turned into rates.
     this.statistics = new ClientStats({
       intervalMs: options.statsIntervalMs,
-      link: () => this.link,
+      link: () => this.server.link,
       framesBehind: () => this.delivery.framesBehind(),
-      path: () => this.pathNow(),
+      path: () => this.server.pathNow(),
       sampled: (stats) => {
         if (!this.autoDelay) return;
         const { rttMs, jitterMs } = stats.now();
@@ -243,16 +240,7 @@ export class GameClient extends typedEmitter<ClientEvents>() implements Connecti
     this.subs.add(this.statistics.sampling);
     this.stats$ = this.statistics.stats.asObservable();
     this.statistics.stats.subscribe((st) => this.emit('stats', st));
-
-    this.conn = new ClientConnection(this, peer);
-    // Keep the server hearing from us (acks, resends) when the game sends no input.
-    this.keepalive = setInterval(() => {
-      // A frozen server, or a path that died without a reset (issue 18).
-      const silent = this.link.silentForMs;
-      if (!this.reconnector.active && silent > options.serverTimeoutMs)
-        return this.lose(`nothing heard from the server for ${Math.round(silent)} ms`);
-      if (this.link.resendDue) this.sendPacket();
-    }, 1000 / accepted.tickRate);
+    this.server.start();
   }
 
   /** Listens to an event; a first `frame` listener starts the delivery of frames, as `frames$` does. */
@@ -272,43 +260,6 @@ export class GameClient extends typedEmitter<ClientEvents>() implements Connecti
     return this.conn.opened;
   }
 
-  private newLink(receiveFrom: number): Link<TickInput> {
-    return new Link<TickInput>({
-      key: (i) => i.tick,
-      capacity: this.options.maxUnackedInputs,
-      sendFrom: this.inputs.nextTick,
-      receiveFrom,
-      resendAfterMs: (1000 / this.tickRate) * 1.5,
-    });
-  }
-
-  /** The path datagrams take now (stats are sampled once before the first connection is set). */
-  private pathNow(): DatagramPath | undefined {
-    const conn = this.conn as ClientConnection | undefined;
-    return conn?.channel?.path;
-  }
-
-  /** @internal The datagram channel of connection `conn` opened. */
-  attach(conn: ClientConnection, channel: DatagramChannel): void {
-    if (this.ended || conn !== this.conn) {
-      channel.close();
-      return;
-    }
-    conn.channel = channel;
-    conn.own(
-      serviceDatagrams({
-        channel,
-        conditioner: this.options.conditioner,
-        decode: (bytes) => decodeServerUdp(bytes, this.ctx),
-        onMessage: (msg, bytes) => this.onServerDatagram(msg, bytes),
-        onFailure: (err) => this.lose(`datagram channel failed: ${err.message}`),
-        onDecodeError: (error) =>
-          this.warn('decode-error', `bad datagram: ${error.message}`, { error }),
-      }),
-    );
-    this.sendPacket(); // the server learns where this client is from its first datagram
-  }
-
   /**
    * The first tick this player sends an input for, and the first frame naming it in
    * `joined`; `-1` until it is seated (see `seated`). After a return from away, the tick
@@ -324,7 +275,7 @@ export class GameClient extends typedEmitter<ClientEvents>() implements Connecti
    * new one is issued at each reconnect.
    */
   get reconnectToken(): Uint8Array {
-    return this.token.slice();
+    return this.server.reconnectToken.slice();
   }
 
   /**
@@ -344,7 +295,7 @@ export class GameClient extends typedEmitter<ClientEvents>() implements Connecti
 
   /** The last tick up to which every frame has arrived (`firstTick - 1` before the first). */
   get lastFrameTick(): number {
-    return this.link.received;
+    return this.server.link.received;
   }
 
   /** The current input delay in ticks. */
@@ -359,7 +310,7 @@ export class GameClient extends typedEmitter<ClientEvents>() implements Connecti
 
   /** Checksum reports not yet acknowledged by the server (wait for 0 before closing, to be sure every report arrived). */
   get unacknowledgedChecksums(): number {
-    return this.checksums.pending.length;
+    return this.server.checksums.pending.length;
   }
 
   /**
@@ -398,7 +349,7 @@ export class GameClient extends typedEmitter<ClientEvents>() implements Connecti
   reportChecksum(tick: number, checksum: number): void {
     ChecksumReports.check(tick, checksum);
     if (this.ended) return;
-    const dropped = this.checksums.add(tick, checksum);
+    const dropped = this.server.checksums.add(tick, checksum);
     // Reported once until the reports flow again (away, a long catch-up: one warning, not many).
     if (dropped && !this.checksumsFull)
       this.warn(
@@ -453,179 +404,44 @@ export class GameClient extends typedEmitter<ClientEvents>() implements Connecti
     await this.closed;
   }
 
-  private sendPacket(): void {
-    const channel = this.conn.channel;
-    if (this.ended || !channel) return;
-    const { ctx, options } = this;
-    channel.send(
-      inputsPacket(this.link, this.inputs.nextTick, this.checksums, ctx, options.datagramBytes),
-    );
-  }
-
-  private onServerDatagram(msg: ServerUdpMessage, bytes: number): void {
-    const { link } = this;
-    if (msg.type === MessageType.WorldState) {
-      if (link.acceptWorld(msg.seq)) this.worldSubject.next(msg.data);
-      return;
-    }
-    link.heard();
-    link.meter.onReceived(bytes, msg.seq);
-    link.meter.onEcho(msg.echoSentAt, msg.echoDelayMs);
-    link.meter.onPeerLoss(msg.rxLoss);
-    if (this.inputs.schedule) link.acknowledged(msg.inputAck);
-    this.checksums.acknowledged(msg.checksumAck);
-    if (msg.inputLead !== undefined) this.clock.feedback(msg.inputLead / 8);
-    this.delivery.receive(msg.frames, false);
-  }
-
-  /** @internal A message on the reliable channel of `conn`, after the join answer. */
-  onMessage(conn: ClientConnection, bytes: Uint8Array): void {
-    if (conn !== this.conn || this.ended) return;
-    let msg;
-    try {
-      msg = decodeServerTcp(bytes, this.ctx);
-    } catch (err) {
-      const error = err as Error;
-      this.warn('decode-error', `bad TCP message: ${error.message}`, { error });
-      return;
-    }
-    switch (msg.type) {
-      case MessageType.ChatBroadcast:
-        this.chatSubject.next({ from: msg.from, text: msg.text });
-        return;
-      case MessageType.Goodbye:
-        this.end(msg.reason, msg.message);
-        return;
-      case MessageType.Desync:
-        this.eventsSubject.next({
-          type: 'desync',
-          tick: msg.tick,
-          checksums: msg.checksums,
-          disagreeing: disagreeingPlayers(msg.checksums),
-        });
-        if (!this.spectating) this.sendSnapshot(msg.tick);
-        return;
-      case MessageType.SignalToClient:
-        conn.peer.signal(msg.data);
-        return;
-      case MessageType.CatchUp:
-        // A spectator's live frames come this way too, after its CaughtUp.
-        this.delivery.receive(msg.frames, !this.watchingLive);
-        return;
-      case MessageType.CaughtUp:
-        this.watchingLive = this.spectating;
-        this.delivery.caughtUpAt(msg.tick);
-        return;
-      case MessageType.Seated:
-        this.onSeated(msg.tick);
-        return;
-      case MessageType.SnapshotRequest:
-        if (msg.tick > this.delivery.lastDelivered + 1 && this.options.provideSnapshot)
-          this.snapshotAsked = msg.tick;
-        return;
-      default:
-        this.warn('unexpected-message', `unexpected message type ${msg.type} after the join`);
-    }
-  }
-
   /** Its inputs count from `tick` on: its join, or its return after being away. */
   private onSeated(tick: number): void {
     this.seatedAt = tick;
     const first = this.inputs.seat(tick);
-    this.link.restartSending(tick);
+    this.server.link.restartSending(tick);
     this.eventsSubject.next({ type: 'seated', tick });
     if (first) this.resolveSeated(tick);
     this.inputs.takeEarly(); // the inputs given while waiting, for the ticks from `tick` on
     this.sendPacket();
   }
 
-  /** After a desync: this player's state snapshot for the desync tick, if the game gives one. */
-  private sendSnapshot(tick: number): void {
-    const data = takeSnapshot(this.options.snapshot, tick, this.warn, {
-      threwCode: 'snapshot-failed',
-      what: 'the snapshot function',
-      tooBigCode: 'buffer-full',
-    });
-    if (data) this.sendTcp({ type: MessageType.Snapshot, tick, data });
-  }
-
-  /** The server asked for the world before frame `tick`: it is now (frame `tick - 1` delivered). */
-  private sendStateSnapshot(tick: number): void {
-    this.snapshotAsked = undefined;
-    const data = takeSnapshot(this.options.provideSnapshot, tick, this.warn, {
-      threwCode: 'provide-snapshot-failed',
-      what: 'provideSnapshot',
-      tooBigCode: 'provide-snapshot-failed',
-    });
-    if (data) this.sendTcp({ type: MessageType.SnapshotOffer, tick, data });
-  }
-
-  /** @internal The reliable channel of `conn` ended (`error` set when it failed). */
-  onClosed(conn: ClientConnection, error: Error | undefined): void {
-    if (conn !== this.conn) return;
-    this.lose(
-      error
-        ? `connection to the server failed: ${error.message}`
-        : 'the server closed the connection',
-    );
-  }
-
-  /**
-   * The connection is lost: the client reconnects to its seat, with backoff, for
-   * `reconnectTimeoutMs`; `frames$` stays open meanwhile.
-   */
-  private lose(message: string): void {
-    if (this.ended || this.reconnector.active) return;
-    if (this.options.reconnectTimeoutMs === 0 || this.spectating)
-      return this.end('connection-lost', message);
-    this.conn.close();
-    this.reconnector.start(message);
+  /** The current connection (the tests close it to play a process that died). */
+  private get conn(): ClientConnection {
+    return this.server.connection;
   }
 
   /** @internal A reconnect was accepted on `peer`: this session goes on over it. */
   reattach(peer: TransportPeer, accepted: JoinAccepted): Connection {
-    this.conn.close();
-    if (accepted.firstTick !== this.link.received + 1)
-      this.warn(
-        'catch-up-incomplete',
-        `the frames go on from tick ${accepted.firstTick}, not ${this.link.received + 1}`,
-      );
-    this.peer = peer;
-    this.token = accepted.reconnectToken;
-    this.link = this.newLink(accepted.firstTick);
-    this.conn = new ClientConnection(this, peer);
-    this.eventsSubject.next({ type: 'reconnected', tick: accepted.firstTick });
-    return this.conn;
+    return this.server.reattach(peer, accepted);
   }
 
-  /** @internal The handshake on `conn` did not complete. */
-  abandoned(conn: ClientConnection, message: string): void {
-    if (this.reconnector.active)
-      conn.close(); // the reconnect tries again
-    else this.end('connection-lost', message);
-  }
-
-  /** @internal A transport warning on one of its connections. */
-  transportWarning(w: TransportWarning): void {
-    this.warn(w.code, w.message, { address: w.address, port: w.port, error: w.error });
+  private sendPacket(): void {
+    this.server.sendPacket();
   }
 
   private sendTcp(msg: ClientTcpMessage): void {
-    if (this.reconnector.active) return; // nobody to send to: the reconnect restores the state
-    this.peer.messages.send(encodeMessage(msg));
+    this.server.sendTcp(msg);
   }
 
   /** @internal Ends the session: every socket closed, every stream completed. */
   end(reason: DisconnectedEvent['reason'], message: string): void {
     if (this.ended) return;
     this.ended = true;
-    clearInterval(this.keepalive);
+    this.server.stop();
     this.statistics.stop();
     this.clock.stop();
-    this.reconnector.stop();
     this.subs.unsubscribe();
-    this.conn.close();
-    this.link.clear();
+    this.server.close();
     const event: DisconnectedEvent = { type: 'disconnected', reason, message };
     this.eventsSubject.next(event);
     this.delivery.complete();

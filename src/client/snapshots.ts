@@ -1,6 +1,7 @@
-// The game's state snapshots the client sends: taken from the game's function, bounded in size.
+// The state snapshots a client sends (after a desync; the world the server asks for), bounded in size.
 import type { Warn } from '../link/serviceDatagrams.js';
-import { Limits } from '../protocol/index.js';
+import { Limits, MessageType, type ClientTcpMessage } from '../protocol/index.js';
+import type { ResolvedConnectOptions } from './options.js';
 
 /** How a failure to take a snapshot is reported. @internal */
 export interface SnapshotWarnings {
@@ -14,9 +15,9 @@ export interface SnapshotWarnings {
 
 /**
  * The game's snapshot for `tick`, from `give` (if the game gives one): undefined, with a
- * warning, when it throws or is too big to send. @internal
+ * warning, when it throws or is too big to send.
  */
-export function takeSnapshot(
+function takeSnapshot(
   give: ((tick: number) => Uint8Array | undefined) | undefined,
   tick: number,
   warn: Warn,
@@ -33,4 +34,47 @@ export function takeSnapshot(
   if (data && data.length <= Limits.maxSnapshotBytes) return data;
   if (data) warn(warnings.tooBigCode, `snapshot over ${Limits.maxSnapshotBytes} bytes not sent`);
   return undefined;
+}
+
+/** The snapshots a client sends: after a desync, and the world the server asked for. @internal */
+export class Snapshots {
+  /** A snapshot the server asked for: the tick it is of. */
+  private asked: number | undefined;
+
+  constructor(
+    private readonly options: ResolvedConnectOptions,
+    private readonly warn: Warn,
+    private readonly sendTcp: (msg: ClientTcpMessage) => void,
+  ) {}
+
+  /** After a desync: this player's state snapshot for the desync tick, if the game gives one. */
+  desync(tick: number): void {
+    const data = takeSnapshot(this.options.snapshot, tick, this.warn, {
+      threwCode: 'snapshot-failed',
+      what: 'the snapshot function',
+      tooBigCode: 'buffer-full',
+    });
+    if (data) this.sendTcp({ type: MessageType.Snapshot, tick, data });
+  }
+
+  /** The server asks for the world before frame `tick` (frame `lastDelivered` is delivered). */
+  requested(tick: number, lastDelivered: number): void {
+    if (tick > lastDelivered + 1 && this.options.provideSnapshot) this.asked = tick;
+  }
+
+  /** Frame `tick` was delivered: the world before `tick + 1` is sent if it was asked for. */
+  delivered(tick: number): void {
+    if (this.asked === tick + 1) this.sendWorld(tick + 1);
+  }
+
+  /** The server asked for the world before frame `tick`: it is now (frame `tick - 1` delivered). */
+  private sendWorld(tick: number): void {
+    this.asked = undefined;
+    const data = takeSnapshot(this.options.provideSnapshot, tick, this.warn, {
+      threwCode: 'provide-snapshot-failed',
+      what: 'provideSnapshot',
+      tooBigCode: 'provide-snapshot-failed',
+    });
+    if (data) this.sendTcp({ type: MessageType.SnapshotOffer, tick, data });
+  }
 }
