@@ -3,13 +3,7 @@ import { Observable, Subject, Subscription, map } from 'rxjs';
 import type { ClientNetworkEvent, DisconnectedEvent } from '../events.js';
 import { typedEmitter } from '../emitter.js';
 import type { Warn } from '../link/serviceDatagrams.js';
-import {
-  Limits,
-  MessageType,
-  type ClientTcpMessage,
-  type JoinAccepted,
-  type WatchAccepted,
-} from '../protocol/index.js';
+import { Limits, MessageType, type JoinAccepted, type WatchAccepted } from '../protocol/index.js';
 import type { NetworkStats } from '../stats.js';
 import type { TransportPeer } from '../transport/Transport.js';
 import type { ChatMessage, ConfirmedFrame, PlayerInfo } from '../types.js';
@@ -190,7 +184,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     );
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.seated = new Promise((resolve) => (this.resolveSeated = resolve));
-    this.snapshots = new Snapshots(options, this.warn, (msg) => this.sendTcp(msg));
+    this.snapshots = new Snapshots(options, this.warn, (msg) => this.server.sendTcp(msg));
     // Frames wait for the game; live ones go through the playout buffer if there is one.
     this.delivery = new FrameDelivery({
       firstTick: accepted.firstTick,
@@ -198,9 +192,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
       tickRate: accepted.tickRate,
       playoutDelayMs: options.playoutDelayMs,
       receive: (first, count) => this.server.link.receive(first, count),
-      delivered: (tick) => {
-        this.snapshots.delivered(tick);
-      },
+      delivered: (tick) => this.snapshots.delivered(tick),
       caughtUp: (tick) => this.eventsSubject.next({ type: 'caught-up', tick }),
       overflow: (held) => {
         this.warn('buffer-full', `${held} frames held: frames$ is not read`);
@@ -367,7 +359,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   ready(): void {
     if (this.readySent || this.ended) return;
     this.readySent = true;
-    this.sendTcp({ type: MessageType.Ready });
+    this.server.sendTcp({ type: MessageType.Ready });
   }
 
   /**
@@ -385,20 +377,20 @@ export class GameClient extends typedEmitter<ClientEvents>() {
       throw new RangeError(`an input is ${this.inputSize} bytes`);
     if (this.ended) return;
     this.ready();
-    if (this.inputs.take(input)) this.sendPacket();
+    if (this.inputs.take(input)) this.server.sendPacket();
   }
 
   /** Sends a chat line to every player (over TCP). */
   sendChat(text: string): void {
     if (text.length > Limits.chatLength)
       throw new RangeError(`chat is over ${Limits.chatLength} characters`);
-    this.sendTcp({ type: MessageType.Chat, text });
+    this.server.sendTcp({ type: MessageType.Chat, text });
   }
 
   /** Leaves the match and closes every socket. Safe to call more than once, or after the server went away. */
   async close(): Promise<void> {
     if (!this.ended) {
-      this.sendTcp({ type: MessageType.Leave });
+      this.server.sendTcp({ type: MessageType.Leave });
       this.end('closed', 'closed by this client');
     }
     await this.closed;
@@ -412,7 +404,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.eventsSubject.next({ type: 'seated', tick });
     if (first) this.resolveSeated(tick);
     this.inputs.takeEarly(); // the inputs given while waiting, for the ticks from `tick` on
-    this.sendPacket();
+    this.server.sendPacket();
   }
 
   /** The current connection (the tests close it to play a process that died). */
@@ -423,14 +415,6 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   /** @internal A reconnect was accepted on `peer`: this session goes on over it. */
   reattach(peer: TransportPeer, accepted: JoinAccepted): Connection {
     return this.server.reattach(peer, accepted);
-  }
-
-  private sendPacket(): void {
-    this.server.sendPacket();
-  }
-
-  private sendTcp(msg: ClientTcpMessage): void {
-    this.server.sendTcp(msg);
   }
 
   /** @internal Ends the session: every socket closed, every stream completed. */
