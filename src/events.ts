@@ -120,7 +120,9 @@ export interface BackEvent {
 
 /** This client's inputs count from `tick` on: its join took effect, or it is back (client side). */
 export interface SeatedEvent {
+  /** Always `'seated'`. */
   readonly type: 'seated';
+  /** The first tick this client's inputs count for (its `startTick`). */
   readonly tick: number;
 }
 
@@ -129,21 +131,27 @@ export interface SeatedEvent {
  * side): the frames from `tick` on are live. Frames before it came in a catch-up.
  */
 export interface CaughtUpEvent {
+  /** Always `'caught-up'`. */
   readonly type: 'caught-up';
+  /** The first live tick: the frames before it came in the catch-up. */
   readonly tick: number;
 }
 
 /** The connection was lost; the client tries to get its seat back (client side). */
 export interface ReconnectingEvent {
+  /** Always `'reconnecting'`. */
   readonly type: 'reconnecting';
   /** 1 for the first try, then 2, ... */
   readonly attempt: number;
+  /** Why the connection was lost. */
   readonly message: string;
 }
 
 /** The client has its seat back on a new connection (client side); frames go on from `tick`. */
 export interface ReconnectedEvent {
+  /** Always `'reconnected'`. */
   readonly type: 'reconnected';
+  /** The tick the frames go on from on the new connection. */
   readonly tick: number;
 }
 

@@ -84,7 +84,12 @@ export function confirmedFrame(
  * What the server puts in for the input of a player who is away: `repeat`, its last input
  * (a held button stays held); `empty`, all zero bytes.
  */
-export const SubstituteInput = { Repeat: 'repeat', Empty: 'empty' } as const;
+export const SubstituteInput = {
+  /** The player's last input (a held button stays held). */
+  Repeat: 'repeat',
+  /** All zero bytes. */
+  Empty: 'empty',
+} as const;
 export type SubstituteInput = (typeof SubstituteInput)[keyof typeof SubstituteInput];
 
 /** A chat message: the sender's username and the text. */
