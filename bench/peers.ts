@@ -14,7 +14,6 @@ import {
   startMachineLoad,
   type ClientsConfig,
   type ClientsWindow,
-  type PeerKind,
   type ServerConfig,
   type ServerWindow,
 } from './common.js';
