@@ -2,7 +2,7 @@
 // assembler.ts): the messages they exchange over IPC, statistics, inputs, the send recorder.
 
 import * as dgram from 'node:dgram';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { LinkConditionerOptions } from '../src/node.js';
 
@@ -329,10 +329,18 @@ export function loopbackCounters(): { packets: number; bytes: number } {
   }
 }
 
-/** True when this process has a network namespace of its own (not the first process's). */
+/**
+ * True when this process's network namespace has no interface but `lo` (as one made by
+ * `ip netns add` for the bench): then everything on `lo` is the bench's own traffic.
+ */
 export function privateNetns(): boolean {
   try {
-    return readlinkSync('/proc/self/ns/net') !== readlinkSync('/proc/1/ns/net');
+    const names = readFileSync('/proc/net/dev', 'utf8')
+      .split('\n')
+      .slice(2)
+      .map((l) => l.split(':')[0].trim())
+      .filter(Boolean);
+    return names.length === 1 && names[0] === 'lo';
   } catch {
     return false;
   }

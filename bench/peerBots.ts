@@ -15,6 +15,7 @@ import {
   report,
   runSchedule,
   serveCommands,
+  sleep,
   startWindow,
   type ClientsWindow,
   type PeerClientsConfig,
@@ -120,15 +121,21 @@ async function udpLink(port: number): Promise<Link> {
 }
 
 function colyseusLink(room: ColyseusRoom): Link {
-  const closed = new Promise<void>((resolve) => room.onLeave(() => resolve()));
+  // A drop counts as a disconnection even if the SDK then reconnects (its default).
+  const closed = new Promise<void>((resolve) => {
+    room.onLeave(() => resolve());
+    room.onDrop(() => resolve());
+  });
   const link: Link = {
     send(message) {
       countOut(message.length);
       room.sendBytes('i', message);
     },
     close: async () => {
-      await room.leave();
-      await closed;
+      // No reconnection attempts once the bench stops (the server may be gone already).
+      room.reconnection.enabled = false;
+      void room.leave(false);
+      await Promise.race([closed, sleep(2000)]);
     },
     closed,
     onFrame: () => {},

@@ -3,6 +3,8 @@
 // relay), beside game-network and the raw dgram echo, driven by the same bots (bench/
 // clients.ts) in the same process layout; interleaved repetitions, medians with spreads.
 
+import { writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { Child } from './children.js';
 import {
   TICK_MS,
@@ -108,7 +110,7 @@ async function peerSession(
 ): Promise<PeerSession> {
   const lifetimeMs = warmupMs + windowMs + 90_000;
   const maxTicks = Math.ceil((warmupMs + windowMs + 20_000) / TICK_MS);
-  const load1 = (await import('node:os')).loadavg()[0];
+  const load1 = loadavg()[0];
   const server = new Child(`${name} server`, './server.ts', serverConfig(lifetimeMs));
   const bots: Child[] = [];
   try {
@@ -379,6 +381,9 @@ export async function benchPeers(chosen: PeersPlan): Promise<PeersResult> {
       }
     }
   for (const [variant, runs] of lat) result.latency.push({ variant, runs });
+  const file = `${tmpdir()}/game-network-bench-peers.json`;
+  writeFileSync(file, JSON.stringify(result, null, 1));
+  log(`peers: every run in ${file}`);
   return result;
 }
 
@@ -403,6 +408,16 @@ function ratios<T extends { rep: number }>(
   return spread(out);
 }
 
+/** A ratio's median and spread: 0.52x (0.41-0.60x); n/a without a base. */
+const spx = (s: Spread): string =>
+  Number.isFinite(s.median) ? `${f(s.median, 2)}x (${f(s.min, 2)}-${f(s.max, 2)}x)` : 'n/a';
+
+/** The runs of `variant` at `players` that held (nobody dropped, 60 frames/s, lag steady). */
+const heldRuns = (r: PeersResult, players: number, variant: Variant): CpuRun[] =>
+  (r.cpu.find((c) => c.players === players && c.variant === variant)?.runs ?? []).filter(
+    (x) => x.held,
+  );
+
 /** The peers tables (markdown): CPU and wire per size, then latency. */
 export function peersTables(r: PeersResult): string {
   const lines: string[] = [];
@@ -414,17 +429,19 @@ export function peersTables(r: PeersResult): string {
   for (const v of VARIANTS) {
     const cells = [VARIANT_NAMES[v]];
     for (const n of sizes) {
-      const runs = r.cpu.find((c) => c.players === n && c.variant === v)?.runs ?? [];
-      const base = r.cpu.find((c) => c.players === n && c.variant === 'game-network')?.runs ?? [];
-      const held = runs.filter((x) => x.held).length;
+      const all = r.cpu.find((c) => c.players === n && c.variant === v)?.runs ?? [];
+      const runs = all.filter((x) => x.held);
+      const base = heldRuns(r, n, 'game-network');
+      if (runs.length === 0) {
+        cells.push(`**not held** in ${all.length} of ${all.length} runs`);
+        continue;
+      }
       const us = spread(runs.map((x) => x.usPerPlayerTick));
       const pct = spread(runs.map((x) => x.cpuPercent));
       const ratio =
-        v === 'game-network'
-          ? ''
-          : `, ${f(ratios(runs, base, (x) => x.usPerPlayerTick).median, 2)}x`;
+        v === 'game-network' ? '' : `, ${spx(ratios(runs, base, (x) => x.usPerPlayerTick))}`;
       cells.push(
-        `${sp(us, 2)}${ratio}; ${f(pct.median, 0)}% of a core; held ${held}/${runs.length}`,
+        `${sp(us, 2)}${ratio}; ${f(pct.median, 0)}% of a core; held ${runs.length}/${all.length}`,
       );
     }
     row(cells);
@@ -439,14 +456,16 @@ export function peersTables(r: PeersResult): string {
   for (const v of VARIANTS) {
     const cells = [VARIANT_NAMES[v]];
     for (const n of sizes) {
-      const runs = r.cpu.find((c) => c.players === n && c.variant === v)?.runs ?? [];
-      const base = r.cpu.find((c) => c.players === n && c.variant === 'game-network')?.runs ?? [];
+      const runs = heldRuns(r, n, v);
+      const base = heldRuns(r, n, 'game-network');
+      if (runs.length === 0) {
+        cells.push('not held');
+        continue;
+      }
       const ip = spread(runs.map((x) => x.ipBytesPerPlayerSec));
       const pk = spread(runs.map((x) => x.ipPacketsPerPlayerSec));
       const ratio =
-        v === 'game-network'
-          ? ''
-          : `, ${f(ratios(runs, base, (x) => x.ipBytesPerPlayerSec).median, 2)}x`;
+        v === 'game-network' ? '' : `, ${spx(ratios(runs, base, (x) => x.ipBytesPerPlayerSec))}`;
       cells.push(`${sp(ip, 0)} B${ratio}; ${f(pk.median, 0)} packets`);
     }
     row(cells);
@@ -470,13 +489,9 @@ export function peersTables(r: PeersResult): string {
       name,
       sp(spread(l.runs.map((x) => x.medianUs)), 0),
       sp(spread(l.runs.map((x) => x.p99Us)), 0),
-      l.variant === 'game-network'
-        ? ''
-        : `${f(ratios(l.runs, base, (x) => x.medianUs).median, 2)}x`,
+      l.variant === 'game-network' ? '' : spx(ratios(l.runs, base, (x) => x.medianUs)),
       `${sp(spread(l.runs.map((x) => x.afterLastMedianUs)), 0)} / ${sp(spread(l.runs.map((x) => x.afterLastP99Us)), 0)}`,
-      l.variant === 'game-network'
-        ? ''
-        : `${f(ratios(l.runs, base, (x) => x.afterLastMedianUs).median, 2)}x`,
+      l.variant === 'game-network' ? '' : spx(ratios(l.runs, base, (x) => x.afterLastMedianUs)),
       `${l.runs.reduce((n, x) => n + x.samples, 0)} in ${l.runs.length} runs`,
     ]);
   }
