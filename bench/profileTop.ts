@@ -9,6 +9,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 interface Profile {
@@ -18,12 +19,20 @@ interface Profile {
 }
 
 /** What a function is, from its file and name. */
-export function kindOf(url: string, fn: string): string {
+export function kindOf(url: string, fn: string, parent = ''): string {
+  // A native function (no file) is what its caller is, but for the send system call.
+  if (url === '' && parent !== '' && !fn.startsWith('(') && fn !== 'send') {
+    const byParent = kindOf(parent.split('|')[0], parent.split('|')[1] ?? '');
+    if (byParent !== 'other' && byParent !== 'node internals / native') return byParent;
+  }
   const u = url.replace(/^file:\/\//, '');
   if (fn === '(idle)') return 'idle';
   if (fn === '(garbage collector)') return 'GC';
   if (fn === '(program)') return 'V8/native (program)';
-  if (/crypto|datagramSeal|sessionToken/i.test(u) || /Cipher|Decipher|createCipheriv/.test(fn))
+  if (
+    /crypto|datagramSeal|sessionToken/i.test(u) ||
+    /Cipher|Decipher|^(initiv|setAAD|getAuthTag|setAuthTag|final|update)$/.test(fn)
+  )
     return 'crypto';
   if (u.includes('@msgpack') || u.includes('src/protocol/')) return 'msgpack / protocol codec';
   if (u.includes('node_modules/rxjs')) return 'Observables/Subjects (rxjs)';
@@ -48,6 +57,8 @@ function main(): void {
   const top = Number(topArg ?? 40);
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map<number, ProfileNode>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parentOf.set(c, n);
   const selfUs = new Map<number, number>();
   p.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
   let total = 0;
@@ -58,14 +69,17 @@ function main(): void {
     const n = byId.get(id);
     if (!n) continue;
     const { functionName, url, lineNumber } = n.callFrame;
-    const kind = kindOf(url, functionName);
+    const parent = parentOf.get(id)?.callFrame;
+    const kind = kindOf(url, functionName, parent ? `${parent.url}|${parent.functionName}` : '');
     total += us;
     if (kind === 'idle') {
       idle += us;
       continue;
     }
     const short = url.replace(/^.*\/(node_modules\/|src\/|bench\/)/, '$1');
-    const key = `${short || '(native)'}:${functionName || '(anonymous)'}:${lineNumber + 1}`;
+    const caller = url === '' && parent ? ` <- ${parent.functionName || '(anonymous)'}` : '';
+    const key = `${short || '(native)'}:${functionName || '(anonymous)'}${caller}`;
+    void lineNumber;
     const e = fns.get(key) ?? { us: 0, kind };
     e.us += us;
     fns.set(key, e);
