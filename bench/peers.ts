@@ -225,6 +225,28 @@ export interface CpuRun {
   botsCpuPercent: number;
   otherCores: number;
   load1: number;
+  /** Why the run gave no figures (a process never joined or reported in time). */
+  failed?: string;
+}
+
+function failedRun(rep: number, failed: string): CpuRun {
+  return {
+    rep,
+    usPerPlayerTick: NaN,
+    cpuPercent: NaN,
+    framesPerSec: NaN,
+    lagGrowth: NaN,
+    disconnected: NaN,
+    drops: NaN,
+    held: false,
+    ipBytesPerPlayerSec: NaN,
+    ipPacketsPerPlayerSec: NaN,
+    appBytesPerPlayerSec: NaN,
+    botsCpuPercent: NaN,
+    otherCores: NaN,
+    load1: loadavg()[0],
+    failed,
+  };
 }
 
 export interface LatencyRun {
@@ -359,7 +381,9 @@ export async function benchPeers(chosen: PeersPlan): Promise<PeersResult> {
           );
           rows.get(variant)!.push(run);
         } catch (err) {
+          // A process too far behind to join or report: that run did not hold.
           log(`peers: cpu ${players} ${variant} rep ${rep + 1} failed: ${String(err)}`);
+          rows.get(variant)!.push(failedRun(rep, String(err)));
         }
       }
     for (const [variant, runs] of rows) result.cpu.push({ players, variant, runs });

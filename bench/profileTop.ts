@@ -27,6 +27,8 @@ export function kindOf(url: string, fn: string, parent = ''): string {
   }
   const u = url.replace(/^file:\/\//, '');
   if (fn === '(idle)') return 'idle';
+  // The inspector session of --cpu-prof itself (starting and stopping the profiler).
+  if (fn === 'dispatch' && parent.endsWith('|post')) return 'profiler itself';
   if (fn === '(garbage collector)') return 'GC';
   if (fn === '(program)') return 'V8/native (program)';
   if (
