@@ -457,7 +457,16 @@ export function peersTables(r: PeersResult): string {
       const runs = all.filter((x) => x.held);
       const base = heldRuns(r, n, 'game-network');
       if (runs.length === 0) {
-        cells.push(`**not held** in ${all.length} of ${all.length} runs`);
+        const measured = all.filter((x) => Number.isFinite(x.usPerPlayerTick));
+        const why = [
+          measured.some((x) => x.disconnected > 0 || x.drops > 0) ? 'players dropped' : '',
+          measured.some((x) => x.lagGrowth > MAX_LAG_GROWTH) ? 'lag grew' : '',
+          all.length > measured.length ? `${all.length - measured.length} gave no figures` : '',
+        ].filter(Boolean);
+        const over = measured.length
+          ? `; over those windows ${sp(spread(measured.map((x) => x.usPerPlayerTick)), 2)}`
+          : '';
+        cells.push(`**not held** 0/${all.length} (${why.join(', ')})${over}`);
         continue;
       }
       const us = spread(runs.map((x) => x.usPerPlayerTick));
