@@ -68,7 +68,7 @@ async function joinBatch(
       clients[i] = await connect({
         host: HOST,
         port: cfg.tcpPort,
-        username: `bot${id}`,
+        username: `${cfg.namePrefix ?? 'bot'}${id}`,
         connectTimeoutMs: 10_000,
         ...(cfg.conditioner
           ? { conditioner: { ...cfg.conditioner, seed: (cfg.conditioner.seed ?? 1) + 1 + id } }
@@ -99,6 +99,9 @@ async function runGame(cfg: GameClientsConfig): Promise<void> {
   let stopping = false;
   let disconnected = 0;
   let latencies: number[] = [];
+  let afterLast: number[] = [];
+  /** Per tick (absolute), when the last bot sent its input for it (latency runs only). */
+  const lastSentAt = new Map<number, number>();
   let warnings: Record<string, number> = {};
 
   const addBots = (clients: GameClient[]): void => {
@@ -114,7 +117,11 @@ async function runGame(cfg: GameClientsConfig): Promise<void> {
         bot.framesReceived++;
         if (!measuring || !bot.sentAt) return;
         const sent = bot.sentAt[frame.tick - client.startTick];
-        if (sent > 0) latencies.push(performance.now() - sent);
+        if (sent <= 0) return;
+        const now = performance.now();
+        latencies.push(now - sent);
+        const last = lastSentAt.get(frame.tick);
+        if (last !== undefined) afterLast.push(now - last);
       });
       client.events$.subscribe((e) => {
         if (e.type === 'warning') warnings[e.code] = (warnings[e.code] ?? 0) + 1;
@@ -141,7 +148,13 @@ async function runGame(cfg: GameClientsConfig): Promise<void> {
     const c = bot.client;
     if (stopping || c.inputsSent >= cfg.maxTicks) return;
     const input = bot.next();
-    if (bot.sentAt) bot.sentAt[c.inputsSent] = performance.now();
+    if (bot.sentAt) {
+      const now = performance.now();
+      bot.sentAt[c.inputsSent] = now;
+      const tick = c.startTick + c.inputsSent;
+      lastSentAt.set(tick, Math.max(lastSentAt.get(tick) ?? 0, now));
+      lastSentAt.delete(tick - 600); // bounded: ten seconds of ticks
+    }
     c.sendInput(input);
   };
   if (cfg.backToBack)
@@ -189,6 +202,7 @@ async function runGame(cfg: GameClientsConfig): Promise<void> {
       if (cmd.type === 'start') await start();
       if (cmd.type !== 'measure') return;
       latencies = [];
+      afterLast = [];
       warnings = {};
       lagMax = 0;
       const lagStart = lagOf();
@@ -208,7 +222,7 @@ async function runGame(cfg: GameClientsConfig): Promise<void> {
           ...window,
           sent: bots.reduce((n, b) => n + b.client.inputsSent, 0) - sent0,
           received: bots.reduce((n, b) => n + b.framesReceived, 0) - received0,
-          ...(cfg.latency ? { latencyMs: latencies } : {}),
+          ...(cfg.latency ? { latencyMs: latencies, afterLastMs: afterLast } : {}),
           lagStart,
           lagEnd: lagOf(),
           lagMax,
@@ -259,18 +273,21 @@ async function runUdp(cfg: UdpClientsConfig): Promise<void> {
   }
   // Each datagram carries its index, so a reply (an echo of it) gives its round trip.
   const payloadBytes = Math.max(8, cfg.payloadBytes);
-  const sentAt = cfg.latency ? new Float64Array(cfg.maxTicks) : undefined;
+  // One send-time array per socket: the sockets of different groups send at different times.
+  const sentAt = cfg.latency ? sockets.map(() => new Float64Array(cfg.maxTicks)) : undefined;
   let measuring = false;
   let latencies: number[] = [];
   let received = 0;
   let sent = 0;
   if (sentAt && !cfg.backToBack) {
-    sockets[0].on('message', (data: Buffer) => {
-      received++;
-      if (!measuring || data.length < 4) return;
-      const at = sentAt[data.readUInt32BE(0)];
-      if (at > 0) latencies.push(performance.now() - at);
-    });
+    sockets.forEach((socket, i) =>
+      socket.on('message', (data: Buffer) => {
+        received++;
+        if (!measuring || data.length < 4) return;
+        const at = sentAt[i][data.readUInt32BE(0)];
+        if (at > 0) latencies.push(performance.now() - at);
+      }),
+    );
   } else {
     for (const s of sockets) s.on('message', () => received++);
   }
@@ -288,7 +305,7 @@ async function runUdp(cfg: UdpClientsConfig): Promise<void> {
           for (const socket of groups[g]) {
             const payload = Buffer.alloc(payloadBytes, 0x5a);
             payload.writeUInt32BE(tickIndex, 0);
-            if (sentAt) sentAt[tickIndex] = performance.now();
+            if (sentAt) sentAt[sockets.indexOf(socket)][tickIndex] = performance.now();
             socket.send(payload, cfg.udpPort, HOST);
             sent++;
           }
@@ -380,7 +397,12 @@ function runBackToBack(cfg: UdpClientsConfig, socket: dgram.Socket, payloadBytes
   report({ type: 'ready' });
 }
 
-(config.mode === 'game' ? runGame(config) : runUdp(config)).catch((err: unknown) => {
+(config.mode === 'game'
+  ? runGame(config)
+  : config.mode === 'peer'
+    ? import('./peerBots.js').then((m) => m.runPeerBots(config))
+    : runUdp(config)
+).catch((err: unknown) => {
   report({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
   process.exitCode = 1;
   process.disconnect?.();

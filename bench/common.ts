@@ -32,7 +32,18 @@ export interface EchoServerConfig {
   readonly lifetimeMs: number;
 }
 
-export type ServerConfig = GameServerConfig | EchoServerConfig;
+/** The peers of the bench: the same lockstep relay on Colyseus, on `ws`, on bare dgram. */
+export type PeerKind = 'colyseus' | 'ws' | 'udp';
+
+export interface PeerServerConfig {
+  readonly mode: 'peer';
+  readonly kind: PeerKind;
+  /** The match's size: every tick waits for this many players' inputs. */
+  readonly players: number;
+  readonly lifetimeMs: number;
+}
+
+export type ServerConfig = GameServerConfig | EchoServerConfig | PeerServerConfig;
 
 /** How bots produce inputs: held buttons (long repeats) or random every tick. */
 export type InputPattern = 'held' | 'random';
@@ -45,6 +56,8 @@ export interface GameClientsConfig {
   readonly groups: number;
   readonly pattern: InputPattern;
   readonly seed: number;
+  /** The bots' usernames: this then a number (default 'bot'); unique over bots processes. */
+  readonly namePrefix?: string;
   /** Record input-to-frame latency. */
   readonly latency?: boolean;
   /**
@@ -77,7 +90,24 @@ export interface UdpClientsConfig {
   readonly lifetimeMs: number;
 }
 
-export type ClientsConfig = GameClientsConfig | UdpClientsConfig;
+export interface PeerClientsConfig {
+  readonly mode: 'peer';
+  readonly kind: PeerKind;
+  readonly port: number;
+  /** Bots in this process. */
+  readonly clients: number;
+  /** Players in the match (all processes); Colyseus's first bot creates the room for them. */
+  readonly players: number;
+  /** A Colyseus room to join (from the process that created it). */
+  readonly roomId?: string;
+  readonly groups: number;
+  readonly seed: number;
+  readonly latency?: boolean;
+  readonly maxTicks: number;
+  readonly lifetimeMs: number;
+}
+
+export type ClientsConfig = GameClientsConfig | UdpClientsConfig | PeerClientsConfig;
 
 // ---------------------------------------------------------------------------------------
 // IPC messages.
@@ -99,6 +129,12 @@ export interface ProcessWindow {
   readonly packetsOut: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /**
+   * IP packets and bytes over the loopback interface (/proc/net/dev of this process's
+   * network namespace: everything on it, TCP ACKs included, both directions once).
+   */
+  readonly loPackets: number;
+  readonly loBytes: number;
 }
 
 /** Sizes of the datagrams a process sent during a window, with their naive encoding. */
@@ -126,6 +162,11 @@ export interface ClientsWindow extends ProcessWindow {
   readonly received: number;
   /** Latency samples in ms (input sent to its frame received, or datagram round trip). */
   readonly latencyMs?: number[];
+  /**
+   * The same frames' latency counted from the last input of their tick that any bot of this
+   * process sent (ms): the relay's own part, without the wait for the slowest player.
+   */
+  readonly afterLastMs?: number[];
   /** Mean over bots of (last tick sent - last frame received), at the start and end. */
   readonly lagStart?: number;
   readonly lagEnd?: number;
@@ -141,7 +182,12 @@ export interface ClientsWindow extends ProcessWindow {
 
 /** Child to orchestrator. */
 export type Report =
-  | { readonly type: 'ready'; readonly tcpPort?: number; readonly udpPort?: number }
+  | {
+      readonly type: 'ready';
+      readonly tcpPort?: number;
+      readonly udpPort?: number;
+      readonly roomId?: string;
+    }
   /** The bots all play (after 'start'). */
   | { readonly type: 'started' }
   | { readonly type: 'measured'; readonly window: ServerWindow | ClientsWindow }
@@ -269,8 +315,40 @@ export function stopRecording(): Uint8Array[] {
   return out;
 }
 
+/** Packets and bytes sent over `lo` so far (zeros where /proc/net/dev is not there). */
+export function loopbackCounters(): { packets: number; bytes: number } {
+  try {
+    const line = readFileSync('/proc/net/dev', 'utf8')
+      .split('\n')
+      .find((l) => l.trim().startsWith('lo:'));
+    // Receive: bytes packets errs drop fifo frame compressed multicast; then transmit.
+    const v = (line ?? '').split(':')[1].trim().split(/\s+/).map(Number);
+    return { bytes: v[8], packets: v[9] };
+  } catch {
+    return { packets: 0, bytes: 0 };
+  }
+}
+
+/**
+ * True when this process's network namespace has no interface but `lo` (as one made by
+ * `ip netns add` for the bench): then everything on `lo` is the bench's own traffic.
+ */
+export function privateNetns(): boolean {
+  try {
+    const names = readFileSync('/proc/net/dev', 'utf8')
+      .split('\n')
+      .slice(2)
+      .map((l) => l.split(':')[0].trim())
+      .filter(Boolean);
+    return names.length === 1 && names[0] === 'lo';
+  } catch {
+    return false;
+  }
+}
+
 /** Starts a measuring window; the returned function ends it. */
 export function startWindow(): () => ProcessWindow {
+  const lo0 = loopbackCounters();
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
@@ -286,6 +364,8 @@ export function startWindow(): () => ProcessWindow {
       packetsOut: counters.packetsOut - c0.packetsOut,
       bytesIn: counters.bytesIn - c0.bytesIn,
       bytesOut: counters.bytesOut - c0.bytesOut,
+      loPackets: loopbackCounters().packets - lo0.packets,
+      loBytes: loopbackCounters().bytes - lo0.bytes,
     };
   };
 }

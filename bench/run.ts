@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only <cpu|latency|wire|assembler|capacity>] [-- --cpu-prof[=dir]]
+// npm run bench [-- --quick] [-- --only <cpu|latency|wire|assembler|capacity|peers>] [-- --cpu-prof[=dir]]
 //
 // Measures game-network against the machine's own limits: every figure is a ratio against
 // a baseline measured in the same run, on the same machine. Prints a table, and on a full
@@ -29,8 +29,9 @@ import {
   type ServerWindow,
 } from './common.js';
 import type { LinkConditionerOptions } from '../src/node.js';
+import { PEERS_PLAN, benchPeers, peersTables, type PeersResult } from './peers.js';
 
-const SECTIONS = ['cpu', 'latency', 'wire', 'assembler', 'capacity'] as const;
+const SECTIONS = ['cpu', 'latency', 'wire', 'assembler', 'capacity', 'peers'] as const;
 type Section = (typeof SECTIONS)[number];
 
 // ---------------------------------------------------------------------------------------
@@ -42,8 +43,10 @@ interface Options {
   cpuProfDir: string | undefined;
   /** Write results.json and docs/performance.md (default: on a full run only). */
   write: boolean;
-  /** Capacity steps (players), instead of the plan's. */
+  /** Capacity steps (players), instead of the plan's; the peers' sizes too. */
   steps: number[] | undefined;
+  /** Repetitions of each peers figure, instead of the plan's. */
+  reps: number | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -53,6 +56,7 @@ function parseArgs(argv: readonly string[]): Options {
     cpuProfDir: undefined,
     write: false,
     steps: undefined,
+    reps: undefined,
   };
   let write: boolean | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -73,10 +77,14 @@ function parseArgs(argv: readonly string[]): Options {
       opts.steps = (list ?? '').split(',').map(Number);
       if (!opts.steps.every((n) => Number.isInteger(n) && n >= 1 && n <= 256))
         throw new Error('--steps takes player counts in 1..256, e.g. --steps 64,128');
+    } else if (arg === '--reps' || arg.startsWith('--reps=')) {
+      opts.reps = Number(arg === '--reps' ? argv[++i] : arg.slice('--reps='.length));
+      if (!Number.isInteger(opts.reps) || opts.reps < 1 || opts.reps > 9)
+        throw new Error('--reps takes 1..9');
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'npm run bench -- [--quick] [--only cpu|latency|wire|assembler|capacity]\n' +
-          '                 [--steps 64,128,...] [--cpu-prof[=dir]] [--write|--no-write]\n',
+        'npm run bench -- [--quick] [--only cpu|latency|wire|assembler|capacity|peers]\n' +
+          '                 [--steps 64,128,...] [--reps 3] [--cpu-prof[=dir]] [--write|--no-write]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg} (try --help)`);
@@ -119,7 +127,9 @@ const plan = opts.quick
     };
 
 /** The whole run stops by itself after this, whatever happens. */
-const RUN_DEADLINE_MS = opts.quick ? 4 * 60_000 : 12 * 60_000;
+const RUN_DEADLINE_MS =
+  (opts.quick ? 4 * 60_000 : 12 * 60_000) +
+  (opts.only === undefined || opts.only === 'peers' ? (opts.quick ? 4 : 25) * 60_000 : 0);
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const round2 = (x: number): number => Math.round(x * 100) / 100;
@@ -899,6 +909,7 @@ interface Results {
   wire?: WireResult;
   assembler?: AssemblerOut;
   capacity?: CapacityResult;
+  peers?: PeersResult;
   /** CPUs other processes kept busy during the measurements (median, max; Linux only). */
   otherLoadCores: { median: number; max: number };
   /** Every measured session: other processes' load and steal (cores), attempts. */
@@ -1190,7 +1201,7 @@ async function pretty(text: string, file: string): Promise<string> {
   return prettier.format(text, { ...config, filepath: file });
 }
 
-async function writeOutputs(r: Results, table: string): Promise<void> {
+async function writeOutputs(r: Results, table: string, peers: string): Promise<void> {
   writeFileSync(RESULTS_JSON, await pretty(JSON.stringify(r), RESULTS_JSON));
   const section = [
     START,
@@ -1198,6 +1209,14 @@ async function writeOutputs(r: Results, table: string): Promise<void> {
     `Run of ${r.machine.date.slice(0, 10)} (\`npm run bench\`, ${r.durationSec.toFixed(0)} s): ${runLine(r)}.`,
     '',
     table,
+    ...(peers
+      ? [
+          '',
+          `Peers (\`--only peers\`; median (min-max) of ${r.peers!.plan.reps} interleaved runs, ratios to game-network in the same rep):`,
+          '',
+          peers,
+        ]
+      : []),
     '',
     END,
   ].join('\n');
@@ -1242,6 +1261,14 @@ async function main(): Promise<void> {
   if (wanted('wire')) results.wire = await benchWire();
   if (wanted('assembler')) results.assembler = await benchAssembler();
   if (wanted('capacity')) results.capacity = await benchCapacity();
+  if (wanted('peers')) {
+    const base = opts.quick ? PEERS_PLAN.quick : PEERS_PLAN.full;
+    results.peers = await benchPeers({
+      ...base,
+      ...(opts.steps ? { sizes: opts.steps } : {}),
+      ...(opts.reps ? { reps: opts.reps } : {}),
+    });
+  }
   results.durationSec = (performance.now() - t0) / 1000;
   results.targets = targetsOf(results);
   const measured = otherLoad.filter(Number.isFinite);
@@ -1253,11 +1280,16 @@ async function main(): Promise<void> {
   const table = await pretty(markdownTable(results), 'table.md');
   process.stdout.write(`\ngame-network bench (${results.mode}): ${runLine(results)}\n\n`);
   process.stdout.write(table);
+  const peers = results.peers ? await pretty(peersTables(results.peers), 'peers.md') : '';
+  if (peers)
+    process.stdout.write(
+      `\nPeers (median (min-max) of ${results.peers!.plan.reps} interleaved runs; ratios to game-network in the same rep):\n\n${peers}`,
+    );
   process.stdout.write('\nTargets:\n');
   for (const t of results.targets)
     process.stdout.write(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.name} (${t.limit})\n`);
   if (opts.write) {
-    await writeOutputs(results, table.trim());
+    await writeOutputs(results, table.trim(), peers.trim());
     process.stdout.write(`\nWrote bench/results.json and docs/performance.md.\n`);
   } else {
     process.stdout.write('\n(Not written: a --quick or --only run; add --write to write.)\n');

@@ -141,7 +141,12 @@ async function runEcho(cfg: EchoServerConfig): Promise<void> {
   report({ type: 'ready', udpPort: socket.address().port });
 }
 
-(config.mode === 'game' ? runGame(config) : runEcho(config)).catch((err: unknown) => {
+(config.mode === 'game'
+  ? runGame(config)
+  : config.mode === 'peer'
+    ? import('./peerServers.js').then((m) => m.runPeerServer(config))
+    : runEcho(config)
+).catch((err: unknown) => {
   report({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
   process.exitCode = 1;
   process.disconnect?.();
