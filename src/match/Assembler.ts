@@ -1,5 +1,5 @@
 // The lockstep state machine: every player's inputs, joins and leaves in, confirmed frames out.
-import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import {
   confirmedFrame,
   type ConfirmedFrame,
@@ -8,6 +8,7 @@ import {
   type PlayerLeft,
   type SubstituteInput,
 } from '../types.js';
+import { byPlayerId, bytesEqual, subAt, type Departure, type Player } from './AssemblerPlayer.js';
 import {
   LockstepWarningCode,
   checkLockstepOptions,
@@ -15,34 +16,11 @@ import {
   type LockstepWarning,
 } from './AssemblerOptions.js';
 import { InputRing } from './InputRing.js';
-
-/** A player in a slot: active from `joinTick` on (pending before). */
-interface Player {
-  readonly info: PlayerInfo;
-  readonly joinTick: number;
-  /** Inputs by tick, for ticks in [max(head, joinTick), head + maxTicksAhead). */
-  readonly inputs: InputRing;
-  /** Its input is substituted for the ticks in [subFrom, subUntil) it sends none for. */
-  subFrom: number;
-  subUntil: number;
-  /** Its input in the last frame confirmed with it (for `repeat`). */
-  last: Uint8Array | undefined;
-  /** Since when its input has been substituted for being late (`lateInputMs`) with none of its own in a frame. */
-  lateSince: number | undefined;
-}
-
-/** A player that left at the head tick, named in that frame's `left`. */
-interface Departure {
-  readonly left: PlayerLeft;
-  readonly info: PlayerInfo;
-  readonly joinTick: number;
-}
+import { MovingTimer } from './MovingTimer.js';
 
 /** The assembler's lifecycle: it takes events until it is disposed. */
 const AssemblerState = { Running: 'running', Disposed: 'disposed' } as const;
 type AssemblerState = (typeof AssemblerState)[keyof typeof AssemblerState];
-
-const byPlayerId = (a: PlayerInfo, b: PlayerInfo): number => a.playerId - b.playerId;
 
 /**
  * The lockstep assembler as a plain object: joins, leaves and inputs come in as method
@@ -75,9 +53,8 @@ export class Assembler {
   private readonly onTimeout: ((slots: number[], tick: number) => void) | undefined;
   private readonly substituteInput: SubstituteInput;
   private readonly lateMs: number;
-  /** The late-input timer, as the disconnect timer: `lateDeadline` moves, the timer re-arms. */
-  private lateTimer: Subscription | undefined;
-  private lateDeadline: number | undefined;
+  /** The late-input timer, as the disconnect timer: its deadline moves, the timer re-arms. */
+  private readonly lateTimer: MovingTimer;
   /** With `lateInputMs`: when the first input for each tick from the head on came. */
   private readonly firstInputAt = new Map<number, number>();
   /** How many players are substituted at some tick (0: the usual fast path). */
@@ -98,12 +75,10 @@ export class Assembler {
   private missing = 0;
   /**
    * The disconnect timer. It is not cancelled each time the head advances (that would cost
-   * a timer per tick): `deadline` moves instead, and a timer that fires early re-arms itself
-   * for what is left.
+   * a timer per tick): its deadline, when the head tick times out (undefined while nobody is
+   * waiting), moves instead, and a timer that fires early re-arms itself for what is left.
    */
-  private timer: Subscription | undefined;
-  /** When the head tick times out; undefined while nobody is waiting. */
-  private deadline: number | undefined;
+  private readonly timer: MovingTimer;
   /** True while emitting: re-entrant events update state, the running loop emits. */
   private draining = false;
 
@@ -126,6 +101,8 @@ export class Assembler {
     if (!(this.lateMs > 0)) throw new RangeError('lockstep: lateInputMs must be > 0');
     this.headTick = options.startTick ?? 0;
     this.slots = new Array<Player | undefined>(this.maxPlayers).fill(undefined);
+    this.timer = new MovingTimer(this.scheduler, this.onTimer);
+    this.lateTimer = new MovingTimer(this.scheduler, this.onLateTimer, 1e-3);
   }
 
   /** The next tick to confirm. */
@@ -382,11 +359,8 @@ export class Assembler {
    */
   dispose(): void {
     this.state = AssemblerState.Disposed;
-    this.cancelTimer();
-    this.deadline = undefined;
-    this.lateTimer?.unsubscribe();
-    this.lateTimer = undefined;
-    this.lateDeadline = undefined;
+    this.timer.cancel();
+    this.lateTimer.cancel();
     this.firstInputAt.clear();
     this.slots.fill(undefined);
     this.playerCount = 0;
@@ -534,48 +508,28 @@ export class Assembler {
     return new Uint8Array(size);
   }
 
-  private cancelTimer(): void {
-    if (this.timer !== undefined) {
-      this.timer.unsubscribe();
-      this.timer = undefined;
-    }
-  }
-
   /** Runs the timeout exactly while the head is incomplete and someone is waiting. */
   private updateTimer(): void {
     if (this.draining) return; // the running loop calls it when done
     // Outside the loop the head is never complete, so "someone waiting" is enough.
     if (this.buffered > 0 && this.state === AssemblerState.Running && this.timeoutMs !== Infinity) {
-      const { scheduler } = this;
-      this.deadline ??= scheduler.now() + this.timeoutMs;
-      this.timer ??= scheduler.schedule(this.onTimer, Math.max(0, this.deadline - scheduler.now()));
+      const { timer } = this;
+      timer.deadline ??= this.scheduler.now() + this.timeoutMs;
+      timer.arm();
     } else {
-      this.deadline = undefined; // an armed timer finds nothing to do
+      this.timer.deadline = undefined; // an armed timer finds nothing to do
     }
     const first = this.firstInputAt.get(this.headTick);
     if (first !== undefined && this.state === AssemblerState.Running) {
-      const { scheduler } = this;
-      this.lateDeadline = first + this.lateMs;
-      this.lateTimer ??= scheduler.schedule(
-        this.onLateTimer,
-        Math.max(0, this.lateDeadline - scheduler.now()),
-      );
+      this.lateTimer.deadline = first + this.lateMs;
+      this.lateTimer.arm();
     } else {
-      this.lateDeadline = undefined;
+      this.lateTimer.deadline = undefined;
     }
   }
 
   /** `lateInputMs` after the head's first input came: the late players' inputs are substituted. */
-  private readonly onLateTimer = (): void => {
-    this.lateTimer = undefined;
-    const { lateDeadline } = this;
-    if (lateDeadline === undefined) return;
-    const now = this.scheduler.now();
-    if (lateDeadline - now > 1e-3) {
-      this.lateTimer = this.scheduler.schedule(this.onLateTimer, lateDeadline - now);
-      return;
-    }
-    this.lateDeadline = undefined;
+  private readonly onLateTimer = (lateDeadline: number, now: number): void => {
     const head = this.headTick;
     const late: Player[] = [];
     let anyInput = false;
@@ -620,8 +574,8 @@ export class Assembler {
     try {
       while (this.state === AssemblerState.Running && this.isHeadComplete()) {
         const frame = this.takeHeadFrame();
-        this.deadline = undefined; // a new head: its wait starts now
-        this.lateDeadline = undefined;
+        this.timer.deadline = undefined; // a new head: its wait starts now
+        this.lateTimer.deadline = undefined;
         this.onFrame(frame);
       }
     } finally {
@@ -630,16 +584,8 @@ export class Assembler {
     this.updateTimer();
   }
 
+  /** `disconnectTimeoutMs` after someone started waiting for the head: the missing time out. */
   private readonly onTimer = (): void => {
-    this.timer = undefined;
-    const { deadline } = this;
-    if (deadline === undefined) return; // nobody is waiting any more
-    const now = this.scheduler.now();
-    if (now < deadline) {
-      this.timer = this.scheduler.schedule(this.onTimer, deadline - now); // the head moved
-      return;
-    }
-    this.deadline = undefined;
     const head = this.headTick;
     const { onTimeout } = this;
     const late: number[] = [];
@@ -652,16 +598,4 @@ export class Assembler {
     if (late.length > 0) onTimeout?.(late, head);
     this.drain();
   };
-}
-
-/** Whether `player`'s input at `tick` is substituted when missing. */
-function subAt(player: Player, tick: number): boolean {
-  return tick >= player.subFrom && tick < player.subUntil;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
-  return true;
 }
