@@ -8,14 +8,18 @@ import {
   type PlayerLeft,
   type SubstituteInput,
 } from '../types.js';
-import { byPlayerId, bytesEqual, subAt, type Departure, type Player } from './AssemblerPlayer.js';
 import {
-  LockstepWarningCode,
-  checkLockstepOptions,
-  type AssemblerOptions,
-  type LockstepWarning,
-} from './AssemblerOptions.js';
+  byPlayerId,
+  bytesEqual,
+  isMissing,
+  subAt,
+  type Departure,
+  type Player,
+} from './AssemblerPlayer.js';
+import { checkLockstepOptions, type AssemblerOptions } from './AssemblerOptions.js';
+import { AssemblerRefusals } from './AssemblerRefusals.js';
 import { InputRing } from './InputRing.js';
+import { LateInputs } from './LateInputs.js';
 import { MovingTimer } from './MovingTimer.js';
 
 /** The assembler's lifecycle: it takes events until it is disposed. */
@@ -48,15 +52,13 @@ export class Assembler {
   private readonly maxTicksAhead: number;
   private readonly timeoutMs: number;
   private readonly scheduler: SchedulerLike;
-  private readonly onWarning: ((warning: LockstepWarning) => void) | undefined;
+  private readonly refuse: AssemblerRefusals;
   private readonly onFrame: (frame: ConfirmedFrame) => void;
   private readonly onTimeout: ((slots: number[], tick: number) => void) | undefined;
   private readonly substituteInput: SubstituteInput;
   private readonly lateMs: number;
-  /** The late-input timer, as the disconnect timer: its deadline moves, the timer re-arms. */
-  private readonly lateTimer: MovingTimer;
-  /** With `lateInputMs`: when the first input for each tick from the head on came. */
-  private readonly firstInputAt = new Map<number, number>();
+  /** With `lateInputMs`: the late-input wait. */
+  private readonly late: LateInputs | undefined;
   /** How many players are substituted at some tick (0: the usual fast path). */
   private substituting = 0;
 
@@ -93,7 +95,7 @@ export class Assembler {
     this.maxTicksAhead = options.maxTicksAhead ?? 128;
     this.timeoutMs = options.disconnectTimeoutMs ?? 2000;
     this.scheduler = options.scheduler ?? asyncScheduler;
-    this.onWarning = options.onWarning;
+    this.refuse = new AssemblerRefusals(options.onWarning);
     this.onFrame = options.onFrame;
     this.onTimeout = options.onTimeout;
     this.substituteInput = options.substituteInput ?? 'repeat';
@@ -102,7 +104,17 @@ export class Assembler {
     this.headTick = options.startTick ?? 0;
     this.slots = new Array<Player | undefined>(this.maxPlayers).fill(undefined);
     this.timer = new MovingTimer(this.scheduler, this.onTimer);
-    this.lateTimer = new MovingTimer(this.scheduler, this.onLateTimer, 1e-3);
+    if (this.lateMs !== Infinity) {
+      const head = (): number => this.headTick;
+      this.late = new LateInputs(
+        this.slots,
+        head,
+        this.onLate,
+        this.scheduler,
+        this.lateMs,
+        this.timeoutMs,
+      );
+    }
   }
 
   /** The next tick to confirm. */
@@ -171,39 +183,29 @@ export class Assembler {
   join(playerId: number, username: string, tick: number): boolean {
     if (this.state !== AssemblerState.Running) return false;
     const { maxPlayers } = this;
+    const { refuse } = this;
     if (!Number.isInteger(playerId) || playerId < 0 || playerId >= maxPlayers) {
-      this.warn(
-        LockstepWarningCode.BadSlot,
-        playerId,
-        tick,
-        `join to slot ${playerId}, outside 0..${maxPlayers - 1}`,
-      );
+      refuse.badSlot(playerId, tick, maxPlayers);
       return false;
     }
-    if (this.badTick(`join of player ${playerId} at tick ${tick}`, playerId, tick)) return false;
+    if (!Number.isSafeInteger(tick)) {
+      refuse.badTick('join', playerId, tick);
+      return false;
+    }
     const head = this.headTick;
     if (tick < head) {
-      this.warn(
-        LockstepWarningCode.LateJoin,
-        playerId,
-        tick,
-        `join of player ${playerId} at tick ${tick}, already confirmed (next tick ${head})`,
-      );
+      refuse.lateJoin(playerId, tick, head);
       return false;
     }
-    if (this.tooFarAhead(`join of player ${playerId} at tick ${tick}`, playerId, tick)) {
+    if (tick >= head + this.maxTicksAhead) {
+      refuse.tooFarAhead('join', playerId, tick, head, this.maxTicksAhead);
       return false;
     }
     if (
       this.slots[playerId] !== undefined ||
       (tick === head && this.departures.some((d) => d.info.playerId === playerId))
     ) {
-      this.warn(
-        LockstepWarningCode.SlotTaken,
-        playerId,
-        tick,
-        `join of player ${playerId} at tick ${tick}: the slot is taken`,
-      );
+      refuse.slotTaken(playerId, tick);
       return false;
     }
     this.slots[playerId] = {
@@ -231,12 +233,7 @@ export class Assembler {
     if (this.state !== AssemblerState.Running) return false;
     const player = Number.isInteger(playerId) ? this.slots[playerId] : undefined;
     if (player === undefined) {
-      this.warn(
-        LockstepWarningCode.UnknownPlayer,
-        playerId,
-        undefined,
-        `leave of player ${playerId}, not in the match`,
-      );
+      this.refuse.unknownLeave(playerId);
       return false;
     }
     if (player.joinTick > this.headTick) {
@@ -263,11 +260,11 @@ export class Assembler {
     const player = Number.isInteger(playerId) ? this.slots[playerId] : undefined;
     if (player === undefined) return false;
     const head = this.headTick;
-    const wasMissing = this.isMissing(player, head);
+    const wasMissing = isMissing(player, head);
     if (player.subFrom === Infinity) this.substituting += 1;
     player.subFrom = Math.max(head, tick);
     player.subUntil = Infinity;
-    if (wasMissing && !this.isMissing(player, head)) this.missing -= 1;
+    if (wasMissing && !isMissing(player, head)) this.missing -= 1;
     this.drain();
     return true;
   }
@@ -285,14 +282,14 @@ export class Assembler {
     if (player === undefined || player.subUntil !== Infinity || player.subFrom === Infinity)
       return false;
     const head = this.headTick;
-    const wasMissing = this.isMissing(player, head);
+    const wasMissing = isMissing(player, head);
     player.subUntil = Math.max(head, tick);
     if (player.subUntil <= player.subFrom) {
       player.subFrom = Infinity;
       player.subUntil = Infinity;
       this.substituting -= 1;
     }
-    if (!wasMissing && this.isMissing(player, head)) this.missing += 1;
+    if (!wasMissing && isMissing(player, head)) this.missing += 1;
     this.drain();
     return true;
   }
@@ -309,44 +306,24 @@ export class Assembler {
    */
   input(playerId: number, tick: number, input: Uint8Array): void {
     if (tick < this.headTick || this.state !== AssemblerState.Running) return;
-    if (this.badTick(`input of player ${playerId} for tick ${tick}`, playerId, tick)) return;
-    if (this.tooFarAhead(`input of player ${playerId} for tick ${tick}`, playerId, tick)) return;
+    if (!Number.isSafeInteger(tick)) return this.refuse.badTick('input', playerId, tick);
+    const { headTick, maxTicksAhead } = this;
+    if (tick >= headTick + maxTicksAhead)
+      return this.refuse.tooFarAhead('input', playerId, tick, headTick, maxTicksAhead);
     const player = Number.isInteger(playerId) ? this.slots[playerId] : undefined;
-    if (player === undefined || tick < player.joinTick) {
-      this.warn(
-        LockstepWarningCode.UnknownPlayer,
-        playerId,
-        tick,
-        `input of player ${playerId} for tick ${tick}, not in the match at that tick`,
-      );
-      return;
-    }
+    if (player === undefined || tick < player.joinTick)
+      return this.refuse.unknownInput(playerId, tick);
     const { inputSize } = this;
-    if (inputSize !== undefined && input.length !== inputSize) {
-      this.warn(
-        LockstepWarningCode.BadInputSize,
-        playerId,
-        tick,
-        `input of player ${playerId} for tick ${tick} has ${input.length} bytes, not ${inputSize}`,
-      );
-      return;
-    }
+    if (inputSize !== undefined && input.length !== inputSize)
+      return this.refuse.badInputSize(playerId, tick, input.length, inputSize);
     const held = player.inputs.get(tick);
     if (held !== undefined) {
-      if (!bytesEqual(held, input)) {
-        this.warn(
-          LockstepWarningCode.ConflictingInput,
-          playerId,
-          tick,
-          `input of player ${playerId} for tick ${tick} differs from the one already received`,
-        );
-      }
+      if (!bytesEqual(held, input)) this.refuse.conflictingInput(playerId, tick);
       return;
     }
     player.inputs.set(tick, input);
     this.buffered += 1;
-    if (this.lateMs !== Infinity && !this.firstInputAt.has(tick))
-      this.firstInputAt.set(tick, this.scheduler.now());
+    if (this.late !== undefined) this.late.input(tick);
     if (tick === this.headTick) {
       if (!subAt(player, tick)) this.missing -= 1;
       this.drain();
@@ -360,8 +337,7 @@ export class Assembler {
   dispose(): void {
     this.state = AssemblerState.Disposed;
     this.timer.cancel();
-    this.lateTimer.cancel();
-    this.firstInputAt.clear();
+    this.late?.dispose();
     this.slots.fill(undefined);
     this.playerCount = 0;
     this.substituting = 0;
@@ -370,43 +346,9 @@ export class Assembler {
     this.departures = [];
   }
 
-  private warn(
-    code: LockstepWarningCode,
-    playerId: number,
-    tick: number | undefined,
-    message: string,
-  ): void {
-    const { onWarning } = this;
-    if (onWarning === undefined) return;
-    onWarning(
-      tick === undefined
-        ? { code, playerId, message: `lockstep: ${message}` }
-        : { code, playerId, tick, message: `lockstep: ${message}` },
-    );
-  }
-
-  /** Refuses (with a warning) a join or input whose tick is not a safe integer. */
-  private badTick(what: string, playerId: number, tick: number): boolean {
-    if (Number.isSafeInteger(tick)) return false;
-    this.warn(LockstepWarningCode.BadTick, playerId, tick, `${what}, not a safe integer`);
-    return true;
-  }
-
-  /** Refuses (with a warning) a join or input `maxTicksAhead` or more ticks after the head. */
-  private tooFarAhead(what: string, playerId: number, tick: number): boolean {
-    if (tick < this.headTick + this.maxTicksAhead) return false;
-    this.warn(
-      LockstepWarningCode.TooFarAhead,
-      playerId,
-      tick,
-      `${what}, ${this.maxTicksAhead} or more ticks after ${this.headTick}`,
-    );
-    return true;
-  }
-
   /** Frees a slot, dropping the player's buffered inputs. */
   private removePlayer(slot: number, player: Player): void {
-    if (this.isMissing(player, this.headTick)) this.missing -= 1;
+    if (isMissing(player, this.headTick)) this.missing -= 1;
     if (player.subFrom !== Infinity) this.substituting -= 1;
     this.buffered -= player.inputs.size;
     player.inputs.clear();
@@ -423,18 +365,13 @@ export class Assembler {
     });
   }
 
-  /** In the match at `tick`, not substituted there, and without an input for it. */
-  private isMissing(player: Player, tick: number): boolean {
-    return player.joinTick <= tick && !subAt(player, tick) && !player.inputs.has(tick);
-  }
-
   /** Players in the match at the head tick whose input for it has not come yet. */
   private countMissing(): number {
     const head = this.headTick;
     let n = 0;
     for (let slot = 0; slot < this.maxPlayers; slot += 1) {
       const player = this.slots[slot];
-      if (player !== undefined && this.isMissing(player, head)) n += 1;
+      if (player !== undefined && isMissing(player, head)) n += 1;
     }
     return n;
   }
@@ -496,7 +433,7 @@ export class Assembler {
       this.departures = [];
     }
     this.headTick = tick + 1;
-    this.firstInputAt.delete(tick);
+    this.late?.confirmed(tick);
     this.missing = this.countMissing();
     return confirmedFrame(tick, inputs, joined, left, substituted);
   }
@@ -519,45 +456,13 @@ export class Assembler {
     } else {
       this.timer.deadline = undefined; // an armed timer finds nothing to do
     }
-    const first = this.firstInputAt.get(this.headTick);
-    if (first !== undefined && this.state === AssemblerState.Running) {
-      this.lateTimer.deadline = first + this.lateMs;
-      this.lateTimer.arm();
-    } else {
-      this.lateTimer.deadline = undefined;
-    }
+    this.late?.update(this.state === AssemblerState.Running);
   }
 
-  /** `lateInputMs` after the head's first input came: the late players' inputs are substituted. */
-  private readonly onLateTimer = (lateDeadline: number, now: number): void => {
-    const head = this.headTick;
-    const late: Player[] = [];
-    let anyInput = false;
-    for (const player of this.slots) {
-      if (player === undefined || player.joinTick > head) continue;
-      if (player.inputs.has(head) || player.joinTick === head) anyInput = true;
-      else if (this.isMissing(player, head) && player.subFrom === Infinity) late.push(player);
-    }
-    if (!anyInput || late.length === 0) {
-      // Nobody drives this frame (its first input's sender left), or nobody is late: the
-      // wait starts again at the next input for it.
-      this.firstInputAt.delete(head);
-      return;
-    }
-    const since = lateDeadline - this.lateMs;
-    const timedOut: number[] = [];
-    for (const player of late) {
-      player.lateSince ??= since;
-      if (now - player.lateSince >= this.timeoutMs) {
-        timedOut.push(player.info.playerId);
-        continue;
-      }
-      // Substituted for this tick only: takeHeadFrame ends it with the frame.
-      player.subFrom = head;
-      player.subUntil = head + 1;
-      this.substituting += 1;
-      this.missing -= 1;
-    }
+  /** The late-input wait ended with players late at `head`: substituted, or timed out. */
+  private readonly onLate = (head: number, substituted: number, timedOut: number[]): void => {
+    this.substituting += substituted;
+    this.missing -= substituted;
     if (timedOut.length > 0) {
       const { onTimeout } = this;
       if (onTimeout === undefined) {
@@ -575,7 +480,6 @@ export class Assembler {
       while (this.state === AssemblerState.Running && this.isHeadComplete()) {
         const frame = this.takeHeadFrame();
         this.timer.deadline = undefined; // a new head: its wait starts now
-        this.lateTimer.deadline = undefined;
         this.onFrame(frame);
       }
     } finally {
@@ -591,7 +495,7 @@ export class Assembler {
     const late: number[] = [];
     for (let slot = 0; slot < this.maxPlayers; slot += 1) {
       const player = this.slots[slot];
-      if (player === undefined || !this.isMissing(player, head)) continue;
+      if (player === undefined || !isMissing(player, head)) continue;
       if (onTimeout === undefined) this.depart(slot, player, 'timeout');
       else late.push(slot);
     }

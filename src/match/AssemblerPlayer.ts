@@ -39,3 +39,8 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** In the match at `tick`, not substituted there, and without an input for it. */
+export function isMissing(player: Player, tick: number): boolean {
+  return player.joinTick <= tick && !subAt(player, tick) && !player.inputs.has(tick);
+}
