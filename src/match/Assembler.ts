@@ -9,15 +9,17 @@ import {
   type SubstituteInput,
 } from '../types.js';
 import {
-  byPlayerId,
   bytesEqual,
+  departureOf,
   isMissing,
+  playersBefore,
   subAt,
   type Departure,
   type Player,
 } from './AssemblerPlayer.js';
 import { checkLockstepOptions, type AssemblerOptions } from './AssemblerOptions.js';
 import { AssemblerRefusals } from './AssemblerRefusals.js';
+import { countMissing, frameLeaves, isDriven, substituteFor } from './HeadFrame.js';
 import { InputRing } from './InputRing.js';
 import { LateInputs } from './LateInputs.js';
 import { MovingTimer } from './MovingTimer.js';
@@ -56,7 +58,6 @@ export class Assembler {
   private readonly onFrame: (frame: ConfirmedFrame) => void;
   private readonly onTimeout: ((slots: number[], tick: number) => void) | undefined;
   private readonly substituteInput: SubstituteInput;
-  private readonly lateMs: number;
   /** With `lateInputMs`: the late-input wait. */
   private readonly late: LateInputs | undefined;
   /** How many players are substituted at some tick (0: the usual fast path). */
@@ -99,19 +100,19 @@ export class Assembler {
     this.onFrame = options.onFrame;
     this.onTimeout = options.onTimeout;
     this.substituteInput = options.substituteInput ?? 'repeat';
-    this.lateMs = options.lateInputMs ?? Infinity;
-    if (!(this.lateMs > 0)) throw new RangeError('lockstep: lateInputMs must be > 0');
+    const lateMs = options.lateInputMs ?? Infinity;
+    if (!(lateMs > 0)) throw new RangeError('lockstep: lateInputMs must be > 0');
     this.headTick = options.startTick ?? 0;
     this.slots = new Array<Player | undefined>(this.maxPlayers).fill(undefined);
     this.timer = new MovingTimer(this.scheduler, this.onTimer);
-    if (this.lateMs !== Infinity) {
+    if (lateMs !== Infinity) {
       const head = (): number => this.headTick;
       this.late = new LateInputs(
         this.slots,
         head,
         this.onLate,
         this.scheduler,
-        this.lateMs,
+        lateMs,
         this.timeoutMs,
       );
     }
@@ -131,8 +132,7 @@ export class Assembler {
     if (this.state !== AssemblerState.Running) return false;
     if (!Number.isInteger(slot) || slot < 0 || slot >= this.maxPlayers) return false;
     if (this.slots[slot] !== undefined) return false;
-    for (const departure of this.departures) if (departure.info.playerId === slot) return false;
-    return true;
+    return departureOf(this.departures, slot) === undefined;
   }
 
   /** The active and pending players (not those that left at the head), by `playerId`. */
@@ -149,17 +149,7 @@ export class Assembler {
    * `tick` must be told is there. Sorted by `playerId`.
    */
   membersBefore(tick: number): PlayerInfo[] {
-    const members: PlayerInfo[] = [];
-    for (const player of this.slots) {
-      if (player !== undefined && player.joinTick < tick) members.push(player.info);
-    }
-    if (tick === this.headTick) {
-      for (const departure of this.departures) {
-        if (departure.joinTick < tick) members.push(departure.info);
-      }
-      members.sort(byPlayerId);
-    }
-    return members;
+    return playersBefore(this.slots, tick, tick === this.headTick ? this.departures : undefined);
   }
 
   /**
@@ -169,10 +159,7 @@ export class Assembler {
   joinTickOf(slot: number): number | undefined {
     const player = Number.isInteger(slot) ? this.slots[slot] : undefined;
     if (player !== undefined) return player.joinTick;
-    for (const departure of this.departures) {
-      if (departure.info.playerId === slot) return departure.joinTick;
-    }
-    return undefined;
+    return departureOf(this.departures, slot)?.joinTick;
   }
 
   /**
@@ -203,7 +190,7 @@ export class Assembler {
     }
     if (
       this.slots[playerId] !== undefined ||
-      (tick === head && this.departures.some((d) => d.info.playerId === playerId))
+      (tick === head && departureOf(this.departures, playerId) !== undefined)
     ) {
       refuse.slotTaken(playerId, tick);
       return false;
@@ -365,30 +352,12 @@ export class Assembler {
     });
   }
 
-  /** Players in the match at the head tick whose input for it has not come yet. */
-  private countMissing(): number {
-    const head = this.headTick;
-    let n = 0;
-    for (let slot = 0; slot < this.maxPlayers; slot += 1) {
-      const player = this.slots[slot];
-      if (player !== undefined && isMissing(player, head)) n += 1;
-    }
-    return n;
-  }
-
   /** Kept as inputs, joins and leaves come (not recounted per input). */
   private isHeadComplete(): boolean {
     if (!((this.playerCount > 0 || this.departures.length > 0) && this.missing === 0)) return false;
     if (this.substituting === 0 || this.departures.length > 0) return true;
     // Someone is substituted: a frame needs one real input (or a join), or nobody drives.
-    const head = this.headTick;
-    let anySubstituted = false;
-    for (const player of this.slots) {
-      if (player === undefined || player.joinTick > head) continue;
-      if (player.inputs.has(head) || player.joinTick === head) return true;
-      if (subAt(player, head)) anySubstituted = true;
-    }
-    return !anySubstituted;
+    return isDriven(this.slots, this.headTick);
   }
 
   /** Takes the complete head frame out of the state and advances the head. */
@@ -409,7 +378,7 @@ export class Assembler {
         player.last = input;
         player.lateSince = undefined;
       } else if (subAt(player, tick)) {
-        const put = this.substituteFor(player);
+        const put = substituteFor(player, this.inputSize, this.substituteInput);
         inputs[slot] = put;
         player.last = put;
         (substituted ??= []).push(slot);
@@ -423,26 +392,13 @@ export class Assembler {
     }
     let left: PlayerLeft[] | undefined;
     if (this.departures.length > 0) {
-      left = [];
-      for (const departure of this.departures) {
-        left.push(departure.left);
-        if (departure.joinTick === tick) (joined ??= []).push(departure.info);
-      }
-      left.sort(byPlayerId);
-      joined?.sort(byPlayerId);
+      ({ left, joined } = frameLeaves(this.departures, tick, joined));
       this.departures = [];
     }
     this.headTick = tick + 1;
     this.late?.confirmed(tick);
-    this.missing = this.countMissing();
+    this.missing = countMissing(this.slots, this.headTick);
     return confirmedFrame(tick, inputs, joined, left, substituted);
-  }
-
-  /** The input put in for a substituted player. */
-  private substituteFor(player: Player): Uint8Array {
-    const size = this.inputSize ?? player.last?.length ?? 0;
-    if (this.substituteInput === 'repeat' && player.last !== undefined) return player.last;
-    return new Uint8Array(size);
   }
 
   /** Runs the timeout exactly while the head is incomplete and someone is waiting. */

@@ -44,3 +44,31 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function isMissing(player: Player, tick: number): boolean {
   return player.joinTick <= tick && !subAt(player, tick) && !player.inputs.has(tick);
 }
+
+/** The player leaving slot `slot` at the head, if any. */
+export function departureOf(departures: readonly Departure[], slot: number): Departure | undefined {
+  for (const departure of departures) if (departure.info.playerId === slot) return departure;
+  return undefined;
+}
+
+/**
+ * The players in `slots` whose join tick is before `tick`, and, if `departures` are given
+ * (`tick` is the head), those leaving there that joined before it; sorted by `playerId`.
+ */
+export function playersBefore(
+  slots: readonly (Player | undefined)[],
+  tick: number,
+  departures: readonly Departure[] | undefined,
+): PlayerInfo[] {
+  const members: PlayerInfo[] = [];
+  for (const player of slots) {
+    if (player !== undefined && player.joinTick < tick) members.push(player.info);
+  }
+  if (departures !== undefined) {
+    for (const departure of departures) {
+      if (departure.joinTick < tick) members.push(departure.info);
+    }
+    members.sort(byPlayerId);
+  }
+  return members;
+}
