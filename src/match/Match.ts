@@ -7,118 +7,31 @@ import {
   type Subscription,
 } from 'rxjs';
 import type { DesyncEvent } from '../events.js';
-import type { ConfirmedFrame, LeaveReason, PlayerInfo, SubstituteInput } from '../types.js';
+import type { ConfirmedFrame, LeaveReason, PlayerInfo } from '../types.js';
 import { InputLead } from './InputLead.js';
 import { Assembler } from './Assembler.js';
-import type { LockstepWarning, LockstepWarningCode } from './AssemblerOptions.js';
+import type { LockstepWarning } from './AssemblerOptions.js';
 import { Desync } from './Desync.js';
 import { DEFAULT_FRAME_LOG_BYTES, FrameLog } from './FrameLog.js';
 import { JoinSchedule } from './JoinSchedule.js';
+import type { MatchOptions, MatchWarning } from './MatchOptions.js';
+import type {
+  CatchUpStart,
+  HoldResult,
+  JoinResult,
+  MatchEvent,
+  MatchSnapshot,
+} from './MatchResults.js';
 import { Roster } from './Roster.js';
 
-/** Options of a {@link Match}. */
-export interface MatchOptions {
-  /** Slots are `0 .. maxPlayers - 1`; every frame's `inputs` has this length. */
-  readonly maxPlayers: number;
-  /** Every input has this many bytes (others are refused with a warning). */
-  readonly inputSize: number;
-  /**
-   * Inputs and joins for ticks `>= head + maxTicksAhead` are refused (see
-   * {@link Match.inputLimit}). Default `128`.
-   */
-  readonly maxTicksAhead?: number;
-  /**
-   * How long the next frame may wait for missing inputs once someone has sent one, before
-   * the players still missing are dropped (reason `'timeout'`). `Infinity` disables it.
-   * Default `2000`.
-   */
-  readonly disconnectTimeoutMs?: number;
-  /** Where the timeout runs. Default `asyncScheduler`. */
-  readonly scheduler?: SchedulerLike;
-  /** The approximate memory, in bytes, of the frames the {@link Match.log} keeps. Default `64 MiB`. */
-  readonly frameLogBytes?: number;
-  /**
-   * A seat held ({@link Match.hold}) this long without {@link Match.ready} is released (a
-   * `ready-timeout` event). `Infinity` disables it. Default `60000`.
-   */
-  readonly readyTimeoutMs?: number;
-  /**
-   * How long a player who is away ({@link Match.away}) keeps its slot, its input substituted,
-   * before it leaves with reason `'timeout'`. 0: a player who stalls the others leaves at once
-   * (as before away existed). Default `15000`.
-   */
-  readonly reconnectGraceMs?: number;
-  /** What an away player's input is: `'repeat'` its last one, `'empty'` zero bytes. Default `'repeat'`. */
-  readonly substituteInput?: SubstituteInput;
-  /**
-   * A frame waits at most this long after its first input for the others: then the inputs
-   * still missing are substituted (`substituteInput`) for that tick and marked in its
-   * `substituted`. A player substituted so for `disconnectTimeoutMs` is away. `Infinity`: off
-   * (frames are exactly the inputs sent). Default `Infinity`.
-   */
-  readonly lateInputMs?: number;
-}
-
-/** The answer to {@link Match.hold}. */
-export type HoldResult =
-  | { readonly ok: true; readonly playerId: number }
-  | { readonly ok: false; readonly reason: 'full' };
-
-/** A change of a seat that is not in the frames (they carry joins, leaves and substitutions). */
-export type MatchEvent =
-  /** A held seat was released: its player was not ready within `readyTimeoutMs`. */
-  | { readonly type: 'ready-timeout'; readonly playerId: number }
-  /** From `tick` on, the player's input is substituted until it is back, or its grace ends. */
-  | { readonly type: 'away'; readonly playerId: number; readonly tick: number }
-  /** The player's own inputs count again from `tick` on. */
-  | { readonly type: 'back'; readonly playerId: number; readonly tick: number };
-
-/** A state snapshot a player (or the server) gave: the world before frame `tick`. */
-export interface MatchSnapshot {
-  readonly tick: number;
-  readonly data: Uint8Array;
-}
-
-/** Where a newcomer's frames start: a snapshot (if any) and the frames from `tick` on. */
-export interface CatchUpStart {
-  /** The first frame it gets. */
-  readonly tick: number;
-  /** Everyone in the match just before `tick`, by `playerId`. */
-  readonly players: readonly PlayerInfo[];
-  /** The world before frame `tick`, when the frames before it are no longer kept. */
-  readonly snapshot?: MatchSnapshot;
-  /** False when frames before `tick` were dropped and no snapshot covers them. */
-  readonly complete: boolean;
-}
-
-/** The answer to {@link Match.join}. */
-export type JoinResult =
-  | {
-      readonly ok: true;
-      /** The slot the player takes. */
-      readonly playerId: number;
-      /** The player's first frame: it is named in that frame's `joined`. */
-      readonly tick: number;
-      /** Everyone in the match just before `tick`, by `playerId`. */
-      readonly players: readonly PlayerInfo[];
-    }
-  | {
-      readonly ok: false;
-      /** `full`: no free slot; `busy`: too many joins at once right now, try again soon. */
-      readonly reason: 'full' | 'busy';
-    };
-
-/** Something the match refused or could not trust, and why. */
-export interface MatchWarning {
-  /** An assembler refusal, or `checksum`: a checksum report that cannot be compared. */
-  readonly code: LockstepWarningCode | 'checksum';
-  /** The player concerned. */
-  readonly playerId: number;
-  /** The tick concerned, when there is one. */
-  readonly tick?: number;
-  /** The warning in words, for a log. */
-  readonly message: string;
-}
+export type { MatchOptions, MatchWarning } from './MatchOptions.js';
+export type {
+  CatchUpStart,
+  HoldResult,
+  JoinResult,
+  MatchEvent,
+  MatchSnapshot,
+} from './MatchResults.js';
 
 /** The match's lifecycle: open until closed. */
 const MatchState = { Open: 'open', Closed: 'closed' } as const;
