@@ -1,18 +1,14 @@
 // One lockstep match without sockets or wall clock: joins, leaves, inputs, checksums in; frames out.
-import {
-  Subject,
-  asyncScheduler,
-  type Observable,
-  type SchedulerLike,
-  type Subscription,
-} from 'rxjs';
+import { Subject, asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import type { DesyncEvent } from '../events.js';
 import type { ConfirmedFrame, LeaveReason, PlayerInfo } from '../types.js';
 import { InputLead } from './InputLead.js';
 import { Assembler } from './Assembler.js';
 import type { LockstepWarning } from './AssemblerOptions.js';
 import { Desync } from './Desync.js';
+import { AwayGrace } from './AwayGrace.js';
 import { DEFAULT_FRAME_LOG_BYTES, FrameLog } from './FrameLog.js';
+import { HeldSeats } from './HeldSeats.js';
 import { JoinSchedule } from './JoinSchedule.js';
 import type { MatchOptions, MatchWarning } from './MatchOptions.js';
 import type {
@@ -108,9 +104,9 @@ export class Match {
   private readonly readyTimeoutMs: number;
   private readonly graceMs: number;
   /** Seats held by players not ready yet: their names and ready timers. */
-  private readonly held = new Map<number, { username: string; timer?: Subscription }>();
+  private readonly held: HeldSeats;
   /** Players away: their grace timers. */
-  private readonly awayTimers = new Map<number, Subscription | undefined>();
+  private readonly awayTimers: AwayGrace;
   /** Who was in the match just before the log's first frame. */
   private readonly baseRoster = new Roster();
   private latestSnapshot: MatchSnapshot | undefined;
@@ -129,6 +125,12 @@ export class Match {
     this.graceMs = options.reconnectGraceMs ?? 15_000;
     if (!(this.readyTimeoutMs > 0)) throw new RangeError('readyTimeoutMs must be > 0');
     if (!(this.graceMs >= 0)) throw new RangeError('reconnectGraceMs must be >= 0');
+    this.held = new HeldSeats(this.scheduler, this.readyTimeoutMs, (playerId) =>
+      this.eventsSubject.next({ type: 'ready-timeout', playerId }),
+    );
+    this.awayTimers = new AwayGrace(this.scheduler, this.graceMs, (playerId) =>
+      this.assembler.leave(playerId, 'timeout'),
+    );
     this.log = new FrameLog({
       maxBytes: options.frameLogBytes ?? DEFAULT_FRAME_LOG_BYTES,
       onDrop: (frame) => this.onDropped(frame),
@@ -213,14 +215,7 @@ export class Match {
     let slot = 0;
     while (slot < this.maxPlayers && !this.isFree(slot)) slot += 1;
     if (slot === this.maxPlayers) return { ok: false, reason: 'full' }; // also once closed
-    const seat: { username: string; timer?: Subscription } = { username };
-    this.held.set(slot, seat);
-    if (this.readyTimeoutMs !== Infinity)
-      seat.timer = this.scheduler.schedule(() => {
-        if (this.held.get(slot) !== seat) return;
-        this.held.delete(slot);
-        this.eventsSubject.next({ type: 'ready-timeout', playerId: slot });
-      }, this.readyTimeoutMs);
+    this.held.hold(slot, username);
     return { ok: true, playerId: slot };
   }
 
@@ -233,15 +228,14 @@ export class Match {
    * soon), `full` when `playerId` holds no seat.
    */
   ready(playerId: number): JoinResult {
-    const seat = this.held.get(playerId);
-    if (seat === undefined || this.state === MatchState.Closed) return FULL;
+    const username = this.held.usernameOf(playerId);
+    if (username === undefined || this.state === MatchState.Closed) return FULL;
     const head = this.assembler.head;
-    if (this.schedule.peek(seat.username, head) >= this.inputLimit) return BUSY;
-    this.held.delete(playerId);
-    seat.timer?.unsubscribe();
-    const tick = this.schedule.reserve(seat.username, head);
+    if (this.schedule.peek(username, head) >= this.inputLimit) return BUSY;
+    this.held.release(playerId);
+    const tick = this.schedule.reserve(username, head);
     const players = this.assembler.membersBefore(tick);
-    this.assembler.join(playerId, seat.username, tick);
+    this.assembler.join(playerId, username, tick);
     return { ok: true, playerId, tick, players };
   }
 
@@ -266,10 +260,7 @@ export class Match {
 
   /** Releases a seat held by a player not ready yet (it never was in a frame). */
   release(playerId: number): void {
-    const seat = this.held.get(playerId);
-    if (seat === undefined) return;
-    this.held.delete(playerId);
-    seat.timer?.unsubscribe();
+    this.held.release(playerId);
   }
 
   /**
@@ -286,15 +277,7 @@ export class Match {
     if (this.awayTimers.has(playerId)) return true;
     if (this.assembler.joinTickOf(playerId) === undefined) return false;
     const tick = this.assembler.head;
-    const timer =
-      this.graceMs === Infinity
-        ? undefined
-        : this.scheduler.schedule(() => {
-            if (this.awayTimers.get(playerId) !== timer) return;
-            this.awayTimers.delete(playerId);
-            this.assembler.leave(playerId, 'timeout');
-          }, this.graceMs);
-    this.awayTimers.set(playerId, timer);
+    this.awayTimers.start(playerId);
     this.eventsSubject.next({ type: 'away', playerId, tick });
     this.leads.forget(playerId);
     this.assembler.substitute(playerId, tick);
@@ -311,8 +294,7 @@ export class Match {
   back(playerId: number, tick: number = this.assembler.head): number | undefined {
     if (!this.awayTimers.has(playerId) || this.state === MatchState.Closed) return undefined;
     const from = Math.min(Math.max(tick, this.assembler.head), this.inputLimit - 1);
-    this.awayTimers.get(playerId)?.unsubscribe();
-    this.awayTimers.delete(playerId);
+    this.awayTimers.end(playerId);
     this.eventsSubject.next({ type: 'back', playerId, tick: from });
     this.assembler.resume(playerId, from);
     return from;
@@ -375,10 +357,7 @@ export class Match {
    */
   leave(playerId: number, reason: LeaveReason): void {
     if (this.held.has(playerId)) return this.release(playerId);
-    if (this.awayTimers.has(playerId)) {
-      this.awayTimers.get(playerId)?.unsubscribe();
-      this.awayTimers.delete(playerId);
-    }
+    this.awayTimers.end(playerId);
     this.leads.forget(playerId);
     this.assembler.leave(playerId, reason);
   }
@@ -451,9 +430,7 @@ export class Match {
   close(): void {
     if (this.state === MatchState.Closed) return;
     this.state = MatchState.Closed;
-    for (const seat of this.held.values()) seat.timer?.unsubscribe();
     this.held.clear();
-    for (const timer of this.awayTimers.values()) timer?.unsubscribe();
     this.awayTimers.clear();
     this.assembler.dispose();
     this.eventsSubject.complete();
