@@ -5,6 +5,7 @@ import type { ConfirmedFrame, LeaveReason, PlayerInfo } from '../types.js';
 import { InputLead } from './InputLead.js';
 import { Assembler } from './Assembler.js';
 import type { LockstepWarning } from './AssemblerOptions.js';
+import { CatchUp } from './CatchUp.js';
 import { Desync } from './Desync.js';
 import { AwayGrace } from './AwayGrace.js';
 import { DEFAULT_FRAME_LOG_BYTES, FrameLog } from './FrameLog.js';
@@ -107,9 +108,8 @@ export class Match {
   private readonly held: HeldSeats;
   /** Players away: their grace timers. */
   private readonly awayTimers: AwayGrace;
-  /** Who was in the match just before the log's first frame. */
-  private readonly baseRoster = new Roster();
-  private latestSnapshot: MatchSnapshot | undefined;
+  /** The roster before the log, the newest snapshot, where a newcomer starts. */
+  private readonly catchUp: CatchUp;
   private state: MatchState = MatchState.Open;
 
   /**
@@ -133,8 +133,9 @@ export class Match {
     );
     this.log = new FrameLog({
       maxBytes: options.frameLogBytes ?? DEFAULT_FRAME_LOG_BYTES,
-      onDrop: (frame) => this.onDropped(frame),
+      onDrop: (frame) => this.catchUp.dropped(frame),
     });
+    this.catchUp = new CatchUp(this.log);
     this.leads = new InputLead(options.maxPlayers);
     this.assembler = new Assembler({
       maxPlayers: options.maxPlayers,
@@ -305,12 +306,7 @@ export class Match {
    * head`); undefined for a tick outside it.
    */
   membersBefore(tick: number): PlayerInfo[] | undefined {
-    const frames = this.log.range(this.log.firstTick, tick);
-    if (frames === undefined || tick > this.log.lastTick + 1 || !Number.isSafeInteger(tick))
-      return undefined;
-    const roster = new Roster(this.baseRoster.members());
-    for (const frame of frames) roster.apply(frame);
-    return roster.members();
+    return this.catchUp.membersBefore(tick);
   }
 
   /**
@@ -320,15 +316,12 @@ export class Match {
    * @returns Whether it was kept.
    */
   offerSnapshot(tick: number, data: Uint8Array): boolean {
-    if (!Number.isSafeInteger(tick) || tick < this.log.firstTick || tick > this.head) return false;
-    if (this.latestSnapshot !== undefined && tick <= this.latestSnapshot.tick) return false;
-    this.latestSnapshot = { tick, data };
-    return true;
+    return this.catchUp.offer(tick, data, this.head);
   }
 
   /** The newest snapshot kept, if any. */
   get snapshot(): MatchSnapshot | undefined {
-    return this.latestSnapshot;
+    return this.catchUp.snapshot;
   }
 
   /**
@@ -337,16 +330,7 @@ export class Match {
    * the log's first frame, marked incomplete.
    */
   catchUpStart(): CatchUpStart {
-    const first = this.log.firstTick;
-    const snap = this.latestSnapshot;
-    if (first > 0 && snap !== undefined && snap.tick >= first)
-      return {
-        tick: snap.tick,
-        players: this.membersBefore(snap.tick) ?? [],
-        snapshot: snap,
-        complete: true,
-      };
-    return { tick: first, players: this.baseRoster.members(), complete: first === 0 };
+    return this.catchUp.start();
   }
 
   /**
@@ -377,7 +361,7 @@ export class Match {
    * How far ahead (positive) or behind (negative) of the slowest other player player
    * `playerId`'s inputs arrive lately, in eighths of a tick (-32768..32767), as the Frames
    * packet's `inputLead` carries it; undefined with no measure (no other player).
-   * See {@link InputLead}.
+   * See `InputLead` (src/match/InputLead.ts).
    */
   inputLead(playerId: number): number | undefined {
     return this.leads.wireLead(playerId);
@@ -442,11 +426,6 @@ export class Match {
 
   private isFree(slot: number): boolean {
     return !this.held.has(slot) && this.assembler.isSlotFree(slot);
-  }
-
-  /** A frame the log no longer keeps: the base roster moves past it. */
-  private onDropped(frame: ConfirmedFrame): void {
-    this.baseRoster.apply(frame);
   }
 
   private onFrame(frame: ConfirmedFrame): void {
