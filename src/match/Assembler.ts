@@ -1,5 +1,5 @@
 // The lockstep state machine: every player's inputs, joins and leaves in, confirmed frames out.
-import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import {
   confirmedFrame,
   type ConfirmedFrame,
@@ -9,40 +9,24 @@ import {
   type SubstituteInput,
 } from '../types.js';
 import {
-  LockstepWarningCode,
-  checkLockstepOptions,
-  type AssemblerOptions,
-  type LockstepWarning,
-} from './AssemblerOptions.js';
+  bytesEqual,
+  departureOf,
+  isMissing,
+  playersBefore,
+  subAt,
+  type Departure,
+  type Player,
+} from './AssemblerPlayer.js';
+import { checkLockstepOptions, type AssemblerOptions } from './AssemblerOptions.js';
+import { AssemblerRefusals } from './AssemblerRefusals.js';
+import { countMissing, frameLeaves, isDriven, substituteFor } from './HeadFrame.js';
 import { InputRing } from './InputRing.js';
-
-/** A player in a slot: active from `joinTick` on (pending before). */
-interface Player {
-  readonly info: PlayerInfo;
-  readonly joinTick: number;
-  /** Inputs by tick, for ticks in [max(head, joinTick), head + maxTicksAhead). */
-  readonly inputs: InputRing;
-  /** Its input is substituted for the ticks in [subFrom, subUntil) it sends none for. */
-  subFrom: number;
-  subUntil: number;
-  /** Its input in the last frame confirmed with it (for `repeat`). */
-  last: Uint8Array | undefined;
-  /** Since when its input has been substituted for being late (`lateInputMs`) with none of its own in a frame. */
-  lateSince: number | undefined;
-}
-
-/** A player that left at the head tick, named in that frame's `left`. */
-interface Departure {
-  readonly left: PlayerLeft;
-  readonly info: PlayerInfo;
-  readonly joinTick: number;
-}
+import { LateInputs } from './LateInputs.js';
+import { MovingTimer } from './MovingTimer.js';
 
 /** The assembler's lifecycle: it takes events until it is disposed. */
 const AssemblerState = { Running: 'running', Disposed: 'disposed' } as const;
 type AssemblerState = (typeof AssemblerState)[keyof typeof AssemblerState];
-
-const byPlayerId = (a: PlayerInfo, b: PlayerInfo): number => a.playerId - b.playerId;
 
 /**
  * The lockstep assembler as a plain object: joins, leaves and inputs come in as method
@@ -70,16 +54,12 @@ export class Assembler {
   private readonly maxTicksAhead: number;
   private readonly timeoutMs: number;
   private readonly scheduler: SchedulerLike;
-  private readonly onWarning: ((warning: LockstepWarning) => void) | undefined;
+  private readonly refuse: AssemblerRefusals;
   private readonly onFrame: (frame: ConfirmedFrame) => void;
   private readonly onTimeout: ((slots: number[], tick: number) => void) | undefined;
   private readonly substituteInput: SubstituteInput;
-  private readonly lateMs: number;
-  /** The late-input timer, as the disconnect timer: `lateDeadline` moves, the timer re-arms. */
-  private lateTimer: Subscription | undefined;
-  private lateDeadline: number | undefined;
-  /** With `lateInputMs`: when the first input for each tick from the head on came. */
-  private readonly firstInputAt = new Map<number, number>();
+  /** With `lateInputMs`: the late-input wait. */
+  private readonly late: LateInputs | undefined;
   /** How many players are substituted at some tick (0: the usual fast path). */
   private substituting = 0;
 
@@ -98,12 +78,10 @@ export class Assembler {
   private missing = 0;
   /**
    * The disconnect timer. It is not cancelled each time the head advances (that would cost
-   * a timer per tick): `deadline` moves instead, and a timer that fires early re-arms itself
-   * for what is left.
+   * a timer per tick): its deadline, when the head tick times out (undefined while nobody is
+   * waiting), moves instead, and a timer that fires early re-arms itself for what is left.
    */
-  private timer: Subscription | undefined;
-  /** When the head tick times out; undefined while nobody is waiting. */
-  private deadline: number | undefined;
+  private readonly timer: MovingTimer;
   /** True while emitting: re-entrant events update state, the running loop emits. */
   private draining = false;
 
@@ -118,14 +96,26 @@ export class Assembler {
     this.maxTicksAhead = options.maxTicksAhead ?? 128;
     this.timeoutMs = options.disconnectTimeoutMs ?? 2000;
     this.scheduler = options.scheduler ?? asyncScheduler;
-    this.onWarning = options.onWarning;
+    this.refuse = new AssemblerRefusals(options.onWarning);
     this.onFrame = options.onFrame;
     this.onTimeout = options.onTimeout;
     this.substituteInput = options.substituteInput ?? 'repeat';
-    this.lateMs = options.lateInputMs ?? Infinity;
-    if (!(this.lateMs > 0)) throw new RangeError('lockstep: lateInputMs must be > 0');
+    const lateMs = options.lateInputMs ?? Infinity;
+    if (!(lateMs > 0)) throw new RangeError('lockstep: lateInputMs must be > 0');
     this.headTick = options.startTick ?? 0;
     this.slots = new Array<Player | undefined>(this.maxPlayers).fill(undefined);
+    this.timer = new MovingTimer(this.scheduler, this.onTimer);
+    if (lateMs !== Infinity) {
+      const head = (): number => this.headTick;
+      this.late = new LateInputs(
+        this.slots,
+        head,
+        this.onLate,
+        this.scheduler,
+        lateMs,
+        this.timeoutMs,
+      );
+    }
   }
 
   /** The next tick to confirm. */
@@ -142,8 +132,7 @@ export class Assembler {
     if (this.state !== AssemblerState.Running) return false;
     if (!Number.isInteger(slot) || slot < 0 || slot >= this.maxPlayers) return false;
     if (this.slots[slot] !== undefined) return false;
-    for (const departure of this.departures) if (departure.info.playerId === slot) return false;
-    return true;
+    return departureOf(this.departures, slot) === undefined;
   }
 
   /** The active and pending players (not those that left at the head), by `playerId`. */
@@ -160,17 +149,7 @@ export class Assembler {
    * `tick` must be told is there. Sorted by `playerId`.
    */
   membersBefore(tick: number): PlayerInfo[] {
-    const members: PlayerInfo[] = [];
-    for (const player of this.slots) {
-      if (player !== undefined && player.joinTick < tick) members.push(player.info);
-    }
-    if (tick === this.headTick) {
-      for (const departure of this.departures) {
-        if (departure.joinTick < tick) members.push(departure.info);
-      }
-      members.sort(byPlayerId);
-    }
-    return members;
+    return playersBefore(this.slots, tick, tick === this.headTick ? this.departures : undefined);
   }
 
   /**
@@ -180,10 +159,7 @@ export class Assembler {
   joinTickOf(slot: number): number | undefined {
     const player = Number.isInteger(slot) ? this.slots[slot] : undefined;
     if (player !== undefined) return player.joinTick;
-    for (const departure of this.departures) {
-      if (departure.info.playerId === slot) return departure.joinTick;
-    }
-    return undefined;
+    return departureOf(this.departures, slot)?.joinTick;
   }
 
   /**
@@ -194,39 +170,29 @@ export class Assembler {
   join(playerId: number, username: string, tick: number): boolean {
     if (this.state !== AssemblerState.Running) return false;
     const { maxPlayers } = this;
+    const { refuse } = this;
     if (!Number.isInteger(playerId) || playerId < 0 || playerId >= maxPlayers) {
-      this.warn(
-        LockstepWarningCode.BadSlot,
-        playerId,
-        tick,
-        `join to slot ${playerId}, outside 0..${maxPlayers - 1}`,
-      );
+      refuse.badSlot(playerId, tick, maxPlayers);
       return false;
     }
-    if (this.badTick(`join of player ${playerId} at tick ${tick}`, playerId, tick)) return false;
+    if (!Number.isSafeInteger(tick)) {
+      refuse.badTick('join', playerId, tick);
+      return false;
+    }
     const head = this.headTick;
     if (tick < head) {
-      this.warn(
-        LockstepWarningCode.LateJoin,
-        playerId,
-        tick,
-        `join of player ${playerId} at tick ${tick}, already confirmed (next tick ${head})`,
-      );
+      refuse.lateJoin(playerId, tick, head);
       return false;
     }
-    if (this.tooFarAhead(`join of player ${playerId} at tick ${tick}`, playerId, tick)) {
+    if (tick >= head + this.maxTicksAhead) {
+      refuse.tooFarAhead('join', playerId, tick, head, this.maxTicksAhead);
       return false;
     }
     if (
       this.slots[playerId] !== undefined ||
-      (tick === head && this.departures.some((d) => d.info.playerId === playerId))
+      (tick === head && departureOf(this.departures, playerId) !== undefined)
     ) {
-      this.warn(
-        LockstepWarningCode.SlotTaken,
-        playerId,
-        tick,
-        `join of player ${playerId} at tick ${tick}: the slot is taken`,
-      );
+      refuse.slotTaken(playerId, tick);
       return false;
     }
     this.slots[playerId] = {
@@ -254,12 +220,7 @@ export class Assembler {
     if (this.state !== AssemblerState.Running) return false;
     const player = Number.isInteger(playerId) ? this.slots[playerId] : undefined;
     if (player === undefined) {
-      this.warn(
-        LockstepWarningCode.UnknownPlayer,
-        playerId,
-        undefined,
-        `leave of player ${playerId}, not in the match`,
-      );
+      this.refuse.unknownLeave(playerId);
       return false;
     }
     if (player.joinTick > this.headTick) {
@@ -286,11 +247,11 @@ export class Assembler {
     const player = Number.isInteger(playerId) ? this.slots[playerId] : undefined;
     if (player === undefined) return false;
     const head = this.headTick;
-    const wasMissing = this.isMissing(player, head);
+    const wasMissing = isMissing(player, head);
     if (player.subFrom === Infinity) this.substituting += 1;
     player.subFrom = Math.max(head, tick);
     player.subUntil = Infinity;
-    if (wasMissing && !this.isMissing(player, head)) this.missing -= 1;
+    if (wasMissing && !isMissing(player, head)) this.missing -= 1;
     this.drain();
     return true;
   }
@@ -308,14 +269,14 @@ export class Assembler {
     if (player === undefined || player.subUntil !== Infinity || player.subFrom === Infinity)
       return false;
     const head = this.headTick;
-    const wasMissing = this.isMissing(player, head);
+    const wasMissing = isMissing(player, head);
     player.subUntil = Math.max(head, tick);
     if (player.subUntil <= player.subFrom) {
       player.subFrom = Infinity;
       player.subUntil = Infinity;
       this.substituting -= 1;
     }
-    if (!wasMissing && this.isMissing(player, head)) this.missing += 1;
+    if (!wasMissing && isMissing(player, head)) this.missing += 1;
     this.drain();
     return true;
   }
@@ -332,44 +293,24 @@ export class Assembler {
    */
   input(playerId: number, tick: number, input: Uint8Array): void {
     if (tick < this.headTick || this.state !== AssemblerState.Running) return;
-    if (this.badTick(`input of player ${playerId} for tick ${tick}`, playerId, tick)) return;
-    if (this.tooFarAhead(`input of player ${playerId} for tick ${tick}`, playerId, tick)) return;
+    if (!Number.isSafeInteger(tick)) return this.refuse.badTick('input', playerId, tick);
+    const { headTick, maxTicksAhead } = this;
+    if (tick >= headTick + maxTicksAhead)
+      return this.refuse.tooFarAhead('input', playerId, tick, headTick, maxTicksAhead);
     const player = Number.isInteger(playerId) ? this.slots[playerId] : undefined;
-    if (player === undefined || tick < player.joinTick) {
-      this.warn(
-        LockstepWarningCode.UnknownPlayer,
-        playerId,
-        tick,
-        `input of player ${playerId} for tick ${tick}, not in the match at that tick`,
-      );
-      return;
-    }
+    if (player === undefined || tick < player.joinTick)
+      return this.refuse.unknownInput(playerId, tick);
     const { inputSize } = this;
-    if (inputSize !== undefined && input.length !== inputSize) {
-      this.warn(
-        LockstepWarningCode.BadInputSize,
-        playerId,
-        tick,
-        `input of player ${playerId} for tick ${tick} has ${input.length} bytes, not ${inputSize}`,
-      );
-      return;
-    }
+    if (inputSize !== undefined && input.length !== inputSize)
+      return this.refuse.badInputSize(playerId, tick, input.length, inputSize);
     const held = player.inputs.get(tick);
     if (held !== undefined) {
-      if (!bytesEqual(held, input)) {
-        this.warn(
-          LockstepWarningCode.ConflictingInput,
-          playerId,
-          tick,
-          `input of player ${playerId} for tick ${tick} differs from the one already received`,
-        );
-      }
+      if (!bytesEqual(held, input)) this.refuse.conflictingInput(playerId, tick);
       return;
     }
     player.inputs.set(tick, input);
     this.buffered += 1;
-    if (this.lateMs !== Infinity && !this.firstInputAt.has(tick))
-      this.firstInputAt.set(tick, this.scheduler.now());
+    if (this.late !== undefined) this.late.input(tick);
     if (tick === this.headTick) {
       if (!subAt(player, tick)) this.missing -= 1;
       this.drain();
@@ -382,12 +323,8 @@ export class Assembler {
    */
   dispose(): void {
     this.state = AssemblerState.Disposed;
-    this.cancelTimer();
-    this.deadline = undefined;
-    this.lateTimer?.unsubscribe();
-    this.lateTimer = undefined;
-    this.lateDeadline = undefined;
-    this.firstInputAt.clear();
+    this.timer.cancel();
+    this.late?.dispose();
     this.slots.fill(undefined);
     this.playerCount = 0;
     this.substituting = 0;
@@ -396,43 +333,9 @@ export class Assembler {
     this.departures = [];
   }
 
-  private warn(
-    code: LockstepWarningCode,
-    playerId: number,
-    tick: number | undefined,
-    message: string,
-  ): void {
-    const { onWarning } = this;
-    if (onWarning === undefined) return;
-    onWarning(
-      tick === undefined
-        ? { code, playerId, message: `lockstep: ${message}` }
-        : { code, playerId, tick, message: `lockstep: ${message}` },
-    );
-  }
-
-  /** Refuses (with a warning) a join or input whose tick is not a safe integer. */
-  private badTick(what: string, playerId: number, tick: number): boolean {
-    if (Number.isSafeInteger(tick)) return false;
-    this.warn(LockstepWarningCode.BadTick, playerId, tick, `${what}, not a safe integer`);
-    return true;
-  }
-
-  /** Refuses (with a warning) a join or input `maxTicksAhead` or more ticks after the head. */
-  private tooFarAhead(what: string, playerId: number, tick: number): boolean {
-    if (tick < this.headTick + this.maxTicksAhead) return false;
-    this.warn(
-      LockstepWarningCode.TooFarAhead,
-      playerId,
-      tick,
-      `${what}, ${this.maxTicksAhead} or more ticks after ${this.headTick}`,
-    );
-    return true;
-  }
-
   /** Frees a slot, dropping the player's buffered inputs. */
   private removePlayer(slot: number, player: Player): void {
-    if (this.isMissing(player, this.headTick)) this.missing -= 1;
+    if (isMissing(player, this.headTick)) this.missing -= 1;
     if (player.subFrom !== Infinity) this.substituting -= 1;
     this.buffered -= player.inputs.size;
     player.inputs.clear();
@@ -449,35 +352,12 @@ export class Assembler {
     });
   }
 
-  /** In the match at `tick`, not substituted there, and without an input for it. */
-  private isMissing(player: Player, tick: number): boolean {
-    return player.joinTick <= tick && !subAt(player, tick) && !player.inputs.has(tick);
-  }
-
-  /** Players in the match at the head tick whose input for it has not come yet. */
-  private countMissing(): number {
-    const head = this.headTick;
-    let n = 0;
-    for (let slot = 0; slot < this.maxPlayers; slot += 1) {
-      const player = this.slots[slot];
-      if (player !== undefined && this.isMissing(player, head)) n += 1;
-    }
-    return n;
-  }
-
   /** Kept as inputs, joins and leaves come (not recounted per input). */
   private isHeadComplete(): boolean {
     if (!((this.playerCount > 0 || this.departures.length > 0) && this.missing === 0)) return false;
     if (this.substituting === 0 || this.departures.length > 0) return true;
     // Someone is substituted: a frame needs one real input (or a join), or nobody drives.
-    const head = this.headTick;
-    let anySubstituted = false;
-    for (const player of this.slots) {
-      if (player === undefined || player.joinTick > head) continue;
-      if (player.inputs.has(head) || player.joinTick === head) return true;
-      if (subAt(player, head)) anySubstituted = true;
-    }
-    return !anySubstituted;
+    return isDriven(this.slots, this.headTick);
   }
 
   /** Takes the complete head frame out of the state and advances the head. */
@@ -498,7 +378,7 @@ export class Assembler {
         player.last = input;
         player.lateSince = undefined;
       } else if (subAt(player, tick)) {
-        const put = this.substituteFor(player);
+        const put = substituteFor(player, this.inputSize, this.substituteInput);
         inputs[slot] = put;
         player.last = put;
         (substituted ??= []).push(slot);
@@ -512,33 +392,13 @@ export class Assembler {
     }
     let left: PlayerLeft[] | undefined;
     if (this.departures.length > 0) {
-      left = [];
-      for (const departure of this.departures) {
-        left.push(departure.left);
-        if (departure.joinTick === tick) (joined ??= []).push(departure.info);
-      }
-      left.sort(byPlayerId);
-      joined?.sort(byPlayerId);
+      ({ left, joined } = frameLeaves(this.departures, tick, joined));
       this.departures = [];
     }
     this.headTick = tick + 1;
-    this.firstInputAt.delete(tick);
-    this.missing = this.countMissing();
+    this.late?.confirmed(tick);
+    this.missing = countMissing(this.slots, this.headTick);
     return confirmedFrame(tick, inputs, joined, left, substituted);
-  }
-
-  /** The input put in for a substituted player. */
-  private substituteFor(player: Player): Uint8Array {
-    const size = this.inputSize ?? player.last?.length ?? 0;
-    if (this.substituteInput === 'repeat' && player.last !== undefined) return player.last;
-    return new Uint8Array(size);
-  }
-
-  private cancelTimer(): void {
-    if (this.timer !== undefined) {
-      this.timer.unsubscribe();
-      this.timer = undefined;
-    }
   }
 
   /** Runs the timeout exactly while the head is incomplete and someone is waiting. */
@@ -546,64 +406,19 @@ export class Assembler {
     if (this.draining) return; // the running loop calls it when done
     // Outside the loop the head is never complete, so "someone waiting" is enough.
     if (this.buffered > 0 && this.state === AssemblerState.Running && this.timeoutMs !== Infinity) {
-      const { scheduler } = this;
-      this.deadline ??= scheduler.now() + this.timeoutMs;
-      this.timer ??= scheduler.schedule(this.onTimer, Math.max(0, this.deadline - scheduler.now()));
+      const { timer } = this;
+      timer.deadline ??= this.scheduler.now() + this.timeoutMs;
+      timer.arm();
     } else {
-      this.deadline = undefined; // an armed timer finds nothing to do
+      this.timer.deadline = undefined; // an armed timer finds nothing to do
     }
-    const first = this.firstInputAt.get(this.headTick);
-    if (first !== undefined && this.state === AssemblerState.Running) {
-      const { scheduler } = this;
-      this.lateDeadline = first + this.lateMs;
-      this.lateTimer ??= scheduler.schedule(
-        this.onLateTimer,
-        Math.max(0, this.lateDeadline - scheduler.now()),
-      );
-    } else {
-      this.lateDeadline = undefined;
-    }
+    this.late?.update(this.state === AssemblerState.Running);
   }
 
-  /** `lateInputMs` after the head's first input came: the late players' inputs are substituted. */
-  private readonly onLateTimer = (): void => {
-    this.lateTimer = undefined;
-    const { lateDeadline } = this;
-    if (lateDeadline === undefined) return;
-    const now = this.scheduler.now();
-    if (lateDeadline - now > 1e-3) {
-      this.lateTimer = this.scheduler.schedule(this.onLateTimer, lateDeadline - now);
-      return;
-    }
-    this.lateDeadline = undefined;
-    const head = this.headTick;
-    const late: Player[] = [];
-    let anyInput = false;
-    for (const player of this.slots) {
-      if (player === undefined || player.joinTick > head) continue;
-      if (player.inputs.has(head) || player.joinTick === head) anyInput = true;
-      else if (this.isMissing(player, head) && player.subFrom === Infinity) late.push(player);
-    }
-    if (!anyInput || late.length === 0) {
-      // Nobody drives this frame (its first input's sender left), or nobody is late: the
-      // wait starts again at the next input for it.
-      this.firstInputAt.delete(head);
-      return;
-    }
-    const since = lateDeadline - this.lateMs;
-    const timedOut: number[] = [];
-    for (const player of late) {
-      player.lateSince ??= since;
-      if (now - player.lateSince >= this.timeoutMs) {
-        timedOut.push(player.info.playerId);
-        continue;
-      }
-      // Substituted for this tick only: takeHeadFrame ends it with the frame.
-      player.subFrom = head;
-      player.subUntil = head + 1;
-      this.substituting += 1;
-      this.missing -= 1;
-    }
+  /** The late-input wait ended with players late at `head`: substituted, or timed out. */
+  private readonly onLate = (head: number, substituted: number, timedOut: number[]): void => {
+    this.substituting += substituted;
+    this.missing -= substituted;
     if (timedOut.length > 0) {
       const { onTimeout } = this;
       if (onTimeout === undefined) {
@@ -620,8 +435,7 @@ export class Assembler {
     try {
       while (this.state === AssemblerState.Running && this.isHeadComplete()) {
         const frame = this.takeHeadFrame();
-        this.deadline = undefined; // a new head: its wait starts now
-        this.lateDeadline = undefined;
+        this.timer.deadline = undefined; // a new head: its wait starts now
         this.onFrame(frame);
       }
     } finally {
@@ -630,38 +444,18 @@ export class Assembler {
     this.updateTimer();
   }
 
+  /** `disconnectTimeoutMs` after someone started waiting for the head: the missing time out. */
   private readonly onTimer = (): void => {
-    this.timer = undefined;
-    const { deadline } = this;
-    if (deadline === undefined) return; // nobody is waiting any more
-    const now = this.scheduler.now();
-    if (now < deadline) {
-      this.timer = this.scheduler.schedule(this.onTimer, deadline - now); // the head moved
-      return;
-    }
-    this.deadline = undefined;
     const head = this.headTick;
     const { onTimeout } = this;
     const late: number[] = [];
     for (let slot = 0; slot < this.maxPlayers; slot += 1) {
       const player = this.slots[slot];
-      if (player === undefined || !this.isMissing(player, head)) continue;
+      if (player === undefined || !isMissing(player, head)) continue;
       if (onTimeout === undefined) this.depart(slot, player, 'timeout');
       else late.push(slot);
     }
     if (late.length > 0) onTimeout?.(late, head);
     this.drain();
   };
-}
-
-/** Whether `player`'s input at `tick` is substituted when missing. */
-function subAt(player: Player, tick: number): boolean {
-  return tick >= player.subFrom && tick < player.subUntil;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -1,124 +1,34 @@
 // One lockstep match without sockets or wall clock: joins, leaves, inputs, checksums in; frames out.
-import {
-  Subject,
-  asyncScheduler,
-  type Observable,
-  type SchedulerLike,
-  type Subscription,
-} from 'rxjs';
+import { Subject, asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import type { DesyncEvent } from '../events.js';
-import type { ConfirmedFrame, LeaveReason, PlayerInfo, SubstituteInput } from '../types.js';
+import type { ConfirmedFrame, LeaveReason, PlayerInfo } from '../types.js';
 import { InputLead } from './InputLead.js';
 import { Assembler } from './Assembler.js';
-import type { LockstepWarning, LockstepWarningCode } from './AssemblerOptions.js';
+import type { LockstepWarning } from './AssemblerOptions.js';
+import { CatchUp } from './CatchUp.js';
 import { Desync } from './Desync.js';
+import { AwayGrace } from './AwayGrace.js';
 import { DEFAULT_FRAME_LOG_BYTES, FrameLog } from './FrameLog.js';
+import { HeldSeats } from './HeldSeats.js';
 import { JoinSchedule } from './JoinSchedule.js';
+import type { MatchOptions, MatchWarning } from './MatchOptions.js';
+import type {
+  CatchUpStart,
+  HoldResult,
+  JoinResult,
+  MatchEvent,
+  MatchSnapshot,
+} from './MatchResults.js';
 import { Roster } from './Roster.js';
 
-/** Options of a {@link Match}. */
-export interface MatchOptions {
-  /** Slots are `0 .. maxPlayers - 1`; every frame's `inputs` has this length. */
-  readonly maxPlayers: number;
-  /** Every input has this many bytes (others are refused with a warning). */
-  readonly inputSize: number;
-  /**
-   * Inputs and joins for ticks `>= head + maxTicksAhead` are refused (see
-   * {@link Match.inputLimit}). Default `128`.
-   */
-  readonly maxTicksAhead?: number;
-  /**
-   * How long the next frame may wait for missing inputs once someone has sent one, before
-   * the players still missing are dropped (reason `'timeout'`). `Infinity` disables it.
-   * Default `2000`.
-   */
-  readonly disconnectTimeoutMs?: number;
-  /** Where the timeout runs. Default `asyncScheduler`. */
-  readonly scheduler?: SchedulerLike;
-  /** The approximate memory, in bytes, of the frames the {@link Match.log} keeps. Default `64 MiB`. */
-  readonly frameLogBytes?: number;
-  /**
-   * A seat held ({@link Match.hold}) this long without {@link Match.ready} is released (a
-   * `ready-timeout` event). `Infinity` disables it. Default `60000`.
-   */
-  readonly readyTimeoutMs?: number;
-  /**
-   * How long a player who is away ({@link Match.away}) keeps its slot, its input substituted,
-   * before it leaves with reason `'timeout'`. 0: a player who stalls the others leaves at once
-   * (as before away existed). Default `15000`.
-   */
-  readonly reconnectGraceMs?: number;
-  /** What an away player's input is: `'repeat'` its last one, `'empty'` zero bytes. Default `'repeat'`. */
-  readonly substituteInput?: SubstituteInput;
-  /**
-   * A frame waits at most this long after its first input for the others: then the inputs
-   * still missing are substituted (`substituteInput`) for that tick and marked in its
-   * `substituted`. A player substituted so for `disconnectTimeoutMs` is away. `Infinity`: off
-   * (frames are exactly the inputs sent). Default `Infinity`.
-   */
-  readonly lateInputMs?: number;
-}
-
-/** The answer to {@link Match.hold}. */
-export type HoldResult =
-  | { readonly ok: true; readonly playerId: number }
-  | { readonly ok: false; readonly reason: 'full' };
-
-/** A change of a seat that is not in the frames (they carry joins, leaves and substitutions). */
-export type MatchEvent =
-  /** A held seat was released: its player was not ready within `readyTimeoutMs`. */
-  | { readonly type: 'ready-timeout'; readonly playerId: number }
-  /** From `tick` on, the player's input is substituted until it is back, or its grace ends. */
-  | { readonly type: 'away'; readonly playerId: number; readonly tick: number }
-  /** The player's own inputs count again from `tick` on. */
-  | { readonly type: 'back'; readonly playerId: number; readonly tick: number };
-
-/** A state snapshot a player (or the server) gave: the world before frame `tick`. */
-export interface MatchSnapshot {
-  readonly tick: number;
-  readonly data: Uint8Array;
-}
-
-/** Where a newcomer's frames start: a snapshot (if any) and the frames from `tick` on. */
-export interface CatchUpStart {
-  /** The first frame it gets. */
-  readonly tick: number;
-  /** Everyone in the match just before `tick`, by `playerId`. */
-  readonly players: readonly PlayerInfo[];
-  /** The world before frame `tick`, when the frames before it are no longer kept. */
-  readonly snapshot?: MatchSnapshot;
-  /** False when frames before `tick` were dropped and no snapshot covers them. */
-  readonly complete: boolean;
-}
-
-/** The answer to {@link Match.join}. */
-export type JoinResult =
-  | {
-      readonly ok: true;
-      /** The slot the player takes. */
-      readonly playerId: number;
-      /** The player's first frame: it is named in that frame's `joined`. */
-      readonly tick: number;
-      /** Everyone in the match just before `tick`, by `playerId`. */
-      readonly players: readonly PlayerInfo[];
-    }
-  | {
-      readonly ok: false;
-      /** `full`: no free slot; `busy`: too many joins at once right now, try again soon. */
-      readonly reason: 'full' | 'busy';
-    };
-
-/** Something the match refused or could not trust, and why. */
-export interface MatchWarning {
-  /** An assembler refusal, or `checksum`: a checksum report that cannot be compared. */
-  readonly code: LockstepWarningCode | 'checksum';
-  /** The player concerned. */
-  readonly playerId: number;
-  /** The tick concerned, when there is one. */
-  readonly tick?: number;
-  /** The warning in words, for a log. */
-  readonly message: string;
-}
+export type { MatchOptions, MatchWarning } from './MatchOptions.js';
+export type {
+  CatchUpStart,
+  HoldResult,
+  JoinResult,
+  MatchEvent,
+  MatchSnapshot,
+} from './MatchResults.js';
 
 /** The match's lifecycle: open until closed. */
 const MatchState = { Open: 'open', Closed: 'closed' } as const;
@@ -195,12 +105,11 @@ export class Match {
   private readonly readyTimeoutMs: number;
   private readonly graceMs: number;
   /** Seats held by players not ready yet: their names and ready timers. */
-  private readonly held = new Map<number, { username: string; timer?: Subscription }>();
+  private readonly held: HeldSeats;
   /** Players away: their grace timers. */
-  private readonly awayTimers = new Map<number, Subscription | undefined>();
-  /** Who was in the match just before the log's first frame. */
-  private readonly baseRoster = new Roster();
-  private latestSnapshot: MatchSnapshot | undefined;
+  private readonly awayTimers: AwayGrace;
+  /** The roster before the log, the newest snapshot, where a newcomer starts. */
+  private readonly catchUp: CatchUp;
   private state: MatchState = MatchState.Open;
 
   /**
@@ -216,10 +125,17 @@ export class Match {
     this.graceMs = options.reconnectGraceMs ?? 15_000;
     if (!(this.readyTimeoutMs > 0)) throw new RangeError('readyTimeoutMs must be > 0');
     if (!(this.graceMs >= 0)) throw new RangeError('reconnectGraceMs must be >= 0');
+    this.held = new HeldSeats(this.scheduler, this.readyTimeoutMs, (playerId) =>
+      this.eventsSubject.next({ type: 'ready-timeout', playerId }),
+    );
+    this.awayTimers = new AwayGrace(this.scheduler, this.graceMs, (playerId) =>
+      this.assembler.leave(playerId, 'timeout'),
+    );
     this.log = new FrameLog({
       maxBytes: options.frameLogBytes ?? DEFAULT_FRAME_LOG_BYTES,
-      onDrop: (frame) => this.onDropped(frame),
+      onDrop: (frame) => this.catchUp.dropped(frame),
     });
+    this.catchUp = new CatchUp(this.log);
     this.leads = new InputLead(options.maxPlayers);
     this.assembler = new Assembler({
       maxPlayers: options.maxPlayers,
@@ -300,14 +216,7 @@ export class Match {
     let slot = 0;
     while (slot < this.maxPlayers && !this.isFree(slot)) slot += 1;
     if (slot === this.maxPlayers) return { ok: false, reason: 'full' }; // also once closed
-    const seat: { username: string; timer?: Subscription } = { username };
-    this.held.set(slot, seat);
-    if (this.readyTimeoutMs !== Infinity)
-      seat.timer = this.scheduler.schedule(() => {
-        if (this.held.get(slot) !== seat) return;
-        this.held.delete(slot);
-        this.eventsSubject.next({ type: 'ready-timeout', playerId: slot });
-      }, this.readyTimeoutMs);
+    this.held.hold(slot, username);
     return { ok: true, playerId: slot };
   }
 
@@ -320,15 +229,14 @@ export class Match {
    * soon), `full` when `playerId` holds no seat.
    */
   ready(playerId: number): JoinResult {
-    const seat = this.held.get(playerId);
-    if (seat === undefined || this.state === MatchState.Closed) return FULL;
+    const username = this.held.usernameOf(playerId);
+    if (username === undefined || this.state === MatchState.Closed) return FULL;
     const head = this.assembler.head;
-    if (this.schedule.peek(seat.username, head) >= this.inputLimit) return BUSY;
-    this.held.delete(playerId);
-    seat.timer?.unsubscribe();
-    const tick = this.schedule.reserve(seat.username, head);
+    if (this.schedule.peek(username, head) >= this.inputLimit) return BUSY;
+    this.held.release(playerId);
+    const tick = this.schedule.reserve(username, head);
     const players = this.assembler.membersBefore(tick);
-    this.assembler.join(playerId, seat.username, tick);
+    this.assembler.join(playerId, username, tick);
     return { ok: true, playerId, tick, players };
   }
 
@@ -353,10 +261,7 @@ export class Match {
 
   /** Releases a seat held by a player not ready yet (it never was in a frame). */
   release(playerId: number): void {
-    const seat = this.held.get(playerId);
-    if (seat === undefined) return;
-    this.held.delete(playerId);
-    seat.timer?.unsubscribe();
+    this.held.release(playerId);
   }
 
   /**
@@ -373,15 +278,7 @@ export class Match {
     if (this.awayTimers.has(playerId)) return true;
     if (this.assembler.joinTickOf(playerId) === undefined) return false;
     const tick = this.assembler.head;
-    const timer =
-      this.graceMs === Infinity
-        ? undefined
-        : this.scheduler.schedule(() => {
-            if (this.awayTimers.get(playerId) !== timer) return;
-            this.awayTimers.delete(playerId);
-            this.assembler.leave(playerId, 'timeout');
-          }, this.graceMs);
-    this.awayTimers.set(playerId, timer);
+    this.awayTimers.start(playerId);
     this.eventsSubject.next({ type: 'away', playerId, tick });
     this.leads.forget(playerId);
     this.assembler.substitute(playerId, tick);
@@ -398,8 +295,7 @@ export class Match {
   back(playerId: number, tick: number = this.assembler.head): number | undefined {
     if (!this.awayTimers.has(playerId) || this.state === MatchState.Closed) return undefined;
     const from = Math.min(Math.max(tick, this.assembler.head), this.inputLimit - 1);
-    this.awayTimers.get(playerId)?.unsubscribe();
-    this.awayTimers.delete(playerId);
+    this.awayTimers.end(playerId);
     this.eventsSubject.next({ type: 'back', playerId, tick: from });
     this.assembler.resume(playerId, from);
     return from;
@@ -410,12 +306,7 @@ export class Match {
    * head`); undefined for a tick outside it.
    */
   membersBefore(tick: number): PlayerInfo[] | undefined {
-    const frames = this.log.range(this.log.firstTick, tick);
-    if (frames === undefined || tick > this.log.lastTick + 1 || !Number.isSafeInteger(tick))
-      return undefined;
-    const roster = new Roster(this.baseRoster.members());
-    for (const frame of frames) roster.apply(frame);
-    return roster.members();
+    return this.catchUp.membersBefore(tick);
   }
 
   /**
@@ -425,15 +316,12 @@ export class Match {
    * @returns Whether it was kept.
    */
   offerSnapshot(tick: number, data: Uint8Array): boolean {
-    if (!Number.isSafeInteger(tick) || tick < this.log.firstTick || tick > this.head) return false;
-    if (this.latestSnapshot !== undefined && tick <= this.latestSnapshot.tick) return false;
-    this.latestSnapshot = { tick, data };
-    return true;
+    return this.catchUp.offer(tick, data, this.head);
   }
 
   /** The newest snapshot kept, if any. */
   get snapshot(): MatchSnapshot | undefined {
-    return this.latestSnapshot;
+    return this.catchUp.snapshot;
   }
 
   /**
@@ -442,16 +330,7 @@ export class Match {
    * the log's first frame, marked incomplete.
    */
   catchUpStart(): CatchUpStart {
-    const first = this.log.firstTick;
-    const snap = this.latestSnapshot;
-    if (first > 0 && snap !== undefined && snap.tick >= first)
-      return {
-        tick: snap.tick,
-        players: this.membersBefore(snap.tick) ?? [],
-        snapshot: snap,
-        complete: true,
-      };
-    return { tick: first, players: this.baseRoster.members(), complete: first === 0 };
+    return this.catchUp.start();
   }
 
   /**
@@ -462,10 +341,7 @@ export class Match {
    */
   leave(playerId: number, reason: LeaveReason): void {
     if (this.held.has(playerId)) return this.release(playerId);
-    if (this.awayTimers.has(playerId)) {
-      this.awayTimers.get(playerId)?.unsubscribe();
-      this.awayTimers.delete(playerId);
-    }
+    this.awayTimers.end(playerId);
     this.leads.forget(playerId);
     this.assembler.leave(playerId, reason);
   }
@@ -485,7 +361,7 @@ export class Match {
    * How far ahead (positive) or behind (negative) of the slowest other player player
    * `playerId`'s inputs arrive lately, in eighths of a tick (-32768..32767), as the Frames
    * packet's `inputLead` carries it; undefined with no measure (no other player).
-   * See {@link InputLead}.
+   * See `InputLead` (src/match/InputLead.ts).
    */
   inputLead(playerId: number): number | undefined {
     return this.leads.wireLead(playerId);
@@ -538,9 +414,7 @@ export class Match {
   close(): void {
     if (this.state === MatchState.Closed) return;
     this.state = MatchState.Closed;
-    for (const seat of this.held.values()) seat.timer?.unsubscribe();
     this.held.clear();
-    for (const timer of this.awayTimers.values()) timer?.unsubscribe();
     this.awayTimers.clear();
     this.assembler.dispose();
     this.eventsSubject.complete();
@@ -552,11 +426,6 @@ export class Match {
 
   private isFree(slot: number): boolean {
     return !this.held.has(slot) && this.assembler.isSlotFree(slot);
-  }
-
-  /** A frame the log no longer keeps: the base roster moves past it. */
-  private onDropped(frame: ConfirmedFrame): void {
-    this.baseRoster.apply(frame);
   }
 
   private onFrame(frame: ConfirmedFrame): void {

@@ -64,8 +64,11 @@ export const MessageType = {
   Snapshot: 4,
   /** A transport's signal to the server (5.10). */
   SignalToServer: 5,
+  /** The player is ready (loaded): its join may take effect (5.11). */
   Ready: 6,
+  /** A client back after losing its link asks for its seat again (5.15). */
   Reconnect: 7,
+  /** The world before a frame, as asked by SnapshotRequest (5.16). */
   SnapshotOffer: 8,
   /** The join request of a spectator (5.17). */
   Watch: 9,
@@ -82,9 +85,13 @@ export const MessageType = {
   Desync: 14,
   /** A transport's signal to the client (5.10). */
   SignalToClient: 15,
+  /** The player's inputs count from a tick on (5.12). */
   Seated: 16,
+  /** Confirmed frames of the catch-up (5.13). */
   CatchUp: 17,
+  /** The catch-up is over (5.14). */
   CaughtUp: 18,
+  /** Asks a client for a SnapshotOffer (5.16). */
   SnapshotRequest: 19,
   // UDP, client to server
   /** A client's inputs (6.1). */
