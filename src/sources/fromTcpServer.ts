@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import { Observable } from 'rxjs';
 import { ConnectionError } from '../errors.js';
+import { dialSocket } from './dialSocket.js';
 
 /**
  * Turns a TCP server into an Observable of its incoming connections.
@@ -130,34 +131,15 @@ export function connectTcp(options: TcpConnectOptions): Promise<net.Socket> {
         new ConnectionError(`cannot connect to TCP ${host}:${port}: ${reason}`, { cause: err }),
       );
     };
-    let socket: net.Socket;
-    try {
-      socket = net.connect({ host, port });
-    } catch (err) {
-      rejectWith(err); // e.g. ERR_SOCKET_BAD_PORT, thrown synchronously
-      return;
-    }
-    const cleanUp = (): void => {
-      clearTimeout(timer);
-      socket.off('connect', onConnect);
-      socket.off('error', onError);
-    };
-    const onConnect = (): void => {
-      cleanUp();
-      socket.setNoDelay(true);
-      resolve(socket);
-    };
-    const onError = (err: Error): void => {
-      cleanUp();
-      socket.destroy();
-      rejectWith(err);
-    };
-    const timer = setTimeout(() => {
-      const err: NodeJS.ErrnoException = new Error(`connect ETIMEDOUT after ${timeoutMs} ms`);
-      err.code = 'ETIMEDOUT';
-      onError(err);
-    }, timeoutMs);
-    socket.once('connect', onConnect);
-    socket.once('error', onError);
+    dialSocket(
+      () => net.connect({ host, port }),
+      {
+        connectEvent: 'connect',
+        timeoutMs,
+        timeoutMessage: `connect ETIMEDOUT after ${timeoutMs} ms`,
+      },
+      resolve,
+      rejectWith,
+    );
   });
 }

@@ -2,6 +2,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ConnectionError } from '../../errors.js';
+import { dialSocket } from '../../sources/dialSocket.js';
 import type { TlsClientOptions, TlsServerOptions } from '../Transport.js';
 
 type Pem = string | Uint8Array;
@@ -75,44 +76,23 @@ export function connectTls(options: TlsConnectOptions): Promise<net.Socket> {
         }),
       );
     };
-    let socket: tls.TLSSocket;
-    try {
-      socket = tls.connect({
-        host,
-        port,
-        ca: ca === undefined ? undefined : Array.isArray(ca) ? ca.map(pem) : pem(ca as Pem),
-        rejectUnauthorized,
-        servername: servername ?? (net.isIP(host) ? undefined : host),
-      });
-    } catch (err) {
-      rejectWith(err);
-      return;
-    }
-    const cleanUp = (): void => {
-      clearTimeout(timer);
-      socket.off('secureConnect', onConnect);
-      socket.off('error', onError);
-      socket.off('close', onClose);
-    };
-    const onConnect = (): void => {
-      cleanUp();
-      socket.setNoDelay(true);
-      resolve(socket);
-    };
-    const onError = (err: Error): void => {
-      cleanUp();
-      socket.destroy();
-      rejectWith(err);
-    };
-    const onClose = (): void =>
-      onError(new Error('the server closed the connection during the TLS handshake'));
-    const timer = setTimeout(() => {
-      const err: NodeJS.ErrnoException = new Error(`TLS connect ETIMEDOUT after ${timeoutMs} ms`);
-      err.code = 'ETIMEDOUT';
-      onError(err);
-    }, timeoutMs);
-    socket.once('secureConnect', onConnect);
-    socket.once('error', onError);
-    socket.once('close', onClose);
+    dialSocket(
+      () =>
+        tls.connect({
+          host,
+          port,
+          ca: ca === undefined ? undefined : Array.isArray(ca) ? ca.map(pem) : pem(ca as Pem),
+          rejectUnauthorized,
+          servername: servername ?? (net.isIP(host) ? undefined : host),
+        }),
+      {
+        connectEvent: 'secureConnect',
+        timeoutMs,
+        timeoutMessage: `TLS connect ETIMEDOUT after ${timeoutMs} ms`,
+        closedMessage: 'the server closed the connection during the TLS handshake',
+      },
+      resolve,
+      rejectWith,
+    );
   });
 }
