@@ -1,18 +1,13 @@
 // One accepted WebSocket on the web listener: the reliable channel, and datagrams over WebRTC (or the WebSocket).
-import { Subject } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { ConnectionError } from '../../errors.js';
 import { WarningCode } from '../../events.js';
-import { SignalInbox } from '../signalInbox.js';
-import type { DatagramChannel, SendSignal, TransportPeer, TransportWarning } from '../Transport.js';
+import type { DatagramChannel, SendSignal, TransportPeer } from '../Transport.js';
 import type { WebSocketLike } from '../ws/WebSocketLike.js';
-import { webChannel } from '../ws/webChannel.js';
+import { webPeerCore } from '../ws/webPeerCore.js';
 import { wsLink } from '../ws/wsLink.js';
 import type { RtcMux } from './rtcMux.js';
-import { serverRtc, type ServerRtc } from './serverRtc.js';
-
-/** Signals kept at most before `openDatagrams` reads them. */
-const MAX_EARLY_SIGNALS = 16;
+import { serverRtc } from './serverRtc.js';
 
 /** What every peer of one web listener shares. */
 export interface WebPeerContext {
@@ -40,84 +35,51 @@ export function webServerPeer(
   remoteAddress: string,
   context: WebPeerContext,
 ): TransportPeer {
-  const warnings = new Subject<TransportWarning>();
-  const warn = (w: TransportWarning): void => {
-    if (!warnings.closed) warnings.next({ address: remoteAddress, ...w });
-  };
-  const link = wsLink(socket as unknown as WebSocketLike, {
-    maxMessageBytes: context.maxMessageBytes,
-    maxDatagramBytes: context.maxDatagramBytes,
-    warn,
-    terminate: () => socket.terminate(),
-    remoteAddress,
-  });
-  const inbox = new SignalInbox(MAX_EARLY_SIGNALS, (data) =>
-    warn({
-      code: WarningCode.BufferFull,
-      message: `a signal of ${data.length} bytes dropped: ${MAX_EARLY_SIGNALS} are waiting already`,
+  const core = webPeerCore(remoteAddress, (warn) =>
+    wsLink(socket as unknown as WebSocketLike, {
+      maxMessageBytes: context.maxMessageBytes,
+      maxDatagramBytes: context.maxDatagramBytes,
+      warn,
+      terminate: () => socket.terminate(),
+      remoteAddress,
     }),
   );
+  const { link, warn, inbox } = core;
   let opened = false;
-  let rtc: ServerRtc | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  void link.closed.then(() => {
-    inbox.clear();
-    clearTimeout(timer);
-    rtc?.close();
-    warnings.complete();
-  });
 
-  return {
-    remoteAddress,
-    messages: link.messages,
-    warnings$: warnings.asObservable(),
-    openDatagrams(signal: SendSignal): Promise<DatagramChannel> {
-      if (opened) return Promise.reject(new Error('openDatagrams was called already'));
-      opened = true;
-      if (!link.open)
-        return Promise.reject(
-          new ConnectionError('the connection closed before its datagrams were opened'),
-        );
-      const web = webChannel(link, {
-        maxDatagramBytes: context.maxDatagramBytes,
-        warn,
-        onClose: () => {
-          clearTimeout(timer);
-          rtc?.close();
-        },
-      });
-      context.onChannel(web.channel);
-      const { mux } = context;
-      if (mux) {
-        try {
-          const session = serverRtc({
-            mux,
-            publicAddress: context.publicAddress,
-            signal,
-            warn,
-            onOpen: (pipe) => {
-              clearTimeout(timer);
-              web.useDataChannel(pipe);
-            },
-            onClose: (pipe) => web.dropDataChannel(pipe),
-            onDatagram: web.deliver,
-          });
-          rtc = session;
-          timer = setTimeout(() => {
-            if (!session.open) session.close();
-          }, context.dataChannelTimeoutMs);
-          inbox.read((data) => session.receive(data));
-        } catch (err) {
-          warn({
-            code: WarningCode.SocketError,
-            message: `no WebRTC peer connection: ${String(err)}`,
-            error: err instanceof Error ? err : undefined,
-          });
-        }
+  return core.toPeer((signal: SendSignal): Promise<DatagramChannel> => {
+    if (opened) return Promise.reject(new Error('openDatagrams was called already'));
+    opened = true;
+    if (!link.open)
+      return Promise.reject(
+        new ConnectionError('the connection closed before its datagrams were opened'),
+      );
+    const { web, hooks } = core.openChannel(context.maxDatagramBytes);
+    context.onChannel(web.channel);
+    const { mux } = context;
+    if (mux) {
+      try {
+        const session = serverRtc({
+          mux,
+          publicAddress: context.publicAddress,
+          signal,
+          warn,
+          ...hooks,
+        });
+        core.setSession(session);
+        core.startTimer(() => {
+          if (!session.open) session.close();
+        }, context.dataChannelTimeoutMs);
+        inbox.read((data) => session.receive(data));
+      } catch (err) {
+        warn({
+          code: WarningCode.SocketError,
+          message: `no WebRTC peer connection: ${String(err)}`,
+          error: err instanceof Error ? err : undefined,
+        });
       }
-      if (!rtc) inbox.read(() => undefined); // no data channel to set up: datagrams on the WebSocket
-      return Promise.resolve(web.channel);
-    },
-    signal: (data) => inbox.push(data),
-  };
+    }
+    if (!core.session) inbox.read(() => undefined); // no data channel to set up: datagrams on the WebSocket
+    return Promise.resolve(web.channel);
+  });
 }

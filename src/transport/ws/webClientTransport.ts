@@ -1,20 +1,17 @@
 // The web transport's client: a WebSocket for the reliable channel, a WebRTC data channel for datagrams (the WebSocket as fallback).
-import { Subject } from 'rxjs';
 import { ConnectionError, ConnectTimeoutError } from '../../errors.js';
 import { WarningCode } from '../../events.js';
-import { SignalInbox } from '../signalInbox.js';
 import type {
   ConnectTransportOptions,
   DatagramChannel,
   SendSignal,
   Transport,
   TransportPeer,
-  TransportWarning,
 } from '../Transport.js';
 import { clientRtc, type ClientRtc } from '../webrtc/clientRtc.js';
 import type { IceServerConfig, RtcPeerConnectionFactory } from '../webrtc/RtcLike.js';
 import { encodeRtcSignal, RtcSignalKind } from '../webrtc/rtcSignal.js';
-import { webChannel } from './webChannel.js';
+import { webPeerCore } from './webPeerCore.js';
 import type { WebSocketFactory, WebSocketLike } from './WebSocketLike.js';
 import { wsLink } from './wsLink.js';
 
@@ -43,8 +40,6 @@ export interface WebTransportOptions {
 
 /** Default of {@link WebTransportOptions.dataChannelTimeoutMs}. */
 export const DEFAULT_DATA_CHANNEL_TIMEOUT_MS = 3000;
-/** Signals kept at most before `openDatagrams` reads them. */
-const MAX_EARLY_SIGNALS = 16;
 
 /**
  * The endpoint's URL: `url` as given (`http:` read as `ws:`, `https:` as `wss:`), or
@@ -173,79 +168,47 @@ interface WebClientPeerOptions {
 /** The client's {@link TransportPeer} over an open WebSocket. */
 function webClientPeer(socket: WebSocketLike, options: WebClientPeerOptions): TransportPeer {
   const { remoteAddress, maxDatagramBytes } = options;
-  const warnings = new Subject<TransportWarning>();
-  const warn = (w: TransportWarning): void => {
-    if (!warnings.closed) warnings.next({ address: remoteAddress, ...w });
-  };
-  const link = wsLink(socket, { ...options, warn, remoteAddress });
-  const inbox = new SignalInbox(MAX_EARLY_SIGNALS, (data) =>
-    warn({
-      code: WarningCode.BufferFull,
-      message: `a signal of ${data.length} bytes dropped: ${MAX_EARLY_SIGNALS} are waiting already`,
-    }),
+  const core = webPeerCore(remoteAddress, (warn) =>
+    wsLink(socket, { ...options, warn, remoteAddress }),
   );
+  const { link, warn, inbox } = core;
   let opened = false;
-  let rtc: ClientRtc | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  void link.closed.then(() => {
-    inbox.clear();
-    clearTimeout(timer);
-    rtc?.close();
-    warnings.complete();
-  });
 
-  return {
-    remoteAddress,
-    messages: link.messages,
-    warnings$: warnings.asObservable(),
-    openDatagrams(signal: SendSignal): Promise<DatagramChannel> {
-      if (opened) return Promise.reject(new ConnectionError('openDatagrams was called already'));
-      opened = true;
-      if (!link.open) return Promise.reject(new ConnectionError('the connection is closed'));
-      const web = webChannel(link, {
-        maxDatagramBytes,
-        warn,
-        onClose: () => {
-          clearTimeout(timer);
-          rtc?.close();
-        },
-      });
-      const RTC = options.RTCPeerConnection;
-      if (!RTC) {
-        signal(encodeRtcSignal({ kind: RtcSignalKind.Decline }));
-        inbox.read(() => undefined); // the offer and its candidates: nothing to answer with
-        return Promise.resolve(web.channel);
-      }
-      try {
-        rtc = clientRtc({
-          RTCPeerConnection: RTC,
-          iceServers: options.iceServers,
-          signal,
-          warn,
-          onOpen: (pipe) => {
-            clearTimeout(timer);
-            web.useDataChannel(pipe);
-          },
-          onClose: (pipe) => web.dropDataChannel(pipe),
-          onDatagram: web.deliver,
-        });
-      } catch (err) {
-        warn({
-          code: WarningCode.SocketError,
-          message: `no WebRTC peer connection: ${String(err)}`,
-          error: err instanceof Error ? err : undefined,
-        });
-        signal(encodeRtcSignal({ kind: RtcSignalKind.Decline }));
-        inbox.read(() => undefined);
-        return Promise.resolve(web.channel);
-      }
-      const session = rtc;
-      timer = setTimeout(() => {
-        if (web.channel.path !== 'webrtc') session.close();
-      }, options.dataChannelTimeoutMs);
-      inbox.read((data) => session.receive(data));
+  return core.toPeer((signal: SendSignal): Promise<DatagramChannel> => {
+    if (opened) return Promise.reject(new ConnectionError('openDatagrams was called already'));
+    opened = true;
+    if (!link.open) return Promise.reject(new ConnectionError('the connection is closed'));
+    const { web, hooks } = core.openChannel(maxDatagramBytes);
+    const RTC = options.RTCPeerConnection;
+    if (!RTC) {
+      signal(encodeRtcSignal({ kind: RtcSignalKind.Decline }));
+      inbox.read(() => undefined); // the offer and its candidates: nothing to answer with
       return Promise.resolve(web.channel);
-    },
-    signal: (data) => inbox.push(data),
-  };
+    }
+    let session: ClientRtc;
+    try {
+      session = clientRtc({
+        RTCPeerConnection: RTC,
+        iceServers: options.iceServers,
+        signal,
+        warn,
+        ...hooks,
+      });
+    } catch (err) {
+      warn({
+        code: WarningCode.SocketError,
+        message: `no WebRTC peer connection: ${String(err)}`,
+        error: err instanceof Error ? err : undefined,
+      });
+      signal(encodeRtcSignal({ kind: RtcSignalKind.Decline }));
+      inbox.read(() => undefined);
+      return Promise.resolve(web.channel);
+    }
+    core.setSession(session);
+    core.startTimer(() => {
+      if (web.channel.path !== 'webrtc') session.close();
+    }, options.dataChannelTimeoutMs);
+    inbox.read((data) => session.receive(data));
+    return Promise.resolve(web.channel);
+  });
 }
