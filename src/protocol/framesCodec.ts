@@ -9,7 +9,8 @@ import {
 import { BitReader, BitWriter } from './bits.js';
 import { withHeader, type EncodedPacket } from './envelope.js';
 import { ackTick, arity, bin, fail, uint, username } from './fields.js';
-import { compressedBitCost, readInputSequence, writeInputSequence } from './inputCompression.js';
+import { readFramesBits, writeFramesBits } from './framesBits.js';
+import { compressedBitCost } from './inputCompression.js';
 import {
   HEADER_BYTES,
   Limits,
@@ -272,22 +273,11 @@ function framesBody(
   }
 
   bitWriter.reset();
-  writeInputSequence(bitWriter, masks, maxPlayers);
+  writeFramesBits(bitWriter, frames, masks, maxPlayers, inputSize);
   const events: unknown[][] = [];
-  if (count > 0) {
-    const slotInputs: Uint8Array[] = [];
-    for (let slot = 0; slot < maxPlayers; slot++) {
-      slotInputs.length = 0;
-      for (let i = 0; i < count; i++) {
-        const input = frames[i].inputs[slot];
-        if (input != null) slotInputs.push(input);
-      }
-      writeInputSequence(bitWriter, slotInputs, bitLength);
-    }
-    for (let i = 0; i < count; i++) {
-      const f = frames[i];
-      if (f.joined || f.left || f.substituted) events.push(...eventsOf(f, maxPlayers));
-    }
+  for (let i = 0; i < count; i++) {
+    const f = frames[i];
+    if (f.joined || f.left || f.substituted) events.push(...eventsOf(f, maxPlayers));
   }
   return { count, bits: bitWriter.toBytes(), events };
 }
@@ -333,20 +323,7 @@ function decodeRun(
   const count = uint(rawCount, Limits.maxTicksPerPacket, 'count');
   if (firstTick + count - 1 > Limits.maxTick) fail('ticks run past the largest tick');
   const reader = new BitReader(bin(rawBits, maxBits, 'inputs'));
-  const masks = readInputSequence(reader, count, maxPlayers);
-  const inputs: (Uint8Array | null)[][] = [];
-  for (let i = 0; i < count; i++) inputs.push(new Array<Uint8Array | null>(maxPlayers).fill(null));
-  for (let slot = 0; slot < maxPlayers; slot++) {
-    const bit = 0x80 >>> (slot & 7);
-    const byte = slot >>> 3;
-    let present = 0;
-    for (let i = 0; i < count; i++) if (masks[i][byte] & bit) present++;
-    if (present === 0) continue;
-    const seq = readInputSequence(reader, present, inputSize * 8);
-    let k = 0;
-    for (let i = 0; i < count; i++) if (masks[i][byte] & bit) inputs[i][slot] = seq[k++]!;
-  }
-  reader.expectEnd();
+  const inputs = readFramesBits(reader, count, maxPlayers, inputSize);
 
   if (!Array.isArray(rawEvents)) fail('events must be an array');
   const joined = new Map<number, PlayerInfo[]>();
