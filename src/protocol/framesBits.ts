@@ -4,6 +4,33 @@ import type { BitReader, BitWriter } from './bits.js';
 import { readInputSequence, writeInputSequence } from './inputCompression.js';
 
 /**
+ * Checks that `frame` is the frame of `tick` and fits the context (`maxPlayers` slots, each
+ * input `inputSize` bytes), and returns its presence mask: a bit per slot with an input,
+ * slot 0 the high bit of byte 0.
+ *
+ * @throws {RangeError} If the frame is not at `tick`, or does not fit the context.
+ */
+export function framePresenceMask(
+  frame: ConfirmedFrame,
+  tick: number,
+  maxPlayers: number,
+  inputSize: number,
+): Uint8Array {
+  if (frame.tick !== tick) throw new RangeError('frames are not consecutive');
+  if (frame.inputs.length !== maxPlayers)
+    throw new RangeError(`frame ${frame.tick} has ${frame.inputs.length} slots, not ${maxPlayers}`);
+  const mask = new Uint8Array((maxPlayers + 7) >>> 3);
+  for (let slot = 0; slot < maxPlayers; slot++) {
+    const input = frame.inputs[slot];
+    if (input == null) continue;
+    if (input.length !== inputSize)
+      throw new RangeError(`input of slot ${slot} at tick ${frame.tick} is not ${inputSize} bytes`);
+    mask[slot >>> 3] |= 0x80 >>> (slot & 7);
+  }
+  return mask;
+}
+
+/**
  * Appends the bit field of the first `masks.length` of `frames` to `writer`: the frames'
  * presence masks as one compressed sequence, then, slot by slot, the inputs present in those
  * frames as one compressed sequence of `inputSize * 8` bits each.

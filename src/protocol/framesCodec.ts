@@ -9,7 +9,7 @@ import {
 import { BitReader, BitWriter } from './bits.js';
 import { withHeader, type EncodedPacket } from './envelope.js';
 import { ackTick, arity, bin, fail, uint, username } from './fields.js';
-import { readFramesBits, writeFramesBits } from './framesBits.js';
+import { framePresenceMask, readFramesBits, writeFramesBits } from './framesBits.js';
 import { compressedBitCost } from './inputCompression.js';
 import {
   HEADER_BYTES,
@@ -78,15 +78,6 @@ function eventCount(frame: ConfirmedFrame): number {
     (frame.left && frame.left.length > 0 ? 1 : 0) +
     (frame.substituted && frame.substituted.length > 0 ? 1 : 0)
   );
-}
-
-function presenceMask(frame: ConfirmedFrame, maskBytes: number): Uint8Array {
-  const mask = new Uint8Array(maskBytes);
-  const inputs = frame.inputs;
-  for (let slot = 0; slot < inputs.length; slot++) {
-    if (inputs[slot] != null) mask[slot >>> 3] |= 0x80 >>> (slot & 7);
-  }
-  return mask;
 }
 
 /**
@@ -220,7 +211,6 @@ function framesBody(
   const { maxPlayers, inputSize } = ctx;
   const bitLength = inputSize * 8;
   const firstTick = frames.length > 0 ? frames[0].tick : 0;
-  const maskBytes = (maxPlayers + 7) >>> 3;
   const masks: Uint8Array[] = [];
   const lastInput: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(maxPlayers);
   let bits = 0;
@@ -230,21 +220,11 @@ function framesBody(
   const max = Math.min(frames.length, Limits.maxTicksPerPacket);
   while (count < max) {
     const frame = frames[count];
-    if (frame.tick !== firstTick + count) throw new RangeError('frames are not consecutive');
-    if (frame.inputs.length !== maxPlayers)
-      throw new RangeError(
-        `frame ${frame.tick} has ${frame.inputs.length} slots, not ${maxPlayers}`,
-      );
-    const mask = presenceMask(frame, maskBytes);
+    const mask = framePresenceMask(frame, firstTick + count, maxPlayers, inputSize);
     let add = compressedBitCost(masks[count - 1], mask, maxPlayers);
     for (let slot = 0; slot < maxPlayers; slot++) {
       const input = frame.inputs[slot];
-      if (input == null) continue;
-      if (input.length !== inputSize)
-        throw new RangeError(
-          `input of slot ${slot} at tick ${frame.tick} is not ${inputSize} bytes`,
-        );
-      add += compressedBitCost(lastInput[slot], input, bitLength);
+      if (input != null) add += compressedBitCost(lastInput[slot], input, bitLength);
     }
     const nextEvCount = evCount + eventCount(frame);
     if (nextEvCount > Limits.maxTicksPerPacket) break; // the decoder's array bound

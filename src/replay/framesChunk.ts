@@ -1,6 +1,6 @@
 // The Frames chunk's payload: consecutive frames, their inputs in the protocol's compressed bit field, their joins and leaves.
 import { DecodeError } from '../errors.js';
-import { readFramesBits, writeFramesBits } from '../protocol/framesBits.js';
+import { framePresenceMask, readFramesBits, writeFramesBits } from '../protocol/framesBits.js';
 import { BitReader, BitWriter } from '../protocol/index.js';
 import {
   LEAVE_REASONS,
@@ -41,28 +41,12 @@ export function encodeFramesChunk(
   if (count < 1 || count > ReplayLimits.maxChunkFrames)
     throw new RangeError(`a Frames chunk holds 1..${ReplayLimits.maxChunkFrames} frames`);
   const firstTick = frames[0].tick;
-  const maskBytes = (maxPlayers + 7) >>> 3;
   const masks: Uint8Array[] = [];
   let eventCount = 0;
   const events = new ByteWriter(64);
   for (let i = 0; i < count; i++) {
     const frame = frames[i];
-    if (frame.tick !== firstTick + i) throw new RangeError('frames are not consecutive');
-    if (frame.inputs.length !== maxPlayers)
-      throw new RangeError(
-        `frame ${frame.tick} has ${frame.inputs.length} slots, not ${maxPlayers}`,
-      );
-    const mask = new Uint8Array(maskBytes);
-    for (let slot = 0; slot < maxPlayers; slot++) {
-      const input = frame.inputs[slot];
-      if (input == null) continue;
-      if (input.length !== inputSize)
-        throw new RangeError(
-          `input of slot ${slot} at tick ${frame.tick} is not ${inputSize} bytes`,
-        );
-      mask[slot >>> 3] |= 0x80 >>> (slot & 7);
-    }
-    masks.push(mask);
+    masks.push(framePresenceMask(frame, firstTick + i, maxPlayers, inputSize));
     for (const p of frame.joined ?? []) {
       events.u8(JOIN);
       events.u16(i);
