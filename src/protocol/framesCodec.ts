@@ -9,7 +9,8 @@ import {
 import { BitReader, BitWriter } from './bits.js';
 import { withHeader, type EncodedPacket } from './envelope.js';
 import { ackTick, arity, bin, fail, uint, username } from './fields.js';
-import { compressedBitCost, readInputSequence, writeInputSequence } from './inputCompression.js';
+import { framePresenceMask, readFramesBits, writeFramesBits } from './framesBits.js';
+import { compressedBitCost } from './inputCompression.js';
 import {
   HEADER_BYTES,
   Limits,
@@ -77,15 +78,6 @@ function eventCount(frame: ConfirmedFrame): number {
     (frame.left && frame.left.length > 0 ? 1 : 0) +
     (frame.substituted && frame.substituted.length > 0 ? 1 : 0)
   );
-}
-
-function presenceMask(frame: ConfirmedFrame, maskBytes: number): Uint8Array {
-  const mask = new Uint8Array(maskBytes);
-  const inputs = frame.inputs;
-  for (let slot = 0; slot < inputs.length; slot++) {
-    if (inputs[slot] != null) mask[slot >>> 3] |= 0x80 >>> (slot & 7);
-  }
-  return mask;
 }
 
 /**
@@ -219,7 +211,6 @@ function framesBody(
   const { maxPlayers, inputSize } = ctx;
   const bitLength = inputSize * 8;
   const firstTick = frames.length > 0 ? frames[0].tick : 0;
-  const maskBytes = (maxPlayers + 7) >>> 3;
   const masks: Uint8Array[] = [];
   const lastInput: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(maxPlayers);
   let bits = 0;
@@ -229,21 +220,11 @@ function framesBody(
   const max = Math.min(frames.length, Limits.maxTicksPerPacket);
   while (count < max) {
     const frame = frames[count];
-    if (frame.tick !== firstTick + count) throw new RangeError('frames are not consecutive');
-    if (frame.inputs.length !== maxPlayers)
-      throw new RangeError(
-        `frame ${frame.tick} has ${frame.inputs.length} slots, not ${maxPlayers}`,
-      );
-    const mask = presenceMask(frame, maskBytes);
+    const mask = framePresenceMask(frame, firstTick + count, maxPlayers, inputSize);
     let add = compressedBitCost(masks[count - 1], mask, maxPlayers);
     for (let slot = 0; slot < maxPlayers; slot++) {
       const input = frame.inputs[slot];
-      if (input == null) continue;
-      if (input.length !== inputSize)
-        throw new RangeError(
-          `input of slot ${slot} at tick ${frame.tick} is not ${inputSize} bytes`,
-        );
-      add += compressedBitCost(lastInput[slot], input, bitLength);
+      if (input != null) add += compressedBitCost(lastInput[slot], input, bitLength);
     }
     const nextEvCount = evCount + eventCount(frame);
     if (nextEvCount > Limits.maxTicksPerPacket) break; // the decoder's array bound
@@ -272,22 +253,11 @@ function framesBody(
   }
 
   bitWriter.reset();
-  writeInputSequence(bitWriter, masks, maxPlayers);
+  writeFramesBits(bitWriter, frames, masks, maxPlayers, inputSize);
   const events: unknown[][] = [];
-  if (count > 0) {
-    const slotInputs: Uint8Array[] = [];
-    for (let slot = 0; slot < maxPlayers; slot++) {
-      slotInputs.length = 0;
-      for (let i = 0; i < count; i++) {
-        const input = frames[i].inputs[slot];
-        if (input != null) slotInputs.push(input);
-      }
-      writeInputSequence(bitWriter, slotInputs, bitLength);
-    }
-    for (let i = 0; i < count; i++) {
-      const f = frames[i];
-      if (f.joined || f.left || f.substituted) events.push(...eventsOf(f, maxPlayers));
-    }
+  for (let i = 0; i < count; i++) {
+    const f = frames[i];
+    if (f.joined || f.left || f.substituted) events.push(...eventsOf(f, maxPlayers));
   }
   return { count, bits: bitWriter.toBytes(), events };
 }
@@ -333,20 +303,7 @@ function decodeRun(
   const count = uint(rawCount, Limits.maxTicksPerPacket, 'count');
   if (firstTick + count - 1 > Limits.maxTick) fail('ticks run past the largest tick');
   const reader = new BitReader(bin(rawBits, maxBits, 'inputs'));
-  const masks = readInputSequence(reader, count, maxPlayers);
-  const inputs: (Uint8Array | null)[][] = [];
-  for (let i = 0; i < count; i++) inputs.push(new Array<Uint8Array | null>(maxPlayers).fill(null));
-  for (let slot = 0; slot < maxPlayers; slot++) {
-    const bit = 0x80 >>> (slot & 7);
-    const byte = slot >>> 3;
-    let present = 0;
-    for (let i = 0; i < count; i++) if (masks[i][byte] & bit) present++;
-    if (present === 0) continue;
-    const seq = readInputSequence(reader, present, inputSize * 8);
-    let k = 0;
-    for (let i = 0; i < count; i++) if (masks[i][byte] & bit) inputs[i][slot] = seq[k++]!;
-  }
-  reader.expectEnd();
+  const inputs = readFramesBits(reader, count, maxPlayers, inputSize);
 
   if (!Array.isArray(rawEvents)) fail('events must be an array');
   const joined = new Map<number, PlayerInfo[]>();

@@ -1,6 +1,7 @@
 // The Frames chunk's payload: consecutive frames, their inputs in the protocol's compressed bit field, their joins and leaves.
 import { DecodeError } from '../errors.js';
-import { BitReader, BitWriter, readInputSequence, writeInputSequence } from '../protocol/index.js';
+import { framePresenceMask, readFramesBits, writeFramesBits } from '../protocol/framesBits.js';
+import { BitReader, BitWriter } from '../protocol/index.js';
 import {
   LEAVE_REASONS,
   confirmedFrame,
@@ -40,28 +41,12 @@ export function encodeFramesChunk(
   if (count < 1 || count > ReplayLimits.maxChunkFrames)
     throw new RangeError(`a Frames chunk holds 1..${ReplayLimits.maxChunkFrames} frames`);
   const firstTick = frames[0].tick;
-  const maskBytes = (maxPlayers + 7) >>> 3;
   const masks: Uint8Array[] = [];
   let eventCount = 0;
   const events = new ByteWriter(64);
   for (let i = 0; i < count; i++) {
     const frame = frames[i];
-    if (frame.tick !== firstTick + i) throw new RangeError('frames are not consecutive');
-    if (frame.inputs.length !== maxPlayers)
-      throw new RangeError(
-        `frame ${frame.tick} has ${frame.inputs.length} slots, not ${maxPlayers}`,
-      );
-    const mask = new Uint8Array(maskBytes);
-    for (let slot = 0; slot < maxPlayers; slot++) {
-      const input = frame.inputs[slot];
-      if (input == null) continue;
-      if (input.length !== inputSize)
-        throw new RangeError(
-          `input of slot ${slot} at tick ${frame.tick} is not ${inputSize} bytes`,
-        );
-      mask[slot >>> 3] |= 0x80 >>> (slot & 7);
-    }
-    masks.push(mask);
+    masks.push(framePresenceMask(frame, firstTick + i, maxPlayers, inputSize));
     for (const p of frame.joined ?? []) {
       events.u8(JOIN);
       events.u16(i);
@@ -85,16 +70,7 @@ export function encodeFramesChunk(
   }
   if (eventCount > 0xffff) throw new RangeError('too many events in one chunk');
   const bits = new BitWriter(Math.max(16, (count * (maxPlayers + 1)) >>> 3));
-  writeInputSequence(bits, masks, maxPlayers);
-  const slotInputs: Uint8Array[] = [];
-  for (let slot = 0; slot < maxPlayers; slot++) {
-    slotInputs.length = 0;
-    for (const frame of frames) {
-      const input = frame.inputs[slot];
-      if (input != null) slotInputs.push(input);
-    }
-    writeInputSequence(bits, slotInputs, inputSize * 8);
-  }
+  writeFramesBits(bits, frames, masks, maxPlayers, inputSize);
   const bitBytes = bits.toBytes();
   const w = new ByteWriter(12 + events.length + bitBytes.length);
   w.u32(firstTick);
@@ -167,22 +143,9 @@ export function decodeFramesChunk(r: ByteReader, ctx: FramesContext): ConfirmedF
     r.fail(`bit field of ${bitsLength} bytes, the chunk has ${r.remaining} left`, 'bad-field', at);
   const bitsAt = r.offset;
   const reader = new BitReader(r.bytesOf(bitsLength, 'bit field'));
-  const inputs: (Uint8Array | null)[][] = [];
+  let inputs: (Uint8Array | null)[][] = [];
   try {
-    const masks = readInputSequence(reader, count, maxPlayers);
-    for (let i = 0; i < count; i++)
-      inputs.push(new Array<Uint8Array | null>(maxPlayers).fill(null));
-    for (let slot = 0; slot < maxPlayers; slot++) {
-      const bit = 0x80 >>> (slot & 7);
-      const byte = slot >>> 3;
-      let present = 0;
-      for (let i = 0; i < count; i++) if (masks[i][byte] & bit) present++;
-      if (present === 0) continue;
-      const seq = readInputSequence(reader, present, inputSize * 8);
-      let k = 0;
-      for (let i = 0; i < count; i++) if (masks[i][byte] & bit) inputs[i][slot] = seq[k++];
-    }
-    reader.expectEnd();
+    inputs = readFramesBits(reader, count, maxPlayers, inputSize);
   } catch (err) {
     if (err instanceof DecodeError) r.fail(`bad bit field: ${err.message}`, 'bad-field', bitsAt);
     throw err;

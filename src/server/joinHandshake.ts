@@ -54,9 +54,8 @@ export async function handleJoin(
   ask: JoinAsk,
 ): Promise<void> {
   const { username } = ask;
-  if (ask.protocolVersion !== PROTOCOL_VERSION)
-    return desk.refuse(session, RefuseReason.VersionMismatch);
-  if (nameTaken(desk, username)) return desk.refuse(session, RefuseReason.DuplicateName);
+  const refusal = upFrontRefusal(desk, ask);
+  if (refusal !== undefined) return desk.refuse(session, refusal);
   if (
     desk.backoff.waitMs(`user:${username.toLowerCase()}`) > 0 ||
     desk.backoff.waitMs(`addr:${session.address}`) > 0
@@ -64,13 +63,47 @@ export async function handleJoin(
     return desk.refuse(session, RefuseReason.TryLater);
   if (desk.match.freeSlots() === 0 || tooManyAuthenticating(desk, session))
     return desk.refuse(session, RefuseReason.ServerFull);
-  session.authenticate(username);
-  const ok = await authenticate(desk, session, ask);
-  if (session.state !== SessionState.Authenticating || desk.closing()) return; // went away
-  if (!ok) return desk.refuse(session, RefuseReason.BadCredentials);
+  if (!(await authenticated(desk, session, ask))) return;
   const held = desk.match.hold(username);
   if (!held.ok) return desk.refuse(session, RefuseReason.ServerFull);
   desk.seat(session, held.playerId);
+}
+
+/**
+ * The checks a player's join and a spectator's join both start with: the protocol version,
+ * then the name (`nameTaken`). Returns the reason to refuse with, or undefined when both pass.
+ */
+export function upFrontRefusal(desk: JoinDesk, ask: JoinAsk): RefuseReason | undefined {
+  if (ask.protocolVersion !== PROTOCOL_VERSION) return RefuseReason.VersionMismatch;
+  if (nameTaken(desk, ask.username)) return RefuseReason.DuplicateName;
+  return undefined;
+}
+
+/** What holds a place for a join while `authenticate` runs (the spectators, for a spectator's join). */
+export interface AuthenticationHold {
+  hold(session: PeerSession): void;
+  unhold(session: PeerSession): void;
+}
+
+/**
+ * Holds the name for `session` (and its place in `place`, if given) while `authenticate` runs.
+ * True when it said yes and the session still waits for the answer; when it said no, refuses
+ * the join (`bad-credentials`) and returns false; false, doing nothing, when the session went
+ * away or the server began closing meanwhile.
+ */
+export async function authenticated(
+  desk: JoinDesk,
+  session: PeerSession,
+  ask: JoinAsk,
+  place?: AuthenticationHold,
+): Promise<boolean> {
+  session.authenticate(ask.username);
+  place?.hold(session);
+  const ok = await authenticate(desk, session, ask);
+  place?.unhold(session);
+  if (session.state !== SessionState.Authenticating || desk.closing()) return false; // went away
+  if (!ok) desk.refuse(session, RefuseReason.BadCredentials);
+  return ok;
 }
 
 /** The application's `authenticate` on a join request: false when it says no, or throws (a warning). */

@@ -1,8 +1,7 @@
 // The server's side of a spectator's join: version, room, name, authentication, then admitted or refused.
 import { RefuseReason } from '../errors.js';
-import { PROTOCOL_VERSION } from '../protocol/index.js';
-import { authenticate, nameTaken, type JoinAsk, type JoinDesk } from './joinHandshake.js';
-import { SessionState, type PeerSession } from './PeerSession.js';
+import { authenticated, upFrontRefusal, type JoinAsk, type JoinDesk } from './joinHandshake.js';
+import type { PeerSession } from './PeerSession.js';
 import type { Spectators } from './Spectators.js';
 
 /**
@@ -16,16 +15,8 @@ export async function handleWatch(
   session: PeerSession,
   ask: JoinAsk,
 ): Promise<void> {
-  const { username } = ask;
-  if (ask.protocolVersion !== PROTOCOL_VERSION)
-    return desk.refuse(session, RefuseReason.VersionMismatch);
-  if (nameTaken(desk, username)) return desk.refuse(session, RefuseReason.DuplicateName);
+  const refusal = upFrontRefusal(desk, ask);
+  if (refusal !== undefined) return desk.refuse(session, refusal);
   if (!spectators.hasRoom(session)) return desk.refuse(session, RefuseReason.ServerFull);
-  session.authenticate(username);
-  spectators.hold(session);
-  const ok = await authenticate(desk, session, ask);
-  spectators.unhold(session);
-  if (session.state !== SessionState.Authenticating || desk.closing()) return; // went away
-  if (!ok) return desk.refuse(session, RefuseReason.BadCredentials);
-  spectators.admit(session);
+  if (await authenticated(desk, session, ask, spectators)) spectators.admit(session);
 }

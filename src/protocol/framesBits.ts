@@ -1,0 +1,87 @@
+// The frames bit field, shared by the Frames packet and the replay's Frames chunk: presence masks, then each slot's inputs.
+import type { ConfirmedFrame } from '../types.js';
+import type { BitReader, BitWriter } from './bits.js';
+import { readInputSequence, writeInputSequence } from './inputCompression.js';
+
+/**
+ * Checks that `frame` is the frame of `tick` and fits the context (`maxPlayers` slots, each
+ * input `inputSize` bytes), and returns its presence mask: a bit per slot with an input,
+ * slot 0 the high bit of byte 0.
+ *
+ * @throws {RangeError} If the frame is not at `tick`, or does not fit the context.
+ */
+export function framePresenceMask(
+  frame: ConfirmedFrame,
+  tick: number,
+  maxPlayers: number,
+  inputSize: number,
+): Uint8Array {
+  if (frame.tick !== tick) throw new RangeError('frames are not consecutive');
+  if (frame.inputs.length !== maxPlayers)
+    throw new RangeError(`frame ${frame.tick} has ${frame.inputs.length} slots, not ${maxPlayers}`);
+  const mask = new Uint8Array((maxPlayers + 7) >>> 3);
+  for (let slot = 0; slot < maxPlayers; slot++) {
+    const input = frame.inputs[slot];
+    if (input == null) continue;
+    if (input.length !== inputSize)
+      throw new RangeError(`input of slot ${slot} at tick ${frame.tick} is not ${inputSize} bytes`);
+    mask[slot >>> 3] |= 0x80 >>> (slot & 7);
+  }
+  return mask;
+}
+
+/**
+ * Appends the bit field of the first `masks.length` of `frames` to `writer`: the frames'
+ * presence masks as one compressed sequence, then, slot by slot, the inputs present in those
+ * frames as one compressed sequence of `inputSize * 8` bits each.
+ *
+ * @param frames The frames, from the first one; only the first `masks.length` are written.
+ * @param masks Each frame's presence mask, a bit per slot (slot 0 the high bit of byte 0).
+ */
+export function writeFramesBits(
+  writer: BitWriter,
+  frames: readonly ConfirmedFrame[],
+  masks: readonly Uint8Array[],
+  maxPlayers: number,
+  inputSize: number,
+): void {
+  const count = masks.length;
+  writeInputSequence(writer, masks, maxPlayers);
+  const slotInputs: Uint8Array[] = [];
+  for (let slot = 0; slot < maxPlayers; slot++) {
+    slotInputs.length = 0;
+    for (let i = 0; i < count; i++) {
+      const input = frames[i].inputs[slot];
+      if (input != null) slotInputs.push(input);
+    }
+    writeInputSequence(writer, slotInputs, inputSize * 8);
+  }
+}
+
+/**
+ * Reads the bit field `writeFramesBits` wrote for `count` frames, to its end: each frame's
+ * inputs by slot, `null` where the slot has none. Throws `DecodeError` if the bits run out,
+ * are malformed or are left over.
+ */
+export function readFramesBits(
+  reader: BitReader,
+  count: number,
+  maxPlayers: number,
+  inputSize: number,
+): (Uint8Array | null)[][] {
+  const masks = readInputSequence(reader, count, maxPlayers);
+  const inputs: (Uint8Array | null)[][] = [];
+  for (let i = 0; i < count; i++) inputs.push(new Array<Uint8Array | null>(maxPlayers).fill(null));
+  for (let slot = 0; slot < maxPlayers; slot++) {
+    const bit = 0x80 >>> (slot & 7);
+    const byte = slot >>> 3;
+    let present = 0;
+    for (let i = 0; i < count; i++) if (masks[i][byte] & bit) present++;
+    if (present === 0) continue;
+    const seq = readInputSequence(reader, present, inputSize * 8);
+    let k = 0;
+    for (let i = 0; i < count; i++) if (masks[i][byte] & bit) inputs[i][slot] = seq[k++];
+  }
+  reader.expectEnd();
+  return inputs;
+}
