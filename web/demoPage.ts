@@ -101,6 +101,8 @@ function draw(sim: Simulation, client: GameClient): void {
 
 async function main(): Promise<void> {
   const fallback = params.get('path') === 'websocket';
+  // How long the data channel may take to open before datagrams stay on the WebSocket (ms).
+  const dcTimeout = Number(params.get('dcTimeoutMs') ?? '0');
   const loss = Number(params.get('loss') ?? '0');
   const username = params.get('name') ?? `web-${Math.floor(Math.random() * 1000)}`;
   const client = await connect({
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
     transport: createWebTransport({
       url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`,
       ...(fallback ? { RTCPeerConnection: blockedRtc(), dataChannelTimeoutMs: 1500 } : {}),
+      ...(!fallback && dcTimeout > 0 ? { dataChannelTimeoutMs: dcTimeout } : {}),
     }),
     conditioner: loss > 0 ? { loss, seed: mixSeed(username.length, 7) } : undefined,
   });
