@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Match, type JoinResult } from '../../src/match/Match.js';
 import { Roster } from '../../src/match/Roster.js';
 import type { ConfirmedFrame, PlayerInfo, PlayerLeft } from '../../src/types.js';
+import { createRandom } from '../../src/operators/random.js';
 
 /** Ticks of play, one per virtual millisecond. */
 const TICKS = 400;
@@ -16,18 +17,6 @@ const DUPLICATE = 0.1;
 const MAX_DELAY = 6;
 /** The most inputs or frames one datagram carries. */
 const RUN = 64;
-
-/** A small seeded PRNG (mulberry32): numbers in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A frame as a client decodes it: copied bytes, and no names on leaves (not on the wire). */
 function overTheWire(frame: ConfirmedFrame): ConfirmedFrame {
@@ -138,7 +127,7 @@ function playMatch(seed: number): Outcome {
         frameAck: answer.tick - 1,
         lastRunEnd: answer.tick - 1,
         gone: false,
-        random: prng(seed * 1000 + players.length),
+        random: createRandom(seed * 1000 + players.length),
       });
     };
 
