@@ -12,18 +12,17 @@
  * Each time a player's input for a tick newer than any before arrives, the sample is that
  * tick minus the newest tick of the slowest other tracked player; the lead is an
  * exponential average of the samples (weight 1/8). A player with no other tracked player
- * has no lead (undefined). The two slowest players are kept, so a new input costs O(1), and a
- * scan over the players (O(players)) happens only when one of those two advances: about twice
- * a tick for the whole match, not once per input.
+ * has no lead (undefined). The slowest player is kept, so a new input costs O(1); a scan over
+ * the players (O(players)) happens only when the slowest one advances (about once a tick for
+ * the whole match, not once per input) or who is tracked changes.
  */
 export class InputLead {
   /** The newest input tick of each tracked player, by slot (undefined: not tracked). */
   private readonly newest: (number | undefined)[];
   private readonly average: (number | undefined)[];
-  /** The slots of the slowest and second slowest tracked players (-1: none). */
+  /** The slot of the slowest tracked player (-1: none), valid while not `stale`. */
   private slowest = -1;
-  private second = -1;
-  /** The two slowest must be found again (one of them advanced, or who is tracked changed). */
+  /** The slowest must be found again (who is tracked changed). */
   private stale = true;
 
   constructor(maxPlayers: number) {
@@ -37,10 +36,11 @@ export class InputLead {
     const top = newest[slot];
     if (top !== undefined && tick <= top) return;
     newest[slot] = tick;
-    // Ticks only grow: another player advancing cannot pass below the two slowest.
-    if (top === undefined || slot === this.slowest || slot === this.second) this.stale = true;
-    if (this.stale) this.findSlowest();
-    const other = slot === this.slowest ? this.second : this.slowest;
+    if (top === undefined) this.stale = true;
+    // Ticks only grow: a player other than the slowest advancing leaves the slowest as it is;
+    // the slowest advancing needs the slowest of the others (and who is slowest now).
+    let other = this.slowest;
+    if (this.stale || slot === this.slowest) other = this.findSlowest(slot);
     const slowest = other < 0 ? undefined : newest[other];
     if (slowest === undefined) return;
     const sample = tick - slowest;
@@ -58,8 +58,11 @@ export class InputLead {
     this.stale = true;
   }
 
-  /** Finds the slots of the two slowest tracked players. */
-  private findSlowest(): void {
+  /**
+   * Finds the slowest tracked player (kept in `slowest`).
+   * @returns The slowest tracked player other than `slot`, or -1.
+   */
+  private findSlowest(slot: number): number {
     const { newest } = this;
     let a = -1;
     let b = -1;
@@ -72,8 +75,8 @@ export class InputLead {
       } else if (b < 0 || t < (newest[b] as number)) b = q;
     }
     this.slowest = a;
-    this.second = b;
     this.stale = false;
+    return a === slot ? b : a;
   }
 
   /** Player `slot`'s average lead in ticks (negative: behind), or undefined. */

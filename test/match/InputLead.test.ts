@@ -55,4 +55,14 @@ describe('InputLead', () => {
       }),
     );
   });
+
+  it('compares the slowest player with the slowest of the others, once another has passed a third', () => {
+    const lead = new InputLead(3);
+    lead.input(0, 0);
+    lead.input(1, 1);
+    lead.input(2, 2);
+    lead.input(1, 5); // the second slowest passes player 2
+    lead.input(0, 1); // slowest other is now player 2, at tick 2
+    expect(lead.lead(0)).toBe(-1);
+  });
 });
