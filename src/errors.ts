@@ -109,6 +109,10 @@ export const RefuseReason = {
   BadToken: 'bad-token',
   /** This account or address timed out repeatedly: it may join again a little later. */
   TryLater: 'try-later',
+  /** The room asked for does not exist (never did, or has ended). */
+  RoomNotFound: 'room-not-found',
+  /** The server's rules do not let this join create a room (`onCreateRoom` said no, or too many rooms). */
+  RoomRefused: 'room-refused',
 } as const;
 export type RefuseReason = (typeof RefuseReason)[keyof typeof RefuseReason];
 

@@ -39,6 +39,8 @@ export const WarningCode = {
   ProvideSnapshotFailed: 'provide-snapshot-failed',
   /** A player sent chat over its rate or byte budget: the line was not passed on. */
   ChatOverBudget: 'chat-over-budget',
+  /** A call of the room directory failed (matchmaking waits; running matches go on). */
+  DirectoryError: 'directory-error',
 } as const;
 export type WarningCode = (typeof WarningCode)[keyof typeof WarningCode];
 
@@ -80,10 +82,11 @@ export interface DisconnectedEvent {
   readonly type: 'disconnected';
   /**
    * Why it ended: a leave reason, the server closing, `ready-timeout` (it held its seat
-   * `readyTimeoutMs` without being ready), `close()` called, or `connection-lost` (the
-   * connection failed and reconnecting did not work within the grace).
+   * `readyTimeoutMs` without being ready), `room-closed` (its room ended), `close()` called,
+   * or `connection-lost` (the connection failed and reconnecting did not work within the grace).
    */
-  readonly reason: LeaveReason | 'server-closing' | 'ready-timeout' | 'closed' | 'connection-lost';
+  readonly reason:
+    LeaveReason | 'server-closing' | 'ready-timeout' | 'room-closed' | 'closed' | 'connection-lost';
   /** The disconnect in words, for a log. */
   readonly message: string;
 }

@@ -12,6 +12,21 @@
 export { connect } from './client/connect.js';
 export type { ConnectOptions, ClientEvents } from './client/connect.js';
 export { GameClient } from './client/GameClient.js';
+export { listRooms } from './client/listRooms.js';
+export type { ListRoomsOptions } from './client/listRooms.js';
+
+// Rooms: the directory where they are found
+export { localDirectory } from './rooms/localDirectory.js';
+export type {
+  RoomDirectory,
+  RoomListing,
+  RoomQuery,
+  RoomChange,
+  RoomMetadata,
+  ProcessListing,
+  ProcessAddress,
+} from './rooms/RoomDirectory.js';
+export type { RoomSummary, RoomAsk } from './protocol/index.js';
 
 // Transports: the seam under the server and the client
 export { createMemoryTransport } from './transport/memoryTransport.js';

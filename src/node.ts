@@ -12,14 +12,22 @@
 export * from './index.js';
 // This `connect` shadows the core's one that `export *` brings (an explicit export wins).
 export { connect } from './node/connect.js';
+export { listRooms } from './node/listRooms.js';
 
 // Server
-export { createServer, GameServer } from './server/createServer.js';
+export { createServer, GameServer, Room } from './server/createServer.js';
 export type {
+  RoomEndReason,
+  RoomEvent,
+  RoomOptions,
+  RoomRuleOptions,
+  RoomsOptions,
+  CreateRoomAsk,
   ServerOptions,
   ServerAddress,
   ServerEvents,
   Credentials,
+  RoomInfo,
   SpectatorEvent,
   SpectatorLeaveReason,
 } from './server/createServer.js';

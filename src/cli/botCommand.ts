@@ -45,6 +45,8 @@ export function describeRefusal(
     'try-later': 'this name or address timed out repeatedly: try again in a minute',
     'bad-token':
       'the server refused the reconnect token (used already, forged, or past the grace period)',
+    'room-not-found': 'no room has that id (it never existed or has ended): see --list-rooms',
+    'room-refused': 'the server would not create a room for this mode and size',
   };
   return `${words[reason]} (${reason})`;
 }

@@ -39,6 +39,11 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   readonly spectatorDelayTicks: number;
   /** The name this player joined with. */
   readonly username: string;
+  /**
+   * The room this session is in (`connect({ room })`, or the one join-or-create found or
+   * made); undefined for a server's default room.
+   */
+  readonly room: string | undefined;
   /** Ticks per second the match runs at (the server's `tickRate`). */
   readonly tickRate: number;
   /** Bytes in one player's input for one tick (the server's `inputSize`). */
@@ -137,6 +142,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     this.spectatorDelayTicks = seated ? 0 : (accepted as WatchAccepted).delayTicks;
     this.playerId = seated ? seated.playerId : -1;
     this.username = options.username;
+    this.room = accepted.roomId ?? options.room;
     this.tickRate = accepted.tickRate;
     this.inputSize = accepted.inputSize;
     this.maxPlayers = accepted.maxPlayers;

@@ -30,6 +30,9 @@ export type { ConnectOptions } from './options.js';
  *
  * With `reconnectToken`, it reconnects to that seat instead (after a process restart).
  *
+ * With `room`, it joins that room of a server with rooms; with `match: { mode, size }`, an
+ * open room of that mode and size with a free seat, or a new one (join-or-create).
+ *
  * With `url` and no `transport`, the web transport (a WebSocket and a WebRTC data channel:
  * what a browser has). Otherwise pass `options.transport` (in Node, import from
  * `game-network` or `game-network/node` to get the Node transport by default).
@@ -66,14 +69,14 @@ export async function connectWith(
   const resolved = resolveConnectOptions(options);
   let client: GameClient | undefined;
   const redial = (token: Uint8Array, lastTick: number): Promise<void> =>
-    dial(transport, resolved, reconnectRequest(token, lastTick), (peer, accepted) => {
+    dial(transport, resolved, reconnectRequest(token, lastTick, client!.room), (peer, accepted) => {
       if (accepted.type !== MessageType.JoinAccepted)
         throw new ConnectionError('a reconnect was answered as a spectator');
       return client!.reattach(peer, accepted);
     }).then(() => undefined);
   const first = resolved.reconnectToken
-    ? reconnectRequest(resolved.reconnectToken, resolved.lastFrameTick)
-    : joinRequest(resolved.username, resolved.password, resolved.spectate);
+    ? reconnectRequest(resolved.reconnectToken, resolved.lastFrameTick, resolved.room)
+    : joinRequest(resolved.username, resolved.password, resolved.spectate, resolved.roomAsk);
   await dial(transport, resolved, first, (peer, accepted) => {
     client = new GameClient(
       peer,

@@ -6,26 +6,37 @@ import {
   decodeServerTcp,
   encodeMessage,
   type JoinAccepted,
+  type RoomAsk,
   type WatchAccepted,
 } from '../protocol/index.js';
 
-/** The join request a client opens its session with (a spectator's with `spectate`). */
-export function joinRequest(username: string, password: string, spectate = false): Uint8Array {
+/**
+ * The join request a client opens its session with (a spectator's with `spectate`), for
+ * `room` (none: the server's default room).
+ */
+export function joinRequest(
+  username: string,
+  password: string,
+  spectate = false,
+  room?: RoomAsk,
+): Uint8Array {
   return encodeMessage({
     type: spectate ? MessageType.Watch : MessageType.Join,
     protocolVersion: PROTOCOL_VERSION,
     username,
     password,
+    ...(room ? { room } : {}),
   });
 }
 
-/** The reconnect request a client opens a new connection with, to get its seat back. */
-export function reconnectRequest(token: Uint8Array, lastTick: number): Uint8Array {
+/** The reconnect request a client opens a new connection with, to get its seat (in `roomId`) back. */
+export function reconnectRequest(token: Uint8Array, lastTick: number, roomId?: string): Uint8Array {
   return encodeMessage({
     type: MessageType.Reconnect,
     protocolVersion: PROTOCOL_VERSION,
     token,
     lastTick,
+    ...(roomId === undefined ? {} : { roomId }),
   });
 }
 

@@ -1,6 +1,7 @@
 // The client's options: their types, their defaults, and the check of every value, in one place.
 import type { LinkConditionerOptions } from '../operators/conditionLink.js';
-import { Limits, isValidUsername } from '../protocol/index.js';
+import { Limits, isValidUsername, type RoomAsk } from '../protocol/index.js';
+import { isValidRoomId } from '../protocol/roomFields.js';
 import { AUTO_INPUT_DELAY_START } from './autoInputDelay.js';
 import type { TlsClientOptions, Transport } from '../transport/Transport.js';
 
@@ -96,6 +97,18 @@ export interface ConnectOptions {
    * delivered on `frames$`. At most 60000 bytes. Default: none (requests go unanswered).
    */
   provideSnapshot?: (tick: number) => Uint8Array | undefined;
+  // --- Rooms (issue 14) ---
+  /**
+   * The room to join (or watch, or reconnect to) on a server with rooms: its id (from
+   * `listRooms`, or the application). Default: none (the server's default room).
+   */
+  room?: string;
+  /**
+   * Join-or-create: a seat in an open room of `mode` with `size` slots, or in a new one if
+   * none has a free seat (players asking at once fill one room before the next is made).
+   * `client.room` says which. Not with `room`. Default: none.
+   */
+  match?: { readonly mode: string; readonly size: number };
 }
 
 /** Every option with its value: defaults filled in, every value checked. */
@@ -122,6 +135,10 @@ export interface ResolvedConnectOptions {
   readonly provideSnapshot: ((tick: number) => Uint8Array | undefined) | undefined;
   readonly tls: TlsClientOptions | undefined;
   readonly spectate: boolean;
+  /** The room of `room`, if given. */
+  readonly room: string | undefined;
+  /** What the join asks for: `room` or `match`. */
+  readonly roomAsk: RoomAsk | undefined;
 }
 
 /**
@@ -165,6 +182,7 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
     throw new RangeError(
       'a spectator has no seat to reconnect to: no reconnectToken with spectate',
     );
+  const roomAsk = checkRoomAsk(options);
   return {
     host,
     port,
@@ -190,11 +208,39 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
     provideSnapshot: options.provideSnapshot,
     tls: options.tls,
     spectate: options.spectate === true,
+    room: options.room,
+    roomAsk,
   };
 }
 
+/** The room a join asks for, checked: `room`, or `match`, or none. */
+function checkRoomAsk(options: ConnectOptions): RoomAsk | undefined {
+  if (options.room !== undefined && options.match !== undefined)
+    throw new RangeError('room and match: give one of them');
+  if (options.room !== undefined) {
+    if (typeof options.room !== 'string' || !isValidRoomId(options.room))
+      throw new RangeError(
+        `room must be 1..${Limits.roomIdLength} letters, digits, - _ . : (a room id)`,
+      );
+    return { roomId: options.room };
+  }
+  if (options.match === undefined) return undefined;
+  if (options.reconnectToken !== undefined)
+    throw new RangeError('a reconnect goes back to its room: no match with reconnectToken');
+  const { mode, size } = options.match;
+  if (typeof mode !== 'string' || !isValidRoomId(mode, Limits.roomModeLength))
+    throw new RangeError(`match.mode must be 1..${Limits.roomModeLength} letters, digits, - _ . :`);
+  if (!Number.isInteger(size) || size < 1 || size > Limits.maxPlayers)
+    throw new RangeError(`match.size must be an integer in 1..${Limits.maxPlayers}`);
+  return { mode, size };
+}
+
 /** The host and port to connect to: as given, or from `url` (its port, or 80 / 443). */
-function serverOf(options: ConnectOptions): { host: string; port: number } {
+export function serverOf(options: {
+  readonly host?: string;
+  readonly port?: number;
+  readonly url?: string;
+}): { host: string; port: number } {
   if (options.host !== undefined && options.port !== undefined)
     return { host: options.host, port: options.port };
   if (options.url === undefined) throw new RangeError('host and port (or url) must be given');

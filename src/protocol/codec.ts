@@ -16,6 +16,14 @@ import {
 } from './fields.js';
 import { decodeCatchUp, decodeFrames } from './framesCodec.js';
 import {
+  decodeRoomAsk,
+  decodeRoomList,
+  encodeRoomAsk,
+  encodeRoomList,
+  roomId,
+  roomMode,
+} from './roomFields.js';
+import {
   Limits,
   MessageType,
   type CatchUpFrames,
@@ -35,7 +43,14 @@ const GOODBYE_REASONS: readonly GoodbyeReason[] = [
   ...LEAVE_REASONS,
   'server-closing',
   'ready-timeout',
+  'room-closed',
 ];
+
+/** A message with optional trailing fields: from `required` to `max` of them (older senders stop early). */
+function optionalArity(body: unknown[], required: number, max: number, name: string): void {
+  if (body.length < required || body.length > max)
+    fail(`${name} must have ${required} to ${max} fields, has ${body.length}`);
+}
 
 /** A reconnect token: exactly `Limits.reconnectTokenBytes` bytes. */
 function token(v: unknown): Uint8Array {
@@ -55,7 +70,17 @@ export function encodeMessage(
   switch (msg.type) {
     case MessageType.Join:
     case MessageType.Watch:
-      return withHeader([msg.type, msg.protocolVersion, msg.username, msg.password]);
+      return withHeader([
+        msg.type,
+        msg.protocolVersion,
+        msg.username,
+        msg.password,
+        ...(msg.room ? [encodeRoomAsk(msg.room)] : []),
+      ]);
+    case MessageType.ListRooms:
+      return withHeader([msg.type, msg.mode ?? null]);
+    case MessageType.RoomList:
+      return withHeader([msg.type, encodeRoomList(msg.rooms)]);
     case MessageType.Chat:
       return withHeader([msg.type, msg.text]);
     case MessageType.Leave:
@@ -76,7 +101,13 @@ export function encodeMessage(
     case MessageType.Reconnect:
       if (msg.token.length !== Limits.reconnectTokenBytes)
         throw new RangeError(`a reconnect token is ${Limits.reconnectTokenBytes} bytes`);
-      return withHeader([msg.type, msg.protocolVersion, msg.token, msg.lastTick]);
+      return withHeader([
+        msg.type,
+        msg.protocolVersion,
+        msg.token,
+        msg.lastTick,
+        ...(msg.roomId === undefined ? [] : [msg.roomId]),
+      ]);
     case MessageType.SnapshotOffer:
       if (msg.data.length > Limits.maxSnapshotBytes)
         throw new RangeError(`snapshot over ${Limits.maxSnapshotBytes} bytes`);
@@ -100,6 +131,7 @@ export function encodeMessage(
         msg.firstTick,
         msg.players.map((p) => [p.playerId, p.username]),
         msg.snapshot ?? null,
+        ...(msg.roomId === undefined ? [] : [msg.roomId]),
       ]);
     case MessageType.WatchAccepted:
       if (msg.snapshot && msg.snapshot.length > Limits.maxSnapshotBytes)
@@ -113,6 +145,7 @@ export function encodeMessage(
         msg.players.map((p) => [p.playerId, p.username]),
         msg.snapshot ?? null,
         msg.delayTicks,
+        ...(msg.roomId === undefined ? [] : [msg.roomId]),
       ]);
     case MessageType.JoinRefused:
       return withHeader([msg.type, msg.reason]);
@@ -133,13 +166,17 @@ export function decodeClientTcp(bytes: Uint8Array): ClientTcpMessage {
   switch (b[0]) {
     case MessageType.Join:
     case MessageType.Watch:
-      arity(b, 4, b[0] === MessageType.Join ? 'Join' : 'Watch');
+      optionalArity(b, 4, 5, b[0] === MessageType.Join ? 'Join' : 'Watch');
       return {
         type: b[0],
         protocolVersion: uint(b[1], 255, 'protocolVersion'),
         username: username(b[2], 'username'),
         password: str(b[3], Limits.passwordLength, 'password'),
+        ...(b.length === 5 ? { room: decodeRoomAsk(b[4]) } : {}),
       };
+    case MessageType.ListRooms:
+      arity(b, 2, 'ListRooms');
+      return { type: MessageType.ListRooms, ...(b[1] === null ? {} : { mode: roomMode(b[1]) }) };
     case MessageType.Chat:
       arity(b, 2, 'Chat');
       return { type: MessageType.Chat, text: str(b[1], Limits.chatLength, 'text') };
@@ -160,12 +197,13 @@ export function decodeClientTcp(bytes: Uint8Array): ClientTcpMessage {
       arity(b, 1, 'Ready');
       return { type: MessageType.Ready };
     case MessageType.Reconnect:
-      arity(b, 4, 'Reconnect');
+      optionalArity(b, 4, 5, 'Reconnect');
       return {
         type: MessageType.Reconnect,
         protocolVersion: uint(b[1], 255, 'protocolVersion'),
         token: token(b[2]),
         lastTick: ackTick(b[3], 'lastTick'),
+        ...(b.length === 5 ? { roomId: roomId(b[4]) } : {}),
       };
     case MessageType.SnapshotOffer:
       arity(b, 3, 'SnapshotOffer');
@@ -196,7 +234,7 @@ export function decodeServerTcp(bytes: Uint8Array, ctx?: CodecContext): ServerTc
       checkContext(ctx);
       return { type: MessageType.CatchUp, frames: decodeCatchUp(b, ctx) };
     case MessageType.JoinAccepted: {
-      arity(b, 9, 'JoinAccepted');
+      optionalArity(b, 9, 10, 'JoinAccepted');
       const { tickRate, inputSize, maxPlayers } = matchShape(b[2], b[3], b[4]);
       return {
         type: MessageType.JoinAccepted,
@@ -208,10 +246,14 @@ export function decodeServerTcp(bytes: Uint8Array, ctx?: CodecContext): ServerTc
         firstTick: uint(b[6], Limits.maxTick, 'firstTick'),
         players: playerList(b[7], maxPlayers),
         ...(b[8] === null ? {} : { snapshot: bin(b[8], Limits.maxSnapshotBytes, 'snapshot') }),
+        ...(b.length === 10 ? { roomId: roomId(b[9]) } : {}),
       };
     }
+    case MessageType.RoomList:
+      arity(b, 2, 'RoomList');
+      return { type: MessageType.RoomList, rooms: decodeRoomList(b[1]) };
     case MessageType.WatchAccepted: {
-      arity(b, 8, 'WatchAccepted');
+      optionalArity(b, 8, 9, 'WatchAccepted');
       const { tickRate, inputSize, maxPlayers } = matchShape(b[1], b[2], b[3]);
       return {
         type: MessageType.WatchAccepted,
@@ -222,6 +264,7 @@ export function decodeServerTcp(bytes: Uint8Array, ctx?: CodecContext): ServerTc
         players: playerList(b[5], maxPlayers),
         ...(b[6] === null ? {} : { snapshot: bin(b[6], Limits.maxSnapshotBytes, 'snapshot') }),
         delayTicks: uint(b[7], Limits.maxTick, 'delayTicks'),
+        ...(b.length === 9 ? { roomId: roomId(b[8]) } : {}),
       };
     }
     case MessageType.JoinRefused:

@@ -49,6 +49,18 @@ export const Limits = {
   maxSignalBytes: 4096,
   /** Bytes of a reconnect token. */
   reconnectTokenBytes: 16,
+  /** Characters of a room id (letters, digits, `-`, `_`, `.`, `:`). */
+  roomIdLength: 64,
+  /** Characters of a room mode (as a room id). */
+  roomModeLength: 32,
+  /** Rooms in one RoomList. */
+  maxListedRooms: 100,
+  /** Entries of a room's metadata. */
+  maxMetadataEntries: 16,
+  /** Characters of a metadata name. */
+  metadataKeyLength: 32,
+  /** Characters of a metadata string value. */
+  metadataValueLength: 128,
 } as const;
 
 /** Message type tags (the first element of every message array). */
@@ -104,14 +116,27 @@ export const MessageType = {
   // TCP, server to client (after the UDP ones: added in version 3)
   /** A spectator's join is accepted (5.17). */
   WatchAccepted: 23,
+  // Rooms (issue 14): still version 3, every room field is optional.
+  /** TCP, client to server: which rooms are open (5.18). */
+  ListRooms: 24,
+  /** TCP, server to client: the answer to ListRooms (5.18). */
+  RoomList: 25,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
 /**
  * Why a server says goodbye to a client: a leave reason, `server-closing`, or
- * `ready-timeout` (it held its seat `readyTimeoutMs` without saying Ready).
+ * `ready-timeout` (it held its seat `readyTimeoutMs` without saying Ready), or `room-closed`
+ * (its room ended: closed by the application, or empty too long).
  */
-export type GoodbyeReason = LeaveReason | 'server-closing' | 'ready-timeout';
+export type GoodbyeReason = LeaveReason | 'server-closing' | 'ready-timeout' | 'room-closed';
+
+/**
+ * Which room a join asks for: one by its id, or any open room of a mode with `size` slots
+ * (join-or-create: one is made when none has a free seat).
+ */
+export type RoomAsk =
+  { readonly roomId: string } | { readonly mode: string; readonly size: number };
 
 /** TCP, client to server: the first message on a connection. */
 export interface JoinRequest {
@@ -119,6 +144,34 @@ export interface JoinRequest {
   readonly protocolVersion: number;
   readonly username: string;
   readonly password: string;
+  /** The room it asks for; none: the server's default room. */
+  readonly room?: RoomAsk;
+}
+
+/** TCP, client to server: which rooms are open (of `mode`, if given); answered with RoomList. */
+export interface ListRoomsRequest {
+  readonly type: typeof MessageType.ListRooms;
+  readonly mode?: string;
+}
+
+/** A room as RoomList shows it. */
+export interface RoomSummary {
+  /** The room's id (what `connect({ room })` takes). */
+  readonly roomId: string;
+  /** Its mode. */
+  readonly mode: string;
+  /** Seats taken (players in it, and joins under way). */
+  readonly players: number;
+  /** Its player slots. */
+  readonly maxPlayers: number;
+  /** The application's data about it. */
+  readonly metadata: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** TCP, server to client: the rooms open now (at most `Limits.maxListedRooms`), oldest first. */
+export interface RoomList {
+  readonly type: typeof MessageType.RoomList;
+  readonly rooms: readonly RoomSummary[];
 }
 
 /**
@@ -130,6 +183,8 @@ export interface WatchRequest {
   readonly protocolVersion: number;
   readonly username: string;
   readonly password: string;
+  /** The room it asks to watch; none: the server's default room. */
+  readonly room?: RoomAsk;
 }
 
 /**
@@ -150,6 +205,8 @@ export interface WatchAccepted {
   readonly snapshot?: Uint8Array;
   /** How many ticks after its confirmation a frame reaches a spectator. */
   readonly delayTicks: number;
+  /** The room it watches (sent when the request asked for a room). */
+  readonly roomId?: string;
 }
 
 /** TCP, client to server: a chat line. */
@@ -199,6 +256,8 @@ export interface ReconnectRequest {
   readonly token: Uint8Array;
   /** The last tick up to which the client has every frame, or -1. */
   readonly lastTick: number;
+  /** The room of the seat (from JoinAccepted); none: the default room. */
+  readonly roomId?: string;
 }
 
 /** TCP, client to server: the world before frame `tick`, as asked by SnapshotRequest. */
@@ -226,6 +285,8 @@ export interface JoinAccepted {
   readonly players: readonly PlayerInfo[];
   /** The world before frame `firstTick`, when the frames before it are not kept (0..60000 bytes). */
   readonly snapshot?: Uint8Array;
+  /** The room joined (sent when the request asked for a room). */
+  readonly roomId?: string;
 }
 
 /** TCP, server to client: this player's inputs count from `tick` on (its join, or its return). */
@@ -357,7 +418,8 @@ export type ClientTcpMessage =
   | ReadyNotice
   | ReconnectRequest
   | SnapshotOffer
-  | WatchRequest;
+  | WatchRequest
+  | ListRoomsRequest;
 export type ServerTcpMessage =
   | JoinAccepted
   | JoinRefused
@@ -369,7 +431,8 @@ export type ServerTcpMessage =
   | CatchUpFrames
   | CaughtUp
   | SnapshotRequest
-  | WatchAccepted;
+  | WatchAccepted
+  | RoomList;
 export type ClientUdpMessage = InputsPacket;
 export type ServerUdpMessage = FramesPacket | WorldStatePacket;
 export type Message = ClientTcpMessage | ServerTcpMessage | ClientUdpMessage | ServerUdpMessage;

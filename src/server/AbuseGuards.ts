@@ -15,7 +15,7 @@ export interface Staller {
   readonly message: string;
 }
 
-/** What guards the match against players who abuse it: one per server. */
+/** What guards a match against players who abuse it: one per room (the timeout backoff shared by the server's rooms). */
 export class AbuseGuards {
   /** Repeated timeouts by account and address (issue 18). */
   readonly backoff: TimeoutBackoff;
@@ -28,13 +28,15 @@ export class AbuseGuards {
 
   /**
    * @param lateMs A wait shorter than this stalls no one.
+   * @param backoff The timeout backoff, shared by every room of a server (made here if not given).
    */
   constructor(
     private readonly options: ResolvedServerOptions,
     lateMs: number,
     private readonly scheduler: SchedulerLike,
+    backoff?: TimeoutBackoff,
   ) {
-    this.backoff = new TimeoutBackoff(scheduler);
+    this.backoff = backoff ?? new TimeoutBackoff(scheduler);
     this.maxBacklog = maxTcpBacklog(options);
     this.stallShare = new StallShare(
       options.stallShareWindowMs,

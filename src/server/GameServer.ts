@@ -1,418 +1,333 @@
-// The server's facade: one match, its sessions, its streams and the methods the application calls.
+// The server's facade: its ports, its sessions, its rooms (or its one match) and the methods the application calls.
 import { asyncScheduler, type Observable, type Subscription } from 'rxjs';
-import type { ReplayFileRecording } from '../replay/recordReplayFile.js';
-import { RefuseReason, type MessageTooLargeError } from '../errors.js';
-import type { DesyncEvent, ServerNetworkEvent, WarningCode } from '../events.js';
+import { RefuseReason, type GameNetworkError } from '../errors.js';
+import type { DesyncEvent, ServerNetworkEvent } from '../events.js';
 import { typedEmitter } from '../emitter.js';
 import type { Warn } from '../link/serviceDatagrams.js';
-import { Match } from '../match/Match.js';
-import {
-  Limits,
-  MessageType,
-  encodeMessage,
-  type CodecContext,
-  type CatchUpFrames,
-  type ServerTcpMessage,
-} from '../protocol/index.js';
+import { MessageType } from '../protocol/index.js';
+import { localDirectory } from '../rooms/localDirectory.js';
+import type { RoomDirectory } from '../rooms/RoomDirectory.js';
 import type { PlayerStats } from '../stats.js';
 import type { MessageListener } from '../transport/Transport.js';
 import type { ChatMessage, ConfirmedFrame, PlayerEvent, PlayerInfo } from '../types.js';
-import { AbuseGuards } from './AbuseGuards.js';
-import { FrameFanout } from './FrameFanout.js';
 import { Gateway } from './Gateway.js';
-import type { JoinDesk } from './joinHandshake.js';
-import { onReliableMessage, type ReliableHost } from './reliableMessages.js';
-import { lateTimerScheduler } from './lateTimerScheduler.js';
-import type { ResolvedServerOptions, ServerAddress } from './options.js';
+import type { ResolvedServerOptions, ServerAddress, ServerOptions } from './options.js';
 import { PeerSession, SessionState, type SessionHandlers } from './PeerSession.js';
-import { SeatState } from './Seat.js';
-import { Seats } from './Seats.js';
-import { recordServerReplay } from './serverReplay.js';
-import { ServerSnapshots } from './ServerSnapshots.js';
+import { decodeFromSession, onReliableMessage } from './reliableMessages.js';
+import type { Room } from './Room.js';
+import { RoomLobby } from './RoomLobby.js';
+import {
+  checkMetadata,
+  resolveRoomsOptions,
+  type ResolvedRoomsOptions,
+  type RoomOptions,
+} from './roomOptions.js';
+import { randomRoomId, ServerRooms, type RoomEvent } from './ServerRooms.js';
 import { ServerStreams, type ServerEvents } from './ServerStreams.js';
-import { Spectators, type SpectatorEvent } from './Spectators.js';
-import { TickLoop } from './TickLoop.js';
-import { handleWatch } from './watchHandshake.js';
-
-/** A timer this late (ms) means the server itself stalled: timeouts wait for queued input. */
-const LATE_MS = 250;
+import type { SpectatorEvent } from './Spectators.js';
+import { TimeoutBackoff } from './TimeoutBackoff.js';
+import { Subject } from 'rxjs';
+import type { RoomMetadata } from '../rooms/RoomDirectory.js';
 
 export type { ServerEvents } from './ServerStreams.js';
 
+/** The id of a server's default room (a server with no `rooms` option). */
+export const DEFAULT_ROOM_ID = 'default';
+
 /**
- * A running lockstep server: one match, a session per connection, a seat per player. Made
- * by `createServer`.
+ * A running lockstep server. With no `rooms` option, one match (its default room) behind the
+ * server's own streams and methods; with `rooms`, many matches on the same ports
+ * (`createRoom`, `rooms$`, `room(id)`, and join-or-create for players). Made by `createServer`.
  */
 export class GameServer extends typedEmitter<ServerEvents>() {
   /** Where the server listens (ports resolved when 0 was asked). */
   readonly address: ServerAddress;
-  /** Confirmed frames, in tick order, each once (the same frames every client gets). */
+  /** The default room's confirmed frames, in tick order, each once (none with `rooms`). */
   readonly frames$: Observable<ConfirmedFrame>;
-  /** Joins and leaves, as they take effect in the frame stream. */
+  /** The default room's joins and leaves, as they take effect in the frame stream. */
   readonly players$: Observable<PlayerEvent>;
-  /** Chat messages from players. */
+  /** The default room's chat messages. */
   readonly chat$: Observable<ChatMessage>;
-  /** Warnings (bad input, refused joins, ...), drops, desyncs and snapshots. */
+  /**
+   * The server's warnings (bad connections, refused joins, the directory) and, without
+   * `rooms`, its match's drops, desyncs and snapshots. A room's own are on `room.events$`.
+   */
   readonly events$: Observable<ServerNetworkEvent>;
-  /** Each player's network statistics, about once every `statsIntervalMs` (default a second). */
+  /** The default room's players' statistics, about once every `statsIntervalMs`. */
   readonly stats$: Observable<PlayerStats>;
-  /** Spectators coming and going (`connect({ spectate: true })`): who watches the match. */
+  /** The default room's spectators coming and going. */
   readonly spectators$: Observable<SpectatorEvent>;
+  /** Rooms made and ended (the default room is made before `createServer` resolves). */
+  readonly rooms$: Observable<RoomEvent>;
+  /** This process's id in the room directory. */
+  readonly processId: string;
+  /** Where this server lists its rooms. */
+  readonly directory: RoomDirectory;
 
-  /** Ticks per second (the `tickRate` option). */
+  /** Ticks per second (the `tickRate` option; a room may have its own). */
   readonly tickRate: number;
-  /** Bytes in one player's input for one tick (the `inputSize` option). */
+  /** Bytes in one player's input for one tick (the `inputSize` option; a room may have its own). */
   readonly inputSize: number;
-  /** Player slots (the `maxPlayers` option). */
+  /** Player slots (the `maxPlayers` option; a room may have its own). */
   readonly maxPlayers: number;
 
   private readonly streams = new ServerStreams();
-  private readonly match: Match;
-  /** What the join handshake works with. */
-  private readonly desk: JoinDesk;
-  /** What the messages of the reliable channel act on. */
-  private readonly reliable: ReliableHost;
-  private readonly gateway: Gateway;
+  private readonly spectatorEvents = new Subject<SpectatorEvent>();
   private readonly sessions = new Set<PeerSession>();
-  /** The seat of each slot: held, playing or away; it outlives its sessions. */
-  private readonly seats: Seats;
-  private readonly ctx: CodecContext;
+  /** The room of each session that has one. */
+  private readonly roomOf = new WeakMap<PeerSession, Room>();
+  private readonly gateway: Gateway;
+  private readonly rooms: ServerRooms;
+  private readonly lobby: RoomLobby;
+  private readonly backoff = new TimeoutBackoff(asyncScheduler);
+  private readonly roomsOptions: ResolvedRoomsOptions | undefined;
+  private readonly ownDirectory: boolean;
   private readonly subs: Subscription[] = [];
-  private readonly tickLoop: TickLoop;
-  private readonly statsTimer: ReturnType<typeof setInterval>;
-  private readonly fanout: FrameFanout;
-  /** Who watches: their frames, never in a player's window, never waited for. */
-  private readonly watching: Spectators;
-  /** Timeout backoff, stall shares, chat budgets, backlog (issue 18). */
-  private readonly guards: AbuseGuards;
-  /** The snapshots asked for late joiners of long matches. */
-  private readonly snapshots: ServerSnapshots;
+  private defaultRoom: Room | undefined;
   private closing: Promise<void> | undefined;
-  /** The replay file being written (option `recordReplays`). */
-  private readonly recording: ReplayFileRecording | undefined;
 
   /** @internal Use `createServer`. */
-  constructor(
-    listener: MessageListener,
-    private readonly options: ResolvedServerOptions,
-  ) {
+  constructor(listener: MessageListener, options: ResolvedServerOptions, raw: ServerOptions) {
     super();
     this.tickRate = options.tickRate;
     this.inputSize = options.inputSize;
     this.maxPlayers = options.maxPlayers;
-    this.ctx = { inputSize: options.inputSize, maxPlayers: options.maxPlayers };
     this.address = { host: options.host, ...listener.address };
-    this.guards = new AbuseGuards(options, LATE_MS, asyncScheduler);
+    this.roomsOptions = raw.rooms ? resolveRoomsOptions(raw.rooms) : undefined;
+    this.ownDirectory = this.roomsOptions?.directory === undefined;
+    this.directory = this.roomsOptions?.directory ?? localDirectory();
+    this.processId = this.roomsOptions?.processId ?? `p-${randomRoomId().slice(2)}`;
 
     this.frames$ = this.streams.frames.asObservable();
     this.players$ = this.streams.players.asObservable();
     this.chat$ = this.streams.chat.asObservable();
     this.events$ = this.streams.events.asObservable();
     this.stats$ = this.streams.stats.asObservable();
+    this.spectators$ = this.spectatorEvents.asObservable();
 
-    this.match = new Match({
-      maxPlayers: options.maxPlayers,
-      inputSize: options.inputSize,
-      maxTicksAhead: options.maxTicksAhead,
-      disconnectTimeoutMs: options.disconnectTimeoutMs,
-      readyTimeoutMs: options.readyTimeoutMs,
-      reconnectGraceMs: options.reconnectGraceMs,
-      substituteInput: options.substituteInput,
-      frameLogBytes: options.frameLogBytes,
-      // After a stall of the server itself, queued inputs are read before any timeout.
-      scheduler: lateTimerScheduler(LATE_MS),
-      lateInputMs: options.lateInputMs, // issue 15
+    const closing = (): boolean => this.closing !== undefined;
+    const defaults: ServerOptions = { ...raw, rooms: undefined };
+    this.rooms = new ServerRooms({
+      options: defaults,
+      directory: this.directory,
+      processId: this.processId,
+      allSessions: this.sessions,
+      backoff: this.backoff,
+      closing,
+      warn: this.warn,
     });
-    this.recording = recordServerReplay(this.match, options, this.events$, this.warn);
-    this.subs.push(
-      this.match.frames$.subscribe((frame) => this.onFrame(frame)),
-      this.match.desync$.subscribe((event) => this.onDesync(event)),
-      this.match.events$.subscribe((event) => this.seats.onMatchEvent(event)),
-      this.match.warnings$.subscribe((w) => {
-        const code: WarningCode = w.code === 'too-far-ahead' ? 'input-too-far-ahead' : 'lockstep';
-        this.warn(code, w.message, { playerId: w.playerId });
-      }),
-    );
-
-    this.watching = new Spectators({
-      match: this.match,
-      ctx: this.ctx,
-      options,
+    this.rooms$ = this.rooms.events$;
+    this.lobby = new RoomLobby({
+      rooms: this.rooms,
+      directory: this.directory,
+      processId: this.processId,
+      defaultRoom: () => this.defaultRoom,
+      roomsOptions: this.roomsOptions,
+      closing,
       warn: this.warn,
-      release: (session) => this.seats.release(session),
+      refuse: (session, reason) => this.refuse(session, reason),
+      release: (session) => this.release(session),
+      enter: (session, room) => this.roomOf.set(session, room),
     });
-    this.spectators$ = this.watching.events$;
-
-    this.seats = new Seats({
-      match: this.match,
-      ctx: this.ctx,
-      options,
-      warn: this.warn,
-      sessions: this.sessions,
-      watching: this.watching,
-      guards: this.guards,
-      closing: () => this.closing !== undefined,
-      event: (event) => this.streams.events.next(event),
-      onStats: (st) => this.streams.stats.next(st),
-    });
-    this.snapshots = new ServerSnapshots(this.match, options, this.seats, this.warn);
-
-    this.desk = {
-      options,
-      match: this.match,
-      sessions: this.sessions,
-      closing: () => this.closing !== undefined,
-      warn: this.warn,
-      refuse: (session, reason) => this.seats.refuse(session, reason),
-      seat: (session, playerId) => this.seats.seat(session, playerId),
-      reseat: (session, seat, lastTick) => this.seats.reseat(session, seat, lastTick),
-      seats: () => this.seats.all(),
-      backoff: this.guards.backoff,
-    };
-
-    this.reliable = {
-      desk: this.desk,
-      match: this.match,
-      warn: this.warn,
-      refuse: (session, reason) => this.seats.refuse(session, reason),
-      drop: (session, reason, message) => this.seats.drop(session, reason, message),
-      release: (session) => this.seats.release(session),
-      chat: (from, text) => {
-        this.streams.chat.next({ from, text });
-        this.broadcast({ type: MessageType.ChatBroadcast, from, text });
-      },
-      chatBudget: (seat) => this.guards.chatBudget(seat),
-      snapshot: (event) => this.streams.events.next(event),
-      ready: (session) => this.seats.onReady(session),
-      snapshotOffer: (session, tick, data) => this.snapshots.onSnapshotOffer(session, tick, data),
-      watch: (session, ask) => handleWatch(this.desk, this.watching, session, ask),
-      spectatorChat: (session, text) => this.onSpectatorChat(session, text),
-    };
 
     const handlers: SessionHandlers = {
-      onMessage: (session, bytes) => onReliableMessage(this.reliable, session, bytes),
-      onClosed: (session, error) => this.seats.onClosed(session, error),
-      onTooLarge: (session, error: MessageTooLargeError) =>
-        this.warn('message-too-large', error.message, {
-          playerId: session.playerId,
-          address: session.address,
-          error,
-        }),
+      onMessage: (session, bytes) => {
+        const room = this.roomOf.get(session);
+        if (room) return onReliableMessage(room.reliable, session, bytes);
+        const msg = decodeFromSession(this.warn, (s, r) => this.refuse(s, r), session, bytes);
+        if (msg) this.lobby.onMessage(session, msg);
+      },
+      onClosed: (session, error) => this.onClosed(session, error),
+      onTooLarge: (session, error) => {
+        const room = this.roomOf.get(session);
+        if (room) return room.onTooLarge(session, error);
+        this.warn('message-too-large', error.message, { address: session.address, error });
+      },
     };
     this.gateway = new Gateway(listener, {
       maxPendingJoins: options.maxPendingJoins,
       maxPendingJoinsPerAddress: options.maxPendingJoinsPerAddress,
       joinTimeoutMs: options.joinTimeoutMs,
       sessions: this.sessions,
-      closing: () => this.closing !== undefined,
+      closing,
       admit: (session) => this.sessions.add(session),
       onJoinTimeout: (session) => {
-        this.guards.joinTimedOut(session.address);
-        this.seats.release(session);
+        this.backoff.timedOut(`addr:${session.address}`);
+        const room = this.roomOf.get(session);
+        if (room) room.reliable.release(session);
+        else this.release(session);
       },
       handlers,
       warn: this.warn,
     });
-
-    this.fanout = new FrameFanout({
-      seats: () => this.seats.connected(),
-      disconnectTimeoutMs: options.disconnectTimeoutMs,
-      onWindowFull: (seat) => {
-        if (seat.state === SeatState.Away) return seat.pause(); // a catch-up when heard again
-        if (seat.state !== SeatState.Playing) return;
-        this.warn(
-          'buffer-full',
-          `player ${seat.playerId} acknowledged no frame for ${options.maxUnackedFrames} frames`,
-          { playerId: seat.playerId },
-        );
-        this.seats.goAway(seat, 'frames not acknowledged');
-      },
-      onSilent: (seat) => {
-        if (seat.state === SeatState.Playing)
-          this.seats.goAway(seat, `nothing heard for ${options.disconnectTimeoutMs} ms`);
-        else if (seat.state === SeatState.Away && !seat.isPaused) seat.pause();
-      },
-    });
-    this.tickLoop = new TickLoop(1000 / options.tickRate, LATE_MS, {
-      closing: () => this.closing !== undefined,
-      silence: () => this.fanout.tick(),
-      rest: () => this.onTick(),
-    });
-    this.statsTimer = setInterval(() => this.takeSamples(), options.statsIntervalMs);
-
-    // Mirror the streams on the emitter.
     this.streams.mirror((event, ...args) => this.emit(event, ...args));
   }
 
-  /** The players in the match now (joined in a confirmed frame or about to be, not gone). */
-  get players(): PlayerInfo[] {
-    return this.match.players;
+  /** @internal Makes the default room (a server with no `rooms` option), before it is returned. */
+  async openDefaultRoom(): Promise<void> {
+    if (this.roomsOptions) return;
+    const room = await this.rooms.create({ id: DEFAULT_ROOM_ID, mode: 'default' });
+    this.defaultRoom = room;
+    this.subs.push(
+      room.frames$.subscribe(this.streams.frames),
+      room.players$.subscribe(this.streams.players),
+      room.chat$.subscribe(this.streams.chat),
+      room.events$.subscribe((e) => this.streams.events.next(e)),
+      room.stats$.subscribe(this.streams.stats),
+      room.spectators$.subscribe(this.spectatorEvents),
+    );
   }
 
-  /** The names of the spectators watching now. */
-  get spectators(): string[] {
-    return this.watching.names;
-  }
-
-  /**
-   * Drops a spectator: its connection is closed with `message` (a `leave` on `spectators$`
-   * with reason `kicked`). The match does not notice.
-   * @returns false if nobody watches as `username`.
-   */
-  kickSpectator(username: string, message = 'kicked by the server'): boolean {
-    return this.watching.kick(username, message);
-  }
-
-  /** The replay file this server writes (option `recordReplays`), if any. */
-  get replayPath(): string | undefined {
-    return this.recording?.path;
-  }
-
-  /** The desync found, if any (the first tick whose checksums differ). */
-  get desyncDetected(): DesyncEvent | undefined {
-    return this.match.desync;
-  }
-
-  /**
-   * Sends opaque world-state bytes to one player over its datagram channel. Latest wins:
-   * the client keeps only the newest it receives, and one may be lost. At most 1100 bytes.
-   * @returns false if there is no such player (or it has no connection now).
-   */
-  sendWorldState(playerId: number, bytes: Uint8Array): boolean {
-    if (bytes.length > Limits.maxWorldStateBytes)
-      throw new RangeError(`world state is over ${Limits.maxWorldStateBytes} bytes`);
-    const seat = this.seats.at(playerId);
-    if (!seat?.session) return false;
-    seat.sendWorldState(bytes);
-    return true;
-  }
-
-  /** Sends a chat line to every player, from `from` (default `'server'`). */
-  broadcastChat(text: string, from = 'server'): void {
-    if (text.length > Limits.chatLength)
-      throw new RangeError(`chat is over ${Limits.chatLength} characters`);
-    this.broadcast({
-      type: MessageType.ChatBroadcast,
-      from: from.slice(0, Limits.usernameLength),
-      text,
+  /** @internal Registers this process in the directory. */
+  async register(): Promise<void> {
+    await this.directory.putProcess({
+      processId: this.processId,
+      address: {
+        host: this.address.host,
+        port: this.address.tcpPort,
+        ...(this.address.webPort === undefined ? {} : { webPort: this.address.webPort }),
+      },
+      load: 0,
     });
   }
 
+  // ------------------------------------------------------------------------------------
+  // Rooms.
+
   /**
-   * Drops a player: it leaves at the next tick to confirm (named in that frame's `left`
-   * with reason `kicked`), and its connection, if it has one, is closed with `message`.
+   * Makes a room on this server's ports: its own match, streams and methods. Its rules
+   * default to the server's options and are checked as `createServer` checks them.
+   * @returns the room, listed in the directory (players can join it by id at once).
+   * @throws {RangeError} for an option out of range, or an id already in use.
+   */
+  createRoom(options: RoomOptions = {}): Promise<Room> {
+    return this.rooms.create(options);
+  }
+
+  /** The room of this process with this id (the default room is `'default'`). */
+  room(id: string): Room | undefined {
+    return this.rooms.get(id);
+  }
+
+  /** Every room of this process now. */
+  get roomList(): Room[] {
+    return this.rooms.all();
+  }
+
+  /**
+   * Changes the metadata `listRooms` shows for a room of this process.
+   * @throws {RangeError} when it is not valid metadata, or there is no such room.
+   */
+  setRoomMetadata(id: string, metadata: RoomMetadata): void {
+    checkMetadata(metadata);
+    const room = this.rooms.get(id);
+    if (!room) throw new RangeError(`no room ${id} here`);
+    room.setMetadataUnchecked({ ...metadata });
+    this.rooms.listMetadata(room);
+  }
+
+  // ------------------------------------------------------------------------------------
+  // The default room's match (a server with no `rooms` option).
+
+  /** The default room's players now (none with `rooms`). */
+  get players(): PlayerInfo[] {
+    return this.defaultRoom?.players ?? [];
+  }
+
+  /** The names of the default room's spectators watching now. */
+  get spectators(): string[] {
+    return this.defaultRoom?.spectators ?? [];
+  }
+
+  /**
+   * Drops a spectator of the default room (see `Room.kickSpectator`).
+   * @returns false if nobody watches as `username`.
+   */
+  kickSpectator(username: string, message = 'kicked by the server'): boolean {
+    return this.defaultRoom?.kickSpectator(username, message) ?? false;
+  }
+
+  /** The replay file the default room writes (option `recordReplays`), if any. */
+  get replayPath(): string | undefined {
+    return this.defaultRoom?.replayPath;
+  }
+
+  /** The default room's desync, if any (the first tick whose checksums differ). */
+  get desyncDetected(): DesyncEvent | undefined {
+    return this.defaultRoom?.desyncDetected;
+  }
+
+  /**
+   * Sends opaque world-state bytes to one player of the default room (see `Room.sendWorldState`).
+   * @returns false if there is no such player (or it has no connection now).
+   */
+  sendWorldState(playerId: number, bytes: Uint8Array): boolean {
+    return this.defaultRoom?.sendWorldState(playerId, bytes) ?? false;
+  }
+
+  /** Sends a chat line to every player (of every room), from `from` (default `'server'`). */
+  broadcastChat(text: string, from = 'server'): void {
+    for (const room of this.rooms.all()) room.broadcastChat(text, from);
+  }
+
+  /**
+   * Drops a player of the default room (see `Room.kick`).
    * @returns false if there is no such player.
    */
   kick(playerId: number, message = 'kicked by the server'): boolean {
-    const seat = this.seats.at(playerId);
-    if (!seat || seat.state === SeatState.Gone) return false;
-    this.seats.dropSeat(seat, 'kicked', message);
-    return true;
+    return this.defaultRoom?.kick(playerId, message) ?? false;
   }
 
-  /** Whether player `playerId` is away now (its input substituted in the frames). */
+  /** Whether player `playerId` of the default room is away now (its input substituted). */
   isAway(playerId: number): boolean {
-    return this.seats.at(playerId)?.state === SeatState.Away;
+    return this.defaultRoom?.isAway(playerId) ?? false;
   }
 
-  /** Tells every client the server is closing, closes every socket, completes every stream. */
+  /** Ends every room (its players told the server is closing), closes every socket, completes every stream. */
   close(): Promise<void> {
     this.closing ??= this.doClose();
     return this.closing;
   }
 
   private async doClose(): Promise<void> {
-    this.tickLoop.stop();
-    clearInterval(this.statsTimer);
-    this.fanout.stop();
-    this.watching.close();
     for (const session of [...this.sessions]) {
-      if (session.state === SessionState.Playing)
-        session.send({
-          type: MessageType.Goodbye,
-          reason: 'server-closing',
-          message: 'server closing',
-        });
-      else if (session.state !== SessionState.Gone)
+      if (this.roomOf.has(session)) continue;
+      if (session.state !== SessionState.Gone)
         session.send({ type: MessageType.JoinRefused, reason: RefuseReason.ServerClosing });
-      this.seats.release(session);
+      this.release(session);
     }
-    this.seats.closeAll();
+    await this.rooms.closeAll();
     for (const s of this.subs) s.unsubscribe();
-    this.match.close(); // completes the match's frames: the replay file gets its End chunk
-    if (this.recording)
-      await this.recording.closed.catch((err: unknown) =>
-        this.warn('socket-error', `replay file ${this.recording?.path}: ${String(err)}`),
-      );
     await this.gateway.close();
+    if (this.ownDirectory) await this.directory.close();
+    this.spectatorEvents.complete();
     this.streams.complete();
     this.emit('close');
   }
 
-  /** A spectator's chat line: to the players (and spectators) if `spectatorChat`, else a warning. */
-  private onSpectatorChat(session: PeerSession, text: string): void {
-    const from = session.username ?? '';
-    if (!this.options.spectatorChat)
-      return this.warn('unexpected-message', `chat from spectator ${from}: spectatorChat is off`, {
+  private onClosed(session: PeerSession, error: GameNetworkError | undefined): void {
+    const room = this.roomOf.get(session);
+    if (room) return room.onClosed(session, error);
+    if (error && error.name !== 'MessageTooLargeError')
+      this.warn('socket-error', `connection failed: ${error.message}`, {
         address: session.address,
+        error,
       });
-    this.streams.chat.next({ from, text });
-    this.broadcast({ type: MessageType.ChatBroadcast, from, text });
+    this.release(session);
   }
 
-  private broadcast(msg: Exclude<ServerTcpMessage, CatchUpFrames>): void {
-    const bytes = encodeMessage(msg);
-    this.watching.broadcast(bytes);
-    for (const seat of this.seats.connected()) {
-      const session = seat.session!;
-      if (!session.sendBytes(bytes, this.guards.maxBacklog) && !seat.catchingUp) {
-        this.warn('buffer-full', `player ${seat.playerId} does not read its TCP connection`, {
-          playerId: seat.playerId,
-          address: session.address,
-        });
-        this.seats.drop(session, 'error', 'not reading its connection');
-      }
-    }
+  /** Refuses a session of no room: `reason` to the client, and its session released. */
+  private refuse(session: PeerSession, reason: RefuseReason): void {
+    const room = this.roomOf.get(session);
+    if (room) return room.reliable.refuse(session, reason);
+    this.warn('join-refused', `join refused: ${reason}`, { address: session.address });
+    session.send({ type: MessageType.JoinRefused, reason });
+    this.release(session);
   }
 
-  // ------------------------------------------------------------------------------------
-  // Frames out.
-
-  /** A tick, after the silent players are found (maybe at the next turn of the event loop). */
-  private onTick(): void {
-    this.watching.tick();
-    this.seats.tick();
-    this.seats.dropStallers();
-    this.seats.pumpAll();
-  }
-
-  private onFrame(frame: ConfirmedFrame): void {
-    this.seats.onFrame(frame);
-    this.fanout.push(frame);
-    this.watching.onFrame();
-    this.streams.frames.next(frame);
-    this.snapshots.serverSnapshot(frame.tick);
-    if (frame.joined)
-      for (const p of frame.joined)
-        this.streams.players.next({ type: 'join', tick: frame.tick, player: p });
-    if (frame.left)
-      for (const p of frame.left)
-        this.streams.players.next({
-          type: 'leave',
-          tick: frame.tick,
-          player: { playerId: p.playerId, username: p.username },
-          reason: p.reason,
-        });
-    this.snapshots.maybeAskSnapshot();
-  }
-
-  private onDesync(event: DesyncEvent): void {
-    this.streams.events.next(event);
-    this.broadcast({ type: MessageType.Desync, tick: event.tick, checksums: event.checksums });
-  }
-
-  private takeSamples(): void {
-    for (const seat of this.seats.connected()) seat.sample();
+  private release(session: PeerSession): void {
+    session.release();
+    this.sessions.delete(session);
   }
 
   private readonly warn: Warn = (code, message, details = {}) => {

@@ -10,7 +10,7 @@ import type { AbuseGuards } from './AbuseGuards.js';
 import type { ResolvedServerOptions } from './options.js';
 import { SessionState, type PeerSession } from './PeerSession.js';
 import { Seat, SeatState, newReconnectToken, type SeatHost } from './Seat.js';
-import type { Spectators } from './Spectators.js';
+import { roomField, type Spectators } from './Spectators.js';
 
 /** What the seats work with: the match, the sessions, the spectators and the server's streams. */
 export interface SeatsHost {
@@ -22,8 +22,12 @@ export interface SeatsHost {
   readonly options: ResolvedServerOptions;
   /** Warns on the server's `events$`. */
   readonly warn: Warn;
-  /** The server's sessions (a released one leaves them). */
-  readonly sessions: Set<PeerSession>;
+  /** A session released: it leaves the room's and the server's sessions. */
+  readonly forget: (session: PeerSession) => void;
+  /** The room id its answer carries (when its request named a room). */
+  readonly roomIdFor: (session: PeerSession) => string | undefined;
+  /** A seat was made (`made`) or removed: the room's occupancy changed. */
+  readonly onSeatChange: (seat: Seat, made: boolean) => void;
   /** Who watches (a released session is forgotten there). */
   readonly watching: Spectators;
   /** The abuse guards (timeouts count toward a backoff, stall shares). */
@@ -84,6 +88,13 @@ export class Seats {
     return this.bySlot[playerId];
   }
 
+  /** How many seats are held (holding, playing or away). */
+  get count(): number {
+    let n = 0;
+    for (const seat of this.bySlot) if (seat) n++;
+    return n;
+  }
+
   /** Every seat (held, playing or away), by slot. */
   *all(): Generator<Seat> {
     for (const seat of this.bySlot) if (seat) yield seat;
@@ -96,7 +107,10 @@ export class Seats {
 
   /** Closes every seat and frees every slot (the server is closing). */
   closeAll(): void {
-    for (const seat of this.all()) seat.close();
+    for (const seat of this.all()) {
+      seat.close();
+      this.host.onSeatChange(seat, false);
+    }
     this.bySlot.fill(undefined);
   }
 
@@ -157,6 +171,7 @@ export class Seats {
     const seat = new Seat({ playerId, username }, this.seatHost);
     this.bySlot[playerId] = seat;
     session.play(seat);
+    this.host.onSeatChange(seat, true);
     const start = this.match.catchUpStart();
     if (!start.complete)
       this.warn(
@@ -185,6 +200,7 @@ export class Seats {
       firstTick,
       players,
       ...(snapshot ? { snapshot } : {}),
+      ...roomField(this.host.roomIdFor(session)),
     });
     // The transport's signals follow the answer on the reliable channel.
     seat.attach(session, firstTick, (message) => this.lostChannel(seat, session, message));
@@ -287,6 +303,7 @@ export class Seats {
     seat.close();
     this.readyPending.delete(seat);
     this.bySlot[seat.playerId] = undefined;
+    this.host.onSeatChange(seat, false);
     if (reason !== 'left' && !wasHeld)
       this.host.event({ type: 'drop', ...player, reason, message });
     if (!tellMatch) return;
@@ -300,7 +317,7 @@ export class Seats {
   /** Frees everything a session holds (its seat is kept: see `removeSeat`). */
   release(session: PeerSession): void {
     session.release();
-    this.host.sessions.delete(session);
+    this.host.forget(session);
     this.host.watching.forget(session);
   }
 

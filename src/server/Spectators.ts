@@ -40,6 +40,8 @@ export interface SpectatorsHost {
   readonly warn: Warn;
   /** Frees the session and closes its connection (after what is queued). */
   readonly release: (session: PeerSession) => void;
+  /** The room id its answer carries (when its request named a room). */
+  readonly roomIdFor: (session: PeerSession) => string | undefined;
 }
 
 /**
@@ -79,6 +81,11 @@ export class Spectators {
   }
 
   /** `session` is authenticating as a spectator: its place is held until admitted or gone. */
+  /** Whether a spectator's join from `session` is being authenticated. */
+  isPending(session: PeerSession): boolean {
+    return this.pending.has(session);
+  }
+
   hold(session: PeerSession): void {
     this.pending.add(session);
   }
@@ -106,6 +113,7 @@ export class Spectators {
       );
     session.send({
       type: MessageType.WatchAccepted,
+      ...roomField(this.host.roomIdFor(session)),
       tickRate: options.tickRate,
       inputSize: options.inputSize,
       maxPlayers: options.maxPlayers,
@@ -236,4 +244,9 @@ export class Spectators {
     // A catch-up goes on at the next turn while there is room (a full connection: the tick).
     if (more) this.scheduleRound();
   }
+}
+
+/** The optional `roomId` of an answer. */
+export function roomField(roomId: string | undefined): { roomId?: string } {
+  return roomId === undefined ? {} : { roomId };
 }

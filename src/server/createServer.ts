@@ -5,11 +5,16 @@ import { nodeTransport } from '../transport/nodeTransport.js';
 import { listenWeb } from '../transport/web/webListener.js';
 import { GameServer } from './GameServer.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
+import { resolveRoomsOptions } from './roomOptions.js';
 
 export { GameServer } from './GameServer.js';
 export type { ServerEvents } from './GameServer.js';
-export type { ServerOptions, ServerAddress, Credentials } from './options.js';
+export type { ServerOptions, ServerAddress, Credentials, RoomInfo } from './options.js';
 export type { SpectatorEvent, SpectatorLeaveReason } from './Spectators.js';
+export { Room } from './Room.js';
+export type { RoomEndReason } from './Room.js';
+export type { RoomEvent } from './ServerRooms.js';
+export type { RoomOptions, RoomRuleOptions, RoomsOptions, CreateRoomAsk } from './roomOptions.js';
 
 /**
  * Starts a lockstep server: a TCP listener for joins and chat, and one UDP socket for
@@ -29,6 +34,7 @@ export type { SpectatorEvent, SpectatorLeaveReason } from './Spectators.js';
  */
 export async function createServer(options: ServerOptions = {}): Promise<GameServer> {
   const resolved = resolveServerOptions(options);
+  if (options.rooms) resolveRoomsOptions(options.rooms); // checked before anything opens
   const transport = options.transport ?? nodeTransport;
   let listener = await transport.listen({
     host: resolved.host,
@@ -53,10 +59,19 @@ export async function createServer(options: ServerOptions = {}): Promise<GameSer
       throw err;
     }
   }
+  let server: GameServer;
   try {
-    return new GameServer(listener, resolved);
+    server = new GameServer(listener, resolved, options);
   } catch (err) {
     await listener.close();
     throw err;
   }
+  try {
+    await server.openDefaultRoom();
+    await server.register();
+  } catch (err) {
+    await server.close(); // closes the listener too
+    throw err;
+  }
+  return server;
 }

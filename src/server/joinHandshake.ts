@@ -3,7 +3,7 @@ import { RefuseReason } from '../errors.js';
 import type { Warn } from '../link/serviceDatagrams.js';
 import type { Match } from '../match/Match.js';
 import { PROTOCOL_VERSION } from '../protocol/index.js';
-import type { ResolvedServerOptions } from './options.js';
+import type { ResolvedServerOptions, RoomInfo } from './options.js';
 import { SessionState, type PeerSession } from './PeerSession.js';
 import { SeatState, tokensEqual, type Seat } from './Seat.js';
 import type { TimeoutBackoff } from './TimeoutBackoff.js';
@@ -19,7 +19,12 @@ export interface JoinAsk {
 export interface JoinDesk {
   readonly options: ResolvedServerOptions;
   readonly match: Match;
+  /** The room's sessions (names are unique among them). */
   readonly sessions: ReadonlySet<PeerSession>;
+  /** Every session of the server (joins inside `authenticate` are bounded over all of them). */
+  readonly allSessions: ReadonlySet<PeerSession>;
+  /** The room joined, as `authenticate` is told it. */
+  readonly room: RoomInfo;
   readonly closing: () => boolean;
   readonly warn: Warn;
   /** Refuses the join and closes the connection. */
@@ -32,6 +37,11 @@ export interface JoinDesk {
   readonly backoff: TimeoutBackoff;
   /** The seats held now, by slot (held, playing or away). */
   readonly seats: () => Iterable<Seat>;
+  /**
+   * Counts a seat for `session` in the room directory (join-or-create counted it already):
+   * false when the directory says the room is full.
+   */
+  readonly reserve: (session: PeerSession) => Promise<boolean>;
 }
 
 /** A reconnect request, as the handshake needs it. */
@@ -64,6 +74,13 @@ export async function handleJoin(
   if (desk.match.freeSlots() === 0 || tooManyAuthenticating(desk, session))
     return desk.refuse(session, RefuseReason.ServerFull);
   if (!(await authenticated(desk, session, ask))) return;
+  if (!(await desk.reserve(session))) {
+    if (session.state === SessionState.Authenticating && !desk.closing())
+      desk.refuse(session, RefuseReason.ServerFull);
+    return;
+  }
+  if (session.state !== SessionState.Authenticating || desk.closing())
+    return desk.refuse(session, RefuseReason.ServerClosing); // its count is given back on release
   const held = desk.match.hold(username);
   if (!held.ok) return desk.refuse(session, RefuseReason.ServerFull);
   desk.seat(session, held.playerId);
@@ -117,6 +134,7 @@ export async function authenticate(
       username: ask.username,
       password: ask.password,
       address: session.address,
+      room: desk.room,
     });
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
@@ -167,7 +185,7 @@ export function nameTaken(desk: JoinDesk, username: string): boolean {
 function tooManyAuthenticating(desk: JoinDesk, session: PeerSession): boolean {
   let all = 0;
   let fromAddress = 0;
-  for (const s of desk.sessions) {
+  for (const s of desk.allSessions) {
     if (s.state !== SessionState.Authenticating || s === session) continue;
     all++;
     if (s.address === session.address) fromAddress++;

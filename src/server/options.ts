@@ -4,7 +4,9 @@ import { Limits, maxJoinSpreadTicks, worstFramePacketBytes } from '../protocol/i
 import type { TlsServerOptions, Transport } from '../transport/Transport.js';
 import type { WebListenerOptions } from '../transport/web/webListener.js';
 import type { SubstituteInput } from '../types.js';
+import type { RoomMetadata } from '../rooms/RoomDirectory.js';
 import type { ChatBudgetOptions } from './ChatBudget.js';
+import type { RoomsOptions } from './roomOptions.js';
 
 /** What `authenticate` is given. */
 export interface Credentials {
@@ -14,6 +16,18 @@ export interface Credentials {
   readonly password: string;
   /** Where the connection comes from, as the transport names it (an IP address over TCP). */
   readonly address: string;
+  /** The room it asks to join (`default` for a server's one match). */
+  readonly room: RoomInfo;
+}
+
+/** A room as the application's hooks are told about it. */
+export interface RoomInfo {
+  /** The room's id. */
+  readonly roomId: string;
+  /** Its mode. */
+  readonly mode: string;
+  /** The application's data about it. */
+  readonly metadata: RoomMetadata;
 }
 
 /** Options of `createServer`. */
@@ -121,6 +135,14 @@ export interface ServerOptions {
   spectatorChat?: boolean;
   /** A spectator that falls this far behind the frames it should have (it does not read its connection) is dropped. Default `5000`. */
   spectatorMaxLagMs?: number;
+  // --- Rooms (issue 14) ---
+  /**
+   * Many matches (rooms) in this process, on the same ports: `server.createRoom`, and
+   * join-or-create for players (`connect({ match: { mode, size } })`). The options above are
+   * every room's defaults. Default: none, one match (the server's default room, behind its
+   * own streams and methods).
+   */
+  rooms?: RoomsOptions;
 }
 
 /** Where the server listens. */

@@ -43,23 +43,44 @@ export function onReliableMessage(
   session: PeerSession,
   bytes: Uint8Array,
 ): void {
-  let msg: ClientTcpMessage;
+  const msg = decodeFromSession(host.warn, host.refuse, session, bytes);
+  if (msg !== undefined) onClientMessage(host, session, msg);
+}
+
+/**
+ * Decodes one message from `session`'s reliable channel. What does not decode is a warning
+ * (and, before the join, a refusal): then undefined.
+ */
+export function decodeFromSession(
+  warn: Warn,
+  refuse: (session: PeerSession, reason: RefuseReason) => void,
+  session: PeerSession,
+  bytes: Uint8Array,
+): ClientTcpMessage | undefined {
   try {
-    msg = decodeClientTcp(bytes);
+    return decodeClientTcp(bytes);
   } catch (err) {
     const e = err instanceof DecodeError ? err : new DecodeError('malformed', String(err));
-    host.warn('decode-error', `bad TCP message: ${e.message}`, {
+    warn('decode-error', `bad TCP message: ${e.message}`, {
       playerId: session.playerId,
       address: session.address,
       error: e,
     });
     if (session.state === SessionState.Joining)
-      host.refuse(
+      refuse(
         session,
         e.code === 'bad-version' ? RefuseReason.VersionMismatch : RefuseReason.BadRequest,
       );
-    return;
+    return undefined;
   }
+}
+
+/** What one decoded message from a session of the room does (see `onReliableMessage`). */
+export function onClientMessage(
+  host: ReliableHost,
+  session: PeerSession,
+  msg: ClientTcpMessage,
+): void {
   const unexpected = (message: string): void =>
     host.warn('unexpected-message', message, {
       playerId: session.playerId,
@@ -134,6 +155,9 @@ export function onReliableMessage(
       host.snapshot({ type: 'snapshot', playerId: seat.playerId, tick: msg.tick, data: msg.data });
       return;
     }
+    case MessageType.ListRooms:
+      unexpected('a room list asked for after the join');
+      return;
     case MessageType.SignalToServer:
       if (session.state !== SessionState.Playing) {
         unexpected('a transport signal before the join was accepted');

@@ -88,9 +88,15 @@ export interface Bot {
 
 /**
  * Folds `client.frames$` into the README world (from `from`: a snapshot's world, say) and,
- * once seated, keeps its inputs `lead` ticks ahead of its last frame (every 2 ms).
+ * once seated, keeps its inputs `lead` ticks ahead of its last frame (every 2 ms), each
+ * `input(playerId, tick)` (default `botInput`).
  */
-export function playBot(client: GameClient, lead = 6, from: World = initialWorld): Bot {
+export function playBot(
+  client: GameClient,
+  lead = 6,
+  from: World = initialWorld,
+  input: (playerId: number, tick: number) => Uint8Array = botInput,
+): Bot {
   const checksums = new Map<number, number>();
   const ticks: number[] = [];
   const arrivals: number[] = [];
@@ -121,7 +127,7 @@ export function playBot(client: GameClient, lead = 6, from: World = initialWorld
     if (!seated || bot.paused) return;
     let next = client.startTick + client.inputsSent;
     while (next <= Math.max(client.lastFrameTick, client.startTick) + lead) {
-      client.sendInput(botInput(client.playerId, next));
+      client.sendInput(input(client.playerId, next));
       const after = client.startTick + client.inputsSent;
       if (after === next) break; // refused (window full)
       next = after;
