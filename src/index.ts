@@ -26,7 +26,7 @@ export type {
   ProcessListing,
   ProcessAddress,
 } from './rooms/RoomDirectory.js';
-export type { RoomSummary, RoomAsk } from './protocol/index.js';
+export type { RoomSummary, RoomAsk, RoomById, RoomByMode } from './protocol/index.js';
 
 // Transports: the seam under the server and the client
 export { createMemoryTransport } from './transport/memoryTransport.js';

@@ -108,7 +108,12 @@ export interface ConnectOptions {
    * none has a free seat (players asking at once fill one room before the next is made).
    * `client.room` says which. Not with `room`. Default: none.
    */
-  match?: { readonly mode: string; readonly size: number };
+  match?: {
+    /** The room's mode (letters, digits, `-`, `_`, `.`, `:`; at most 32). */
+    readonly mode: string;
+    /** Its player slots, 1..256. */
+    readonly size: number;
+  };
 }
 
 /** Every option with its value: defaults filled in, every value checked. */

@@ -135,8 +135,21 @@ export type GoodbyeReason = LeaveReason | 'server-closing' | 'ready-timeout' | '
  * Which room a join asks for: one by its id, or any open room of a mode with `size` slots
  * (join-or-create: one is made when none has a free seat).
  */
-export type RoomAsk =
-  { readonly roomId: string } | { readonly mode: string; readonly size: number };
+export type RoomAsk = RoomById | RoomByMode;
+
+/** A room asked for by its id. */
+export interface RoomById {
+  /** The room's id. */
+  readonly roomId: string;
+}
+
+/** Join-or-create: any open room of a mode and size with a free seat, or a new one. */
+export interface RoomByMode {
+  /** The mode of the room to join or create. */
+  readonly mode: string;
+  /** Its player slots. */
+  readonly size: number;
+}
 
 /** TCP, client to server: the first message on a connection. */
 export interface JoinRequest {

@@ -15,7 +15,7 @@ import {
   type RoomEvent,
   type ServerOptions,
 } from '../../src/node.js';
-import { initialWorld, playBot, step, type Bot } from '../helpers/players.js';
+import { flakyTransport, initialWorld, playBot, step, type Bot } from '../helpers/players.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const open: { close(): Promise<unknown> }[] = [];
@@ -271,4 +271,44 @@ describe('a server with no rooms option', () => {
       reason: 'room-refused',
     });
   });
+});
+
+describe('rooms over every way in', () => {
+  it('a spectator watches a room, a lost connection reconnects into its room, a web player joins one', async () => {
+    const server = await start({ web: { port: 0 } });
+    const a = await server.createRoom({ id: 'a' });
+    await server.createRoom({ id: 'b' });
+    const flaky = flakyTransport();
+    const ann = await join(server, 'ann', { room: 'a', transport: flaky });
+    const bob = await join(server, 'bob', { room: 'b' });
+    const web = await connect({
+      url: `ws://127.0.0.1:${server.address.webPort}/`,
+      username: 'wen',
+      room: 'a',
+    });
+    open.push(web);
+    expect(web.room).toBe('a');
+    const eve = await join(server, 'eve', { room: 'a', spectate: true });
+    expect(eve.room).toBe('a');
+    expect(a.spectators).toEqual(['eve']);
+    const bots = [playBot(ann), playBot(bob), playBot(web)];
+    for (const c of [ann, bob, web]) c.ready();
+    await waitFor(() => bots.every((x) => x.world.tick >= 30), { timeoutMs: 10_000 });
+    // Cut ann's TCP: it reconnects to its seat in room a (not b, not the default room).
+    const reconnected = new Promise((resolve) =>
+      ann.events$.subscribe((e) => e.type === 'reconnected' && resolve(e)),
+    );
+    flaky.cut();
+    await reconnected;
+    expect(ann.room).toBe('a');
+    expect(ann.playerId).toBe(0);
+    const t = bots[0].world.tick;
+    await waitFor(() => bots[0].world.tick > t + 30, { timeoutMs: 10_000 });
+    let watched = initialWorld;
+    eve.frames$.pipe(scan(step, initialWorld)).subscribe((w) => (watched = w));
+    await waitFor(() => watched.tick >= 40, { timeoutMs: 10_000 });
+    for (const x of bots) x.stop();
+    expect(bots[0].checksums.get(40)).toBe(bots[2].checksums.get(40));
+    expect([...watched.players].sort()).toEqual(['ann', 'wen']);
+  }, 30_000);
 });
