@@ -52,6 +52,14 @@ function optionalArity(body: unknown[], required: number, max: number, name: str
     fail(`${name} must have ${required} to ${max} fields, has ${body.length}`);
 }
 
+/** A seat reservation of a Redirect: as a reconnect token, 16 bytes. */
+function reservation(v: unknown): Uint8Array {
+  const data = bin(v, Limits.reconnectTokenBytes, 'reservation');
+  if (data.length !== Limits.reconnectTokenBytes)
+    fail(`reservation must be ${Limits.reconnectTokenBytes} bytes`);
+  return data;
+}
+
 /** A reconnect token: exactly `Limits.reconnectTokenBytes` bytes. */
 function token(v: unknown): Uint8Array {
   const data = bin(v, Limits.reconnectTokenBytes, 'token');
@@ -76,6 +84,16 @@ export function encodeMessage(
         msg.username,
         msg.password,
         ...(msg.room ? [encodeRoomAsk(msg.room)] : []),
+        ...(msg.room && msg.reservation ? [msg.reservation] : []),
+      ]);
+    case MessageType.Redirect:
+      return withHeader([
+        msg.type,
+        msg.host,
+        msg.port,
+        msg.webPort ?? null,
+        msg.roomId,
+        msg.reservation ?? null,
       ]);
     case MessageType.ListRooms:
       return withHeader([msg.type, msg.mode ?? null]);
@@ -166,13 +184,14 @@ export function decodeClientTcp(bytes: Uint8Array): ClientTcpMessage {
   switch (b[0]) {
     case MessageType.Join:
     case MessageType.Watch:
-      optionalArity(b, 4, 5, b[0] === MessageType.Join ? 'Join' : 'Watch');
+      optionalArity(b, 4, 6, b[0] === MessageType.Join ? 'Join' : 'Watch');
       return {
         type: b[0],
         protocolVersion: uint(b[1], 255, 'protocolVersion'),
         username: username(b[2], 'username'),
         password: str(b[3], Limits.passwordLength, 'password'),
-        ...(b.length === 5 ? { room: decodeRoomAsk(b[4]) } : {}),
+        ...(b.length >= 5 ? { room: decodeRoomAsk(b[4]) } : {}),
+        ...(b.length === 6 ? { reservation: reservation(b[5]) } : {}),
       };
     case MessageType.ListRooms:
       arity(b, 2, 'ListRooms');
@@ -252,6 +271,16 @@ export function decodeServerTcp(bytes: Uint8Array, ctx?: CodecContext): ServerTc
     case MessageType.RoomList:
       arity(b, 2, 'RoomList');
       return { type: MessageType.RoomList, rooms: decodeRoomList(b[1]) };
+    case MessageType.Redirect:
+      arity(b, 6, 'Redirect');
+      return {
+        type: MessageType.Redirect,
+        host: str(b[1], Limits.hostLength, 'host', false),
+        port: positive(uint(b[2], 65535, 'port'), 'port'),
+        ...(b[3] === null ? {} : { webPort: positive(uint(b[3], 65535, 'webPort'), 'webPort') }),
+        roomId: roomId(b[4]),
+        ...(b[5] === null ? {} : { reservation: reservation(b[5]) }),
+      };
     case MessageType.WatchAccepted: {
       optionalArity(b, 8, 9, 'WatchAccepted');
       const { tickRate, inputSize, maxPlayers } = matchShape(b[1], b[2], b[3]);

@@ -61,6 +61,8 @@ export const Limits = {
   metadataKeyLength: 32,
   /** Characters of a metadata string value. */
   metadataValueLength: 128,
+  /** Characters of a host name in a Redirect. */
+  hostLength: 253,
 } as const;
 
 /** Message type tags (the first element of every message array). */
@@ -121,6 +123,8 @@ export const MessageType = {
   ListRooms: 24,
   /** TCP, server to client: the answer to ListRooms (5.18). */
   RoomList: 25,
+  /** TCP, server to client: the room is held by another process; join there (5.19). */
+  Redirect: 26,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -159,6 +163,26 @@ export interface JoinRequest {
   readonly password: string;
   /** The room it asks for; none: the server's default room. */
   readonly room?: RoomAsk;
+  /** A seat held for it by the Redirect that sent it here (16 bytes), with a room id. */
+  readonly reservation?: Uint8Array;
+}
+
+/**
+ * TCP, server to client: the room asked for is held by another server process; the client
+ * joins it there (a Join with `room: { roomId }` and `reservation`). The connection closes.
+ */
+export interface Redirect {
+  readonly type: typeof MessageType.Redirect;
+  /** The owning process's host. */
+  readonly host: string;
+  /** Its reliable-channel port. */
+  readonly port: number;
+  /** Its web port, if it has one. */
+  readonly webPort?: number;
+  /** The room. */
+  readonly roomId: string;
+  /** A seat held there for this player for a few seconds (16 bytes), if one was. */
+  readonly reservation?: Uint8Array;
 }
 
 /** TCP, client to server: which rooms are open (of `mode`, if given); answered with RoomList. */
@@ -198,6 +222,8 @@ export interface WatchRequest {
   readonly password: string;
   /** The room it asks to watch; none: the server's default room. */
   readonly room?: RoomAsk;
+  /** As Join's (a spectator redirected to the room's process). */
+  readonly reservation?: Uint8Array;
 }
 
 /**
@@ -445,7 +471,8 @@ export type ServerTcpMessage =
   | CaughtUp
   | SnapshotRequest
   | WatchAccepted
-  | RoomList;
+  | RoomList
+  | Redirect;
 export type ClientUdpMessage = InputsPacket;
 export type ServerUdpMessage = FramesPacket | WorldStatePacket;
 export type Message = ClientTcpMessage | ServerTcpMessage | ClientUdpMessage | ServerUdpMessage;

@@ -92,12 +92,48 @@ export interface RoomDirectory {
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
   /** A number for a new room's `order`, larger than any given before. */
   nextOrder(): Promise<number>;
+  /**
+   * Marks one seat of `roomId` already counted (by `reserve` or `reserveIn`) as held for a
+   * player sent to the room's process (a redirect): it stays counted until `claim`ed there,
+   * and is given back by itself after `ttlMs` if it is not.
+   */
+  hold(roomId: string, token: string, ttlMs: number): Promise<void>;
+  /** Takes the hold `token` of `roomId`: true when it was there and not expired (the seat stays counted). */
+  claim(roomId: string, token: string): Promise<boolean>;
+  /**
+   * Asks process `processId` to make a room for a join-or-create.
+   * @returns its listing (no seat counted yet), or undefined when the process did not answer
+   * within `timeoutMs` or would not make one.
+   */
+  askCreate(processId: string, ask: CreateAsk, timeoutMs: number): Promise<RoomListing | undefined>;
+  /**
+   * Answers the create requests sent to `processId` with `make` (until the returned function
+   * is called).
+   */
+  serveCreate(
+    processId: string,
+    make: (ask: CreateAsk) => Promise<RoomListing | undefined>,
+  ): () => void;
   /** Registers (or refreshes) this process: its address and load. */
   putProcess(process: ProcessListing): Promise<void>;
+  /** Takes a process off the list with its rooms (it is closing). */
+  removeProcess(processId: string): Promise<void>;
   /** The live processes. */
   processes(): Promise<ProcessListing[]>;
   /** Lets go of what the directory holds (connections, timers); the in-process one forgets all. */
   close(): Promise<void>;
+}
+
+/** A join-or-create's request to make a room, as one process asks another. */
+export interface CreateAsk {
+  /** The mode asked for. */
+  readonly mode: string;
+  /** The slots asked for. */
+  readonly size: number;
+  /** Who asks. */
+  readonly username: string;
+  /** Where from, as the transport names it. */
+  readonly address: string;
 }
 
 /** What changes in a room's listing while it lives. */

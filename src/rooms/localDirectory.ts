@@ -1,5 +1,6 @@
 // The in-process room directory: one process, its rooms in a Map, locks as promise chains.
 import type {
+  CreateAsk,
   ProcessListing,
   RoomChange,
   RoomDirectory,
@@ -19,6 +20,9 @@ class LocalDirectory implements RoomDirectory {
   private readonly rooms = new Map<string, RoomListing>();
   private readonly procs = new Map<string, ProcessListing>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Seats held for redirected joins, by room and token: their expiry timers. */
+  private readonly holds = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly makers = new Map<string, (ask: CreateAsk) => Promise<RoomListing | undefined>>();
   private order = 0;
 
   put(listing: RoomListing): Promise<void> {
@@ -87,12 +91,70 @@ class LocalDirectory implements RoomDirectory {
     return run;
   }
 
+  hold(roomId: string, token: string, ttlMs: number): Promise<void> {
+    const key = `${roomId}\n${token}`;
+    const timer = setTimeout(() => {
+      if (this.holds.delete(key)) void this.unreserve(roomId);
+    }, ttlMs);
+    // A hold must not keep the process alive by itself.
+    (timer as { unref?: () => void }).unref?.();
+    this.holds.set(key, timer);
+    return Promise.resolve();
+  }
+
+  claim(roomId: string, token: string): Promise<boolean> {
+    const key = `${roomId}\n${token}`;
+    const timer = this.holds.get(key);
+    if (timer === undefined) return Promise.resolve(false);
+    clearTimeout(timer);
+    this.holds.delete(key);
+    return Promise.resolve(true);
+  }
+
+  askCreate(
+    processId: string,
+    ask: CreateAsk,
+    timeoutMs: number,
+  ): Promise<RoomListing | undefined> {
+    const make = this.makers.get(processId);
+    if (!make) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      make(ask).then(
+        (listing) => {
+          clearTimeout(timer);
+          resolve(listing);
+        },
+        () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        },
+      );
+    });
+  }
+
+  serveCreate(
+    processId: string,
+    make: (ask: CreateAsk) => Promise<RoomListing | undefined>,
+  ): () => void {
+    this.makers.set(processId, make);
+    return () => {
+      if (this.makers.get(processId) === make) this.makers.delete(processId);
+    };
+  }
+
   nextOrder(): Promise<number> {
     return Promise.resolve(++this.order);
   }
 
   putProcess(process: ProcessListing): Promise<void> {
     this.procs.set(process.processId, process);
+    return Promise.resolve();
+  }
+
+  removeProcess(processId: string): Promise<void> {
+    this.procs.delete(processId);
+    for (const [id, room] of this.rooms) if (room.processId === processId) this.rooms.delete(id);
     return Promise.resolve();
   }
 
@@ -103,6 +165,9 @@ class LocalDirectory implements RoomDirectory {
   close(): Promise<void> {
     this.rooms.clear();
     this.procs.clear();
+    for (const timer of this.holds.values()) clearTimeout(timer);
+    this.holds.clear();
+    this.makers.clear();
     return Promise.resolve();
   }
 

@@ -15,6 +15,7 @@ import type { ResolvedServerOptions, ServerAddress, ServerOptions } from './opti
 import { PeerSession, SessionState, type SessionHandlers } from './PeerSession.js';
 import { decodeFromSession, onReliableMessage } from './reliableMessages.js';
 import type { Room } from './Room.js';
+import { Matchmaker } from './Matchmaker.js';
 import { RoomLobby } from './RoomLobby.js';
 import {
   checkMetadata,
@@ -84,6 +85,8 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private readonly ownDirectory: boolean;
   private readonly subs: Subscription[] = [];
   private defaultRoom: Room | undefined;
+  /** Stops answering other processes' requests to make rooms. */
+  private readonly stopServing: () => void;
   private closing: Promise<void> | undefined;
 
   /** @internal Use `createServer`. */
@@ -117,18 +120,30 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       warn: this.warn,
     });
     this.rooms$ = this.rooms.events$;
-    this.lobby = new RoomLobby({
+    const matchmaker = new Matchmaker({
       rooms: this.rooms,
       directory: this.directory,
       processId: this.processId,
-      defaultRoom: () => this.defaultRoom,
       roomsOptions: this.roomsOptions,
       closing,
-      warn: this.warn,
-      refuse: (session, reason) => this.refuse(session, reason),
-      release: (session) => this.release(session),
-      enter: (session, room) => this.roomOf.set(session, room),
     });
+    this.stopServing = this.directory.serveCreate(this.processId, (ask) =>
+      matchmaker.createFor(ask),
+    );
+    this.lobby = new RoomLobby(
+      {
+        rooms: this.rooms,
+        directory: this.directory,
+        processId: this.processId,
+        defaultRoom: () => this.defaultRoom,
+        closing,
+        warn: this.warn,
+        refuse: (session, reason) => this.refuse(session, reason),
+        release: (session) => this.release(session),
+        enter: (session, room) => this.roomOf.set(session, room),
+      },
+      matchmaker,
+    );
 
     const handlers: SessionHandlers = {
       onMessage: (session, bytes) => {
@@ -290,6 +305,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   }
 
   private async doClose(): Promise<void> {
+    this.stopServing();
     for (const session of [...this.sessions]) {
       if (this.roomOf.has(session)) continue;
       if (session.state !== SessionState.Gone)
@@ -297,6 +313,11 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       this.release(session);
     }
     await this.rooms.closeAll();
+    await this.directory
+      .removeProcess(this.processId)
+      .catch((err: unknown) =>
+        this.warn('directory-error', `leaving the directory: ${String(err)}`),
+      );
     for (const s of this.subs) s.unsubscribe();
     await this.gateway.close();
     if (this.ownDirectory) await this.directory.close();

@@ -8,10 +8,10 @@ import {
   type RoomAsk,
   type RoomSummary,
 } from '../protocol/index.js';
-import type { RoomDirectory, RoomListing } from '../rooms/RoomDirectory.js';
+import type { RoomDirectory } from '../rooms/RoomDirectory.js';
 import { SessionState, type PeerSession } from './PeerSession.js';
 import type { Room } from './Room.js';
-import type { ResolvedRoomsOptions } from './roomOptions.js';
+import { hex, type Matchmaker, type Route } from './Matchmaker.js';
 import type { ServerRooms } from './ServerRooms.js';
 
 /** What the lobby needs from its server. */
@@ -21,8 +21,6 @@ export interface LobbyHost {
   readonly processId: string;
   /** The default room (a server with no `rooms` option), if any. */
   readonly defaultRoom: () => Room | undefined;
-  /** The `rooms` option, if given (join-or-create is refused without it). */
-  readonly roomsOptions: ResolvedRoomsOptions | undefined;
   /** Whether the server is closing. */
   readonly closing: () => boolean;
   readonly warn: Warn;
@@ -34,13 +32,10 @@ export interface LobbyHost {
   readonly enter: (session: PeerSession, room: Room) => void;
 }
 
-/** Where a join goes: a room of this process (a seat counted for it, or not), or a refusal. */
-type Route =
-  { readonly room: Room; readonly reserved: boolean } | { readonly refuse: RefuseReason };
-
 /**
  * The sessions that have no room yet. Their first message says where they go: Join and
- * Watch to the room they ask for (the default room if none), by id or by join-or-create;
+ * Watch to the room they ask for (the default room if none), by id or by join-or-create
+ * (`Matchmaker`), or to the process that holds it (a Redirect);
  * Reconnect to its seat's room; ListRooms is answered and the connection closed (one list
  * per connection: a peer cannot make the server list rooms faster than it connects).
  */
@@ -48,7 +43,10 @@ export class RoomLobby {
   /** Sessions whose route is being found (the directory may answer later). */
   private readonly routing = new WeakSet<PeerSession>();
 
-  constructor(private readonly host: LobbyHost) {}
+  constructor(
+    private readonly host: LobbyHost,
+    private readonly matchmaker: Matchmaker,
+  ) {}
 
   /** A decoded message from a session of no room. */
   onMessage(session: PeerSession, msg: ClientTcpMessage): void {
@@ -104,6 +102,12 @@ export class RoomLobby {
           if (!gone) host.refuse(session, route.refuse);
           return;
         }
+        if ('redirect' in route) {
+          // A seat held for it is given back by itself if it does not come.
+          if (gone) return;
+          session.send(route.redirect);
+          return host.release(session);
+        }
         if (gone || route.room.isClosing) {
           if (route.reserved) void host.directory.unreserve(route.room.id).catch(() => undefined);
           if (!gone) host.refuse(session, RefuseReason.RoomNotFound);
@@ -120,78 +124,45 @@ export class RoomLobby {
   /** The room a join (`player`) or watch asks for; join-or-create counts a seat at once. */
   private async find(
     session: PeerSession,
-    msg: { readonly username: string; readonly room?: RoomAsk },
+    msg: {
+      readonly username: string;
+      readonly room?: RoomAsk;
+      readonly reservation?: Uint8Array;
+    },
     player: boolean,
   ): Promise<Route> {
     const { host } = this;
     const ask = msg.room;
     if (ask !== undefined && 'mode' in ask) {
       if (!player) return this.watchable(ask.mode, ask.size);
-      return this.joinOrCreate(session, msg.username, ask.mode, ask.size);
+      return this.matchmaker.joinOrCreate(
+        { mode: ask.mode, size: ask.size, username: msg.username, address: session.address },
+        () => session.state === SessionState.Joining,
+      );
     }
-    // A seat is counted for it once it is authenticated (see handleJoin).
     const room = ask === undefined ? host.defaultRoom() : host.rooms.get(ask.roomId);
-    return room ? { room, reserved: false } : { refuse: RefuseReason.RoomNotFound };
+    if (!room) {
+      // Held by another process? Then the join goes there.
+      const listing = ask === undefined ? undefined : await host.directory.get(ask.roomId);
+      if (!listing || listing.processId === host.processId)
+        return { refuse: RefuseReason.RoomNotFound };
+      return this.matchmaker.redirect(listing, false);
+    }
+    // A redirect's seat held here is the join's; otherwise one is counted once it is
+    // authenticated (see handleJoin).
+    const reserved =
+      player && msg.reservation !== undefined
+        ? await host.directory.claim(room.id, hex(msg.reservation))
+        : false;
+    return { room, reserved };
   }
 
   /** A spectator asking for a mode watches its oldest room of that mode and size. */
   private async watchable(mode: string, size: number): Promise<Route> {
     const [listing] = await this.host.directory.list({ mode, size }, 1);
-    const room = listing && this.local(listing);
-    return room ? { room, reserved: false } : { refuse: RefuseReason.RoomNotFound };
-  }
-
-  /**
-   * Join-or-create: a seat in the oldest open room of `mode` with `size` slots, or in a new
-   * one. Under the directory's lock for that mode and size, so that players asking at once
-   * fill one room before the next is made.
-   */
-  private joinOrCreate(
-    session: PeerSession,
-    username: string,
-    mode: string,
-    size: number,
-  ): Promise<Route> {
-    const { host } = this;
-    const rules = host.roomsOptions;
-    if (!rules) return Promise.resolve({ refuse: RefuseReason.RoomRefused });
-    return host.directory.withLock(`match:${mode}:${size}`, async (): Promise<Route> => {
-      for (let tries = 0; tries < 3; tries++) {
-        const listing = await host.directory.reserve(mode, size);
-        if (!listing) break;
-        const room = this.local(listing);
-        if (room && !room.isClosing) return { room, reserved: true };
-        // Listed but not here: held by another process (the cluster's redirect), or ended.
-        await host.directory.unreserve(listing.roomId);
-        if (listing.processId !== host.processId) return { refuse: RefuseReason.RoomNotFound };
-      }
-      if (session.state !== SessionState.Joining) return { refuse: RefuseReason.ServerClosing };
-      if (host.rooms.size >= rules.maxRooms) return { refuse: RefuseReason.RoomRefused };
-      if (host.rooms.madeFor(session.address) >= rules.maxRoomsPerAddress)
-        return { refuse: RefuseReason.RoomRefused };
-      const asked = rules.onCreateRoom
-        ? await rules.onCreateRoom({ mode, size, username, address: session.address })
-        : {};
-      if (asked === false) return { refuse: RefuseReason.RoomRefused };
-      const room = await host.rooms.create(
-        {
-          emptyTimeoutMs: rules.emptyTimeoutMs,
-          ...asked,
-          id: undefined,
-          mode,
-          maxPlayers: size,
-        },
-        session.address,
-      );
-      if (!(await host.directory.reserveIn(room.id))) return { refuse: RefuseReason.ServerFull };
-      return { room, reserved: true };
-    });
-  }
-
-  /** The room of `listing` if this process holds it. */
-  private local(listing: RoomListing): Room | undefined {
-    if (listing.processId !== this.host.processId) return undefined;
-    return this.host.rooms.get(listing.roomId);
+    if (!listing) return { refuse: RefuseReason.RoomNotFound };
+    const room = this.matchmaker.local(listing);
+    return room ? { room, reserved: false } : this.matchmaker.redirect(listing, false);
   }
 
   /** Answers a room list, then closes the connection. */
