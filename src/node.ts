@@ -47,7 +47,7 @@ export type {
   PresenceWarning,
   PresenceStopOptions,
 } from './cluster/presence.js';
-export { RedisReplyError, LockTimeoutError } from './cluster/errors.js';
+export { RedisReplyError, RedisUnavailableError, LockTimeoutError } from './cluster/errors.js';
 
 // The Node transport: UDP + TCP sockets
 export { nodeTransport } from './transport/nodeTransport.js';

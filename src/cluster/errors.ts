@@ -1,4 +1,4 @@
-// The failures of the Redis room directory: a reply that is not what was asked for, and a lock not had in time.
+// The failures of the Redis room directory: Redis not answering, a reply that is not what was asked for, a lock not had in time.
 import { GameNetworkError } from '../errors.js';
 
 /**
@@ -30,5 +30,24 @@ export class LockTimeoutError extends GameNetworkError {
     readonly waitedMs: number,
   ) {
     super(`lock ${JSON.stringify(key)} not had after ${waitedMs} ms`);
+  }
+}
+
+/**
+ * Redis did not answer a directory call: not connected within the call's time (it is away,
+ * or restarting), the connection was lost before the reply, or the reply took too long. A
+ * call that fails so before it was sent is never run later; one whose connection was lost
+ * after it was sent may have run.
+ */
+export class RedisUnavailableError extends GameNetworkError {
+  /** Always `'RedisUnavailableError'`. */
+  override name = 'RedisUnavailableError';
+  constructor(
+    /** The call that got no answer (`'reserve'`, `'putProcess'`, ...). */
+    readonly operation: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Redis did not answer ${operation}: ${message}`, options);
   }
 }

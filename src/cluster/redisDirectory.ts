@@ -29,7 +29,7 @@ import type {
   RoomListing,
   RoomQuery,
 } from '../rooms/RoomDirectory.js';
-import { LockTimeoutError, RedisReplyError } from './errors.js';
+import { LockTimeoutError, RedisReplyError, RedisUnavailableError } from './errors.js';
 import type { PresenceDirectory } from './presence.js';
 import { parseFlag, parseInteger, parseList, parseProcess, parseRoom } from './redisReplies.js';
 import * as scripts from './redisScripts.js';
@@ -52,8 +52,9 @@ export interface RedisDirectoryOptions {
   /** The start of every key, so several directories can share one Redis. Default: `'game-network:'`. */
   readonly keyPrefix?: string;
   /**
-   * How long a command may wait for its reply, in milliseconds, even while Redis is away (the
-   * client queues commands while it reconnects): past this the call rejects. Default: 2000.
+   * How long a call may wait for the connection and then for its reply, in milliseconds:
+   * past this it rejects with `RedisUnavailableError` (Redis is away or restarting; the
+   * client reconnects by itself, at most a second apart). Default: 2000.
    */
   readonly commandTimeoutMs?: number;
   /**
@@ -108,8 +109,8 @@ const MAX_RECONNECT_DELAY_MS = 1_000;
  * `putProcess` with a time to live), and any process finds rooms and takes seats in them
  * atomically. A process that stops its heartbeat disappears within `processTtlMs`, and its
  * rooms with it. Every reply is checked before it is used: one that is not what was asked
- * for rejects the call with `RedisReplyError`. While Redis is away, calls reject after
- * `commandTimeoutMs`; the client reconnects by itself.
+ * for rejects the call with `RedisReplyError`. While Redis is away, calls reject with
+ * `RedisUnavailableError` after `commandTimeoutMs`; the client reconnects by itself.
  *
  * @example
  * const directory = redisDirectory({ redis: 'redis://127.0.0.1:6379' });
@@ -130,6 +131,8 @@ class RedisDirectory implements RedisRoomDirectory {
   private readonly prefix: string;
   private readonly lockTtlMs: number;
   private readonly lockWaitMs: number;
+  private readonly commandTimeoutMs: number;
+  private ready: Promise<void> | undefined;
   private readonly warnings = new Subject<RedisDirectoryWarning>();
   readonly warnings$ = this.warnings.asObservable();
 
@@ -138,18 +141,26 @@ class RedisDirectory implements RedisRoomDirectory {
     this.lockTtlMs = positive('lockTtlMs', options.lockTtlMs, DEFAULT_LOCK_TTL_MS);
     this.lockWaitMs = positive('lockWaitMs', options.lockWaitMs, DEFAULT_LOCK_WAIT_MS);
     this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    this.commandTimeoutMs = positive(
+      'commandTimeoutMs',
+      options.commandTimeoutMs,
+      DEFAULT_COMMAND_TIMEOUT_MS,
+    );
     const ours: RedisOptions = {
-      commandTimeout: positive(
-        'commandTimeoutMs',
-        options.commandTimeoutMs,
-        DEFAULT_COMMAND_TIMEOUT_MS,
-      ),
+      commandTimeout: this.commandTimeoutMs,
       retryStrategy: (times: number) => Math.min(50 * times, MAX_RECONNECT_DELAY_MS),
+    };
+    // Never queued while away, never sent again after a reconnect: a call that failed did not
+    // run later behind its caller's back (a seat taken twice, a lock taken for no one).
+    const always: RedisOptions = {
+      keyPrefix: '',
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
     };
     this.redis =
       typeof options.redis === 'string'
-        ? new Redis(options.redis, { ...ours, keyPrefix: '' })
-        : new Redis({ ...ours, ...options.redis, keyPrefix: '' });
+        ? new Redis(options.redis, { ...ours, ...always })
+        : new Redis({ ...ours, ...options.redis, ...always });
     this.redis.on('error', (error: Error) =>
       this.warnings.next({
         code: RedisDirectoryWarningCode.Connection,
@@ -161,6 +172,7 @@ class RedisDirectory implements RedisRoomDirectory {
 
   async put(listing: RoomListing): Promise<void> {
     await this.run(
+      'put',
       scripts.PUT,
       [],
       [
@@ -178,6 +190,7 @@ class RedisDirectory implements RedisRoomDirectory {
 
   async update(roomId: string, change: RoomChange): Promise<void> {
     await this.run(
+      'update',
       scripts.UPDATE,
       [],
       [
@@ -189,16 +202,17 @@ class RedisDirectory implements RedisRoomDirectory {
   }
 
   async remove(roomId: string): Promise<void> {
-    await this.run(scripts.REMOVE, [], [roomId]);
+    await this.run('remove', scripts.REMOVE, [], [roomId]);
   }
 
   async get(roomId: string): Promise<RoomListing | undefined> {
-    const reply = await this.run(scripts.GET, [], [roomId]);
+    const reply = await this.run('get', scripts.GET, [], [roomId]);
     return reply === null ? undefined : parseRoom('get', reply);
   }
 
   async list(query: RoomQuery, limit: number): Promise<RoomListing[]> {
     const reply = await this.run(
+      'list',
       scripts.LIST,
       [],
       [
@@ -213,16 +227,16 @@ class RedisDirectory implements RedisRoomDirectory {
   }
 
   async reserve(mode: string, size: number): Promise<RoomListing | undefined> {
-    const reply = await this.run(scripts.RESERVE, [], [mode, String(size)]);
+    const reply = await this.run('reserve', scripts.RESERVE, [], [mode, String(size)]);
     return reply === null ? undefined : parseRoom('reserve', reply);
   }
 
   async reserveIn(roomId: string): Promise<boolean> {
-    return parseFlag('reserveIn', await this.run(scripts.RESERVE_IN, [], [roomId]));
+    return parseFlag('reserveIn', await this.run('reserveIn', scripts.RESERVE_IN, [], [roomId]));
   }
 
   async unreserve(roomId: string): Promise<void> {
-    parseFlag('unreserve', await this.run(scripts.UNRESERVE, [], [roomId]));
+    parseFlag('unreserve', await this.run('unreserve', scripts.UNRESERVE, [], [roomId]));
   }
 
   async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -230,7 +244,9 @@ class RedisDirectory implements RedisRoomDirectory {
     const token = randomUUID();
     const started = performance.now();
     for (;;) {
-      const reply: unknown = await this.redis.set(lockKey, token, 'PX', this.lockTtlMs, 'NX');
+      const reply: unknown = await this.call('withLock', () =>
+        this.redis.set(lockKey, token, 'PX', this.lockTtlMs, 'NX'),
+      );
       if (reply === 'OK') break;
       if (reply !== null)
         throw new RedisReplyError('withLock', `${JSON.stringify(reply)} to SET NX`);
@@ -252,7 +268,8 @@ class RedisDirectory implements RedisRoomDirectory {
   }
 
   async nextOrder(): Promise<number> {
-    return parseInteger('nextOrder', await this.redis.incr(`${this.prefix}order`));
+    const reply = await this.call('nextOrder', () => this.redis.incr(`${this.prefix}order`));
+    return parseInteger('nextOrder', reply);
   }
 
   async putProcess(process: ProcessListing): Promise<void> {
@@ -261,6 +278,7 @@ class RedisDirectory implements RedisRoomDirectory {
 
   async refreshProcess(process: ProcessListing): Promise<boolean> {
     const reply = await this.run(
+      'putProcess',
       scripts.REFRESH_PROCESS,
       [],
       [
@@ -277,11 +295,11 @@ class RedisDirectory implements RedisRoomDirectory {
   }
 
   async removeProcess(processId: string): Promise<void> {
-    await this.run(scripts.REMOVE_PROCESS, [], [processId]);
+    await this.run('removeProcess', scripts.REMOVE_PROCESS, [], [processId]);
   }
 
   async processes(): Promise<ProcessListing[]> {
-    const reply = await this.run(scripts.PROCESSES, [], []);
+    const reply = await this.run('processes', scripts.PROCESSES, [], []);
     return parseList('processes', reply)
       .map((json) => parseProcess('processes', json))
       .sort((a, b) => (a.processId < b.processId ? -1 : a.processId > b.processId ? 1 : 0));
@@ -305,6 +323,7 @@ class RedisDirectory implements RedisRoomDirectory {
   private async refreshLock(key: string, lockKey: string, token: string): Promise<void> {
     try {
       const reply = await this.run(
+        'withLock',
         scripts.REFRESH_LOCK,
         [lockKey],
         [token, String(this.lockTtlMs)],
@@ -318,7 +337,7 @@ class RedisDirectory implements RedisRoomDirectory {
   /** Lets go of a lock if it is still ours (a lock that expired may be someone else's now). */
   private async releaseLock(key: string, lockKey: string, token: string): Promise<void> {
     try {
-      const reply = await this.run(scripts.RELEASE_LOCK, [lockKey], [token]);
+      const reply = await this.run('withLock', scripts.RELEASE_LOCK, [lockKey], [token]);
       if (!parseFlag('withLock', reply)) this.lockLost(key);
     } catch (err) {
       // Redis is away: the lock expires by itself within lockTtlMs.
@@ -346,19 +365,93 @@ class RedisDirectory implements RedisRoomDirectory {
    * Runs a script by its SHA1, sending its text when Redis does not have it (the first time,
    * or after Redis restarted). The prefix is always its first ARGV.
    */
-  private async run(
+  private run(
+    operation: string,
     script: RedisScript,
     keys: readonly string[],
     args: readonly string[],
   ): Promise<unknown> {
     const argv = [...keys, this.prefix, ...args];
+    return this.call(operation, async () => {
+      try {
+        return await this.redis.evalsha(sha1(script.lua), script.numberOfKeys, ...argv);
+      } catch (err) {
+        if (!isReplyError(err) || !err.message.startsWith('NOSCRIPT')) throw err;
+        return await this.redis.eval(script.lua, script.numberOfKeys, ...argv);
+      }
+    });
+  }
+
+  /**
+   * Sends a command once connected (waiting for the connection at most commandTimeoutMs: the
+   * client does not queue commands while it is away, so one that fails here never runs later).
+   * An error reply is a RedisReplyError, no answer a RedisUnavailableError.
+   */
+  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    await this.connected(operation);
     try {
-      return await this.redis.evalsha(sha1(script.lua), script.numberOfKeys, ...argv);
+      return await send();
     } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return await this.redis.eval(script.lua, script.numberOfKeys, ...argv);
+      if (err instanceof RedisReplyError) throw err;
+      if (isReplyError(err)) throw new RedisReplyError(operation, err.message, { cause: err });
+      const message = err instanceof Error ? err.message : String(err);
+      throw new RedisUnavailableError(operation, message, { cause: err });
     }
   }
+
+  /** Resolves once the client is connected; rejects after commandTimeoutMs, or once closed. */
+  private async connected(operation: string): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    if (this.redis.status === 'end')
+      throw new RedisUnavailableError(operation, 'the directory is closed');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.whenReady(operation),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new RedisUnavailableError(
+                  operation,
+                  `not connected after ${this.commandTimeoutMs} ms (${this.redis.status})`,
+                ),
+              ),
+            this.commandTimeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One promise of the next 'ready' for every call waiting (one listener, however many wait). */
+  private whenReady(operation: string): Promise<void> {
+    this.ready ??= new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        this.redis.off('ready', onReady);
+        this.redis.off('end', onEnd);
+        this.ready = undefined;
+      };
+      const onReady = (): void => {
+        done();
+        resolve();
+      };
+      const onEnd = (): void => {
+        done();
+        reject(new RedisUnavailableError(operation, 'the directory is closed'));
+      };
+      this.redis.on('ready', onReady);
+      this.redis.on('end', onEnd);
+    });
+    return this.ready;
+  }
+}
+
+/** Whether an error is an error reply from Redis (not a connection failure). */
+function isReplyError(err: unknown): err is Error {
+  return err instanceof Error && err.name === 'ReplyError';
 }
 
 const shas = new Map<string, string>();

@@ -2,7 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LockTimeoutError, RedisReplyError } from '../../src/cluster/errors.js';
+import {
+  LockTimeoutError,
+  RedisReplyError,
+  RedisUnavailableError,
+} from '../../src/cluster/errors.js';
 import { Presence, type PresenceWarning, PresenceWarningCode } from '../../src/cluster/presence.js';
 import {
   type RedisDirectoryOptions,
@@ -315,6 +319,8 @@ describe.skipIf(!runnable)('Redis restarting under a running presence', () => {
       timeoutMs: 5_000,
       message: 'a failed heartbeat to be reported',
     });
+    // A call while Redis is away fails with RedisUnavailableError after commandTimeoutMs.
+    await expect(other.reserve('duel', 4)).rejects.toBeInstanceOf(RedisUnavailableError);
     await own.restart();
     const again = await waitFor(
       orFalse(async () => {
