@@ -6,6 +6,8 @@
 //   P rooms                 zset    every room id, scored by order (list)
 //   P free:<size>:<mode>    zset    ids of the open rooms of that mode and size with a seat free,
 //                                   scored by order (reserve reads it, oldest first)
+//   P free-mode:<mode>      zset    the same for every size of that mode  } list of free rooms
+//   P free-all              zset    the same for every room               } reads these
 //   P procrooms:<processId> set     the ids of the rooms a process holds
 //   P proc:<processId>      string  a live process's listing (JSON), with a time to live of
 //                                   processTtlMs: a process that stops refreshing it expires

@@ -10,7 +10,9 @@ local P = ARGV[1]
 local ROOMS = P .. 'rooms'
 local PROCS = P .. 'procs'
 local function roomKey(id) return P .. 'room:' .. id end
+local FREE_ALL = P .. 'free-all'
 local function freeKey(mode, size) return P .. 'free:' .. size .. ':' .. mode end
+local function freeModeKey(mode) return P .. 'free-mode:' .. mode end
 local function procKey(pid) return P .. 'proc:' .. pid end
 local function procRoomsKey(pid) return P .. 'procrooms:' .. pid end
 local function toMap(h)
@@ -22,19 +24,25 @@ end
 local function dropRoom(id)
   local f = redis.call('HMGET', roomKey(id), 'mode', 'maxPlayers', 'processId')
   if f[1] and f[2] then redis.call('ZREM', freeKey(f[1], f[2]), id) end
+  if f[1] then redis.call('ZREM', freeModeKey(f[1]), id) end
+  redis.call('ZREM', FREE_ALL, id)
   if f[3] then redis.call('SREM', procRoomsKey(f[3]), id) end
   redis.call('DEL', roomKey(id))
   redis.call('ZREM', ROOMS, id)
 end
--- Puts a room in its free-seat index when it is open with a seat free, takes it out otherwise.
+-- Puts a room in the free-seat indexes (of its mode and size, of its mode, of all) when it is
+-- open with a seat free, takes it out of them otherwise.
 local function indexFree(id)
   local f = redis.call('HMGET', roomKey(id), 'mode', 'maxPlayers', 'players', 'open', 'order')
   if not (f[1] and f[2] and f[3] and f[4] and f[5]) then return end
   local players, max = tonumber(f[3]), tonumber(f[2])
-  if f[4] == '1' and players and max and players < max then
-    redis.call('ZADD', freeKey(f[1], f[2]), f[5], id)
-  else
-    redis.call('ZREM', freeKey(f[1], f[2]), id)
+  local keys = { freeKey(f[1], f[2]), freeModeKey(f[1]), FREE_ALL }
+  for _, k in ipairs(keys) do
+    if f[4] == '1' and players and max and players < max then
+      redis.call('ZADD', k, f[5], id)
+    else
+      redis.call('ZREM', k, id)
+    end
   end
 end
 local liveCache = {}
@@ -144,14 +152,16 @@ return h
 
 /**
  * list: ARGV prefix, hasMode ('1'|'0'), mode, size ('' for any), available ('1'|'0'), limit.
- * The fields of each room that matches, in order. A query for free rooms of one mode and
- * size reads the free-seat index; any other reads the list of every room.
+ * The fields of each room that matches, in order. A query for free rooms reads the free-seat
+ * index that fits it (of a mode and size, of a mode, of all); any other reads every room.
  */
 export const LIST = withPrelude(`
 local hasMode, mode, size = ARGV[2] == '1', ARGV[3], ARGV[4]
 local avail, limit = ARGV[5] == '1', tonumber(ARGV[6])
 local source = ROOMS
-if hasMode and size ~= '' and avail then source = freeKey(mode, size) end
+if avail and hasMode and size ~= '' then source = freeKey(mode, size)
+elseif avail and hasMode then source = freeModeKey(mode)
+elseif avail then source = FREE_ALL end
 local out = {}
 if limit < 1 then return out end
 scan(source, function(id)
@@ -164,6 +174,7 @@ scan(source, function(id)
   if hasMode and m.mode ~= mode then return false end
   if size ~= '' and m.maxPlayers ~= size then return false end
   if avail and not (m.open == '1' and tonumber(m.players) < tonumber(m.maxPlayers)) then
+    indexFree(id)
     return false
   end
   out[#out + 1] = h

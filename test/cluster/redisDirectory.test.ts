@@ -114,6 +114,34 @@ describe.skipIf(!runnable)('the Redis room directory', () => {
     expect((await dir.get('a'))?.players).toBe(0);
   });
 
+  it('lists free rooms by mode and size, by mode, and of every mode, as seats come and go', async () => {
+    const dir = open({ keyPrefix: freshPrefix() });
+    await dir.putProcess(processListing('p1'));
+    await dir.put(listing('d2', { order: 1, maxPlayers: 2 }));
+    await dir.put(listing('d4', { order: 2 }));
+    await dir.put(listing('f8', { order: 3, mode: 'ffa', maxPlayers: 8 }));
+    await dir.put(listing('shut', { order: 4, open: false }));
+    const free = async (query: { mode?: string; size?: number }) =>
+      (await dir.list({ ...query, available: true }, 10)).map((r) => r.roomId);
+    expect(await free({})).toEqual(['d2', 'd4', 'f8']);
+    expect(await free({ mode: 'duel' })).toEqual(['d2', 'd4']);
+    expect(await free({ mode: 'duel', size: 2 })).toEqual(['d2']);
+    await dir.reserve('duel', 2);
+    await dir.reserve('duel', 2); // d2 full
+    expect(await free({})).toEqual(['d4', 'f8']);
+    expect(await free({ mode: 'duel' })).toEqual(['d4']);
+    await dir.unreserve('d2');
+    expect(await free({ mode: 'duel' })).toEqual(['d2', 'd4']);
+    await dir.update('shut', { open: true });
+    expect(await free({ mode: 'duel', size: 4 })).toEqual(['d4', 'shut']);
+    await dir.put(listing('d4', { order: 2, mode: 'ffa' })); // listed again as another mode
+    expect(await free({ mode: 'duel' })).toEqual(['d2', 'shut']);
+    expect(await free({ mode: 'ffa' })).toEqual(['d4', 'f8']);
+    await dir.remove('f8');
+    expect(await free({})).toEqual(['d2', 'd4', 'shut']);
+    expect(await dir.list({ mode: 'duel' }, 10)).toHaveLength(2);
+  });
+
   it('rejects a reply that is not a room with RedisReplyError', async () => {
     const keyPrefix = freshPrefix();
     const dir = open({ keyPrefix });
