@@ -21,8 +21,8 @@
 // (list, get, reserve, reserveIn), and a process found expired by `processes` is dropped with
 // all its rooms. Scripts build keys from the prefix, so this needs one Redis server (or a
 // primary with replicas), not Redis Cluster.
-import { createHash, randomUUID } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import type { RedisOptions } from 'ioredis';
 import { type Observable, Subject } from 'rxjs';
 import type {
   ProcessListing,
@@ -31,7 +31,8 @@ import type {
   RoomListing,
   RoomQuery,
 } from '../rooms/RoomDirectory.js';
-import { LockTimeoutError, RedisReplyError, RedisUnavailableError } from './errors.js';
+import { LockTimeoutError, RedisReplyError } from './errors.js';
+import { RedisConnection } from './redisConnection.js';
 import type { PresenceDirectory } from './presence.js';
 import { parseFlag, parseInteger, parseList, parseProcess, parseRoom } from './redisReplies.js';
 import * as scripts from './redisScripts.js';
@@ -101,8 +102,6 @@ const DEFAULT_KEY_PREFIX = 'game-network:';
 const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
 const DEFAULT_LOCK_TTL_MS = 10_000;
 const DEFAULT_LOCK_WAIT_MS = 10_000;
-/** The longest wait between two reconnection attempts, in milliseconds. */
-const MAX_RECONNECT_DELAY_MS = 1_000;
 
 /**
  * A room directory shared through Redis by the server processes of a cluster.
@@ -129,12 +128,10 @@ export function redisDirectory(options: RedisDirectoryOptions): RedisRoomDirecto
 
 class RedisDirectory implements RedisRoomDirectory {
   readonly processTtlMs: number;
-  private readonly redis: Redis;
+  private readonly connection: RedisConnection;
   private readonly prefix: string;
   private readonly lockTtlMs: number;
   private readonly lockWaitMs: number;
-  private readonly commandTimeoutMs: number;
-  private ready: Promise<void> | undefined;
   private readonly warnings = new Subject<RedisDirectoryWarning>();
   readonly warnings$ = this.warnings.asObservable();
 
@@ -143,32 +140,15 @@ class RedisDirectory implements RedisRoomDirectory {
     this.lockTtlMs = positive('lockTtlMs', options.lockTtlMs, DEFAULT_LOCK_TTL_MS);
     this.lockWaitMs = positive('lockWaitMs', options.lockWaitMs, DEFAULT_LOCK_WAIT_MS);
     this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    this.commandTimeoutMs = positive(
-      'commandTimeoutMs',
-      options.commandTimeoutMs,
-      DEFAULT_COMMAND_TIMEOUT_MS,
-    );
-    const ours: RedisOptions = {
-      commandTimeout: this.commandTimeoutMs,
-      retryStrategy: (times: number) => Math.min(50 * times, MAX_RECONNECT_DELAY_MS),
-    };
-    // Never queued while away, never sent again after a reconnect: a call that failed did not
-    // run later behind its caller's back (a seat taken twice, a lock taken for no one).
-    const always: RedisOptions = {
-      keyPrefix: '',
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-    };
-    this.redis =
-      typeof options.redis === 'string'
-        ? new Redis(options.redis, { ...ours, ...always })
-        : new Redis({ ...ours, ...options.redis, ...always });
-    this.redis.on('error', (error: Error) =>
-      this.warnings.next({
-        code: RedisDirectoryWarningCode.Connection,
-        message: `Redis connection: ${error.message}`,
-        error,
-      }),
+    this.connection = new RedisConnection(
+      options.redis,
+      positive('commandTimeoutMs', options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS),
+      (error) =>
+        this.warnings.next({
+          code: RedisDirectoryWarningCode.Connection,
+          message: `Redis connection: ${error.message}`,
+          error,
+        }),
     );
   }
 
@@ -246,8 +226,8 @@ class RedisDirectory implements RedisRoomDirectory {
     const token = randomUUID();
     const started = performance.now();
     for (;;) {
-      const reply: unknown = await this.call('withLock', () =>
-        this.redis.set(lockKey, token, 'PX', this.lockTtlMs, 'NX'),
+      const reply: unknown = await this.connection.call('withLock', (redis) =>
+        redis.set(lockKey, token, 'PX', this.lockTtlMs, 'NX'),
       );
       if (reply === 'OK') break;
       if (reply !== null)
@@ -270,7 +250,9 @@ class RedisDirectory implements RedisRoomDirectory {
   }
 
   async nextOrder(): Promise<number> {
-    const reply = await this.call('nextOrder', () => this.redis.incr(`${this.prefix}order`));
+    const reply = await this.connection.call('nextOrder', (redis) =>
+      redis.incr(`${this.prefix}order`),
+    );
     return parseInteger('nextOrder', reply);
   }
 
@@ -309,16 +291,7 @@ class RedisDirectory implements RedisRoomDirectory {
 
   async close(): Promise<void> {
     this.warnings.complete();
-    if (this.redis.status === 'end') return;
-    if (this.redis.status !== 'ready') {
-      this.redis.disconnect();
-      return;
-    }
-    try {
-      await this.redis.quit();
-    } catch {
-      this.redis.disconnect();
-    }
+    await this.connection.close();
   }
 
   /** Keeps a held lock alive while its holder runs. */
@@ -363,108 +336,15 @@ class RedisDirectory implements RedisRoomDirectory {
     });
   }
 
-  /**
-   * Runs a script by its SHA1, sending its text when Redis does not have it (the first time,
-   * or after Redis restarted). The prefix is always its first ARGV.
-   */
+  /** Runs one of the directory's scripts (the key prefix is its first ARGV). */
   private run(
     operation: string,
     script: RedisScript,
     keys: readonly string[],
     args: readonly string[],
   ): Promise<unknown> {
-    const argv = [...keys, this.prefix, ...args];
-    return this.call(operation, async () => {
-      try {
-        return await this.redis.evalsha(sha1(script.lua), script.numberOfKeys, ...argv);
-      } catch (err) {
-        if (!isReplyError(err) || !err.message.startsWith('NOSCRIPT')) throw err;
-        return await this.redis.eval(script.lua, script.numberOfKeys, ...argv);
-      }
-    });
+    return this.connection.script(operation, script, keys, [this.prefix, ...args]);
   }
-
-  /**
-   * Sends a command once connected (waiting for the connection at most commandTimeoutMs: the
-   * client does not queue commands while it is away, so one that fails here never runs later).
-   * An error reply is a RedisReplyError, no answer a RedisUnavailableError.
-   */
-  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
-    await this.connected(operation);
-    try {
-      return await send();
-    } catch (err) {
-      if (err instanceof RedisReplyError) throw err;
-      if (isReplyError(err)) throw new RedisReplyError(operation, err.message, { cause: err });
-      const message = err instanceof Error ? err.message : String(err);
-      throw new RedisUnavailableError(operation, message, { cause: err });
-    }
-  }
-
-  /** Resolves once the client is connected; rejects after commandTimeoutMs, or once closed. */
-  private async connected(operation: string): Promise<void> {
-    if (this.redis.status === 'ready') return;
-    if (this.redis.status === 'end')
-      throw new RedisUnavailableError(operation, 'the directory is closed');
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.whenReady(operation),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new RedisUnavailableError(
-                  operation,
-                  `not connected after ${this.commandTimeoutMs} ms (${this.redis.status})`,
-                ),
-              ),
-            this.commandTimeoutMs,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** One promise of the next 'ready' for every call waiting (one listener, however many wait). */
-  private whenReady(operation: string): Promise<void> {
-    this.ready ??= new Promise<void>((resolve, reject) => {
-      const done = (): void => {
-        this.redis.off('ready', onReady);
-        this.redis.off('end', onEnd);
-        this.ready = undefined;
-      };
-      const onReady = (): void => {
-        done();
-        resolve();
-      };
-      const onEnd = (): void => {
-        done();
-        reject(new RedisUnavailableError(operation, 'the directory is closed'));
-      };
-      this.redis.on('ready', onReady);
-      this.redis.on('end', onEnd);
-    });
-    return this.ready;
-  }
-}
-
-/** Whether an error is an error reply from Redis (not a connection failure). */
-function isReplyError(err: unknown): err is Error {
-  return err instanceof Error && err.name === 'ReplyError';
-}
-
-const shas = new Map<string, string>();
-/** The SHA1 of a script's text, as EVALSHA names it. */
-function sha1(lua: string): string {
-  let sha = shas.get(lua);
-  if (sha === undefined) {
-    sha = createHash('sha1').update(lua).digest('hex');
-    shas.set(lua, sha);
-  }
-  return sha;
 }
 
 /** An option that must be a positive finite number of milliseconds. */
