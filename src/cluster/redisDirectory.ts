@@ -202,7 +202,11 @@ class RedisDirectory implements RedisRoomDirectory {
         query.mode ?? '',
         query.size === undefined ? '' : String(query.size),
         query.available ? '1' : '0',
-        String(Math.max(0, Math.floor(limit))),
+        String(
+          Number.isNaN(limit)
+            ? 0
+            : Math.max(0, Math.min(Math.floor(limit), Number.MAX_SAFE_INTEGER)),
+        ),
       ],
     );
     return parseList('list', reply).map((room) => parseRoom('list', room));

@@ -144,6 +144,8 @@ describe.skipIf(!runnable)('the Redis room directory', () => {
     await dir.remove('f8');
     expect(await free({})).toEqual(['d2', 'd4', 'shut']);
     expect(await dir.list({ mode: 'duel' }, 10)).toHaveLength(2);
+    expect(await dir.list({}, Infinity)).toHaveLength(3);
+    expect(await dir.list({}, 0)).toEqual([]);
   });
 
   it('rejects a reply that is not a room with RedisReplyError', async () => {
