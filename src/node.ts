@@ -33,6 +33,22 @@ export type {
 } from './server/createServer.js';
 export type { ChatBudgetOptions } from './server/ChatBudget.js';
 
+// A cluster: the room directory on Redis, and a process's presence in it
+export { redisDirectory, RedisDirectoryWarningCode } from './cluster/redisDirectory.js';
+export type {
+  RedisDirectoryOptions,
+  RedisRoomDirectory,
+  RedisDirectoryWarning,
+} from './cluster/redisDirectory.js';
+export { Presence, PresenceState, PresenceWarningCode } from './cluster/presence.js';
+export type {
+  PresenceOptions,
+  PresenceDirectory,
+  PresenceWarning,
+  PresenceStopOptions,
+} from './cluster/presence.js';
+export { RedisReplyError, RedisUnavailableError, LockTimeoutError } from './cluster/errors.js';
+
 // The Node transport: UDP + TCP sockets
 export { nodeTransport } from './transport/nodeTransport.js';
 export type { DatagramEndpoint } from './transport/nodeTransport.js';
