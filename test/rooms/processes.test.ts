@@ -51,7 +51,7 @@ describe('rooms over several processes with one directory', () => {
     const servers = await cluster(3, directory);
     const clients = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        join(servers[i % 3]!, `m${i}`, { match: { mode: 'duel', size: 4 } }),
+        join(servers[i % 3], `m${i}`, { match: { mode: 'duel', size: 4 } }),
       ),
     );
     const byRoom = new Map<string, GameClient[]>();
@@ -64,7 +64,7 @@ describe('rooms over several processes with one directory', () => {
     for (const id of byRoom.keys()) {
       const held = servers.filter((s) => s.room(id) !== undefined);
       expect(held).toHaveLength(1);
-      owners.set(id, held[0]!);
+      owners.set(id, held[0]);
     }
     for (const [id, server] of owners) expect(server.room(id)!.seated).toBe(4);
     expect(new Set(owners.values()).size).toBeGreaterThan(1); // spread, not all in one
@@ -84,16 +84,16 @@ describe('rooms over several processes with one directory', () => {
   it('a join by id at the wrong process is redirected to the owner; a process that closes takes its rooms off the directory', async () => {
     const directory = localDirectory();
     const [a, b] = await cluster(2, directory);
-    await b!.createRoom({ id: 'arena' });
-    const ann = await join(a!, 'ann', { room: 'arena' });
+    await b.createRoom({ id: 'arena' });
+    const ann = await join(a, 'ann', { room: 'arena' });
     expect(ann.room).toBe('arena');
-    expect(b!.room('arena')!.seated).toBe(1);
+    expect(b.room('arena')!.seated).toBe(1);
     expect((await directory.get('arena'))?.players).toBe(1);
-    await b!.close();
-    open.splice(open.indexOf(b!), 1);
+    await b.close();
+    open.splice(open.indexOf(b), 1);
     expect(await directory.get('arena')).toBeUndefined();
     expect((await directory.processes()).map((p) => p.processId)).toEqual(['p0']);
-    const bob = await join(a!, 'bob', { match: { mode: 'duel', size: 4 } });
-    expect(a!.room(bob.room!)).toBeDefined();
+    const bob = await join(a, 'bob', { match: { mode: 'duel', size: 4 } });
+    expect(a.room(bob.room!)).toBeDefined();
   }, 20_000);
 });
