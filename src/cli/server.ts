@@ -82,16 +82,19 @@ export async function runServerCommand(
   }
 
   const { host, tcpPort, udpPort } = server.address;
-  const shape =
+  const roomsLine =
     rooms === undefined
-      ? `up to ${plural(server.maxPlayers, 'player')}`
-      : `rooms of up to ${plural(server.maxPlayers, 'player')}, ` +
-        `${plural(rooms.create, 'room')} made at start, join-or-create on ` +
-        `(its rooms end once empty ${formatSeconds(rooms.emptyTimeoutMs)})`;
+      ? ''
+      : `; rooms mode: ${plural(rooms.create, 'room')} made` +
+        (rooms.create === 0
+          ? ''
+          : ` (${rooms.create === 1 ? 'room-1' : `room-1 to room-${rooms.create}`}, mode ${rooms.mode})`) +
+        `, join-or-create on (a room it makes ends once empty for ${formatSeconds(rooms.emptyTimeoutMs)})`;
   io.stdout.write(
     `listening tcp ${formatEndpoint(host, tcpPort)} udp ${formatEndpoint(host, udpPort)} ` +
-      `(${server.tickRate} Hz, ${shape}, ${server.inputSize}-byte inputs` +
-      `${password === undefined ? '' : ', password required'}); Ctrl-C to stop\n`,
+      `(${server.tickRate} Hz, up to ${plural(server.maxPlayers, 'player')}` +
+      `${rooms === undefined ? '' : ' a room'}, ${server.inputSize}-byte inputs` +
+      `${password === undefined ? '' : ', password required'})${roomsLine}; Ctrl-C to stop\n`,
   );
 
   await new Promise<void>((resolve) => {
