@@ -109,10 +109,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (beforeDashes.some((a) => a === '-h' || a === '--help'))
     return { command: 'help', topic: first };
   if (first === 'replay') return { command: 'replay', options: replayOptions(rest) };
-  const { values, switches } = parseStrict(
-    first,
-    first === 'server' ? bareRoomsFlag(rest) : rest,
-  );
+  const { values, switches } = parseStrict(first, first === 'server' ? bareRoomsFlag(rest) : rest);
   switch (first) {
     case 'demo':
       return { command: 'demo', options: demoOptions(values) };
@@ -169,9 +166,7 @@ function parseStrict(
 function bareRoomsFlag(args: readonly string[]): string[] {
   const end = args.indexOf('--') >= 0 ? args.indexOf('--') : args.length;
   return args.map((a, i) =>
-    a === '--rooms' && i < end && (i + 1 >= end || args[i + 1].startsWith('--'))
-      ? '--rooms=0'
-      : a,
+    a === '--rooms' && i < end && (i + 1 >= end || args[i + 1].startsWith('--')) ? '--rooms=0' : a,
   );
 }
 

@@ -100,8 +100,7 @@ export function logMatch(
               : e.playerId !== undefined
                 ? ` (player ${e.playerId})`
                 : '';
-          const skipped =
-            warnings.suppressed > 0 ? ` [${warnings.suppressed} more not shown]` : '';
+          const skipped = warnings.suppressed > 0 ? ` [${warnings.suppressed} more not shown]` : '';
           warnings.suppressed = 0;
           say(`warning ${e.code}: ${e.message}${from}${skipped}`);
           return;

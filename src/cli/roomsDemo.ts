@@ -261,7 +261,9 @@ function followRoom(
 ): void {
   const { room, referee } = m;
   const tag = `[${room.id}]`;
-  out.log(`room ${m.number}: ${room.id} made (mode ${room.mode}, ${plural(room.maxPlayers, 'slot')})`);
+  out.log(
+    `room ${m.number}: ${room.id} made (mode ${room.mode}, ${plural(room.maxPlayers, 'slot')})`,
+  );
   room.frames$.subscribe((frame) => referee.step(frame));
   room.events$.subscribe((e) => {
     if (e.type === 'desync') {
