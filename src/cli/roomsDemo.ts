@@ -45,6 +45,7 @@ export interface RoomsDemoResult {
   readonly exitCode: number;
   /** Every room, in the order they were made. */
   readonly rooms: readonly DemoRoomResult[];
+  /** How long the whole run took, in ms. */
   readonly elapsedMs: number;
 }
 
