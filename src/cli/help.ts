@@ -95,7 +95,8 @@ Options:
   -h, --help         this help
 
 In rooms mode --max-players is the most slots of a room: join-or-create for a larger size is
-refused (room-refused).
+refused (room-refused), and so is a ninth live room made for one address (bots on one machine
+share theirs).
 
 --max-players and --input-size together must let every frame fit in one ${Limits.datagramBytes}-byte
 datagram: 256 players with 2-byte inputs fit, 256 with 4-byte inputs do not.
