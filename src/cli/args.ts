@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Limits, isValidUsername, worstFramePacketBytes } from '../protocol/index.js';
+import { isValidRoomId } from '../protocol/roomFields.js';
 import {
   type BotCommandOptions,
   type Command,
@@ -13,6 +14,7 @@ import {
   type LinkFlags,
   type ReplayCommandOptions,
   type ServerCommandOptions,
+  type ServerRoomsFlags,
 } from './commandOptions.js';
 import { parseHostPort, parseInteger, parseNumber } from './parseValue.js';
 import { type CommandName, UsageError } from './usageError.js';
@@ -26,6 +28,7 @@ export {
   type LinkFlags,
   type ReplayCommandOptions,
   type ServerCommandOptions,
+  type ServerRoomsFlags,
 } from './commandOptions.js';
 export { HELP, USAGE } from './help.js';
 export { parseHostPort, parseInteger, parseNumber } from './parseValue.js';
@@ -33,7 +36,9 @@ export { parseHostPort, parseInteger, parseNumber } from './parseValue.js';
 const COMMANDS: readonly CommandName[] = ['demo', 'server', 'bot', 'replay'];
 
 type StringOption = { type: 'string' };
+type BooleanOption = { type: 'boolean' };
 const str: StringOption = { type: 'string' };
+const bool: BooleanOption = { type: 'boolean' };
 const LINK_OPTIONS = { loss: str, jitter: str, delay: str, seed: str } as const;
 
 const OPTIONS = {
@@ -44,6 +49,7 @@ const OPTIONS = {
     'input-delay': str,
     'desync-at': str,
     dropout: str,
+    rooms: str,
     ...LINK_OPTIONS,
   },
   server: {
@@ -54,6 +60,9 @@ const OPTIONS = {
     'max-players': str,
     'input-size': str,
     password: str,
+    rooms: str,
+    mode: str,
+    'empty-timeout': str,
     ...LINK_OPTIONS,
   },
   bot: {
@@ -64,10 +73,21 @@ const OPTIONS = {
     players: str,
     'input-delay': str,
     chat: str,
+    room: str,
+    mode: str,
+    size: str,
+    'list-rooms': bool,
     ...LINK_OPTIONS,
   },
   replay: { frames: str },
-} as const satisfies Record<CommandName, Record<string, StringOption>>;
+} as const satisfies Record<CommandName, Record<string, StringOption | BooleanOption>>;
+
+/** The most rooms `game-network server --rooms N` makes at start (the library's default `maxRooms`). */
+const MAX_SERVER_ROOMS = 1000;
+/** The most rooms `game-network demo --rooms N` plays at once. */
+const MAX_DEMO_ROOMS = 64;
+/** The most bots of a demo with `--rooms`, in all rooms together (they share one process). */
+const MAX_DEMO_BOTS = 256;
 
 /**
  * Parses a whole command line (without `node` and the script).
@@ -89,14 +109,14 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (beforeDashes.some((a) => a === '-h' || a === '--help'))
     return { command: 'help', topic: first };
   if (first === 'replay') return { command: 'replay', options: replayOptions(rest) };
-  const values = parseStrict(first, rest);
+  const { values, switches } = parseStrict(first, first === 'server' ? bareRoomsFlag(rest) : rest);
   switch (first) {
     case 'demo':
       return { command: 'demo', options: demoOptions(values) };
     case 'server':
       return { command: 'server', options: serverOptions(values) };
     case 'bot':
-      return { command: 'bot', options: botOptions(values) };
+      return { command: 'bot', options: botOptions(values, switches) };
   }
 }
 
@@ -111,19 +131,53 @@ function flagName(arg: string): string {
 
 type Values = Readonly<Record<string, string | undefined>>;
 
-/** `parseArgs` (strict, no positionals), its errors turned into one-line usage errors. */
-function parseStrict(command: CommandName, args: readonly string[]): Values {
+/**
+ * `parseArgs` (strict, no positionals), its errors turned into one-line usage errors: the
+ * values of the flags that take one, and the names of the switches given.
+ */
+function parseStrict(
+  command: CommandName,
+  args: readonly string[],
+): { values: Values; switches: ReadonlySet<string> } {
+  let parsed: Readonly<Record<string, unknown>>;
   try {
-    const { values } = parseArgs({
+    parsed = parseArgs({
       args: [...args],
       options: OPTIONS[command],
       strict: true,
       allowPositionals: false,
-    });
-    return values as Values;
+    }).values;
   } catch (err) {
     throw new UsageError(describeParseError(err), command);
   }
+  const values: Record<string, string> = {};
+  const switches = new Set<string>();
+  for (const [flag, value] of Object.entries(parsed)) {
+    if (typeof value === 'string') values[flag] = value;
+    else if (value === true) switches.add(flag);
+  }
+  return { values, switches };
+}
+
+/**
+ * The server's `--rooms` may stand alone (rooms mode, no room made at start): a bare
+ * `--rooms` (last, or before another `--flag`) is read as `--rooms=0`.
+ */
+function bareRoomsFlag(args: readonly string[]): string[] {
+  const end = args.indexOf('--') >= 0 ? args.indexOf('--') : args.length;
+  return args.map((a, i) =>
+    a === '--rooms' && i < end && (i + 1 >= end || args[i + 1].startsWith('--')) ? '--rooms=0' : a,
+  );
+}
+
+/** A room id or mode flag: letters, digits, `-`, `_`, `.`, `:`, at most `max`. */
+function roomIdFlag(command: CommandName, flag: string, text: string, max: number): string {
+  if (!isValidRoomId(text, max))
+    throw new UsageError(
+      `--${flag} must be 1 to ${max} letters, digits, '-', '_', '.' or ':', got ${JSON.stringify(text)}`,
+      command,
+    );
+  return text;
 }
 
 function describeParseError(err: unknown): string {
@@ -172,6 +226,11 @@ function demoOptions(v: Values): DemoOptions {
   const ticks = int('ticks', d.ticks, 1, 1_000_000);
   const desyncAt = v['desync-at'];
   const dropout = v.dropout;
+  const rooms = v.rooms;
+  if (rooms !== undefined && desyncAt !== undefined)
+    throw new UsageError('--desync-at is for a single match: not with --rooms', 'demo');
+  if (rooms !== undefined && dropout !== undefined)
+    throw new UsageError('--dropout is for a single match: not with --rooms', 'demo');
   return {
     ...linkFlags('demo', v, d),
     players: int('players', d.players, 1, 64),
@@ -184,6 +243,7 @@ function demoOptions(v: Values): DemoOptions {
     ...(dropout === undefined
       ? {}
       : { dropoutMs: parseInteger('demo', 'dropout', dropout, 1, 14_000) }),
+    ...(rooms === undefined ? {} : { rooms: demoRooms(rooms, int('players', d.players, 1, 64)) }),
   };
 }
 
@@ -218,6 +278,41 @@ function serverOptions(v: Values): ServerCommandOptions {
     maxPlayers,
     inputSize,
     ...(v.password === undefined ? {} : { password: v.password }),
+    ...serverRooms(v),
+  };
+}
+
+/** The demo's `--rooms N`: at most {@link MAX_DEMO_BOTS} bots in all. */
+function demoRooms(text: string, players: number): number {
+  const rooms = parseInteger('demo', 'rooms', text, 1, MAX_DEMO_ROOMS);
+  if (rooms * players > MAX_DEMO_BOTS)
+    throw new UsageError(
+      `--rooms ${rooms} with --players ${players} make ${rooms * players} bots: at most ${MAX_DEMO_BOTS}`,
+      'demo',
+    );
+  return rooms;
+}
+
+/** `--rooms [N]`, and the flags that only go with it (`--mode`, `--empty-timeout`). */
+function serverRooms(v: Values): { rooms?: ServerRoomsFlags } {
+  if (v.rooms === undefined) {
+    for (const flag of ['mode', 'empty-timeout'])
+      if (v[flag] !== undefined)
+        throw new UsageError(`--${flag} goes with --rooms (rooms mode)`, 'server');
+    return {};
+  }
+  return {
+    rooms: {
+      create: parseInteger('server', 'rooms', v.rooms, 0, MAX_SERVER_ROOMS),
+      mode:
+        v.mode === undefined
+          ? 'default'
+          : roomIdFlag('server', 'mode', v.mode, Limits.roomModeLength),
+      emptyTimeoutMs:
+        v['empty-timeout'] === undefined
+          ? 30_000
+          : parseInteger('server', 'empty-timeout', v['empty-timeout'], 1, 86_400_000),
+    },
   };
 }
 
@@ -257,7 +352,7 @@ function replayOptions(args: readonly string[]): ReplayCommandOptions {
   };
 }
 
-function botOptions(v: Values): BotCommandOptions {
+function botOptions(v: Values, switches: ReadonlySet<string>): BotCommandOptions {
   const int = (flag: string, fallback: number, min: number, max: number): number => {
     const text = v[flag];
     return text === undefined ? fallback : parseInteger('bot', flag, text, min, max);
@@ -275,6 +370,25 @@ function botOptions(v: Values): BotCommandOptions {
     throw new UsageError(`--password must be at most ${Limits.passwordLength} characters`, 'bot');
   if (v.chat !== undefined && v.chat.length > Limits.chatLength)
     throw new UsageError(`--chat must be at most ${Limits.chatLength} characters`, 'bot');
+  const room =
+    v.room === undefined ? undefined : roomIdFlag('bot', 'room', v.room, Limits.roomIdLength);
+  const mode =
+    v.mode === undefined ? undefined : roomIdFlag('bot', 'mode', v.mode, Limits.roomModeLength);
+  const size = v.size === undefined ? undefined : int('size', 4, 1, Limits.maxPlayers);
+  const listing = switches.has('list-rooms');
+  if (listing && room !== undefined)
+    throw new UsageError('--list-rooms lists the rooms and exits: not with --room', 'bot');
+  if (room !== undefined && mode !== undefined)
+    throw new UsageError('--room joins one room, --mode asks join-or-create: give one', 'bot');
+  if (size !== undefined && mode === undefined && !listing)
+    throw new UsageError('--size goes with --mode (join-or-create)', 'bot');
+  const match = mode !== undefined && !listing ? { mode, size: size ?? 4 } : undefined;
+  const players = int('players', match?.size ?? 1, 1, 256);
+  if (match && players > match.size)
+    throw new UsageError(
+      `--players ${players} is more than --size ${match.size}: the game would never start`,
+      'bot',
+    );
   return {
     ...linkFlags('bot', v, NO_LINK),
     host,
@@ -282,8 +396,18 @@ function botOptions(v: Values): BotCommandOptions {
     name,
     password: v.password ?? '',
     ticks: int('ticks', 600, 1, 1_000_000),
-    players: int('players', 1, 1, 256),
+    players,
     inputDelay: int('input-delay', 0, 0, 128),
     ...(v.chat === undefined ? {} : { chat: v.chat }),
+    ...(room === undefined ? {} : { room }),
+    ...(match === undefined ? {} : { match }),
+    ...(listing
+      ? {
+          listRooms: {
+            ...(mode === undefined ? {} : { mode }),
+            ...(size === undefined ? {} : { size }),
+          },
+        }
+      : {}),
   };
 }

@@ -85,6 +85,8 @@ export class Bot {
   /** The game loop on the client's `ticks$`, while started. */
   private loop: Subscription | undefined;
   private corrupted = false;
+  /** The tick of the frame naming this bot's own join: it has no checksum to report before it. */
+  private joinedAt: number | undefined;
   private readonly lead: number;
   private readonly history = new Map<number, Uint8Array>();
   private lossInSum = 0;
@@ -136,7 +138,10 @@ export class Bot {
       const checksum = fnv1a(state);
       this.history.set(frame.tick, state);
       this.history.delete(frame.tick - HISTORY);
-      client.reportChecksum(frame.tick, checksum);
+      // A late joiner gets the match's frames from its first tick: the server compares only
+      // the checksums of the ticks from a player's join on.
+      if (frame.joined?.some((p) => p.playerId === client.playerId)) this.joinedAt ??= frame.tick;
+      if (this.joinedAt !== undefined) client.reportChecksum(frame.tick, checksum);
       if (this.endTick !== undefined && frame.tick >= this.endTick)
         this.finish({ kind: 'finished', tick: frame.tick, checksum });
     });

@@ -9,13 +9,13 @@ import {
   RateMeter,
   StatusLine,
   formatChecksum,
+  formatEndpoint,
   formatPlayerTable,
   formatProgress,
   formatSeconds,
   plural,
   type CliIO,
 } from './format.js';
-import { formatEndpoint } from './server.js';
 import { fnv1a, mixSeed } from './simulation.js';
 
 /** Extra knobs for tests. */
@@ -73,6 +73,8 @@ export async function runBotCommand(
         username: options.name,
         password: options.password,
         inputDelay: options.inputDelay,
+        ...(options.room === undefined ? {} : { room: options.room }),
+        ...(options.match === undefined ? {} : { match: options.match }),
         conditioner: conditionerFor(
           options,
           mixSeed(options.seed, fnv1a(new TextEncoder().encode(options.name))),
@@ -91,8 +93,14 @@ export async function runBotCommand(
     return 1;
   }
   const c = bot.client;
+  const inRoom =
+    c.room === undefined
+      ? ''
+      : options.match === undefined
+        ? ` in room ${c.room}`
+        : ` in room ${c.room} (join-or-create: mode ${options.match.mode}, size ${options.match.size})`;
   status.log(
-    `joined ${where} as ${c.username}: player ${c.playerId} of up to ${c.maxPlayers}, ` +
+    `joined ${where}${inRoom} as ${c.username}: player ${c.playerId} of up to ${c.maxPlayers}, ` +
       `from tick ${c.startTick}, ${c.tickRate} Hz, ${c.inputSize}-byte inputs`,
   );
   if (c.initialPlayers.length > 0)

@@ -22,6 +22,21 @@ export interface DemoOptions extends LinkFlags {
   readonly desyncAt?: number;
   /** Take the first bot off the network for this many ms at a third of the game; it comes back. */
   readonly dropoutMs?: number;
+  /**
+   * Play this many rooms at once on one server (rooms mode), each of `players` bots that ask
+   * join-or-create for mode `'demo'` and size `players`. Not with `desyncAt` or `dropoutMs`.
+   */
+  readonly rooms?: number;
+}
+
+/** The `--rooms` flags of the server: many rooms on one server, join-or-create on. */
+export interface ServerRoomsFlags {
+  /** Rooms made at start, `room-1` to `room-<create>` (0: none, join-or-create makes them). */
+  readonly create: number;
+  /** The mode of the rooms made at start. */
+  readonly mode: string;
+  /** A room made by join-or-create ends once empty this long (ms). */
+  readonly emptyTimeoutMs: number;
 }
 
 export interface ServerCommandOptions extends LinkFlags {
@@ -33,6 +48,8 @@ export interface ServerCommandOptions extends LinkFlags {
   readonly inputSize: number;
   /** If set, joins must give this password. */
   readonly password?: string;
+  /** If set, rooms mode: many matches on one server, made at start or by join-or-create. */
+  readonly rooms?: ServerRoomsFlags;
 }
 
 export interface BotCommandOptions extends LinkFlags {
@@ -46,6 +63,15 @@ export interface BotCommandOptions extends LinkFlags {
   readonly inputDelay: number;
   /** A chat line to send once joined. */
   readonly chat?: string;
+  /** Join this room (by id). Not with `match`. */
+  readonly room?: string;
+  /** Join-or-create: a seat in an open room of this mode and size, or in a new one. */
+  readonly match?: { readonly mode: string; readonly size: number };
+  /**
+   * Print the server's open rooms (only those of `mode`, and with `size` slots, if given) and exit,
+   * instead of playing.
+   */
+  readonly listRooms?: { readonly mode?: string; readonly size?: number };
 }
 
 export interface ReplayCommandOptions {

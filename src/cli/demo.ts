@@ -19,7 +19,8 @@ import {
   plural,
   type CliIO,
 } from './format.js';
-import { Simulation, mixSeed } from './simulation.js';
+import { Referee } from './referee.js';
+import { mixSeed } from './simulation.js';
 
 /** How a demo run ended. */
 export interface DemoResult {
@@ -48,8 +49,6 @@ export interface DemoRunOptions {
 
 /** Most warnings printed; the rest are only counted. */
 const MAX_WARNINGS_SHOWN = 10;
-/** Ticks of the referee's checksums kept, to say whose checksum was wrong at a desync. */
-const REFEREE_HISTORY = 1024;
 
 /**
  * The players whose checksum at a desync tick differs: from the referee's (the server's own
@@ -97,13 +96,13 @@ export async function runDemo(
   let desync: DesyncEvent | undefined;
   /** The names of the players whose checksum differed at the desync. */
   let differed: string[] = [];
-  const refereeSums = new Map<number, number>();
+  // The referee: the same simulation on the server's frames.
+  const referee = new Referee(players, ticks);
   const nameOf = (playerId: number): string => {
     const bot = bots.find((b) => b.client.playerId === playerId);
     return bot ? `${bot.client.username} (player ${playerId})` : `player ${playerId}`;
   };
   let warnings = 0;
-  let refereeChecksum: number | undefined;
   let failure: string | undefined;
   let interrupted = false;
   let dropoutTimer: ReturnType<typeof setTimeout> | undefined;
@@ -123,13 +122,14 @@ export async function runDemo(
     server.events$.subscribe((e) => {
       if (e.type === 'desync') {
         desync ??= e;
-        const referee = refereeSums.get(e.tick);
+        const refereeSum = referee.checksumAt(e.tick);
         const sums = e.checksums
           .map((c) => `${nameOf(c.playerId)} ${formatChecksum(c.checksum)}`)
           .join(', ');
-        const refereeText = referee === undefined ? '' : `; referee ${formatChecksum(referee)}`;
+        const refereeText =
+          refereeSum === undefined ? '' : `; referee ${formatChecksum(refereeSum)}`;
         status.log(`DESYNC at tick ${e.tick}: ${sums}${refereeText}`);
-        if (desync === e) differed = playersThatDiffer(e.checksums, referee).map(nameOf);
+        if (desync === e) differed = playersThatDiffer(e.checksums, refereeSum).map(nameOf);
       } else if (e.type === 'snapshot') {
         status.log(
           `  ${nameOf(e.playerId)} sent its world at tick ${e.tick}: ${e.data.length} bytes`,
@@ -151,19 +151,7 @@ export async function runDemo(
       }
     });
 
-    // The referee: the same simulation on the server's frames.
-    const referee = new Simulation(players);
-    let refereeEnd: number | undefined;
-    let serverFrames = 0;
-    server.frames$.subscribe((frame) => {
-      referee.step(frame);
-      serverFrames++;
-      refereeSums.set(frame.tick, referee.checksum());
-      refereeSums.delete(frame.tick - REFEREE_HISTORY);
-      if (frame.joined && frame.joined.length > 0)
-        refereeEnd = referee.roundPlayers >= players ? frame.tick + ticks - 1 : undefined;
-      if (frame.tick === refereeEnd) refereeChecksum = referee.checksum();
-    });
+    server.frames$.subscribe((frame) => referee.step(frame));
 
     // Every bot joins before any plays: they all join at tick 0, and the game is ticks 0..end.
     // With --dropout, the first bot's network can be cut.
@@ -213,7 +201,7 @@ export async function runDemo(
         formatProgress({
           tick: Math.min(...bots.map((b) => (b.finished ? endTick : b.client.lastFrameTick))),
           endTick,
-          fps: fps.sample(serverFrames),
+          fps: fps.sample(referee.frames),
           rttMs: meanOf(stats.map((s) => s.rttMs)),
           lossIn: meanOf(stats.map((s) => s.lossIn)),
           lossOut: meanOf(stats.map((s) => s.lossOut)),
@@ -287,6 +275,7 @@ export async function runDemo(
       : `\nthe game ran ticks 0..${endTick}, ${formatSeconds(elapsedMs)} in all\n\n`,
   );
   if (bots.length > 0) out.write(formatPlayerTable(bots.map((b) => b.row())));
+  const refereeChecksum = referee.finalChecksum;
   out.write(`referee (the server's frames)  checksum ${formatChecksum(refereeChecksum)}\n\n`);
 
   const checksums = bots.map((b) => {
@@ -296,7 +285,7 @@ export async function runDemo(
   const clientDesync = bots.find((b) => b.desync)?.desync;
   desync ??= clientDesync;
   if (desync && differed.length === 0)
-    differed = playersThatDiffer(desync.checksums, refereeSums.get(desync.tick)).map(nameOf);
+    differed = playersThatDiffer(desync.checksums, referee.checksumAt(desync.tick)).map(nameOf);
   const all = [...checksums.map((c) => c.checksum), refereeChecksum];
   const equal = all.every((c) => c !== undefined && c === all[0]);
   let exitCode = 0;

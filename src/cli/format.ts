@@ -80,6 +80,11 @@ export function formatChecksum(checksum: number | undefined): string {
   return `0x${(checksum >>> 0).toString(16).padStart(8, '0')}`;
 }
 
+/** `host:port`, with brackets around an IPv6 address. */
+export function formatEndpoint(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /** Seconds with one decimal: `10.4 s`. */
 export function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;

@@ -17,6 +17,7 @@ Try it, in a project that has game-network installed (npm install game-network):
   npx game-network server --port 7777                                    # in one terminal
   npx game-network bot --connect 127.0.0.1:7777 --name ann --players 2   # in a second
   npx game-network bot --connect 127.0.0.1:7777 --name bob --players 2   # in a third
+  npx game-network demo --rooms 8                                        # 8 rooms at once
 
 Exit codes: 0 success, 1 failure (a desync, a refused join, ...), 2 a bad command line,
 130 interrupted.
@@ -56,6 +57,9 @@ Options:
   --desync-at T      make the last bot's world diverge at tick T, to see a desync reported
   --dropout MS       take the first bot off the network for MS ms at a third of the game: it is
                      away (its input repeated for everyone), then reconnects to its slot
+  --rooms N          N rooms at once on one server in rooms mode, each of --players bots that
+                     ask join-or-create for mode demo and size --players; a line per room
+                     with its bots' and referee's checksums (not with --desync-at, --dropout)
   --web              the web demo instead: a page to play in a browser, beside --bots N (default
                      2) Node bots, served on --host (default 127.0.0.1) and --port (default 8080;
                      0 picks one); runs until Ctrl-C
@@ -68,6 +72,12 @@ ${LINK_HELP('0.1', '20', SEED_HELP.demo)}
 Runs a lockstep server until Ctrl-C (SIGINT or SIGTERM close it and exit 0). Prints the ports
 it listens on, then one line per join, leave, chat line, warning, drop and desync.
 
+By default the server is one match. With --rooms it hosts many matches (rooms) on the same
+ports: rooms made at start, joined by id (bot --room ID), and rooms made by join-or-create
+(bot --mode M --size N: a seat in an open room of that mode and size, or in a new one). It logs
+a line when a room is made and when one ends (with the reason), and each room's lines start
+with its id in brackets: [room-1] join ann (player 0) at tick 0.
+
 Options:
   --port N           TCP port, 0 for any free port (default 7777)
   --host ADDR        address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
@@ -76,7 +86,17 @@ Options:
   --max-players N    player slots (default 8)
   --input-size N     bytes of one player's input (default 2)
   --password TEXT    joins must give this password (default: anyone may join)
+  --rooms [N]        rooms mode, join-or-create on; with N, also make N rooms at start, ids
+                     room-1 to room-N, of --max-players slots (default: one match, no rooms)
+  --mode M           the mode of the rooms --rooms N makes (default 'default')
+  --empty-timeout MS
+                     a room join-or-create made ends once empty this long (default 30000;
+                     the rooms made at start stay until the server closes)
   -h, --help         this help
+
+In rooms mode --max-players is the most slots of a room: join-or-create for a larger size is
+refused (room-refused), and so is a ninth live room made for one address (bots on one machine
+share theirs).
 
 --max-players and --input-size together must let every frame fit in one ${Limits.datagramBytes}-byte
 datagram: 256 players with 2-byte inputs fit, 256 with 4-byte inputs do not.
@@ -84,6 +104,7 @@ datagram: 256 players with 2-byte inputs fit, 256 with 4-byte inputs do not.
 ${LINK_HELP('0', '0', SEED_HELP.server)}
 `,
   bot: `Usage: game-network bot --connect HOST:PORT [options]
+       game-network bot --connect HOST:PORT --list-rooms [--mode M] [--size N]
 
 Joins a server and plays the demo's game: a scripted controller sends one input per tick, the
 confirmed frames drive the simulation, and a checksum of the world is reported every tick. The
@@ -95,9 +116,16 @@ Options:
   --name NAME          username (default bot-<process id>)
   --password TEXT      password, if the server wants one
   --ticks N            length of the game in ticks (default 600)
-  --players N          players the game waits for before it starts (default 1)
+  --players N          players the game waits for before it starts (default 1; with
+                       --mode, --size)
   --input-delay N      input delay, in ticks (default 0)
   --chat TEXT          a chat line to send once joined
+  --room ID            join this room of a server with rooms (default: the server's match)
+  --mode M             join-or-create: a seat in an open room of mode M and --size slots, or
+                       in a new one (not with --room)
+  --size N             the slots of the room --mode asks for (default 4)
+  --list-rooms         print the server's open rooms (of --mode, with --size slots, if given)
+                       and exit 0
   -h, --help           this help
 
 ${LINK_HELP('0', '0', SEED_HELP.bot)}

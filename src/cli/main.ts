@@ -6,6 +6,8 @@ import { HELP, USAGE, UsageError, parseCommandLine } from './args.js';
 import { runBotCommand } from './botCommand.js';
 import { runDemo } from './demo.js';
 import { runReplayCommand } from './replay.js';
+import { runRoomsDemo } from './roomsDemo.js';
+import { runListRooms } from './roomList.js';
 import type { CliIO } from './format.js';
 import { runServerCommand } from './server.js';
 import { runWebDemoCommand } from './webDemoCommand.js';
@@ -37,11 +39,17 @@ export async function main(
       io.stdout.write(command.topic ? HELP[command.topic] : USAGE);
       return 0;
     case 'demo':
+      if (command.options.rooms !== undefined)
+        return (await runRoomsDemo(command.options, command.options.rooms, io, { signal }))
+          .exitCode;
       return (await runDemo(command.options, io, { signal })).exitCode;
     case 'server':
       return runServerCommand(command.options, io, signal);
-    case 'bot':
+    case 'bot': {
+      const { listRooms } = command.options;
+      if (listRooms !== undefined) return runListRooms({ ...command.options, listRooms }, io);
       return runBotCommand(command.options, io, signal);
+    }
     case 'replay':
       return runReplayCommand(command.options, io);
   }

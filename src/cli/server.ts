@@ -1,42 +1,20 @@
 /**
  * `game-network server`: a lockstep server until Ctrl-C, logging joins, leaves, chat,
- * warnings, drops and desyncs, one line each.
+ * warnings, drops and desyncs, one line each; with `--rooms`, many rooms (made at start or by
+ * join-or-create), each room's lines after its id, and a line when a room is made or ends.
  */
-import { createServer, type GameServer } from '../node.js';
+import { createServer, type GameServer, type Room } from '../node.js';
 import type { ServerCommandOptions } from './args.js';
 import { conditionerFor } from './bot.js';
-import { formatChecksum, plural, timestamp, type CliIO } from './format.js';
+import { formatEndpoint, formatSeconds, plural, timestamp, type CliIO } from './format.js';
+import { LogLimiter, logMatch, type MatchLog } from './matchLog.js';
 import { mixSeed } from './simulation.js';
 
-/** `host:port`, with brackets around an IPv6 address. */
-export function formatEndpoint(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
+export { formatEndpoint } from './format.js';
 
-/** Lets through at most `perWindow` lines per `windowMs`, and counts the rest. */
-class LogLimiter {
-  private windowStart = -Infinity;
-  private inWindow = 0;
-  suppressed = 0;
-
-  constructor(
-    private readonly perWindow: number,
-    private readonly windowMs: number,
-  ) {}
-
-  allow(): boolean {
-    const now = performance.now();
-    if (now - this.windowStart >= this.windowMs) {
-      this.windowStart = now;
-      this.inWindow = 0;
-    }
-    if (this.inWindow >= this.perWindow) {
-      this.suppressed++;
-      return false;
-    }
-    this.inWindow++;
-    return true;
-  }
+/** A room's line when it is made: `room room-1 made: mode default, 8 slots`. */
+function roomMade(room: Room): string {
+  return `room ${room.id} made: mode ${room.mode}, ${plural(room.maxPlayers, 'slot')}`;
 }
 
 /**
@@ -49,7 +27,7 @@ export async function runServerCommand(
   signal: AbortSignal,
 ): Promise<number> {
   const log = (line: string): void => io.stdout.write(`${timestamp()} ${line}\n`);
-  const { password } = options;
+  const { password, rooms } = options;
   let server: GameServer;
   try {
     server = await createServer({
@@ -61,6 +39,15 @@ export async function runServerCommand(
       inputSize: options.inputSize,
       ...(password === undefined ? {} : { authenticate: (c) => c.password === password }),
       conditioner: conditionerFor(options, mixSeed(options.seed, 0)),
+      ...(rooms === undefined
+        ? {}
+        : {
+            rooms: {
+              emptyTimeoutMs: rooms.emptyTimeoutMs,
+              // A join-or-create room has at most --max-players slots.
+              onCreateRoom: (ask) => (ask.size > options.maxPlayers ? false : undefined),
+            },
+          }),
     });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -68,85 +55,54 @@ export async function runServerCommand(
     return 1;
   }
 
-  const { host, tcpPort, udpPort } = server.address;
-  io.stdout.write(
-    `listening tcp ${formatEndpoint(host, tcpPort)} udp ${formatEndpoint(host, udpPort)} ` +
-      `(${server.tickRate} Hz, up to ${plural(server.maxPlayers, 'player')}, ${server.inputSize}-byte inputs` +
-      `${password === undefined ? '' : ', password required'}); Ctrl-C to stop\n`,
-  );
-
-  // A player may chat as soon as the server accepts it, before the frame of its join is
-  // confirmed: its chat lines wait for its join line, so the log reads in order.
-  const joined = new Set<string>();
-  const heldChat = new Map<string, string[]>();
-  const chatLine = (from: string, text: string): string => `chat ${from}: ${text}`;
-  const flushChat = (from: string): void => {
-    for (const text of heldChat.get(from) ?? []) log(chatLine(from, text));
-    heldChat.delete(from);
-  };
-  // Why the server dropped a player, for its leave line (the drop event comes first).
-  const dropMessages = new Map<number, string>();
-  server.players$.subscribe((e) => {
-    const who = `${e.player.username} (player ${e.player.playerId})`;
-    if (e.type === 'join') {
-      log(`join ${who} at tick ${e.tick}`);
-      joined.add(e.player.username);
-      flushChat(e.player.username);
-      return;
-    }
-    const why = dropMessages.get(e.player.playerId);
-    dropMessages.delete(e.player.playerId);
-    log(`leave ${who} at tick ${e.tick}: ${e.reason}${why === undefined ? '' : ` (${why})`}`);
-    joined.delete(e.player.username);
-  });
-  server.chat$.subscribe((c) => {
-    if (joined.has(c.from)) log(chatLine(c.from, c.text));
-    else heldChat.set(c.from, [...(heldChat.get(c.from) ?? []), c.text]);
-  });
   const warnings = new LogLimiter(10, 1000);
-  server.events$.subscribe((e) => {
-    switch (e.type) {
-      case 'warning': {
-        if (!warnings.allow()) return;
-        const from =
-          e.address !== undefined
-            ? ` (from ${e.port === undefined ? e.address : formatEndpoint(e.address, e.port)})`
-            : e.playerId !== undefined
-              ? ` (player ${e.playerId})`
-              : '';
-        const skipped = warnings.suppressed > 0 ? ` [${warnings.suppressed} more not shown]` : '';
-        warnings.suppressed = 0;
-        log(`warning ${e.code}: ${e.message}${from}${skipped}`);
+  // The server's own match, or (with --rooms) the server's warnings and each room's match.
+  const logs = new Map<string, MatchLog>();
+  logs.set('', logMatch(server, log, warnings));
+  if (rooms !== undefined) {
+    server.rooms$.subscribe((e) => {
+      if (e.type === 'create') {
+        log(roomMade(e.room));
+        logs.set(e.room.id, logMatch(e.room, log, warnings, `[${e.room.id}] `));
         return;
       }
-      case 'drop':
-        dropMessages.set(e.playerId, e.message);
-        log(`drop ${e.username} (player ${e.playerId}): ${e.reason}: ${e.message}`);
-        return;
-      case 'desync':
-        log(
-          `desync at tick ${e.tick}: ` +
-            e.checksums.map((c) => `player ${c.playerId} ${formatChecksum(c.checksum)}`).join(', '),
-        );
-        return;
-      case 'away':
-        log(`away ${e.username} (player ${e.playerId}) at tick ${e.tick}: ${e.message}`);
-        return;
-      case 'back':
-        log(`back ${e.username} (player ${e.playerId}) at tick ${e.tick}`);
-        return;
-      case 'snapshot':
-        log(`snapshot from player ${e.playerId} for tick ${e.tick}: ${e.data.length} bytes`);
-        return;
+      logs.get(e.room.id)?.flush();
+      logs.delete(e.room.id);
+      log(`room ${e.room.id} ended: ${e.reason}`);
+    });
+    try {
+      for (let i = 1; i <= rooms.create; i++)
+        await server.createRoom({ id: `room-${i}`, mode: rooms.mode });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      io.stderr.write(`game-network server: ${message}\n`);
+      await server.close();
+      return 1;
     }
-  });
+  }
+
+  const { host, tcpPort, udpPort } = server.address;
+  const roomsLine =
+    rooms === undefined
+      ? ''
+      : `; rooms mode: ${plural(rooms.create, 'room')} made` +
+        (rooms.create === 0
+          ? ''
+          : ` (${rooms.create === 1 ? 'room-1' : `room-1 to room-${rooms.create}`}, mode ${rooms.mode})`) +
+        `, join-or-create on (a room it makes ends once empty for ${formatSeconds(rooms.emptyTimeoutMs)})`;
+  io.stdout.write(
+    `listening tcp ${formatEndpoint(host, tcpPort)} udp ${formatEndpoint(host, udpPort)} ` +
+      `(${server.tickRate} Hz, up to ${plural(server.maxPlayers, 'player')}` +
+      `${rooms === undefined ? '' : ' a room'}, ${server.inputSize}-byte inputs` +
+      `${password === undefined ? '' : ', password required'})${roomsLine}; Ctrl-C to stop\n`,
+  );
 
   await new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
     signal.addEventListener('abort', () => resolve(), { once: true });
   });
   log('closing');
-  for (const from of [...heldChat.keys()]) flushChat(from);
+  for (const matchLog of logs.values()) matchLog.flush();
   await server.close();
   log('closed');
   return 0;

@@ -7,7 +7,13 @@ import {
   type DisconnectedError,
   type JoinRefusedError,
 } from '../errors.js';
-import { Limits, MessageType, type JoinAccepted, type WatchAccepted } from '../protocol/index.js';
+import {
+  Limits,
+  MessageType,
+  type JoinAccepted,
+  type Redirect,
+  type WatchAccepted,
+} from '../protocol/index.js';
 import type { Transport, TransportPeer } from '../transport/Transport.js';
 import { createWebTransport } from '../transport/ws/webClientTransport.js';
 import { GameClient, type Connection } from './GameClient.js';
@@ -50,7 +56,9 @@ export type { ConnectOptions } from './options.js';
  */
 export function connect(options: ConnectOptions): Promise<GameClient> {
   if (!options.transport && options.url !== undefined)
-    return connectWith(options, createWebTransport({ url: options.url }));
+    return connectWith(options, createWebTransport({ url: options.url }), (url) =>
+      createWebTransport({ url }),
+    );
   if (!options.transport)
     return Promise.reject(
       new ConnectionError('no transport: pass options.transport (this build has no default)'),
@@ -65,29 +73,92 @@ export function connect(options: ConnectOptions): Promise<GameClient> {
 export async function connectWith(
   options: ConnectOptions,
   transport: Transport,
+  transportFor?: (url: string) => Transport,
 ): Promise<GameClient> {
   const resolved = resolveConnectOptions(options);
   let client: GameClient | undefined;
+  // Where the session is: the server given, or the process a redirect sent it to.
+  let target: Target = { host: resolved.host, port: resolved.port, transport };
   const redial = (token: Uint8Array, lastTick: number): Promise<void> =>
-    dial(transport, resolved, reconnectRequest(token, lastTick, client!.room), (peer, accepted) => {
+    dial(target, resolved, reconnectRequest(token, lastTick, client!.room), (peer, accepted) => {
       if (accepted.type !== MessageType.JoinAccepted)
         throw new ConnectionError('a reconnect was answered as a spectator');
       return client!.reattach(peer, accepted);
     }).then(() => undefined);
-  const first = resolved.reconnectToken
+  let request = resolved.reconnectToken
     ? reconnectRequest(resolved.reconnectToken, resolved.lastFrameTick, resolved.room)
     : joinRequest(resolved.username, resolved.password, resolved.spectate, resolved.roomAsk);
-  await dial(transport, resolved, first, (peer, accepted) => {
-    client = new GameClient(
-      peer,
-      accepted,
-      resolved,
-      redial,
-      resolved.reconnectToken !== undefined,
-    );
-    return client.connection;
-  });
-  return client!;
+  for (let hops = 0; ; hops++) {
+    try {
+      await dial(target, resolved, request, (peer, accepted) => {
+        client = new GameClient(
+          peer,
+          accepted,
+          resolved,
+          redial,
+          resolved.reconnectToken !== undefined,
+        );
+        return client.connection;
+      });
+      return client!;
+    } catch (err) {
+      if (!(err instanceof Redirected)) throw err;
+      if (hops >= MAX_REDIRECTS)
+        throw new ConnectionError(`redirected more than ${MAX_REDIRECTS} times`);
+      const to = err.redirect;
+      target = redirectTarget(
+        target,
+        to,
+        options.url !== undefined && !options.transport,
+        transportFor,
+      );
+      request = joinRequest(
+        resolved.username,
+        resolved.password,
+        resolved.spectate,
+        { roomId: to.roomId },
+        to.reservation,
+      );
+    }
+  }
+}
+
+/** Redirects a join follows at most (a cluster sends one). */
+const MAX_REDIRECTS = 3;
+
+/** Where a connection goes. */
+interface Target {
+  readonly host: string;
+  readonly port: number;
+  readonly transport: Transport;
+}
+
+/** The server sent the join to another process. */
+class Redirected extends Error {
+  constructor(readonly redirect: Redirect) {
+    super(`redirected to ${redirect.host}:${redirect.port}`);
+  }
+}
+
+/**
+ * Where a redirect sends the join: the same transport to the owner's host and port, or, for
+ * a client that came in by `url` (the web transport), the owner's web endpoint.
+ */
+function redirectTarget(
+  from: Target,
+  to: Redirect,
+  byUrl: boolean,
+  transportFor: ((url: string) => Transport) | undefined,
+): Target {
+  if (!byUrl || !transportFor) return { host: to.host, port: to.port, transport: from.transport };
+  if (to.webPort === undefined)
+    throw new ConnectionError(`redirected to ${to.host}, which has no web endpoint`);
+  const host = to.host.includes(':') ? `[${to.host}]` : to.host;
+  return {
+    host: to.host,
+    port: to.webPort,
+    transport: transportFor(`ws://${host}:${to.webPort}/`),
+  };
 }
 
 /**
@@ -97,16 +168,16 @@ export async function connectWith(
  * datagram channel is open.
  */
 async function dial(
-  transport: Transport,
+  target: Target,
   resolved: ResolvedConnectOptions,
   request: Uint8Array,
   attach: (peer: TransportPeer, accepted: JoinAccepted | WatchAccepted) => Connection,
 ): Promise<Connection> {
   const timeoutMs = resolved.connectTimeoutMs;
   const deadline = performance.now() + timeoutMs;
-  const peer = await transport.connect({
-    host: resolved.host,
-    port: resolved.port,
+  const peer = await target.transport.connect({
+    host: target.host,
+    port: target.port,
     timeoutMs,
     maxMessageBytes: Limits.tcpMessageBytes,
     maxDatagramBytes: Limits.maxDatagramBytes,
@@ -131,7 +202,7 @@ async function dial(
     if (connection) connection.abandon('the join did not complete');
     reading.unsubscribe();
     peer.messages.destroy();
-    throw err instanceof GameNetworkError
+    throw err instanceof GameNetworkError || err instanceof Redirected
       ? err
       : new ConnectionError(`the join did not complete: ${String(err)}`, { cause: err });
   } finally {
@@ -160,6 +231,10 @@ function answer(
           if (failed) return;
           const read = readJoinAnswer(bytes);
           if ('failed' in read) return fail(read.failed);
+          if ('redirect' in read) {
+            failed = true;
+            return reject(new Redirected(read.redirect));
+          }
           connection = attach(peer, read.accepted);
           connection.own(reading);
           resolve(connection);

@@ -6,6 +6,7 @@ import {
   decodeServerTcp,
   encodeMessage,
   type JoinAccepted,
+  type Redirect,
   type RoomAsk,
   type WatchAccepted,
 } from '../protocol/index.js';
@@ -19,6 +20,7 @@ export function joinRequest(
   password: string,
   spectate = false,
   room?: RoomAsk,
+  reservation?: Uint8Array,
 ): Uint8Array {
   return encodeMessage({
     type: spectate ? MessageType.Watch : MessageType.Join,
@@ -26,6 +28,7 @@ export function joinRequest(
     username,
     password,
     ...(room ? { room } : {}),
+    ...(room && reservation ? { reservation } : {}),
   });
 }
 
@@ -43,11 +46,13 @@ export function reconnectRequest(token: Uint8Array, lastTick: number, roomId?: s
 /** What the server's answer to a join request means. */
 export type JoinAnswer =
   | { readonly accepted: JoinAccepted | WatchAccepted }
+  | { readonly redirect: Redirect }
   | { readonly failed: JoinRefusedError | ConnectionError };
 
 /**
- * Reads the server's first message on a connection: the join accepted, refused, or an answer
- * that is no answer (then the connection cannot go on).
+ * Reads the server's first message on a connection: the join accepted, refused, sent to
+ * another server process (a redirect), or an answer that is no answer (then the connection
+ * cannot go on).
  */
 export function readJoinAnswer(bytes: Uint8Array): JoinAnswer {
   let msg;
@@ -65,6 +70,7 @@ export function readJoinAnswer(bytes: Uint8Array): JoinAnswer {
   if (msg.type === MessageType.JoinAccepted || msg.type === MessageType.WatchAccepted)
     return { accepted: msg };
   if (msg.type === MessageType.JoinRefused) return { failed: new JoinRefusedError(msg.reason) };
+  if (msg.type === MessageType.Redirect) return { redirect: msg };
   return {
     failed: new ConnectionError(`unexpected answer to the join request (type ${msg.type})`),
   };

@@ -27,5 +27,5 @@ export function connect(options: ConnectOptions): Promise<GameClient> {
     (options.url !== undefined
       ? nodeWebTransport({ client: { url: options.url } })
       : nodeTransport);
-  return connectWith(options, transport);
+  return connectWith(options, transport, (url) => nodeWebTransport({ client: { url } }));
 }

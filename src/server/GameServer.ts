@@ -28,7 +28,9 @@ import { ServerStreams, type ServerEvents } from './ServerStreams.js';
 import type { SpectatorEvent } from './Spectators.js';
 import { TimeoutBackoff } from './TimeoutBackoff.js';
 import { Subject } from 'rxjs';
-import type { RoomMetadata } from '../rooms/RoomDirectory.js';
+import type { ProcessListing, RoomMetadata } from '../rooms/RoomDirectory.js';
+import { Presence } from '../cluster/presence.js';
+import type { RedisRoomDirectory } from '../cluster/redisDirectory.js';
 
 export type { ServerEvents } from './ServerStreams.js';
 
@@ -82,7 +84,10 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   private readonly lobby: RoomLobby;
   private readonly backoff = new TimeoutBackoff(asyncScheduler);
   private readonly roomsOptions: ResolvedRoomsOptions | undefined;
-  private readonly ownDirectory: boolean;
+  /** Whether this server closes its directory (made for it: the in-process one, or its cluster's). */
+  private closeDirectory: boolean;
+  /** This process's presence in a cluster's directory. */
+  private presence: Presence | undefined;
   private readonly subs: Subscription[] = [];
   private defaultRoom: Room | undefined;
   /** Stops answering other processes' requests to make rooms. */
@@ -97,7 +102,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.maxPlayers = options.maxPlayers;
     this.address = { host: options.host, ...listener.address };
     this.roomsOptions = raw.rooms ? resolveRoomsOptions(raw.rooms) : undefined;
-    this.ownDirectory = this.roomsOptions?.directory === undefined;
+    this.closeDirectory = this.roomsOptions?.directory === undefined;
     this.directory = this.roomsOptions?.directory ?? localDirectory();
     this.processId = this.roomsOptions?.processId ?? `p-${randomRoomId().slice(2)}`;
 
@@ -193,17 +198,50 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     );
   }
 
-  /** @internal Registers this process in the directory. */
+  /** @internal Registers this process in its own directory (its load kept current there). */
   async register(): Promise<void> {
-    await this.directory.putProcess({
+    await this.directory.putProcess(this.processListing());
+    this.subs.push(
+      this.rooms.events$.subscribe(() => {
+        if (this.closing) return;
+        this.directory
+          .putProcess(this.processListing())
+          .catch((err: unknown) => this.warn('directory-error', `process listing: ${String(err)}`));
+      }),
+    );
+  }
+
+  /**
+   * @internal Joins a cluster: this process's presence in the shared `directory` (a
+   * heartbeat with its load; its rooms listed again if the directory lost them), started
+   * before any room is listed.
+   */
+  async joinCluster(directory: RedisRoomDirectory, publicHost: string | undefined): Promise<void> {
+    const presence = new Presence({
+      directory,
+      process: () => this.processListing(publicHost),
+      rooms: () => this.rooms.listings(),
+    });
+    this.subs.push(
+      directory.warnings$.subscribe((w) => this.warn('directory-error', w.message)),
+      presence.warnings$.subscribe((w) => this.warn('directory-error', w.message)),
+    );
+    this.presence = presence;
+    this.closeDirectory = true;
+    await presence.start();
+  }
+
+  /** This process as the directory lists it. */
+  private processListing(publicHost?: string): ProcessListing {
+    return {
       processId: this.processId,
       address: {
-        host: this.address.host,
+        host: publicHost ?? this.address.host,
         port: this.address.tcpPort,
         ...(this.address.webPort === undefined ? {} : { webPort: this.address.webPort }),
       },
-      load: 0,
-    });
+      load: this.rooms.load,
+    };
   }
 
   // ------------------------------------------------------------------------------------
@@ -313,14 +351,17 @@ export class GameServer extends typedEmitter<ServerEvents>() {
       this.release(session);
     }
     await this.rooms.closeAll();
-    await this.directory
-      .removeProcess(this.processId)
-      .catch((err: unknown) =>
-        this.warn('directory-error', `leaving the directory: ${String(err)}`),
-      );
+    if (this.presence)
+      await this.presence.stop(); // off the directory, with its rooms
+    else
+      await this.directory
+        .removeProcess(this.processId)
+        .catch((err: unknown) =>
+          this.warn('directory-error', `leaving the directory: ${String(err)}`),
+        );
     for (const s of this.subs) s.unsubscribe();
     await this.gateway.close();
-    if (this.ownDirectory) await this.directory.close();
+    if (this.closeDirectory) await this.directory.close();
     this.spectatorEvents.complete();
     this.streams.complete();
     this.emit('close');

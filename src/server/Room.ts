@@ -106,7 +106,7 @@ export class Room extends typedEmitter<ServerEvents>() {
   /** Sessions whose request named a room: their answer carries its id. */
   private readonly named = new WeakSet<PeerSession>();
   /** Seats the directory counts. */
-  private readonly counted = new WeakSet<Seat>();
+  private readonly counted = new Set<Seat>();
   private readonly seats: Seats;
   private readonly ctx: CodecContext;
   private readonly subs: Subscription[] = [];
@@ -282,6 +282,11 @@ export class Room extends typedEmitter<ServerEvents>() {
   /** Seats held now (players in the match, and players not ready yet). */
   get seated(): number {
     return this.seats.count;
+  }
+
+  /** Seats the directory counts for this room: seats held and joins with a seat counted. */
+  get countedSeats(): number {
+    return this.counted.size + this.reserved.size;
   }
 
   /** Whether nobody is in the room: no seat held, no join under way (spectators do not count). */

@@ -1,7 +1,7 @@
 // The rooms of one server process: made, listed in the directory, found by id, ended when empty or closed.
 import { Subject, type Observable } from 'rxjs';
 import type { Warn } from '../link/serviceDatagrams.js';
-import type { RoomDirectory } from '../rooms/RoomDirectory.js';
+import type { RoomDirectory, RoomListing } from '../rooms/RoomDirectory.js';
 import type { ServerOptions } from './options.js';
 import type { PeerSession } from './PeerSession.js';
 import { LATE_MS, Room, type RoomEndReason, type RoomHost } from './Room.js';
@@ -50,6 +50,8 @@ interface Held {
   readonly emptyTimeoutMs: number;
   /** The address join-or-create made it for, if it did. */
   readonly creator: string | undefined;
+  /** Its place in the directory's order. */
+  readonly order: number;
   emptyTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -103,6 +105,23 @@ export class ServerRooms {
     return n;
   }
 
+  /** Every room's listing now, with its seats counted (to list them again in a directory that lost them). */
+  *listings(): Generator<RoomListing> {
+    for (const { room, order } of this.byId.values()) {
+      if (room.isClosing) continue;
+      yield {
+        roomId: room.id,
+        processId: this.host.processId,
+        mode: room.mode,
+        maxPlayers: room.maxPlayers,
+        players: room.countedSeats,
+        open: true,
+        metadata: room.metadata,
+        order,
+      };
+    }
+  }
+
   /** Rooms join-or-create made for `address` that live now. */
   madeFor(address: string): number {
     let n = 0;
@@ -122,13 +141,14 @@ export class ServerRooms {
       throw new RangeError(`a room with id ${id} exists already`);
     const info = { roomId: id, mode: resolved.mode, metadata: resolved.metadata };
     // Listed first: a room the directory does not know could not be joined.
+    const order = await this.host.directory.nextOrder();
     await this.host.directory.put({
       ...info,
       processId: this.host.processId,
       maxPlayers: resolved.rules.maxPlayers,
       players: 0,
       open: true,
-      order: await this.host.directory.nextOrder(),
+      order,
     });
     if (this.byId.has(id)) throw new RangeError(`a room with id ${id} exists already`);
     const room = new Room(info, resolved.rules, this.roomHost);
@@ -136,6 +156,7 @@ export class ServerRooms {
       room,
       emptyTimeoutMs: resolved.emptyTimeoutMs,
       creator,
+      order,
       emptyTimer: undefined,
     };
     this.byId.set(id, held);

@@ -6,10 +6,17 @@ import { listenWeb } from '../transport/web/webListener.js';
 import { GameServer } from './GameServer.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { resolveRoomsOptions } from './roomOptions.js';
+import { redisDirectory } from '../cluster/redisDirectory.js';
 
 export { GameServer } from './GameServer.js';
 export type { ServerEvents } from './GameServer.js';
-export type { ServerOptions, ServerAddress, Credentials, RoomInfo } from './options.js';
+export type {
+  ServerOptions,
+  ServerAddress,
+  Credentials,
+  RoomInfo,
+  ClusterOptions,
+} from './options.js';
 export type { SpectatorEvent, SpectatorLeaveReason } from './Spectators.js';
 export { Room } from './Room.js';
 export type { RoomEndReason } from './Room.js';
@@ -60,15 +67,31 @@ export async function createServer(options: ServerOptions = {}): Promise<GameSer
     }
   }
   let server: GameServer;
+  const cluster = options.cluster;
+  const directory = cluster
+    ? redisDirectory({
+        redis: cluster.redis,
+        ...(cluster.processTtlMs === undefined ? {} : { processTtlMs: cluster.processTtlMs }),
+        ...(cluster.keyPrefix === undefined ? {} : { keyPrefix: cluster.keyPrefix }),
+      })
+    : undefined;
   try {
-    server = new GameServer(listener, resolved, options);
+    server = new GameServer(
+      listener,
+      resolved,
+      directory ? { ...options, rooms: { ...options.rooms, directory } } : options,
+    );
   } catch (err) {
+    await directory?.close();
     await listener.close();
     throw err;
   }
   try {
+    if (directory && cluster) {
+      // Listed before its first room: the directory lists only rooms of live processes.
+      await server.joinCluster(directory, cluster.publicAddress);
+    } else await server.register();
     await server.openDefaultRoom();
-    await server.register();
   } catch (err) {
     await server.close(); // closes the listener too
     throw err;

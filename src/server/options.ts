@@ -143,6 +143,24 @@ export interface ServerOptions {
    * own streams and methods).
    */
   rooms?: RoomsOptions;
+  /**
+   * Rooms spread over several server processes (issue 16): the room directory and every
+   * process's presence in Redis. Implies `rooms`. A player asking any process for a room
+   * another holds is redirected there by itself. Default: none (one process).
+   */
+  cluster?: ClusterOptions;
+}
+
+/** The `cluster` option: the Redis that holds the directory, and how players reach this process. */
+export interface ClusterOptions {
+  /** The Redis server (`redis://host:port/db`). */
+  readonly redis: string;
+  /** The host players reach this process at (sent in redirects). Default: `host`. */
+  readonly publicAddress?: string;
+  /** A process that stops refreshing its listing is gone from the directory, with its rooms, after this (ms). Default `5000`. */
+  readonly processTtlMs?: number;
+  /** The start of every Redis key, so several clusters can share one Redis. Default `'game-network:'`. */
+  readonly keyPrefix?: string;
 }
 
 /** Where the server listens. */

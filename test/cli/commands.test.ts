@@ -1,9 +1,10 @@
 // The commands' messages, in process: a refused bot, a waiting bot, the server's log order,
-// the demo's desync verdict, and the username check of connect.
+// the demo's desync verdict, the username check of connect, and a late joiner's checksums.
 import { firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, createMemoryTransport, createServer, type GameServer } from '../../src/node.js';
 import type { BotCommandOptions, ServerCommandOptions } from '../../src/cli/args.js';
+import { Bot } from '../../src/cli/bot.js';
 import { describeRefusal, runBotCommand } from '../../src/cli/botCommand.js';
 import { playersThatDiffer } from '../../src/cli/demo.js';
 import { BufferOutput, formatProgress } from '../../src/cli/format.js';
@@ -144,5 +145,35 @@ describe('game-network server, in process', () => {
     const log = out.stdout.text;
     expect(log).toMatch(/ join ann \(player 0\) at tick \d+\n.* chat ann: hello\n/);
     expect(log.indexOf(' join ann ')).toBeLessThan(log.indexOf(' chat ann: '));
+  }, 15_000);
+});
+
+describe('a bot that joins a match under way', () => {
+  it('reports checksums only from its own join on: no checksum warning', async () => {
+    const server = await createServer({ host: '127.0.0.1', port: 0, maxPlayers: 2 });
+    cleanup.push(() => server.close());
+    const warnings: string[] = [];
+    server.events$.subscribe((e) => e.type === 'warning' && warnings.push(e.code));
+    const at = { host: '127.0.0.1', port: server.address.tcpPort };
+    const game = { ticks: 10_000, minPlayers: 1, seed: 1 };
+    const ann = await Bot.join({ ...at, username: 'ann' }, game);
+    cleanup.push(() => ann.close());
+    ann.start();
+    await waitFor(() => ann.client.lastFrameTick >= 30, { message: 'ann past tick 30' });
+    const bob = await Bot.join({ ...at, username: 'bob' }, game);
+    cleanup.push(() => bob.close());
+    let bobJoinedAt = -1;
+    bob.client.frames$.subscribe((f) => {
+      if (f.joined?.some((p) => p.playerId === bob.client.playerId)) bobJoinedAt = f.tick;
+    });
+    bob.start();
+    // bob gets every frame from tick 0, and simulates them; it reports from its join on.
+    await waitFor(() => bobJoinedAt > 0 && bob.client.lastFrameTick >= bobJoinedAt + 30, {
+      message: 'bob 30 ticks past its join',
+    });
+    expect(bobJoinedAt).toBeGreaterThan(30);
+    expect(bob.framesConfirmed).toBeGreaterThan(60);
+    expect(warnings).toEqual([]);
+    expect(bob.desync).toBeUndefined();
   }, 15_000);
 });

@@ -1,50 +1,10 @@
 // The real command line, as child processes without a terminal (stdout is a pipe).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { settleWithin, waitFor } from '../helpers/waitFor.js';
+import { ROOT, children, cli, exitOf, killChildren, type Running } from './cliProcess.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-interface Running {
-  readonly child: ChildProcess;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  /** Resolves with the exit code (or the signal) once the process has exited. */
-  readonly exited: Promise<number | NodeJS.Signals>;
-}
-
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0))
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-/** Starts `game-network <args>` from the sources, with tsx. */
-function cli(args: readonly string[]): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
-    child.on('close', (code, signal) => resolve(code ?? signal ?? -1)),
-  );
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-/** The exit code, within `timeoutMs`. */
-function exitOf(run: Running, timeoutMs: number, what: string): Promise<number | NodeJS.Signals> {
-  return settleWithin(what, { timeoutMs }, (resolve) => {
-    void run.exited.then(resolve);
-    return () => undefined;
-  });
-}
+afterEach(killChildren);
 
 const CHECKSUM = /final checksum (0x[0-9a-f]{8}) after tick (\d+)/;
 
