@@ -15,28 +15,49 @@
 //                                   out, with their rooms, by the next `processes`)
 //   P order                 string  the counter of nextOrder (INCR)
 //   P lock:<key>            string  a withLock holder's random token, with a time to live
+//   P holds:<roomId>        zset    the seats of a room held for redirected joins: reservation
+//                                   token -> expiry (Redis's clock, ms); each is counted in
+//                                   the room's players until claimed, or until it expires
+//   P held                  zset    the ids of the rooms with holds, scored by their first
+//                                   hold's expiry (expired ones are found without a scan)
+//
+// Pub/sub channels (on a second, subscriber connection, made when first needed):
+//   P create:<processId>    the create requests to a process (serveCreate subscribes it):
+//                           JSON { id, ask, replyTo }
+//   P reply:<uuid>          the replies to one directory's requests (askCreate subscribes
+//                           it): JSON { id, listing: a room's field pairs, or null }
 //
 // Atomicity: every call that reads and then writes is one Lua script (redisScripts.ts); a room
 // of a process whose key has expired is skipped and dropped by whichever script meets it first
 // (list, get, reserve, reserveIn), and a process found expired by `processes` is dropped with
-// all its rooms. Scripts build keys from the prefix, so this needs one Redis server (or a
+// all its rooms. Holds expire the same way, with no timer in any process (which may die): the
+// scripts that read rooms (list, get, reserve, reserveIn, put, hold, claim) first end the
+// holds past their expiry by Redis's clock and give their seats back. Scripts build keys from the prefix, so this needs one Redis server (or a
 // primary with replicas), not Redis Cluster.
 import { randomUUID } from 'node:crypto';
 import type { RedisOptions } from 'ioredis';
 import { type Observable, Subject } from 'rxjs';
 import type {
+  CreateAsk,
   ProcessListing,
   RoomChange,
   RoomDirectory,
   RoomListing,
   RoomQuery,
 } from '../rooms/RoomDirectory.js';
+import {
+  encodeCreateReply,
+  encodeCreateRequest,
+  parseCreateReply,
+  parseCreateRequest,
+} from './createMessages.js';
 import { LockTimeoutError, RedisReplyError } from './errors.js';
 import { RedisConnection } from './redisConnection.js';
 import type { PresenceDirectory } from './presence.js';
 import { parseFlag, parseInteger, parseList, parseProcess, parseRoom } from './redisReplies.js';
 import * as scripts from './redisScripts.js';
 import type { RedisScript } from './redisScripts.js';
+import { RedisSubscriber } from './redisSubscriber.js';
 
 /** Options of {@link redisDirectory}. */
 export interface RedisDirectoryOptions {
@@ -76,6 +97,10 @@ export const RedisDirectoryWarningCode = {
   Connection: 'connection',
   /** A `withLock` holder's lock was gone when it was refreshed or released (it ran past its time to live while Redis was away). */
   LockLost: 'lock-lost',
+  /** A message read on a pub/sub channel was not what it should be (bad JSON, a field missing or out of bounds): ignored. */
+  BadMessage: 'bad-message',
+  /** The `make` of `serveCreate` failed (threw or rejected): the asker was told no room was made. */
+  CreateFailed: 'create-failed',
 } as const;
 /** One of {@link RedisDirectoryWarningCode}. */
 export type RedisDirectoryWarningCode =
@@ -93,7 +118,7 @@ export interface RedisDirectoryWarning {
 
 /** The Redis room directory: a {@link RoomDirectory} that `Presence` can keep a process listed in. */
 export interface RedisRoomDirectory extends RoomDirectory, PresenceDirectory {
-  /** Connection trouble and lost locks; never an error thrown into the app. */
+  /** Connection trouble, lost locks, bad messages; never an error thrown into the app. */
   readonly warnings$: Observable<RedisDirectoryWarning>;
 }
 
@@ -126,9 +151,27 @@ export function redisDirectory(options: RedisDirectoryOptions): RedisRoomDirecto
   return new RedisDirectory(options);
 }
 
+/** A create request sent and not answered yet. */
+interface PendingAsk {
+  /** The process asked (the room it answers with must be its own). */
+  readonly processId: string;
+  /** Settles the request (once). */
+  readonly finish: (listing: RoomListing | undefined) => void;
+}
+
+type Make = (ask: CreateAsk) => Promise<RoomListing | undefined>;
+
 class RedisDirectory implements RedisRoomDirectory {
   readonly processTtlMs: number;
   private readonly connection: RedisConnection;
+  private readonly server: string | RedisOptions;
+  /** The pub/sub connection, made by the first serveCreate or askCreate. */
+  private subscriber: RedisSubscriber | undefined;
+  /** This directory's reply channel. */
+  private readonly replyChannel: string;
+  private readonly asks = new Map<string, PendingAsk>();
+  private readonly makers = new Map<string, Make>();
+  private closed = false;
   private readonly prefix: string;
   private readonly lockTtlMs: number;
   private readonly lockWaitMs: number;
@@ -140,6 +183,8 @@ class RedisDirectory implements RedisRoomDirectory {
     this.lockTtlMs = positive('lockTtlMs', options.lockTtlMs, DEFAULT_LOCK_TTL_MS);
     this.lockWaitMs = positive('lockWaitMs', options.lockWaitMs, DEFAULT_LOCK_WAIT_MS);
     this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    this.server = options.redis;
+    this.replyChannel = `${this.prefix}reply:${randomUUID()}`;
     this.connection = new RedisConnection(
       options.redis,
       positive('commandTimeoutMs', options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS),
@@ -225,6 +270,63 @@ class RedisDirectory implements RedisRoomDirectory {
     parseFlag('unreserve', await this.run('unreserve', scripts.UNRESERVE, [], [roomId]));
   }
 
+  async hold(roomId: string, token: string, ttlMs: number): Promise<void> {
+    if (!Number.isFinite(ttlMs) || ttlMs < 0)
+      throw new RangeError(`a hold's ttlMs must be a finite number >= 0, not ${ttlMs}`);
+    parseFlag('hold', await this.run('hold', scripts.HOLD, [], [roomId, token, String(ttlMs)]));
+  }
+
+  async claim(roomId: string, token: string): Promise<boolean> {
+    return parseFlag('claim', await this.run('claim', scripts.CLAIM, [], [roomId, token]));
+  }
+
+  askCreate(
+    processId: string,
+    ask: CreateAsk,
+    timeoutMs: number,
+  ): Promise<RoomListing | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
+    const id = randomUUID();
+    return new Promise((resolve) => {
+      const finish = (listing: RoomListing | undefined): void => {
+        if (!this.asks.delete(id)) return;
+        clearTimeout(timer);
+        resolve(listing);
+      };
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      this.asks.set(id, { processId, finish });
+      void (async () => {
+        try {
+          await this.channels().subscribe(this.replyChannel, (message) => this.onReply(message));
+          if (!this.asks.has(id)) return; // timed out meanwhile: nothing sent
+          const request = encodeCreateRequest({ id, ask, replyTo: this.replyChannel });
+          const receivers = await this.connection.call('askCreate', (redis) =>
+            redis.publish(this.createChannel(processId), request),
+          );
+          // No one serves that process (it died, or does not make rooms): no answer will come.
+          if (receivers === 0) finish(undefined);
+        } catch (err) {
+          this.warnConnection(`asking ${processId} for a room`, err);
+          finish(undefined);
+        }
+      })();
+    });
+  }
+
+  serveCreate(processId: string, make: Make): () => void {
+    const channel = this.createChannel(processId);
+    this.makers.set(processId, make);
+    if (!this.closed)
+      this.channels()
+        .subscribe(channel, (message) => void this.onRequest(processId, message))
+        .catch((err: unknown) => this.warnConnection(`serving ${processId}'s requests`, err));
+    return () => {
+      if (this.makers.get(processId) !== make) return;
+      this.makers.delete(processId);
+      this.subscriber?.unsubscribe(channel);
+    };
+  }
+
   async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const lockKey = `${this.prefix}lock:${key}`;
     const token = randomUUID();
@@ -294,8 +396,95 @@ class RedisDirectory implements RedisRoomDirectory {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const ask of [...this.asks.values()]) ask.finish(undefined);
+    this.makers.clear();
     this.warnings.complete();
-    await this.connection.close();
+    await Promise.all([this.subscriber?.close(), this.connection.close()]);
+  }
+
+  /** The pub/sub connection, made at the first need. */
+  private channels(): RedisSubscriber {
+    this.subscriber ??= new RedisSubscriber(this.server, (error) =>
+      this.warnConnection('Redis subscriber connection', error),
+    );
+    return this.subscriber;
+  }
+
+  private createChannel(processId: string): string {
+    return `${this.prefix}create:${processId}`;
+  }
+
+  /** A create request for a process this directory serves: made, and answered. */
+  private async onRequest(processId: string, message: string): Promise<void> {
+    let request;
+    try {
+      request = parseCreateRequest(message);
+      if (!request.replyTo.startsWith(`${this.prefix}reply:`))
+        throw new RedisReplyError(
+          'serveCreate',
+          `reply channel ${request.replyTo} is not a directory's`,
+        );
+    } catch (err) {
+      this.badMessage(`a create request to ${processId}`, err);
+      return;
+    }
+    const make = this.makers.get(processId);
+    if (!make) return;
+    let listing: RoomListing | undefined;
+    try {
+      listing = await make(request.ask);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.warnings.next({
+        code: RedisDirectoryWarningCode.CreateFailed,
+        message: `making a room for a request to ${processId}: ${error.message}`,
+        error,
+      });
+      listing = undefined;
+    }
+    if (this.closed) return;
+    try {
+      await this.connection.call('serveCreate', (redis) =>
+        redis.publish(request.replyTo, encodeCreateReply({ id: request.id, listing })),
+      );
+    } catch (err) {
+      this.warnConnection(`answering a create request to ${processId}`, err);
+    }
+  }
+
+  /** A reply to one of this directory's create requests. */
+  private onReply(message: string): void {
+    let reply;
+    try {
+      reply = parseCreateReply(message);
+    } catch (err) {
+      this.badMessage('a create reply', err);
+      return;
+    }
+    const ask = this.asks.get(reply.id);
+    if (!ask) return; // too late: the asker went on without it
+    if (reply.listing && reply.listing.processId !== ask.processId) {
+      this.badMessage(
+        'a create reply',
+        new RedisReplyError(
+          'askCreate',
+          `room of ${reply.listing.processId}, not of ${ask.processId}`,
+        ),
+      );
+      ask.finish(undefined);
+      return;
+    }
+    ask.finish(reply.listing);
+  }
+
+  private badMessage(what: string, err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.warnings.next({
+      code: RedisDirectoryWarningCode.BadMessage,
+      message: `${what} ignored: ${error.message}`,
+      error,
+    });
   }
 
   /** Keeps a held lock alive while its holder runs. */

@@ -20,8 +20,29 @@ local function toMap(h)
   for i = 1, #h, 2 do m[h[i]] = h[i + 1] end
   return m
 end
--- Takes a room off every index and deletes its listing.
-local function dropRoom(id)
+local function holdsKey(id) return P .. 'holds:' .. id end
+local HELD = P .. 'held'
+-- Redis's clock in milliseconds: holds expire by it, whatever the clocks of the processes
+-- (TIME before writes needs effects replication: the default since Redis 5).
+local nowCache = nil
+local function now()
+  if not nowCache then
+    local t = redis.call('TIME')
+    nowCache = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return nowCache
+end
+-- Puts a room in the index of held rooms by its first hold's expiry, or takes it out.
+local function indexHeld(id)
+  local first = redis.call('ZRANGE', holdsKey(id), 0, 0, 'WITHSCORES')
+  if #first == 0 then redis.call('ZREM', HELD, id) else redis.call('ZADD', HELD, first[2], id) end
+end
+-- Takes a room off every index and deletes its listing (and, unless keepHolds, its holds).
+local function dropRoom(id, keepHolds)
+  if not keepHolds then
+    redis.call('DEL', holdsKey(id))
+    redis.call('ZREM', HELD, id)
+  end
   local f = redis.call('HMGET', roomKey(id), 'mode', 'maxPlayers', 'processId')
   if f[1] and f[2] then redis.call('ZREM', freeKey(f[1], f[2]), id) end
   if f[1] then redis.call('ZREM', freeModeKey(f[1]), id) end
@@ -43,6 +64,30 @@ local function indexFree(id)
     else
       redis.call('ZREM', k, id)
     end
+  end
+end
+-- Gives back one seat of a room (if it has one taken), and indexes its free seats again.
+local function giveBack(id)
+  local players = tonumber(redis.call('HGET', roomKey(id), 'players'))
+  if not players or players <= 0 then return 0 end
+  redis.call('HINCRBY', roomKey(id), 'players', -1)
+  indexFree(id)
+  return 1
+end
+-- Ends the expired holds of one room, each giving its seat back.
+local function expireHoldsOf(id)
+  local expired = redis.call('ZRANGEBYSCORE', holdsKey(id), '-inf', now())
+  for _, token in ipairs(expired) do
+    redis.call('ZREM', holdsKey(id), token)
+    giveBack(id)
+  end
+  indexHeld(id)
+end
+-- Ends every expired hold (of at most 100 rooms a run): the scripts that read rooms call it
+-- first, so a seat held for a redirect that never came is free again before anyone looks.
+local function expireHolds()
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', HELD, '-inf', now(), 'LIMIT', 0, 100)) do
+    expireHoldsOf(id)
   end
 end
 local liveCache = {}
@@ -113,7 +158,8 @@ const withPrelude = (body: string): RedisScript => ({ lua: PRELUDE + body, numbe
  */
 export const PUT = withPrelude(`
 local id = ARGV[2]
-dropRoom(id)
+expireHolds()
+dropRoom(id, true)
 redis.call('HSET', roomKey(id), 'roomId', id, 'processId', ARGV[3], 'mode', ARGV[4],
   'maxPlayers', ARGV[5], 'players', ARGV[6], 'open', ARGV[7], 'metadata', ARGV[8], 'order', ARGV[9])
 redis.call('ZADD', ROOMS, ARGV[9], id)
@@ -145,6 +191,7 @@ return 1
 
 /** get: ARGV prefix, roomId. The room's fields, or nil when not listed or its process is not live. */
 export const GET = withPrelude(`
+expireHolds()
 local h = liveRoom(ARGV[2])
 if not h then return false end
 return h
@@ -164,6 +211,7 @@ elseif avail and hasMode then source = freeModeKey(mode)
 elseif avail then source = FREE_ALL end
 local out = {}
 if limit < 1 then return out end
+expireHolds()
 scan(source, function(id)
   local h = liveRoom(id)
   if not h then
@@ -191,6 +239,7 @@ export const RESERVE = withPrelude(`
 local mode, size = ARGV[2], ARGV[3]
 local source = freeKey(mode, size)
 local got = false
+expireHolds()
 scan(source, function(id)
   local h = liveRoom(id)
   if not h then
@@ -215,6 +264,7 @@ return got
 /** reserveIn: ARGV prefix, roomId. 1 when a seat was taken, 0 when the room has none free. */
 export const RESERVE_IN = withPrelude(`
 local id = ARGV[2]
+expireHolds()
 local h = liveRoom(id)
 if not h then return 0 end
 local m = toMap(h)
@@ -227,11 +277,31 @@ return 1
 
 /** unreserve: ARGV prefix, roomId. 1 when a seat was given back, 0 when there was none taken. */
 export const UNRESERVE = withPrelude(`
-local id = ARGV[2]
-local players = tonumber(redis.call('HGET', roomKey(id), 'players'))
-if not players or players <= 0 then return 0 end
-redis.call('HINCRBY', roomKey(id), 'players', -1)
-indexFree(id)
+return giveBack(ARGV[2])
+`);
+
+/**
+ * hold: ARGV prefix, roomId, token, ttl (ms). Marks one seat already counted as held under
+ * `token` until Redis's clock passes now + ttl; a hold not claimed by then gives its seat back
+ * (in the next script that reads rooms). Holding a token again moves its expiry.
+ */
+export const HOLD = withPrelude(`
+local id, token, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
+expireHolds()
+redis.call('ZADD', holdsKey(id), now() + ttl, token)
+indexHeld(id)
+return 1
+`);
+
+/**
+ * claim: ARGV prefix, roomId, token. 1 when the hold was there and not expired (it ends, its
+ * seat stays counted), else 0 (an expired one gives its seat back now).
+ */
+export const CLAIM = withPrelude(`
+local id, token = ARGV[2], ARGV[3]
+expireHoldsOf(id)
+if redis.call('ZREM', holdsKey(id), token) == 0 then return 0 end
+indexHeld(id)
 return 1
 `);
 
