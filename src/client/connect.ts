@@ -15,7 +15,7 @@ import {
   type WatchAccepted,
 } from '../protocol/index.js';
 import type { Transport, TransportPeer } from '../transport/Transport.js';
-import { createWebTransport } from '../transport/ws/webClientTransport.js';
+import { coreTransport, webTransportTo } from './coreTransport.js';
 import { GameClient, type Connection } from './GameClient.js';
 import { endedDuringJoin, joinRequest, readJoinAnswer, reconnectRequest } from './joinHandshake.js';
 import {
@@ -54,16 +54,9 @@ export type { ConnectOptions } from './options.js';
  * answer comes within `connectTimeoutMs`; ConnectionError if the server cannot be reached or
  * no transport is given.
  */
-export function connect(options: ConnectOptions): Promise<GameClient> {
-  if (!options.transport && options.url !== undefined)
-    return connectWith(options, createWebTransport({ url: options.url }), (url) =>
-      createWebTransport({ url }),
-    );
-  if (!options.transport)
-    return Promise.reject(
-      new ConnectionError('no transport: pass options.transport (this build has no default)'),
-    );
-  return connectWith(options, options.transport);
+export async function connect(options: ConnectOptions): Promise<GameClient> {
+  // Async: no transport is a rejection, as every other failure.
+  return connectWith(options, coreTransport(options), webTransportTo);
 }
 
 /**

@@ -9,7 +9,7 @@ import {
 } from '../protocol/index.js';
 import { isValidRoomId } from '../protocol/roomFields.js';
 import type { TlsClientOptions, Transport } from '../transport/Transport.js';
-import { createWebTransport } from '../transport/ws/webClientTransport.js';
+import { coreTransport } from './coreTransport.js';
 import { serverOf } from './options.js';
 
 /** Options of `listRooms`. */
@@ -41,14 +41,9 @@ export interface ListRoomsOptions {
  * @throws ConnectTimeoutError if no answer comes within `timeoutMs`; ConnectionError if the
  * server cannot be reached or answers something else.
  */
-export function listRooms(options: ListRoomsOptions): Promise<RoomSummary[]> {
-  if (!options.transport && options.url !== undefined)
-    return listRoomsWith(options, createWebTransport({ url: options.url }));
-  if (!options.transport)
-    return Promise.reject(
-      new ConnectionError('no transport: pass options.transport (this build has no default)'),
-    );
-  return listRoomsWith(options, options.transport);
+export async function listRooms(options: ListRoomsOptions): Promise<RoomSummary[]> {
+  // Async: no transport is a rejection, as every other failure.
+  return listRoomsWith(options, coreTransport(options));
 }
 
 /**

@@ -2,8 +2,7 @@
 import type { GameClient } from '../client/GameClient.js';
 import { connectWith } from '../client/connect.js';
 import type { ConnectOptions } from '../client/options.js';
-import { nodeTransport } from '../transport/nodeTransport.js';
-import { nodeWebTransport } from '../transport/web/nodeWebTransport.js';
+import { nodeDefaultTransport, nodeWebTransportTo } from './defaultTransport.js';
 
 /**
  * Joins a lockstep server: connects over TCP, sends the join request, and resolves once the
@@ -22,10 +21,5 @@ import { nodeWebTransport } from '../transport/web/nodeWebTransport.js';
  * answer comes within `connectTimeoutMs`; ConnectionError if the server cannot be reached.
  */
 export function connect(options: ConnectOptions): Promise<GameClient> {
-  const transport =
-    options.transport ??
-    (options.url !== undefined
-      ? nodeWebTransport({ client: { url: options.url } })
-      : nodeTransport);
-  return connectWith(options, transport, (url) => nodeWebTransport({ client: { url } }));
+  return connectWith(options, nodeDefaultTransport(options), nodeWebTransportTo);
 }

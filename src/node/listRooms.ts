@@ -1,8 +1,7 @@
 // `listRooms` for Node: the Node transport (TCP) unless another is given.
 import { listRoomsWith, type ListRoomsOptions } from '../client/listRooms.js';
 import type { RoomSummary } from '../protocol/index.js';
-import { nodeTransport } from '../transport/nodeTransport.js';
-import { nodeWebTransport } from '../transport/web/nodeWebTransport.js';
+import { nodeDefaultTransport } from './defaultTransport.js';
 
 /**
  * The open rooms of a server (of `mode`, if given): at most 100, oldest first. With no
@@ -15,10 +14,5 @@ import { nodeWebTransport } from '../transport/web/nodeWebTransport.js';
  * server cannot be reached or answers something else.
  */
 export function listRooms(options: ListRoomsOptions): Promise<RoomSummary[]> {
-  const transport =
-    options.transport ??
-    (options.url !== undefined
-      ? nodeWebTransport({ client: { url: options.url } })
-      : nodeTransport);
-  return listRoomsWith(options, transport);
+  return listRoomsWith(options, nodeDefaultTransport(options));
 }
