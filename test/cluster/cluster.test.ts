@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisRoomDirectory, redisDirectory } from '../../src/cluster/redisDirectory.js';
 import * as scripts from '../../src/cluster/redisScripts.js';
-import { connect, type GameClient } from '../../src/node.js';
+import { connect, type GameClient, JoinRefusedError, RefuseReason } from '../../src/node.js';
 import { type Bot, playBot } from '../helpers/players.js';
 import { RedisServer, redisTestsRunnable } from '../helpers/redisServer.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -147,11 +147,32 @@ describe.skipIf(!runnable)('a cluster of 3 server processes on Redis', () => {
     }
   }, 90_000);
 
-  it('a Redis restart mid-game stops no match, and the directory is rebuilt', async () => {
+  it('Redis away and restarted mid-game stops no match (only matchmaking waits), and the directory is rebuilt', async () => {
+    await redis.stop();
+    // Frames keep coming in every room while Redis is away.
     const before = players.map((p) => p.bot?.world.tick ?? -1);
-    await redis.restart(); // empty: no persistence
-    // Frames keep coming in every room, whatever Redis does.
     await waitFor(() => players.every((p, i) => (p.bot?.world.tick ?? -1) >= before[i] + 60), {
+      timeoutMs: 20_000,
+      message: 'every match to go on while Redis is away',
+    });
+    // A join-or-create meanwhile is refused, to be tried again later (it does not hang).
+    const refused = await connect({
+      host: members[0].host,
+      port: members[0].port,
+      username: 'while-away',
+      match: { mode: 'duel', size: 4 },
+    }).then(
+      (client) => {
+        players.push({ client, asked: members[0] });
+        return undefined;
+      },
+      (err: unknown) => err,
+    );
+    expect(refused).toBeInstanceOf(JoinRefusedError);
+    expect((refused as JoinRefusedError).reason).toBe(RefuseReason.TryLater);
+    await redis.restart(); // empty: no persistence
+    const after = players.map((p) => p.bot?.world.tick ?? -1);
+    await waitFor(() => players.every((p, i) => (p.bot?.world.tick ?? -1) >= after[i] + 30), {
       timeoutMs: 20_000,
       message: 'every match to go on through the Redis restart',
     });
