@@ -32,8 +32,8 @@
 // (list, get, reserve, reserveIn), and a process found expired by `processes` is dropped with
 // all its rooms. Holds expire the same way, with no timer in any process (which may die): the
 // scripts that read rooms (list, get, reserve, reserveIn, put, hold, claim) first end the
-// holds past their expiry by Redis's clock and give their seats back. Scripts build keys from the prefix, so this needs one Redis server (or a
-// primary with replicas), not Redis Cluster.
+// holds past their expiry by Redis's clock and give their seats back. Scripts build keys from
+// the prefix, so this needs one Redis server (or a primary with replicas), not Redis Cluster.
 import { randomUUID } from 'node:crypto';
 import type { RedisOptions } from 'ioredis';
 import { type Observable, Subject } from 'rxjs';
