@@ -209,9 +209,10 @@ describe.skipIf(!runnable)('a cluster of 3 server processes on Redis', () => {
     }
   }, 60_000);
 
-  it('counts the Redis commands of a join-or-create that is redirected, and of one that is not', async () => {
-    // One room with free seats, on a known process; then a join at another process (a
-    // redirect) and one at the owner, each watched with MONITOR.
+  it('counts the Redis round trips of a join-or-create: one that makes a room, one redirected, one direct', async () => {
+    // Every room is full: a join makes a new one (here or, asked over pub/sub, on the
+    // least-loaded process); then a join at a process that does not hold it (a redirect) and
+    // one at the owner. Each is watched with MONITOR, between two markers.
     const monitor = await new Redis(redis.url).monitor();
     const names = new Map<string, string>(
       Object.entries(scripts).map(([name, script]) => [sha1(script.lua), name] as const),
