@@ -8,7 +8,7 @@ import { RedisServer } from '../test/helpers/redisServer.js';
 const JOINS = Number(process.argv[2] ?? 200);
 
 function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 function summary(xs: number[]): string {
@@ -22,7 +22,7 @@ async function commandCounts(redis: Redis): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const line of info.split('\n')) {
     const m = /^cmdstat_([a-z|]+):calls=(\d+)/.exec(line.trim());
-    if (m) counts.set(m[1]!, Number(m[2]));
+    if (m) counts.set(m[1], Number(m[2]));
   }
   return counts;
 }
@@ -68,8 +68,8 @@ async function main(): Promise<void> {
     void target;
     const direct: number[] = [];
     const redirected: number[] = [];
-    let perJoinDirect = new Map<string, number>();
-    let perJoinRedirect = new Map<string, number>();
+    const perJoinDirect = new Map<string, number>();
+    const perJoinRedirect = new Map<string, number>();
     for (let i = 0; i < JOINS; i++) {
       // Interleaved: direct, then through the other process.
       for (const via of i % 2 === 0 ? [b, a] : [a, b]) {
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
 
     // Join-or-create: pairs of players, each pair's two through different processes.
     const jc: number[] = [];
-    let perJoinCreate = new Map<string, number>();
+    const perJoinCreate = new Map<string, number>();
     const open: (() => Promise<void>)[] = [];
     for (let i = 0; i < JOINS; i++) {
       const before = await commandCounts(redis);
@@ -129,7 +129,6 @@ async function main(): Promise<void> {
       `join-or-create (half redirected): ${summary(jc)}; Redis commands per join ${perJoin(perJoinCreate)}`,
     );
     await Promise.all(open.map((c) => c()));
-    perJoinDirect = perJoinRedirect = perJoinCreate = new Map();
 
     // The directory with 1,000 rooms: listing and reserving stay fast.
     const dir = redisDirectory({
