@@ -65,7 +65,7 @@ export interface ProcessAddress {
  * room taken); `unreserve` gives one back (a join that failed, a player who left).
  */
 export interface RoomDirectory {
-  /** Lists a new room (its `players` as given), or replaces the listing of a room with its id. */
+  /** Lists a new room (its `players` as given), or replaces the listing of a room with its id (ending its holds). */
   put(listing: RoomListing): Promise<void>;
   /** Changes what changes while a room lives. Does nothing for a room not listed. */
   update(roomId: string, change: RoomChange): Promise<void>;

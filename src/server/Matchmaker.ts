@@ -122,7 +122,13 @@ export class Matchmaker {
     if (!held) return { redirect };
     const reservation = new Uint8Array(Limits.reconnectTokenBytes);
     crypto.getRandomValues(reservation);
-    await directory.hold(listing.roomId, hex(reservation), HOLD_MS);
+    try {
+      await directory.hold(listing.roomId, hex(reservation), HOLD_MS);
+    } catch (err) {
+      // Not held: the seat counted for it must not stay taken.
+      await directory.unreserve(listing.roomId).catch(() => undefined);
+      throw err;
+    }
     return { redirect: { ...redirect, reservation } };
   }
 
