@@ -25,6 +25,7 @@ import { RedisProcess } from './redisProcess.js';
 import { DEMO_MODE } from './roomsDemo.js';
 import { ServerProcess, selfCommand } from './serverProcess.js';
 import { mixSeed } from './simulation.js';
+import { StopError, Stopper } from './stopper.js';
 
 /** Extra knobs of a cluster demo, for tests. */
 export interface ClusterDemoRunOptions extends DemoRunOptions {
@@ -70,48 +71,6 @@ const NOTEWORTHY = / (warning|desync|drop|away) /;
 interface JoinedRoom {
   readonly roomId: string;
   readonly bots: readonly { readonly bot: Bot; readonly askedProcess: number }[];
-}
-
-/** Why a demo stops before its bots finish. */
-type StopReason = 'timeout' | 'abort' | 'exit';
-
-/** Thrown by {@link Stopper.race} when the demo is stopped first. */
-class StopError extends Error {
-  override name = 'StopError';
-  constructor(readonly why: StopReason) {
-    super(`stopped: ${why}`);
-  }
-}
-
-/** Stops a demo: Ctrl-C (the signal), the deadline, or a server process that exited. */
-class Stopper {
-  /** Resolves with the first reason to stop. */
-  readonly stopped: Promise<StopReason>;
-  private resolve!: (why: StopReason) => void;
-  private readonly onAbort = (): void => this.fire('abort');
-
-  constructor(private readonly signal: AbortSignal | undefined) {
-    this.stopped = new Promise((resolve) => (this.resolve = resolve));
-    if (signal?.aborted) this.fire('abort');
-    signal?.addEventListener('abort', this.onAbort);
-  }
-
-  /** Stops the demo (the first reason given counts). */
-  fire(why: StopReason): void {
-    this.resolve(why);
-  }
-
-  /** `value`, unless the demo is stopped first: then a {@link StopError}. */
-  async race<T>(value: Promise<T>): Promise<T> {
-    const r = await Promise.race([value.then((v) => ({ v })), this.stopped]);
-    if (typeof r === 'object') return r.v;
-    throw new StopError(r);
-  }
-
-  /** Stops listening to the signal. */
-  dispose(): void {
-    this.signal?.removeEventListener('abort', this.onAbort);
-  }
 }
 
 /** The server flags of process `i` (0-based) of a cluster demo. */
