@@ -57,6 +57,7 @@ export interface ClusterDemoResult {
   readonly exitCode: number;
   /** Every room, in the order its bots asked. */
   readonly rooms: readonly ClusterRoomResult[];
+  /** How long the whole run took, in ms. */
   readonly elapsedMs: number;
 }
 
@@ -126,14 +127,28 @@ export async function runClusterDemo(
   let closing = false;
   let progressTimer: NodeJS.Timeout | undefined;
   let deadline: NodeJS.Timeout | undefined;
+  // What is under way when the demo stops: waited for before the rest is closed, so nothing
+  // it starts is left running (each is bounded: a start by its timeout, a join by the
+  // servers stopping).
+  const starts: Promise<unknown>[] = [];
+  const joins: Promise<unknown>[] = [];
+  const track = <T>(list: Promise<unknown>[], p: Promise<T>): Promise<T> => {
+    list.push(p.catch(() => undefined));
+    return p;
+  };
 
   try {
-    redis = await stopper.race(RedisProcess.start());
-    status.log(`redis-server on 127.0.0.1:${redis.port} (no persistence)`);
+    const redisUp = await stopper.race(
+      track(
+        starts,
+        RedisProcess.start().then((r) => (redis = r)),
+      ),
+    );
+    status.log(`redis-server on 127.0.0.1:${redisUp.port} (no persistence)`);
 
     const command = run.command ?? selfCommand();
-    const redisUrl = redis.url;
-    const starting = Array.from({ length: processes }, async (_, i) => {
+    const redisUrl = redisUp.url;
+    const startServer = async (i: number): Promise<ServerProcess> => {
       const server = await ServerProcess.start(
         command,
         i + 1,
@@ -150,12 +165,38 @@ export async function runClusterDemo(
         stopper.fire('exit');
       });
       return server;
-    });
+    };
+    const starting = Array.from({ length: processes }, (_, i) => track(starts, startServer(i)));
     const settled = await stopper.race(Promise.allSettled(starting));
     for (const s of settled) if (s.status === 'rejected') throw s.reason;
     servers.sort((a, b) => a.number - b.number);
     for (const s of servers)
       status.log(`process ${s.number}: ${s.processId}, tcp 127.0.0.1:${s.tcpPort}`);
+
+    /** Bot `p` of room `r` (0-based), asking process `k` (1-based). */
+    const joinBot = async (
+      r: number,
+      k: number,
+      p: number,
+    ): Promise<JoinedRoom['bots'][number]> => {
+      const bot = await Bot.join(
+        {
+          host: '127.0.0.1',
+          port: servers[k - 1].tcpPort,
+          username: `bot-${r + 1}-${p + 1}`,
+          match: { mode: DEMO_MODE, size: players },
+          conditioner: conditionerFor(options, mixSeed(options.seed, 1 + r * players + p)),
+          inputDelay: options.inputDelay,
+        },
+        // Each room its own seed: a game of its own.
+        { ticks, minPlayers: players, seed: mixSeed(options.seed, 1 + r) },
+      );
+      allBots.push(bot);
+      bot.warnings$.subscribe((w) =>
+        warn(`warning (${bot.client.username}) ${w.code}: ${w.message}`),
+      );
+      return { bot, askedProcess: k };
+    };
 
     // One room at a time, its bots at once, each through a random process: every room before
     // it is full, so they fill a new one. Every bot joins before any plays.
@@ -165,27 +206,7 @@ export async function runClusterDemo(
         (_, p) => 1 + (mixSeed(options.seed, 9000 + r * players + p) % processes),
       );
       const bots = await stopper.race(
-        Promise.all(
-          asked.map(async (k, p) => {
-            const bot = await Bot.join(
-              {
-                host: '127.0.0.1',
-                port: servers[k - 1].tcpPort,
-                username: `bot-${r + 1}-${p + 1}`,
-                match: { mode: DEMO_MODE, size: players },
-                conditioner: conditionerFor(options, mixSeed(options.seed, 1 + r * players + p)),
-                inputDelay: options.inputDelay,
-              },
-              // Each room its own seed: a game of its own.
-              { ticks, minPlayers: players, seed: mixSeed(options.seed, 1 + r) },
-            );
-            allBots.push(bot);
-            bot.warnings$.subscribe((w) =>
-              warn(`warning (${bot.client.username}) ${w.code}: ${w.message}`),
-            );
-            return { bot, askedProcess: k };
-          }),
-        ),
+        Promise.all(asked.map((k, p) => track(joins, joinBot(r, k, p)))),
       );
       const ids = [...new Set(bots.map((b) => b.bot.client.room ?? '(none)'))];
       if (ids.length !== 1)
@@ -237,8 +258,10 @@ export async function runClusterDemo(
     stopper.dispose();
     status.clear();
     closing = true;
+    await Promise.all(starts);
     // The servers first: they say goodbye to every bot (see demo.ts), and leave the directory.
     await Promise.all(servers.map((s) => s.stop()));
+    await Promise.all(joins);
     await Promise.all(allBots.map((b) => b.close()));
     await redis?.stop();
   }
@@ -256,6 +279,7 @@ export async function runClusterDemo(
           `${formatSeconds(elapsedMs)} in all (Redis and the server processes stopped)\n\n`,
   );
 
+  servers.sort((a, b) => a.number - b.number);
   const results = joined.map((j) => roomResult(j, servers, players));
   for (const [i, r] of results.entries()) out.write(`${clusterRoomLine(i + 1, r)}\n`);
   for (const s of servers) {
