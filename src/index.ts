@@ -25,6 +25,7 @@ export type {
   RoomMetadata,
   ProcessListing,
   ProcessAddress,
+  CreateAsk,
 } from './rooms/RoomDirectory.js';
 export type { RoomSummary, RoomAsk, RoomById, RoomByMode } from './protocol/index.js';
 

@@ -28,6 +28,7 @@ export type {
   ServerEvents,
   Credentials,
   RoomInfo,
+  ClusterOptions,
   SpectatorEvent,
   SpectatorLeaveReason,
 } from './server/createServer.js';

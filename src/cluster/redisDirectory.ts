@@ -32,8 +32,8 @@
 // (list, get, reserve, reserveIn), and a process found expired by `processes` is dropped with
 // all its rooms. Holds expire the same way, with no timer in any process (which may die): the
 // scripts that read rooms (list, get, reserve, reserveIn, put, hold, claim) first end the
-// holds past their expiry by Redis's clock and give their seats back. Scripts build keys from the prefix, so this needs one Redis server (or a
-// primary with replicas), not Redis Cluster.
+// holds past their expiry by Redis's clock and give their seats back. Scripts build keys from
+// the prefix, so this needs one Redis server (or a primary with replicas), not Redis Cluster.
 import { randomUUID } from 'node:crypto';
 import type { RedisOptions } from 'ioredis';
 import { type Observable, Subject } from 'rxjs';
@@ -171,6 +171,8 @@ class RedisDirectory implements RedisRoomDirectory {
   private readonly replyChannel: string;
   private readonly asks = new Map<string, PendingAsk>();
   private readonly makers = new Map<string, Make>();
+  /** Processes a `putProcess` found unlisted, until a `refreshProcess` says so. */
+  private readonly unlisted = new Set<string>();
   private closed = false;
   private readonly prefix: string;
   private readonly lockTtlMs: number;
@@ -363,10 +365,18 @@ class RedisDirectory implements RedisRoomDirectory {
   }
 
   async putProcess(process: ProcessListing): Promise<void> {
-    await this.refreshProcess(process);
+    // A put that finds the process unlisted (Redis lost it) must not hide that from the next
+    // refresh: Presence lists the rooms again when a refresh says so.
+    if (await this.setProcess(process)) this.unlisted.add(process.processId);
   }
 
   async refreshProcess(process: ProcessListing): Promise<boolean> {
+    const fresh = await this.setProcess(process);
+    return this.unlisted.delete(process.processId) || fresh;
+  }
+
+  /** Sets a process's listing with its time to live: true when it was not listed. */
+  private async setProcess(process: ProcessListing): Promise<boolean> {
     const reply = await this.run(
       'putProcess',
       scripts.REFRESH_PROCESS,

@@ -37,12 +37,10 @@ local function indexHeld(id)
   local first = redis.call('ZRANGE', holdsKey(id), 0, 0, 'WITHSCORES')
   if #first == 0 then redis.call('ZREM', HELD, id) else redis.call('ZADD', HELD, first[2], id) end
 end
--- Takes a room off every index and deletes its listing (and, unless keepHolds, its holds).
-local function dropRoom(id, keepHolds)
-  if not keepHolds then
-    redis.call('DEL', holdsKey(id))
-    redis.call('ZREM', HELD, id)
-  end
+-- Takes a room off every index and deletes its listing and its holds.
+local function dropRoom(id)
+  redis.call('DEL', holdsKey(id))
+  redis.call('ZREM', HELD, id)
   local f = redis.call('HMGET', roomKey(id), 'mode', 'maxPlayers', 'processId')
   if f[1] and f[2] then redis.call('ZREM', freeKey(f[1], f[2]), id) end
   if f[1] then redis.call('ZREM', freeModeKey(f[1]), id) end
@@ -152,14 +150,15 @@ const withPrelude = (body: string): RedisScript => ({ lua: PRELUDE + body, numbe
 
 /**
  * put: ARGV prefix, roomId, processId, mode, maxPlayers, players, open ('1'|'0'), metadata
- * (JSON), order. Replaces an older listing of the id (its indexes may differ) and raises the
+ * (JSON), order. Replaces an older listing of the id (its indexes may differ; its holds end
+ * without giving seats back, since `players` is given whole) and raises the
  * order counter to at least `order` (a directory rebuilt after Redis lost it keeps new rooms
  * after the re-listed ones).
  */
 export const PUT = withPrelude(`
 local id = ARGV[2]
 expireHolds()
-dropRoom(id, true)
+dropRoom(id)
 redis.call('HSET', roomKey(id), 'roomId', id, 'processId', ARGV[3], 'mode', ARGV[4],
   'maxPlayers', ARGV[5], 'players', ARGV[6], 'open', ARGV[7], 'metadata', ARGV[8], 'order', ARGV[9])
 redis.call('ZADD', ROOMS, ARGV[9], id)

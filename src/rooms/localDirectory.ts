@@ -26,6 +26,12 @@ class LocalDirectory implements RoomDirectory {
   private order = 0;
 
   put(listing: RoomListing): Promise<void> {
+    // A listing put again has its `players` given whole: the holds of the old one end.
+    for (const [key, timer] of this.holds)
+      if (key.startsWith(`${listing.roomId}\n`)) {
+        clearTimeout(timer);
+        this.holds.delete(key);
+      }
     this.rooms.set(listing.roomId, listing);
     return Promise.resolve();
   }

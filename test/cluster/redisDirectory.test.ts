@@ -327,6 +327,22 @@ describe.skipIf(!runnable)('the Redis room directory', () => {
       }
     });
 
+    it('a putProcess that finds the process unlisted leaves it to the next refresh to say so', async () => {
+      const keyPrefix = freshPrefix();
+      const dir = open({ keyPrefix, processTtlMs: 60_000 });
+      expect(await dir.refreshProcess(processListing('p'))).toBe(true);
+      expect(await dir.refreshProcess(processListing('p'))).toBe(false);
+      const raw = new Redis(server?.url ?? '');
+      try {
+        await raw.del(`${keyPrefix}proc:p`); // as Redis restarting empty does
+      } finally {
+        raw.disconnect();
+      }
+      await dir.putProcess(processListing('p')); // a load change, before the heartbeat
+      expect(await dir.refreshProcess(processListing('p'))).toBe(true); // rooms to list again
+      expect(await dir.refreshProcess(processListing('p'))).toBe(false);
+    });
+
     it('a clean stop takes the process and its rooms off at once', async () => {
       const keyPrefix = freshPrefix();
       const dir = open({ keyPrefix, processTtlMs: 60_000 });

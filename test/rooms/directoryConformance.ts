@@ -142,6 +142,24 @@ export function describeDirectory(
       expect((await dir.reserve('duel', 1))?.roomId).toBe('r');
     });
 
+    it('ends the holds of a room listed again: its players are as given, no seat given back later', async () => {
+      await dir.put(listing('r', { order: 1, players: 1 }));
+      await dir.put(listing('probe', { order: 2, players: 1 }));
+      await dir.hold('r', 'old', 100);
+      // A hold set after the old one, of the same time: once it is given back, the old one
+      // has expired too.
+      await dir.hold('probe', 'clock', 100);
+      await other.put(listing('r', { order: 1, players: 3 }));
+      await dir.hold('r', 'new', 60_000);
+      await waitFor(async () => (await other.get('probe'))?.players === 0, {
+        timeoutMs: 3_000,
+        message: 'the later hold to be given back',
+      });
+      expect((await other.get('r'))?.players).toBe(3);
+      expect(await dir.claim('r', 'old')).toBe(false);
+      expect(await other.claim('r', 'new')).toBe(true);
+    });
+
     it('keeps the counts exact under 40 concurrent holds and claims', async () => {
       for (let i = 0; i < 10; i++)
         await dir.put(listing(`c${i}`, { order: await dir.nextOrder() }));
