@@ -13,9 +13,11 @@ import {
   type DemoOptions,
   type LinkFlags,
   type ReplayCommandOptions,
+  type ServerClusterFlags,
   type ServerCommandOptions,
   type ServerRoomsFlags,
 } from './commandOptions.js';
+import { demoCluster, serverCluster } from './clusterArgs.js';
 import { parseHostPort, parseInteger, parseNumber } from './parseValue.js';
 import { type CommandName, UsageError } from './usageError.js';
 
@@ -27,6 +29,7 @@ export {
   type DemoOptions,
   type LinkFlags,
   type ReplayCommandOptions,
+  type ServerClusterFlags,
   type ServerCommandOptions,
   type ServerRoomsFlags,
 } from './commandOptions.js';
@@ -50,6 +53,7 @@ const OPTIONS = {
     'desync-at': str,
     dropout: str,
     rooms: str,
+    cluster: str,
     ...LINK_OPTIONS,
   },
   server: {
@@ -63,6 +67,9 @@ const OPTIONS = {
     rooms: str,
     mode: str,
     'empty-timeout': str,
+    redis: str,
+    'public-host': str,
+    'process-ttl': str,
     ...LINK_OPTIONS,
   },
   bot: {
@@ -226,6 +233,8 @@ function demoOptions(v: Values): DemoOptions {
   const ticks = int('ticks', d.ticks, 1, 1_000_000);
   const desyncAt = v['desync-at'];
   const dropout = v.dropout;
+  const players = int('players', d.players, 1, 64);
+  const cluster = demoCluster(v, players);
   const rooms = v.rooms;
   if (rooms !== undefined && desyncAt !== undefined)
     throw new UsageError('--desync-at is for a single match: not with --rooms', 'demo');
@@ -233,7 +242,7 @@ function demoOptions(v: Values): DemoOptions {
     throw new UsageError('--dropout is for a single match: not with --rooms', 'demo');
   return {
     ...linkFlags('demo', v, d),
-    players: int('players', d.players, 1, 64),
+    players,
     ticks,
     tickRate: int('tick-rate', d.tickRate, 1, 1000),
     inputDelay: int('input-delay', d.inputDelay, 0, 128),
@@ -243,7 +252,11 @@ function demoOptions(v: Values): DemoOptions {
     ...(dropout === undefined
       ? {}
       : { dropoutMs: parseInteger('demo', 'dropout', dropout, 1, 14_000) }),
-    ...(rooms === undefined ? {} : { rooms: demoRooms(rooms, int('players', d.players, 1, 64)) }),
+    ...(cluster !== undefined
+      ? cluster
+      : rooms === undefined
+        ? {}
+        : { rooms: demoRooms(rooms, players) }),
   };
 }
 
@@ -278,7 +291,7 @@ function serverOptions(v: Values): ServerCommandOptions {
     maxPlayers,
     inputSize,
     ...(v.password === undefined ? {} : { password: v.password }),
-    ...serverRooms(v),
+    ...serverRoomsAndCluster(v, host),
   };
 }
 
@@ -291,6 +304,16 @@ function demoRooms(text: string, players: number): number {
       'demo',
     );
   return rooms;
+}
+
+/** `--rooms [N]`, and `--redis URL` (a cluster), which implies `--rooms`. */
+function serverRoomsAndCluster(
+  v: Values,
+  host: string,
+): { rooms?: ServerRoomsFlags; cluster?: ServerClusterFlags } {
+  const cluster = serverCluster(v, host);
+  if (cluster.cluster === undefined) return serverRooms(v);
+  return { ...serverRooms({ ...v, rooms: v.rooms ?? '0' }), ...cluster };
 }
 
 /** `--rooms [N]`, and the flags that only go with it (`--mode`, `--empty-timeout`). */

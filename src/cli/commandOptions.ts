@@ -27,6 +27,11 @@ export interface DemoOptions extends LinkFlags {
    * join-or-create for mode `'demo'` and size `players`. Not with `desyncAt` or `dropoutMs`.
    */
   readonly rooms?: number;
+  /**
+   * A cluster demo: start a `redis-server`, this many `game-network server --redis` processes,
+   * and `rooms` rooms (default 4) of bots that ask join-or-create through random processes.
+   */
+  readonly cluster?: number;
 }
 
 /** The `--rooms` flags of the server: many rooms on one server, join-or-create on. */
@@ -37,6 +42,16 @@ export interface ServerRoomsFlags {
   readonly mode: string;
   /** A room made by join-or-create ends once empty this long (ms). */
   readonly emptyTimeoutMs: number;
+}
+
+/** The `--redis` flags of the server: one process of a cluster sharing a room directory in Redis. */
+export interface ServerClusterFlags {
+  /** The Redis server of the cluster's directory (`redis://host:port/db`). */
+  readonly redis: string;
+  /** The host players reach this process at, sent in redirects. Default: `--host`. */
+  readonly publicHost?: string;
+  /** This process and its rooms leave the directory this long after its last heartbeat (ms). */
+  readonly processTtlMs?: number;
 }
 
 export interface ServerCommandOptions extends LinkFlags {
@@ -50,6 +65,8 @@ export interface ServerCommandOptions extends LinkFlags {
   readonly password?: string;
   /** If set, rooms mode: many matches on one server, made at start or by join-or-create. */
   readonly rooms?: ServerRoomsFlags;
+  /** If set, this process joins a cluster (rooms mode is on too): its rooms listed in Redis. */
+  readonly cluster?: ServerClusterFlags;
 }
 
 export interface BotCommandOptions extends LinkFlags {

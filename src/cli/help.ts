@@ -18,6 +18,7 @@ Try it, in a project that has game-network installed (npm install game-network):
   npx game-network bot --connect 127.0.0.1:7777 --name ann --players 2   # in a second
   npx game-network bot --connect 127.0.0.1:7777 --name bob --players 2   # in a third
   npx game-network demo --rooms 8                                        # 8 rooms at once
+  npx game-network demo --cluster 3                                      # Redis, 3 processes
 
 Exit codes: 0 success, 1 failure (a desync, a refused join, ...), 2 a bad command line,
 130 interrupted.
@@ -60,6 +61,11 @@ Options:
   --rooms N          N rooms at once on one server in rooms mode, each of --players bots that
                      ask join-or-create for mode demo and size --players; a line per room
                      with its bots' and referee's checksums (not with --desync-at, --dropout)
+  --cluster N        a cluster instead: starts redis-server (Debian's, on a free 127.0.0.1 port,
+                     no persistence), N game-network server --redis processes (1 to 8) and
+                     --rooms rooms (default 4, at most 8) of --players bots (at most 8) that
+                     ask join-or-create for mode demo through random processes; prints which
+                     process holds which room and each room's checksums, then stops them all
   --web              the web demo instead: a page to play in a browser, beside --bots N (default
                      2) Node bots, served on --host (default 127.0.0.1) and --port (default 8080;
                      0 picks one); runs until Ctrl-C
@@ -92,7 +98,21 @@ Options:
   --empty-timeout MS
                      a room join-or-create made ends once empty this long (default 30000;
                      the rooms made at start stay until the server closes)
+  --redis URL        join a cluster (implies --rooms): this process's rooms are listed in the
+                     Redis at URL (redis://host:port, or rediss:// for TLS) with those of every
+                     other process given the same URL; join-or-create finds an open room on any
+                     of them, or makes one on the least-loaded; a join for a room of another
+                     process is redirected there (the client follows by itself, so redirects
+                     are not logged here)
+  --public-host H    the host players reach this process at, sent in redirects (default:
+                     --host; needed with --host 0.0.0.0)
+  --process-ttl MS   this process and its rooms leave the directory this long after its last
+                     heartbeat, if it dies (default 5000)
   -h, --help         this help
+
+With --redis the server first prints its process id in the cluster: cluster process p-....
+It exits 1 at start if Redis does not answer; once running it rides out Redis going away
+(running rooms play on, only matchmaking waits).
 
 In rooms mode --max-players is the most slots of a room: join-or-create for a larger size is
 refused (room-refused), and so is a ninth live room made for one address (bots on one machine

@@ -4,6 +4,7 @@
  */
 import { HELP, USAGE, UsageError, parseCommandLine } from './args.js';
 import { runBotCommand } from './botCommand.js';
+import { runClusterDemo } from './clusterDemo.js';
 import { runDemo } from './demo.js';
 import { runReplayCommand } from './replay.js';
 import { runRoomsDemo } from './roomsDemo.js';
@@ -39,6 +40,9 @@ export async function main(
       io.stdout.write(command.topic ? HELP[command.topic] : USAGE);
       return 0;
     case 'demo':
+      if (command.options.cluster !== undefined)
+        return (await runClusterDemo(command.options, command.options.cluster, io, { signal }))
+          .exitCode;
       if (command.options.rooms !== undefined)
         return (await runRoomsDemo(command.options, command.options.rooms, io, { signal }))
           .exitCode;

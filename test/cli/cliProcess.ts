@@ -24,12 +24,12 @@ export function killChildren(): void {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
-/** Starts `game-network <args>` from the sources, with tsx. */
-export function cli(args: readonly string[]): Running {
+/** Starts `game-network <args>` from the sources, with tsx (`env` added to this process's). */
+export function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   children.push(child);
   let out = '';
