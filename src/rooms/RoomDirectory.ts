@@ -42,7 +42,7 @@ export interface ProcessListing {
   readonly processId: string;
   /** Where players reach it: host, and its reliable-channel port (and web port, if any). */
   readonly address: ProcessAddress;
-  /** The players it holds now, in every room (join-or-create makes rooms on the least loaded). */
+  /** Its load: the seats taken in its rooms, and one per room (join-or-create makes rooms on the least loaded). */
   readonly load: number;
 }
 

@@ -201,11 +201,16 @@ export class GameServer extends typedEmitter<ServerEvents>() {
   /** @internal Registers this process in its own directory (its load kept current there). */
   async register(): Promise<void> {
     await this.directory.putProcess(this.processListing());
+    this.refreshLoadOnRoomEvents(undefined);
+  }
+
+  /** The process's load in the directory, refreshed as rooms are made and end (not only at heartbeats). */
+  private refreshLoadOnRoomEvents(publicHost: string | undefined): void {
     this.subs.push(
       this.rooms.events$.subscribe(() => {
         if (this.closing) return;
         this.directory
-          .putProcess(this.processListing())
+          .putProcess(this.processListing(publicHost))
           .catch((err: unknown) => this.warn('directory-error', `process listing: ${String(err)}`));
       }),
     );
@@ -229,6 +234,7 @@ export class GameServer extends typedEmitter<ServerEvents>() {
     this.presence = presence;
     this.closeDirectory = true;
     await presence.start();
+    this.refreshLoadOnRoomEvents(publicHost);
   }
 
   /** This process as the directory lists it. */

@@ -98,10 +98,13 @@ export class ServerRooms {
     return this.byId.size;
   }
 
-  /** The players seated in every room (the process's load). */
+  /**
+   * The process's load: the seats counted in every room, and one for each room (so that rooms
+   * made in a burst, still empty, spread over the processes).
+   */
   get load(): number {
     let n = 0;
-    for (const { room } of this.byId.values()) n += room.seated;
+    for (const { room } of this.byId.values()) n += room.countedSeats + 1;
     return n;
   }
 
