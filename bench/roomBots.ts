@@ -104,6 +104,17 @@ async function main(): Promise<void> {
   let measuring = false;
   let schedule: Schedule | undefined;
 
+  if (process.env.BENCH_DEBUG) {
+    const t0 = performance.now();
+    setInterval(() => {
+      const heap = process.memoryUsage().heapUsed / 2 ** 20;
+      process.stderr.write(
+        `[room bots ${cfg.seed}] t=${((performance.now() - t0) / 1000).toFixed(1)} bots=${bots.length} ` +
+          `lag=${lagOf().toFixed(1)} sent=${bots[0]?.client.inputsSent} heap=${heap.toFixed(0)} MiB\n`,
+      );
+    }, 1000).unref();
+  }
+
   serveCommands(
     cfg.lifetimeMs,
     (cmd) => {

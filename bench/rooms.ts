@@ -78,9 +78,48 @@ interface Measured<S extends ServerWindow, C extends ClientsWindow> {
   bots: C[];
   /** Cores other processes than ours kept busy over the warm-up and the window. */
   otherCores: number;
+  /** Measurements made (2: the first was disturbed by other processes). */
+  attempts: number;
 }
 
+/** Other processes busier than this (cores, over warm-up and window) spoil a measurement. */
+const MAX_OTHER_CORES = 0.3;
+/** Measurements of one session at most (the least disturbed kept). */
+const MAX_ATTEMPTS = 2;
+
+/**
+ * Measures a session; if other processes took more than MAX_OTHER_CORES meanwhile, once
+ * more, and keeps the less disturbed (the decision looks at the machine's load only).
+ */
 async function measure<S extends ServerWindow, C extends ClientsWindow>(
+  ...args: Parameters<typeof measureOnce>
+): Promise<Measured<S, C>> {
+  let best: Measured<S, C> | undefined;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    let m: Measured<S, C>;
+    try {
+      m = await measureOnce<S, C>(...args);
+    } catch (err) {
+      if (best) {
+        log(`${args[0]}: measuring again failed (${String(err)}); keeping the first`);
+        break;
+      }
+      if (attempt >= MAX_ATTEMPTS) throw err;
+      log(`${args[0]}: failed (${String(err)}); measuring again`);
+      continue;
+    }
+    m.attempts = attempt;
+    if (!best || m.otherCores < best.otherCores) best = m;
+    if (!(m.otherCores > MAX_OTHER_CORES)) break;
+    if (attempt < MAX_ATTEMPTS)
+      log(
+        `${args[0]}: other processes kept ${m.otherCores.toFixed(2)} cores busy; measuring again`,
+      );
+  }
+  return best!;
+}
+
+async function measureOnce<S extends ServerWindow, C extends ClientsWindow>(
   name: string,
   server: { script: string; config: unknown; execArgv?: string[] },
   bots: (ready: { tcpPort?: number; udpPort?: number }) => { script: string; config: unknown }[],
@@ -106,6 +145,7 @@ async function measure<S extends ServerWindow, C extends ClientsWindow>(
       server: s.window as S,
       bots: b.map((m) => m.window as C),
       otherCores: load()?.otherCores ?? NaN,
+      attempts: 1,
     };
   } finally {
     await srv.stop(10_000);
@@ -161,6 +201,8 @@ export interface RoomsStep {
   /** Server us per player-tick / echo us per datagram (one in, one out each). */
   ratio: number;
   otherCores: number;
+  /** Measurements made of the rooms session. */
+  attempts: number;
   held: boolean;
   /** When it did not hold: which process ran out first. */
   bottleneck?: string;
@@ -201,6 +243,40 @@ export interface RoomsResult {
   held: number;
   fellBehindAt: number | undefined;
   idle: RoomsIdleResult | undefined;
+}
+
+function failedStep(players: number, error: string): RoomsStep {
+  return {
+    players,
+    rooms: players / ROOM_SIZE,
+    botProcesses: NaN,
+    roomFpsMin: NaN,
+    roomFpsMax: NaN,
+    roomsBelow59: NaN,
+    lagStart: NaN,
+    lagEnd: NaN,
+    lagEndMaxBot: NaN,
+    disconnected: 0,
+    drops: 0,
+    warnings: {},
+    serverCpuPercent: NaN,
+    serverElu: NaN,
+    serverUsPerPlayerTick: NaN,
+    serverPacketsInPerSec: NaN,
+    serverPacketsOutPerSec: NaN,
+    meanInBytes: NaN,
+    meanOutBytes: NaN,
+    playersPerCore: NaN,
+    botsCpuPercent: [],
+    botsElu: [],
+    botsLateP99Ms: NaN,
+    echo: { cpuPercent: NaN, usPerPacket: NaN, packetsInPerSec: NaN, botsCpuPercent: NaN },
+    ratio: NaN,
+    otherCores: NaN,
+    attempts: 1,
+    held: false,
+    bottleneck: `a process too far behind to report in time (${error})`,
+  };
 }
 
 function bottleneckOf(server: ProcessWindow, bots: readonly ProcessWindow[]): string {
@@ -296,6 +372,7 @@ async function roomsStep(
     },
     ratio: usPerPlayerTick / echoUs,
     otherCores: m.otherCores,
+    attempts: m.attempts,
     held,
   };
   if (!held) step.bottleneck = bottleneckOf(s, m.bots);
@@ -428,17 +505,35 @@ export async function benchRooms(
       throw new Error(`rooms: steps are players in rooms of ${ROOM_SIZE} (8, 16, ...): not ${n}`);
   const t0 = performance.now();
   log(`rooms: ${plan.idleRooms} idle rooms, ${plan.cycles} create + close ...`);
-  const idle = await idleRooms(plan);
-  log(
-    `rooms: idle room ${kib((idle.memory.held.heapUsed - idle.memory.none.heapUsed) / idle.rooms)} heap, ` +
-      `CPU ${idle.cpuPercent.none.toFixed(1)}% -> ${idle.cpuPercent.held.toFixed(1)}% with ${idle.rooms}; ` +
-      `create ${idle.createMs.median.toFixed(3)} ms, close ${idle.closeMs.median.toFixed(3)} ms`,
-  );
+  const idle = plan.idleRooms > 0 ? await idleRooms(plan) : undefined;
+  if (idle)
+    log(
+      `rooms: idle room ${kib((idle.memory.held.heapUsed - idle.memory.none.heapUsed) / idle.rooms)} heap, ` +
+        `CPU ${idle.cpuPercent.none.toFixed(1)}% -> ${idle.cpuPercent.held.toFixed(1)}% with ${idle.rooms}; ` +
+        `create ${idle.createMs.median.toFixed(3)} ms, close ${idle.closeMs.median.toFixed(3)} ms`,
+    );
   const singles: SingleMatchStep[] = [];
-  for (const n of plan.singleMatch) {
+  /** Today's single match of `n` players, measured right after the rooms of as many. */
+  const single = async (n: number): Promise<void> => {
     log(`rooms: single match of ${n} (baseline) ...`);
-    singles.push(await singleMatch(plan, n));
-  }
+    try {
+      singles.push(await singleMatch(plan, n));
+    } catch (err) {
+      log(`rooms: single match of ${n}: falls behind (${String(err)})`);
+      singles.push({
+        players: n,
+        framesPerSec: NaN,
+        lagStart: NaN,
+        lagEnd: NaN,
+        serverCpuPercent: NaN,
+        serverUsPerPlayerTick: NaN,
+        playersPerCore: NaN,
+        botsCpuPercent: NaN,
+        held: false,
+        otherCores: NaN,
+      });
+    }
+  };
   const steps: RoomsStep[] = [];
   let held = 0;
   let fellBehindAt: number | undefined;
@@ -448,17 +543,21 @@ export async function benchRooms(
     try {
       step = await roomsStep(plan, n, options.profileDir);
     } catch (err) {
-      log(`rooms: ${n} players: no measurement (${String(err)})`);
+      // A process so far behind that it cannot even report: that step fell behind.
+      log(`rooms: ${n} players: falls behind (${String(err)})`);
+      steps.push(failedStep(n, err instanceof Error ? err.message : String(err)));
       fellBehindAt ??= n;
       break;
     }
     steps.push(step);
+    if (plan.singleMatch.includes(n)) await single(n);
     if (step.held) held = Math.max(held, n);
     else {
       fellBehindAt ??= n;
       break;
     }
   }
+  for (const n of plan.singleMatch) if (!singles.some((x) => x.players === n)) await single(n);
   const durationSec = (performance.now() - t0) / 1000;
   return { plan, durationSec, steps, singleMatch: singles, held, fellBehindAt, idle };
 }
