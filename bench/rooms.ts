@@ -43,7 +43,7 @@ export const ROOMS_PLAN: { full: RoomsPlan; quick: RoomsPlan } = {
   full: {
     steps: [64, 128, 256, 384, 512],
     botProcesses: 2,
-    singleMatch: [128],
+    singleMatch: [64, 128],
     warmupMs: 3000,
     windowMs: 6000,
     idleRooms: 500,
@@ -537,7 +537,9 @@ export async function benchRooms(
   const steps: RoomsStep[] = [];
   let held = 0;
   let fellBehindAt: number | undefined;
-  for (const n of plan.steps) {
+  const queue = [...plan.steps];
+  let refined = false;
+  for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
     log(`rooms: ${n} players in ${n / ROOM_SIZE} rooms ...`);
     let step: RoomsStep;
     try {
@@ -545,17 +547,24 @@ export async function benchRooms(
     } catch (err) {
       // A process so far behind that it cannot even report: that step fell behind.
       log(`rooms: ${n} players: falls behind (${String(err)})`);
-      steps.push(failedStep(n, err instanceof Error ? err.message : String(err)));
-      fellBehindAt ??= n;
-      break;
+      step = failedStep(n, err instanceof Error ? err.message : String(err));
     }
     steps.push(step);
     if (plan.singleMatch.includes(n)) await single(n);
-    if (step.held) held = Math.max(held, n);
-    else {
-      fellBehindAt ??= n;
-      break;
+    if (step.held) {
+      held = Math.max(held, n);
+      continue;
     }
+    fellBehindAt = fellBehindAt === undefined ? n : Math.min(fellBehindAt, n);
+    // One step more, halfway between the last that held and this one, then stop.
+    const mid = Math.round((held + n) / 2 / ROOM_SIZE) * ROOM_SIZE;
+    if (!refined && held > 0 && mid > held && mid < n) {
+      refined = true;
+      queue.length = 0;
+      queue.push(mid);
+      continue;
+    }
+    break;
   }
   for (const n of plan.singleMatch) if (!singles.some((x) => x.players === n)) await single(n);
   const durationSec = (performance.now() - t0) / 1000;
