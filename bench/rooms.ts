@@ -586,6 +586,27 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+function stepRow(s: RoomsStep): string[] {
+  return [
+    `${s.players} (${s.rooms})`,
+    `${f1(s.roomFpsMin)} frames/s`,
+    `${f1(s.lagStart)} -> ${f1(s.lagEnd)} (worst bot ${f0(s.lagEndMaxBot)})`,
+    `${f0(s.serverCpuPercent)}% (ELU ${f2(s.serverElu)})`,
+    f2(s.serverUsPerPlayerTick),
+    f2(s.echo.usPerPacket),
+    `${f2(s.ratio)}x`,
+    f0(s.playersPerCore),
+    `${s.botsCpuPercent.map(f0).join('% + ')}% (ELU ${s.botsElu.map(f2).join(', ')})`,
+    `${f2(s.otherCores)} cores`,
+    s.held
+      ? 'holds'
+      : `falls behind: ${s.bottleneck ?? ''}` +
+        (s.disconnected + s.drops > 0
+          ? `; ${s.disconnected} bots disconnected, ${s.drops} drops`
+          : ''),
+  ];
+}
+
 export function roomsTables(r: RoomsResult): string {
   const capacity = table(
     [
@@ -602,37 +623,52 @@ export function roomsTables(r: RoomsResult): string {
       'Status',
     ],
     [
-      ...r.singleMatch.map((s) => [
-        `${s.players} (one match, today)`,
-        `${f1(s.framesPerSec)} frames/s`,
-        `${f1(s.lagStart)} -> ${f1(s.lagEnd)}`,
-        `${f0(s.serverCpuPercent)}%`,
-        f2(s.serverUsPerPlayerTick),
-        '',
-        '',
-        f0(s.playersPerCore),
-        `${f0(s.botsCpuPercent)}%`,
-        `${f2(s.otherCores)} cores`,
-        s.held ? 'holds' : 'falls behind',
-      ]),
-      ...r.steps.map((s) => [
-        `${s.players} (${s.rooms})`,
-        `${f1(s.roomFpsMin)} frames/s`,
-        `${f1(s.lagStart)} -> ${f1(s.lagEnd)} (worst bot ${f0(s.lagEndMaxBot)})`,
-        `${f0(s.serverCpuPercent)}% (ELU ${f2(s.serverElu)})`,
-        f2(s.serverUsPerPlayerTick),
-        f2(s.echo.usPerPacket),
-        `${f2(s.ratio)}x`,
-        f0(s.playersPerCore),
-        `${s.botsCpuPercent.map(f0).join('% + ')}% (ELU ${s.botsElu.map(f2).join(', ')})`,
-        `${f2(s.otherCores)} cores`,
-        s.held
-          ? 'holds'
-          : `falls behind: ${s.bottleneck ?? ''}` +
-            (s.disconnected + s.drops > 0
-              ? `; ${s.disconnected} bots disconnected, ${s.drops} drops`
-              : ''),
-      ]),
+      ...r.singleMatch.map((s) =>
+        !Number.isFinite(s.framesPerSec)
+          ? [
+              `${s.players} (one match, today)`,
+              'no report',
+              '',
+              '',
+              '',
+              '',
+              '',
+              '',
+              '',
+              '',
+              'falls behind: a process too far behind to report in time',
+            ]
+          : [
+              `${s.players} (one match, today)`,
+              `${f1(s.framesPerSec)} frames/s`,
+              `${f1(s.lagStart)} -> ${f1(s.lagEnd)}`,
+              `${f0(s.serverCpuPercent)}%`,
+              f2(s.serverUsPerPlayerTick),
+              '',
+              '',
+              f0(s.playersPerCore),
+              `${f0(s.botsCpuPercent)}%`,
+              `${f2(s.otherCores)} cores`,
+              s.held ? 'holds' : 'falls behind',
+            ],
+      ),
+      ...r.steps.map((s) =>
+        Number.isFinite(s.roomFpsMin)
+          ? stepRow(s)
+          : [
+              `${s.players} (${s.rooms})`,
+              'no report',
+              '',
+              '',
+              '',
+              '',
+              '',
+              '',
+              '',
+              '',
+              `falls behind: ${s.bottleneck ?? ''}`,
+            ],
+      ),
     ],
   );
   const i = r.idle;
@@ -644,7 +680,7 @@ export function roomsTables(r: RoomsResult): string {
       [
         `Heap per empty room (${i.rooms} rooms)`,
         perRoom(i.memory.none.heapUsed, i.memory.held.heapUsed),
-        `heap ${mib(i.memory.none.heapUsed)} with no room, ${mib(i.memory.held.heapUsed)} with ${i.rooms}, ${mib(i.memory.closed.heapUsed)} once closed, ${mib(i.memory.afterCycles.heapUsed)} after ${i.cycles} create + close`,
+        `heap ${mib(i.memory.none.heapUsed)} with no room, ${mib(i.memory.held.heapUsed)} with ${i.rooms}, ${mib(i.memory.closed.heapUsed)} once closed (${mib(i.memory.closedLater.heapUsed)} a second later), ${mib(i.memory.afterCycles.heapUsed)} after ${i.cycles} create + close`,
       ],
       [
         `RSS per empty room (${i.rooms} rooms)`,

@@ -68,6 +68,8 @@ export interface RoomsIdleResult {
     readonly none: MemorySample;
     readonly held: MemorySample;
     readonly closed: MemorySample;
+    /** A second after they closed. */
+    readonly closedLater: MemorySample;
     readonly afterCycles: MemorySample;
   };
   /** CPU of the process over `windowMs` (% of one core): with no room, with `rooms` rooms. */
@@ -191,6 +193,8 @@ async function runIdle(cfg: RoomsIdleConfig): Promise<void> {
   const cpuHeld = await idleCpu(cfg.windowMs);
   await Promise.all(rooms.map((r) => r.close()));
   const closed = await memory();
+  await sleep(1000);
+  const closedLater = await memory();
 
   const create: number[] = [];
   const close: number[] = [];
@@ -212,7 +216,7 @@ async function runIdle(cfg: RoomsIdleConfig): Promise<void> {
   });
   const result: RoomsIdleResult = {
     rooms: cfg.rooms,
-    memory: { none, held, closed, afterCycles },
+    memory: { none, held, closed, closedLater, afterCycles },
     cpuPercent: { none: cpuNone.cpu, held: cpuHeld.cpu },
     elu: { none: cpuNone.elu, held: cpuHeld.elu },
     windowMs: cfg.windowMs,
