@@ -192,6 +192,7 @@ async function runIdle(cfg: RoomsIdleConfig): Promise<void> {
     .timers;
   const cpuHeld = await idleCpu(cfg.windowMs);
   await Promise.all(rooms.map((r) => r.close()));
+  rooms.length = 0; // the bench's own references: what is left is what the server keeps
   const closed = await memory();
   await sleep(1000);
   const closedLater = await memory();
