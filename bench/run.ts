@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only <cpu|latency|wire|assembler|capacity|peers>] [-- --cpu-prof[=dir]]
+// npm run bench [-- --quick] [-- --only <cpu|latency|wire|assembler|capacity|peers|rooms>] [-- --cpu-prof[=dir]]
 //
 // Measures game-network against the machine's own limits: every figure is a ratio against
 // a baseline measured in the same run, on the same machine. Prints a table, and on a full
@@ -30,8 +30,9 @@ import {
 } from './common.js';
 import type { LinkConditionerOptions } from '../src/node.js';
 import { PEERS_PLAN, benchPeers, peersTables, type PeersResult } from './peers.js';
+import { ROOMS_PLAN, benchRooms, roomsTables, writeRooms, type RoomsResult } from './rooms.js';
 
-const SECTIONS = ['cpu', 'latency', 'wire', 'assembler', 'capacity', 'peers'] as const;
+const SECTIONS = ['cpu', 'latency', 'wire', 'assembler', 'capacity', 'peers', 'rooms'] as const;
 type Section = (typeof SECTIONS)[number];
 
 // ---------------------------------------------------------------------------------------
@@ -75,15 +76,15 @@ function parseArgs(argv: readonly string[]): Options {
     } else if (arg === '--steps' || arg.startsWith('--steps=')) {
       const list = arg === '--steps' ? argv[++i] : arg.slice('--steps='.length);
       opts.steps = (list ?? '').split(',').map(Number);
-      if (!opts.steps.every((n) => Number.isInteger(n) && n >= 1 && n <= 256))
-        throw new Error('--steps takes player counts in 1..256, e.g. --steps 64,128');
+      if (!opts.steps.every((n) => Number.isInteger(n) && n >= 1 && n <= 1024))
+        throw new Error('--steps takes player counts in 1..1024, e.g. --steps 64,128');
     } else if (arg === '--reps' || arg.startsWith('--reps=')) {
       opts.reps = Number(arg === '--reps' ? argv[++i] : arg.slice('--reps='.length));
       if (!Number.isInteger(opts.reps) || opts.reps < 1 || opts.reps > 9)
         throw new Error('--reps takes 1..9');
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'npm run bench -- [--quick] [--only cpu|latency|wire|assembler|capacity|peers]\n' +
+        'npm run bench -- [--quick] [--only cpu|latency|wire|assembler|capacity|peers|rooms]\n' +
           '                 [--steps 64,128,...] [--reps 3] [--cpu-prof[=dir]] [--write|--no-write]\n',
       );
       process.exit(0);
@@ -129,7 +130,8 @@ const plan = opts.quick
 /** The whole run stops by itself after this, whatever happens. */
 const RUN_DEADLINE_MS =
   (opts.quick ? 4 * 60_000 : 12 * 60_000) +
-  (opts.only === undefined || opts.only === 'peers' ? (opts.quick ? 4 : 25) * 60_000 : 0);
+  (opts.only === undefined || opts.only === 'peers' ? (opts.quick ? 4 : 25) * 60_000 : 0) +
+  (opts.only === undefined || opts.only === 'rooms' ? (opts.quick ? 3 : 12) * 60_000 : 0);
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const round2 = (x: number): number => Math.round(x * 100) / 100;
@@ -910,6 +912,7 @@ interface Results {
   assembler?: AssemblerOut;
   capacity?: CapacityResult;
   peers?: PeersResult;
+  rooms?: RoomsResult;
   /** CPUs other processes kept busy during the measurements (median, max; Linux only). */
   otherLoadCores: { median: number; max: number };
   /** Every measured session: other processes' load and steal (cores), attempts. */
@@ -1269,6 +1272,14 @@ async function main(): Promise<void> {
       ...(opts.reps ? { reps: opts.reps } : {}),
     });
   }
+  if (wanted('rooms'))
+    results.rooms = await benchRooms(
+      {
+        ...(opts.quick ? ROOMS_PLAN.quick : ROOMS_PLAN.full),
+        ...(opts.steps && opts.only === 'rooms' ? { steps: opts.steps } : {}),
+      },
+      opts.cpuProfDir ? { profileDir: opts.cpuProfDir } : {},
+    );
   results.durationSec = (performance.now() - t0) / 1000;
   results.targets = targetsOf(results);
   const measured = otherLoad.filter(Number.isFinite);
@@ -1285,12 +1296,17 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nPeers (median (min-max) of ${results.peers!.plan.reps} interleaved runs; ratios to game-network in the same rep):\n\n${peers}`,
     );
+  if (results.rooms)
+    process.stdout.write(`\nRooms:\n\n${await pretty(roomsTables(results.rooms), 'rooms.md')}`);
   process.stdout.write('\nTargets:\n');
   for (const t of results.targets)
     process.stdout.write(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.name} (${t.limit})\n`);
-  if (opts.write) {
+  if (opts.write && results.rooms) await writeRooms(results.rooms, results.machine);
+  if (opts.write && opts.only !== 'rooms') {
     await writeOutputs(results, table.trim(), peers.trim());
     process.stdout.write(`\nWrote bench/results.json and docs/performance.md.\n`);
+  } else if (opts.write) {
+    process.stdout.write('\nWrote the rooms of bench/results.json and docs/performance.md.\n');
   } else {
     process.stdout.write('\n(Not written: a --quick or --only run; add --write to write.)\n');
   }
