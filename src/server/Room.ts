@@ -249,10 +249,10 @@ export class Room extends typedEmitter<ServerEvents>() {
     });
     this.stopTicks = host.ticks.add(1000 / options.tickRate, {
       silence: () => {
-        if (!this.isClosing) this.fanout.tick();
+        if (!this.isClosing && !this.isIdle) this.fanout.tick();
       },
       rest: () => {
-        if (!this.isClosing) this.onTick();
+        if (!this.isClosing && !this.isIdle) this.onTick();
       },
     });
     this.stopStats = host.ticks.add(options.statsIntervalMs, {
@@ -362,6 +362,11 @@ export class Room extends typedEmitter<ServerEvents>() {
   /** Whether player `playerId` is away now (its input substituted in the frames). */
   isAway(playerId: number): boolean {
     return this.seats.at(playerId)?.state === SeatState.Away;
+  }
+
+  /** Nobody to tick for: no session (joining, playing or watching) and no seat (not even an away one). */
+  private get isIdle(): boolean {
+    return this.sessions.size === 0 && this.seats.count === 0;
   }
 
   /** Whether the room is ending (or has ended). */

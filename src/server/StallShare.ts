@@ -45,8 +45,11 @@ export class StallShare {
   tick(head: number, samples: readonly StallSample[]): number[] {
     const now = this.scheduler.now();
     const keep = Math.exp(-Math.max(0, now - this.last) / this.windowMs);
+    // Not measured for longer than the grace (the server stalled, or its room was idle and
+    // not ticked): that time counts as no one's stall, and the head's wait starts again.
+    const unobserved = now - this.last > this.graceMs;
     this.last = now;
-    if (head !== this.head) [this.head, this.headSince] = [head, now];
+    if (head !== this.head || unobserved) [this.head, this.headSince] = [head, now];
     const waited = now - this.headSince >= this.graceMs;
     const othersReady = waited ? samples.filter((s) => s.received >= head).length : 0;
     const over: number[] = [];
