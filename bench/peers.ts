@@ -57,7 +57,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 // ---------------------------------------------------------------------------------------
 // One session: a server child, one or two bots children, warm-up, one window.
 
-interface PeerSession {
+export interface PeerSession {
   server: ServerWindow;
   clients: ClientsWindow;
   otherCores: number;
@@ -100,13 +100,19 @@ type BotsConfigFor = (
   lifetimeMs: number,
 ) => ClientsConfig;
 
-async function peerSession(
+/**
+ * One session: the server child, `processes` bots children (joined one after the other),
+ * a warm-up and one measuring window; with `stallMs`, the bots block their event loop that
+ * long 1 s into the window.
+ */
+export async function peerSession(
   name: string,
   serverConfig: (lifetimeMs: number) => ServerConfig,
   botsConfig: BotsConfigFor,
   processes: number,
   warmupMs: number,
   windowMs: number,
+  stallMs?: number,
 ): Promise<PeerSession> {
   const lifetimeMs = warmupMs + windowMs + 90_000;
   const maxTicks = Math.ceil((warmupMs + windowMs + 20_000) / TICK_MS);
@@ -135,7 +141,8 @@ async function peerSession(
     ]);
     await sleep(warmupMs);
     server.send({ type: 'measure', ms: windowMs });
-    for (const b of bots) b.send({ type: 'measure', ms: windowMs });
+    for (const b of bots)
+      b.send({ type: 'measure', ms: windowMs, ...(stallMs ? { stallMs } : {}) });
     const [s, ...c] = await Promise.all([
       server.expect('measured', windowMs + 20_000),
       ...bots.map((b) => b.expect('measured', windowMs + 20_000)),
@@ -153,7 +160,7 @@ async function peerSession(
 }
 
 /** The server child of a variant for `players`. */
-function serverOf(variant: Variant, players: number, replyBytes: number) {
+export function serverOf(variant: Variant, players: number, replyBytes: number) {
   return (lifetimeMs: number): ServerConfig =>
     variant === 'game-network'
       ? { mode: 'game', maxPlayers: players, lifetimeMs }
@@ -163,7 +170,7 @@ function serverOf(variant: Variant, players: number, replyBytes: number) {
 }
 
 /** The bots of a variant: `players` over `processes`, in `groups` send phases. */
-function botsOf(
+export function botsOf(
   variant: Variant,
   players: number,
   processes: number,

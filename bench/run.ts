@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only <cpu|latency|wire|assembler|capacity|peers>] [-- --cpu-prof[=dir]]
+// npm run bench [-- --quick] [-- --only <cpu|latency|wire|assembler|capacity|peers|stall>] [-- --cpu-prof[=dir]]
 //
 // Measures game-network against the machine's own limits: every figure is a ratio against
 // a baseline measured in the same run, on the same machine. Prints a table, and on a full
@@ -30,8 +30,9 @@ import {
 } from './common.js';
 import type { LinkConditionerOptions } from '../src/node.js';
 import { PEERS_PLAN, benchPeers, peersTables, type PeersResult } from './peers.js';
+import { benchStall, stallTable } from './stallRecovery.js';
 
-const SECTIONS = ['cpu', 'latency', 'wire', 'assembler', 'capacity', 'peers'] as const;
+const SECTIONS = ['cpu', 'latency', 'wire', 'assembler', 'capacity', 'peers', 'stall'] as const;
 type Section = (typeof SECTIONS)[number];
 
 // ---------------------------------------------------------------------------------------
@@ -83,7 +84,7 @@ function parseArgs(argv: readonly string[]): Options {
         throw new Error('--reps takes 1..9');
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'npm run bench -- [--quick] [--only cpu|latency|wire|assembler|capacity|peers]\n' +
+        'npm run bench -- [--quick] [--only cpu|latency|wire|assembler|capacity|peers|stall]\n' +
           '                 [--steps 64,128,...] [--reps 3] [--cpu-prof[=dir]] [--write|--no-write]\n',
       );
       process.exit(0);
@@ -129,7 +130,8 @@ const plan = opts.quick
 /** The whole run stops by itself after this, whatever happens. */
 const RUN_DEADLINE_MS =
   (opts.quick ? 4 * 60_000 : 12 * 60_000) +
-  (opts.only === undefined || opts.only === 'peers' ? (opts.quick ? 4 : 25) * 60_000 : 0);
+  (opts.only === undefined || opts.only === 'peers' ? (opts.quick ? 4 : 25) * 60_000 : 0) +
+  (opts.only === 'stall' ? 15 * 60_000 : 0);
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const round2 = (x: number): number => Math.round(x * 100) / 100;
@@ -1269,6 +1271,12 @@ async function main(): Promise<void> {
       ...(opts.reps ? { reps: opts.reps } : {}),
     });
   }
+  // Not in the full run: `--only stall` (256 bots in one process, one 250 ms stall of it).
+  let stall = '';
+  if (opts.only === 'stall') {
+    const runs = await benchStall(opts.steps ?? [256], opts.reps ?? (opts.quick ? 1 : 3));
+    stall = await pretty(stallTable(runs), 'stall.md');
+  }
   results.durationSec = (performance.now() - t0) / 1000;
   results.targets = targetsOf(results);
   const measured = otherLoad.filter(Number.isFinite);
@@ -1285,6 +1293,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nPeers (median (min-max) of ${results.peers!.plan.reps} interleaved runs; ratios to game-network in the same rep):\n\n${peers}`,
     );
+  if (stall) process.stdout.write(`\nRecovery from a stall of the bots' process:\n\n${stall}`);
   process.stdout.write('\nTargets:\n');
   for (const t of results.targets)
     process.stdout.write(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.name} (${t.limit})\n`);
