@@ -215,7 +215,11 @@ async function runGame(cfg: GameClientsConfig): Promise<void> {
       schedule?.takeLateness();
       probe = undefined;
       if (cmd.stallMs) {
-        probe = new StallProbe(lagOf);
+        probe = new StallProbe(
+          () =>
+            (schedule?.clockTick() ?? NaN) -
+            bots.reduce((n, b) => n + b.client.lastFrameTick, 0) / bots.length,
+        );
         probe.arm(cmd.stallMs, 1000);
       }
       if (cfg.recordSends) startRecording();

@@ -440,6 +440,8 @@ export interface Schedule {
   stop(): void;
   /** How late each turn ran (ms), for every turn since the last call. */
   takeLateness(): number[];
+  /** Where the clock is now, in ticks (group 0's tick index, fractional). */
+  clockTick(): number;
 }
 
 /**
@@ -489,6 +491,9 @@ export function runSchedule(
       const out = lateness;
       lateness = [];
       return out;
+    },
+    clockTick() {
+      return (performance.now() - t0) / TICK_MS;
     },
   };
 }

@@ -263,7 +263,11 @@ export async function runPeerBots(cfg: PeerClientsConfig): Promise<void> {
       schedule?.takeLateness();
       probe = undefined;
       if (cmd.stallMs) {
-        probe = new StallProbe(lagOf);
+        probe = new StallProbe(
+          () =>
+            (schedule?.clockTick() ?? NaN) -
+            bots.reduce((n, b) => n + b.lastFrameTick, 0) / bots.length,
+        );
         probe.arm(cmd.stallMs, 1000);
       }
       measuring = true;

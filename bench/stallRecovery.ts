@@ -20,12 +20,13 @@ export interface StallRun {
   readonly variant: Variant;
   readonly players: number;
   readonly rep: number;
-  /** Nobody dropped, and the lag back within 2 ticks of where it was before the stall. */
+  /** Nobody dropped, the lag back within 2 ticks, and still there at the end of the window. */
   readonly recovered: boolean;
   readonly recoveredAfterMs: number | null;
+  readonly stallMs: number;
   readonly lagBefore: number;
   readonly lagPeak: number;
-  readonly lagEnd: number;
+  readonly lagLast: number;
   readonly disconnected: number;
   readonly drops: number;
   /** The bots' process's CPU over the window, % of a core. */
@@ -58,16 +59,17 @@ async function stallRun(variant: Variant, players: number, rep: number): Promise
       st.recoveredAfterMs !== null &&
       s.clients.disconnected === 0 &&
       s.server.drops === 0 &&
-      (s.clients.lagEnd ?? Infinity) <= st.lagBefore + 2;
+      st.lagLast <= st.lagBefore + 3;
     return {
       variant,
       players,
       rep,
       recovered,
       recoveredAfterMs: st?.recoveredAfterMs ?? null,
+      stallMs: st?.stallMs ?? NaN,
       lagBefore: st?.lagBefore ?? NaN,
       lagPeak: st?.lagPeak ?? NaN,
-      lagEnd: s.clients.lagEnd ?? NaN,
+      lagLast: st?.lagLast ?? NaN,
       disconnected: s.clients.disconnected,
       drops: s.server.drops,
       botsCpuPercent: (100 * s.clients.cpuUs) / (s.clients.elapsedMs * 1000),
@@ -80,9 +82,10 @@ async function stallRun(variant: Variant, players: number, rep: number): Promise
       rep,
       recovered: false,
       recoveredAfterMs: null,
+      stallMs: NaN,
       lagBefore: NaN,
       lagPeak: NaN,
-      lagEnd: NaN,
+      lagLast: NaN,
       disconnected: NaN,
       drops: NaN,
       botsCpuPercent: NaN,
@@ -107,8 +110,9 @@ export async function benchStall(sizes: readonly number[], reps: number): Promis
             (r.failed
               ? ` (${r.failed})`
               : ` after ${r.recoveredAfterMs === null ? '-' : r.recoveredAfterMs.toFixed(0)} ms; ` +
-                `lag ${r.lagBefore.toFixed(1)} before, ${r.lagPeak.toFixed(1)} peak, ` +
-                `${r.lagEnd.toFixed(1)} at the end (ticks); ${r.disconnected} disconnected, ` +
+                `stall ${r.stallMs.toFixed(0)} ms, lag ${r.lagBefore.toFixed(1)} ticks before, ` +
+                `${r.lagPeak.toFixed(1)} at the peak, ` +
+                `${r.lagLast.toFixed(1)} at the end; ${r.disconnected} disconnected, ` +
                 `${r.drops} dropped; bots ${r.botsCpuPercent.toFixed(0)}% of a core`),
         );
         runs.push(r);
