@@ -1,7 +1,11 @@
 // The frames bit field, shared by the Frames packet and the replay's Frames chunk: presence masks, then each slot's inputs.
 import type { ConfirmedFrame } from '../types.js';
 import type { BitReader, BitWriter } from './bits.js';
-import { readInputSequence, readInputSequenceFrom, writeInputSequence } from './inputCompression.js';
+import {
+  readInputSequence,
+  readInputSequenceFrom,
+  writeInputSequence,
+} from './inputCompression.js';
 
 /**
  * Checks that `frame` is the frame of `tick` and fits the context (`maxPlayers` slots, each
@@ -106,7 +110,8 @@ export function readFramesBitsFrom(
     if (present === 0) continue;
     const seq = readInputSequenceFrom(reader, present, bitLength, presentBefore);
     let k = 0;
-    for (let i = first; i < count; i++) if (masks[i][byte] & bit) inputs[i - first][slot] = seq[k++];
+    for (let i = first; i < count; i++)
+      if (masks[i][byte] & bit) inputs[i - first][slot] = seq[k++];
   }
   reader.expectEnd();
   return { masks, inputs };
