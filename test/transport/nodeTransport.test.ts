@@ -94,7 +94,9 @@ async function serverWithSignal() {
     forged: (...payload: number[]) => plain(forger.seal(bytes(...payload))),
     /** Sealed with the key, under another token. */
     sealedWith: (other: number, ...payload: number[]) =>
-      plain(new DatagramSealer(key, Direction.ToServer, tokenPrefix(other)).seal(bytes(...payload))),
+      plain(
+        new DatagramSealer(key, Direction.ToServer, tokenPrefix(other)).seal(bytes(...payload)),
+      ),
     openFromServer: (d: Uint8Array) => fromServer.open(d),
   };
 }
