@@ -127,6 +127,10 @@ export async function peerSession(
         `${name} bots ${p + 1}`,
         './clients.ts',
         botsConfig({ ...ready, ...(roomId ? { roomId } : {}) }, p, maxTicks, lifetimeMs),
+        // BENCH_PROF_BOTS=<dir>: a V8 CPU profile of each bots process, written as it exits.
+        process.env.BENCH_PROF_BOTS
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_BOTS}`]
+          : [],
       );
       bots.push(child);
       const r = await child.expect('ready', 90_000);
@@ -371,7 +375,9 @@ export async function benchPeers(chosen: PeersPlan): Promise<PeersResult> {
   const result: PeersResult = { plan, privateNetns: privateNetns(), cpu: [], latency: [] };
   if (!result.privateNetns)
     log('peers: not in a network namespace of its own: loopback bytes include other traffic');
-  for (const players of plan.sizes) {
+  // BENCH_PEERS_PART=cpu or =latency: that part only (say, latency under a loss set up outside).
+  const part = process.env.BENCH_PEERS_PART;
+  for (const players of part === 'latency' ? [] : plan.sizes) {
     const rows = new Map<Variant, CpuRun[]>(VARIANTS.map((v) => [v, []]));
     for (let rep = 0; rep < plan.reps; rep++)
       for (const variant of rotated(rep)) {
@@ -396,7 +402,7 @@ export async function benchPeers(chosen: PeersPlan): Promise<PeersResult> {
     for (const [variant, runs] of rows) result.cpu.push({ players, variant, runs });
   }
   const lat = new Map<Variant, LatencyRun[]>(VARIANTS.map((v) => [v, []]));
-  for (let rep = 0; rep < plan.reps; rep++)
+  for (let rep = 0; rep < (part === 'cpu' ? 0 : plan.reps); rep++)
     for (const variant of rotated(rep)) {
       log(`peers: latency ${LATENCY_PLAYERS} players, ${variant}, rep ${rep + 1} ...`);
       try {
