@@ -32,6 +32,7 @@ import {
   type UdpClientsConfig,
 } from './common.js';
 import { naiveSize } from './naive.js';
+import { StallProbe } from './stallProbe.js';
 
 const config = childConfig<ClientsConfig>();
 instrumentDgram();
@@ -142,6 +143,7 @@ async function runGame(cfg: GameClientsConfig): Promise<void> {
     return sum / bots.length;
   };
   let lagMax = 0;
+  let probe: StallProbe | undefined;
   let schedule: Schedule | undefined;
 
   const sendNext = (bot: Bot): void => {
@@ -176,6 +178,7 @@ async function runGame(cfg: GameClientsConfig): Promise<void> {
         for (let n = 0; n < MAX_BURST && c.startTick + c.inputsSent <= tick; n++) sendNext(bot);
       }
       if (g === 0 && measuring) lagMax = Math.max(lagMax, lagOf());
+      if (g === 0) probe?.sample();
     });
     while (bots.length < cfg.clients) {
       // Let the frames pass the last batch's join tick, so one frame names one batch.
@@ -210,6 +213,15 @@ async function runGame(cfg: GameClientsConfig): Promise<void> {
       const received0 = bots.reduce((n, b) => n + b.framesReceived, 0);
       const disconnected0 = disconnected;
       schedule?.takeLateness();
+      probe = undefined;
+      if (cmd.stallMs) {
+        probe = new StallProbe(
+          () =>
+            (schedule?.clockTick() ?? NaN) -
+            bots.reduce((n, b) => n + b.client.lastFrameTick, 0) / bots.length,
+        );
+        probe.arm(cmd.stallMs, 1000);
+      }
       if (cfg.recordSends) startRecording();
       measuring = true;
       const end = startWindow();
@@ -229,6 +241,7 @@ async function runGame(cfg: GameClientsConfig): Promise<void> {
           lateP99Ms: percentile(late, 99),
           lateMaxMs: late.length ? Math.max(...late) : NaN,
           disconnected: disconnected - disconnected0,
+          ...(probe ? { stall: probe.result() } : {}),
           warnings,
           ...(sends ? { sends } : {}),
         };

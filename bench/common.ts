@@ -4,6 +4,7 @@
 import * as dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import type { StallResult } from './stallProbe.js';
 import type { LinkConditionerOptions } from '../src/node.js';
 
 export const HOST = '127.0.0.1';
@@ -115,7 +116,8 @@ export type ClientsConfig = GameClientsConfig | UdpClientsConfig | PeerClientsCo
 /** Orchestrator to child. */
 export type Command =
   | { readonly type: 'start' }
-  | { readonly type: 'measure'; readonly ms: number }
+  /** A window of `ms`; with `stallMs`, the bots block their event loop that long 1 s in. */
+  | { readonly type: 'measure'; readonly ms: number; readonly stallMs?: number }
   | { readonly type: 'stop' };
 
 /** CPU, event loop and datagrams of one process over one measuring window. */
@@ -175,6 +177,8 @@ export interface ClientsWindow extends ProcessWindow {
   readonly lateP99Ms: number;
   readonly lateMaxMs: number;
   readonly disconnected: number;
+  /** The injected stall and the recovery from it (a stall bench window). */
+  readonly stall?: StallResult;
   /** Warnings the clients reported, by code. */
   readonly warnings?: Record<string, number>;
   readonly sends?: SendSizes;
@@ -436,6 +440,8 @@ export interface Schedule {
   stop(): void;
   /** How late each turn ran (ms), for every turn since the last call. */
   takeLateness(): number[];
+  /** Where the clock is now, in ticks (group 0's tick index, fractional). */
+  clockTick(): number;
 }
 
 /**
@@ -485,6 +491,9 @@ export function runSchedule(
       const out = lateness;
       lateness = [];
       return out;
+    },
+    clockTick() {
+      return (performance.now() - t0) / TICK_MS;
     },
   };
 }

@@ -21,6 +21,7 @@ import {
   type PeerClientsConfig,
   type Schedule,
 } from './common.js';
+import { StallProbe } from './stallProbe.js';
 import { UDP_HELLO, encodeInput, tickOf } from './relay.js';
 
 /** One player's connection: sends input messages, calls `onFrame` with each frame. */
@@ -225,6 +226,7 @@ export async function runPeerBots(cfg: PeerClientsConfig): Promise<void> {
     return sum / bots.length;
   };
   let lagMax = 0;
+  let probe: StallProbe | undefined;
   let schedule: Schedule | undefined;
   const sendNext = (bot: Bot): void => {
     if (stopping || bot.sent >= cfg.maxTicks) return;
@@ -245,6 +247,7 @@ export async function runPeerBots(cfg: PeerClientsConfig): Promise<void> {
           for (const bot of groups[g])
             for (let n = 0; n < MAX_BURST && bot.sent <= tick; n++) sendNext(bot);
           if (g === 0 && measuring) lagMax = Math.max(lagMax, lagOf());
+          if (g === 0) probe?.sample();
         });
         report({ type: 'started' });
         return;
@@ -258,6 +261,15 @@ export async function runPeerBots(cfg: PeerClientsConfig): Promise<void> {
       const received0 = bots.reduce((n, b) => n + b.framesReceived, 0);
       const disconnected0 = disconnected;
       schedule?.takeLateness();
+      probe = undefined;
+      if (cmd.stallMs) {
+        probe = new StallProbe(
+          () =>
+            (schedule?.clockTick() ?? NaN) -
+            bots.reduce((n, b) => n + b.lastFrameTick, 0) / bots.length,
+        );
+        probe.arm(cmd.stallMs, 1000);
+      }
       measuring = true;
       const end = startWindow();
       setTimeout(() => {
@@ -274,6 +286,7 @@ export async function runPeerBots(cfg: PeerClientsConfig): Promise<void> {
           lateP99Ms: percentile(late, 99),
           lateMaxMs: late.length ? Math.max(...late) : NaN,
           disconnected: disconnected - disconnected0,
+          ...(probe ? { stall: probe.result() } : {}),
         };
         report({ type: 'measured', window: out });
       }, cmd.ms);

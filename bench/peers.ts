@@ -57,7 +57,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 // ---------------------------------------------------------------------------------------
 // One session: a server child, one or two bots children, warm-up, one window.
 
-interface PeerSession {
+export interface PeerSession {
   server: ServerWindow;
   clients: ClientsWindow;
   otherCores: number;
@@ -100,13 +100,19 @@ type BotsConfigFor = (
   lifetimeMs: number,
 ) => ClientsConfig;
 
-async function peerSession(
+/**
+ * One session: the server child, `processes` bots children (joined one after the other),
+ * a warm-up and one measuring window; with `stallMs`, the bots block their event loop that
+ * long 1 s into the window.
+ */
+export async function peerSession(
   name: string,
   serverConfig: (lifetimeMs: number) => ServerConfig,
   botsConfig: BotsConfigFor,
   processes: number,
   warmupMs: number,
   windowMs: number,
+  stallMs?: number,
 ): Promise<PeerSession> {
   const lifetimeMs = warmupMs + windowMs + 90_000;
   const maxTicks = Math.ceil((warmupMs + windowMs + 20_000) / TICK_MS);
@@ -121,6 +127,10 @@ async function peerSession(
         `${name} bots ${p + 1}`,
         './clients.ts',
         botsConfig({ ...ready, ...(roomId ? { roomId } : {}) }, p, maxTicks, lifetimeMs),
+        // BENCH_PROF_BOTS=<dir>: a V8 CPU profile of each bots process, written as it exits.
+        process.env.BENCH_PROF_BOTS
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_BOTS}`]
+          : [],
       );
       bots.push(child);
       const r = await child.expect('ready', 90_000);
@@ -135,7 +145,8 @@ async function peerSession(
     ]);
     await sleep(warmupMs);
     server.send({ type: 'measure', ms: windowMs });
-    for (const b of bots) b.send({ type: 'measure', ms: windowMs });
+    for (const b of bots)
+      b.send({ type: 'measure', ms: windowMs, ...(stallMs ? { stallMs } : {}) });
     const [s, ...c] = await Promise.all([
       server.expect('measured', windowMs + 20_000),
       ...bots.map((b) => b.expect('measured', windowMs + 20_000)),
@@ -153,7 +164,7 @@ async function peerSession(
 }
 
 /** The server child of a variant for `players`. */
-function serverOf(variant: Variant, players: number, replyBytes: number) {
+export function serverOf(variant: Variant, players: number, replyBytes: number) {
   return (lifetimeMs: number): ServerConfig =>
     variant === 'game-network'
       ? { mode: 'game', maxPlayers: players, lifetimeMs }
@@ -163,7 +174,7 @@ function serverOf(variant: Variant, players: number, replyBytes: number) {
 }
 
 /** The bots of a variant: `players` over `processes`, in `groups` send phases. */
-function botsOf(
+export function botsOf(
   variant: Variant,
   players: number,
   processes: number,
@@ -364,7 +375,9 @@ export async function benchPeers(chosen: PeersPlan): Promise<PeersResult> {
   const result: PeersResult = { plan, privateNetns: privateNetns(), cpu: [], latency: [] };
   if (!result.privateNetns)
     log('peers: not in a network namespace of its own: loopback bytes include other traffic');
-  for (const players of plan.sizes) {
+  // BENCH_PEERS_PART=cpu or =latency: that part only (say, latency under a loss set up outside).
+  const part = process.env.BENCH_PEERS_PART;
+  for (const players of part === 'latency' ? [] : plan.sizes) {
     const rows = new Map<Variant, CpuRun[]>(VARIANTS.map((v) => [v, []]));
     for (let rep = 0; rep < plan.reps; rep++)
       for (const variant of rotated(rep)) {
@@ -389,7 +402,7 @@ export async function benchPeers(chosen: PeersPlan): Promise<PeersResult> {
     for (const [variant, runs] of rows) result.cpu.push({ players, variant, runs });
   }
   const lat = new Map<Variant, LatencyRun[]>(VARIANTS.map((v) => [v, []]));
-  for (let rep = 0; rep < plan.reps; rep++)
+  for (let rep = 0; rep < (part === 'cpu' ? 0 : plan.reps); rep++)
     for (const variant of rotated(rep)) {
       log(`peers: latency ${LATENCY_PLAYERS} players, ${variant}, rep ${rep + 1} ...`);
       try {

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only <cpu|latency|wire|assembler|capacity|peers|rooms>] [-- --cpu-prof[=dir]]
+// npm run bench [-- --quick] [-- --only <cpu|latency|wire|assembler|capacity|peers|rooms|stall>] [-- --cpu-prof[=dir]]
 //
 // Measures game-network against the machine's own limits: every figure is a ratio against
 // a baseline measured in the same run, on the same machine. Prints a table, and on a full
@@ -31,8 +31,18 @@ import {
 import type { LinkConditionerOptions } from '../src/node.js';
 import { PEERS_PLAN, benchPeers, peersTables, type PeersResult } from './peers.js';
 import { ROOMS_PLAN, benchRooms, roomsTables, writeRooms, type RoomsResult } from './rooms.js';
+import { benchStall, stallTable } from './stallRecovery.js';
 
-const SECTIONS = ['cpu', 'latency', 'wire', 'assembler', 'capacity', 'peers', 'rooms'] as const;
+const SECTIONS = [
+  'cpu',
+  'latency',
+  'wire',
+  'assembler',
+  'capacity',
+  'peers',
+  'rooms',
+  'stall',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 // ---------------------------------------------------------------------------------------
@@ -84,7 +94,7 @@ function parseArgs(argv: readonly string[]): Options {
         throw new Error('--reps takes 1..9');
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'npm run bench -- [--quick] [--only cpu|latency|wire|assembler|capacity|peers|rooms]\n' +
+        'npm run bench -- [--quick] [--only cpu|latency|wire|assembler|capacity|peers|rooms|stall]\n' +
           '                 [--steps 64,128,...] [--reps 3] [--cpu-prof[=dir]] [--write|--no-write]\n',
       );
       process.exit(0);
@@ -131,7 +141,8 @@ const plan = opts.quick
 const RUN_DEADLINE_MS =
   (opts.quick ? 4 * 60_000 : 12 * 60_000) +
   (opts.only === undefined || opts.only === 'peers' ? (opts.quick ? 4 : 25) * 60_000 : 0) +
-  (opts.only === undefined || opts.only === 'rooms' ? (opts.quick ? 3 : 12) * 60_000 : 0);
+  (opts.only === undefined || opts.only === 'rooms' ? (opts.quick ? 3 : 12) * 60_000 : 0) +
+  (opts.only === 'stall' ? 15 * 60_000 : 0);
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const round2 = (x: number): number => Math.round(x * 100) / 100;
@@ -1280,6 +1291,12 @@ async function main(): Promise<void> {
       },
       opts.cpuProfDir ? { profileDir: opts.cpuProfDir } : {},
     );
+  // Not in the full run: `--only stall` (256 bots in one process, one 250 ms stall of it).
+  let stall = '';
+  if (opts.only === 'stall') {
+    const runs = await benchStall(opts.steps ?? [256], opts.reps ?? (opts.quick ? 1 : 3));
+    stall = await pretty(stallTable(runs), 'stall.md');
+  }
   results.durationSec = (performance.now() - t0) / 1000;
   results.targets = targetsOf(results);
   const measured = otherLoad.filter(Number.isFinite);
@@ -1298,6 +1315,7 @@ async function main(): Promise<void> {
     );
   if (results.rooms)
     process.stdout.write(`\nRooms:\n\n${await pretty(roomsTables(results.rooms), 'rooms.md')}`);
+  if (stall) process.stdout.write(`\nRecovery from a stall of the bots' process:\n\n${stall}`);
   process.stdout.write('\nTargets:\n');
   for (const t of results.targets)
     process.stdout.write(`  ${t.met ? 'met    ' : 'NOT MET'}  ${t.name} (${t.limit})\n`);

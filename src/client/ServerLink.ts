@@ -167,7 +167,9 @@ export class ServerLink implements ConnectionOwner {
       serviceDatagrams({
         channel,
         conditioner: this.options.conditioner,
-        decode: (bytes) => decodeServerUdp(bytes, this.ctx),
+        // The frames held already (every packet repeats the unacknowledged ones) are checked,
+        // not copied out.
+        decode: (bytes) => decodeServerUdp(bytes, this.ctx, this.link.received + 1),
         onMessage: (msg, bytes) => this.onServerDatagram(msg, bytes),
         onFailure: (err) => this.lose(`datagram channel failed: ${err.message}`),
         onDecodeError: (error) =>

@@ -2,6 +2,8 @@ import type { LinkSample } from '../stats.js';
 
 /** Sequence numbers are 7-bit: a positive fixint, one byte in msgpack. */
 const SEQ_MASK = 0x7f;
+/** The most distinct sequence numbers one loss window counts. */
+const MAX_SEEN = 65536;
 
 /**
  * Per-link bookkeeping shared by the server (one per player) and the client: packet
@@ -25,8 +27,14 @@ export class LinkMeter {
   private highestSeq = -1;
   private lastRawSeq = 0;
   private firstSeq = -1;
-  /** Distinct sequence numbers received in the current loss window. */
-  private readonly seen = new Set<number>();
+  /**
+   * Distinct sequence numbers received in the current loss window: a bit per number from
+   * `firstSeq` on (at most MAX_SEEN), and how many bits are set.
+   */
+  private seenBits = new Uint32Array(8);
+  private seenCount = 0;
+  /** Words of `seenBits` written since the last window began. */
+  private seenWords = 0;
 
   /** Smoothed round-trip time in ms (RFC 6298 style), or null before the first sample. */
   srttMs: number | null = null;
@@ -71,7 +79,7 @@ export class LinkMeter {
       this.highestSeq = seq;
       this.lastRawSeq = seq;
       this.firstSeq = seq;
-      this.seen.add(seq);
+      this.markSeen(0);
       return;
     }
     // Unwrap: a difference over half the range is a wrap-around or an old packet.
@@ -84,8 +92,25 @@ export class LinkMeter {
       // Only the newest packet's timestamp is echoed: a late one would inflate the RTT.
       if (peerSentAt !== undefined) this.keepEcho(peerSentAt);
     }
-    if (unwrapped < this.firstSeq || this.seen.has(unwrapped)) return;
-    if (this.seen.size < 65536) this.seen.add(unwrapped);
+    if (unwrapped >= this.firstSeq) this.markSeen(unwrapped - this.firstSeq);
+  }
+
+  /** Sequence number `firstSeq + offset` received: counted once. */
+  private markSeen(offset: number): void {
+    if (offset >= MAX_SEEN) return;
+    const word = offset >>> 5;
+    if (word >= this.seenBits.length) {
+      const grown = new Uint32Array(
+        Math.min(MAX_SEEN >>> 5, Math.max(word + 1, this.seenBits.length * 2)),
+      );
+      grown.set(this.seenBits);
+      this.seenBits = grown;
+    }
+    const bit = 1 << (offset & 31);
+    if (this.seenBits[word] & bit) return;
+    this.seenBits[word] |= bit;
+    this.seenCount++;
+    if (word >= this.seenWords) this.seenWords = word + 1;
   }
 
   private keepEcho(peerSentAt: number): void {
@@ -160,9 +185,11 @@ export class LinkMeter {
     // Nothing at all from a peer heard before: every packet of the window was lost (peers
     // send at least a keepalive every two ticks).
     if (expected <= 0) return 1;
-    const loss = Math.max(0, 1 - this.seen.size / expected);
+    const loss = Math.max(0, 1 - this.seenCount / expected);
     this.firstSeq = this.highestSeq + 1;
-    this.seen.clear();
+    this.seenBits.fill(0, 0, this.seenWords);
+    this.seenWords = 0;
+    this.seenCount = 0;
     return loss;
   }
 }

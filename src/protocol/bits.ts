@@ -89,6 +89,31 @@ export class BitReader {
     return this.totalBits - this.bitPos;
   }
 
+  /** The position of the next bit to read, in bits from the start. */
+  get position(): number {
+    return this.bitPos;
+  }
+
+  /** Moves past `bitCount` bits without reading them (throws if fewer are left). */
+  skip(bitCount: number): void {
+    if (bitCount > this.remaining) throw overrun();
+    this.bitPos += bitCount;
+  }
+
+  /**
+   * Reads `bitCount` bits from `position` (one already passed) into a new array of
+   * `byteLength` bytes, as `readBits` would have there; the reading position does not move.
+   */
+  readBitsAt(position: number, bitCount: number, byteLength: number): Uint8Array {
+    const at = this.bitPos;
+    this.bitPos = position;
+    try {
+      return this.readBits(bitCount, byteLength);
+    } finally {
+      this.bitPos = at;
+    }
+  }
+
   readBit(): number {
     if (this.bitPos >= this.totalBits) throw overrun();
     const bit = (this.bytes[this.bitPos >>> 3] >>> (7 - (this.bitPos & 7))) & 1;

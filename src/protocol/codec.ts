@@ -339,13 +339,21 @@ export function decodeServerTcp(bytes: Uint8Array, ctx?: CodecContext): ServerTc
   }
 }
 
-/** Decodes a datagram from the server (client side). Throws `DecodeError`. */
-export function decodeServerUdp(bytes: Uint8Array, ctx: CodecContext): ServerUdpMessage {
+/**
+ * Decodes a datagram from the server (client side). Throws `DecodeError`.
+ * @param fromTick A Frames packet's frames before this tick (held already) are checked but
+ * left out (default 0: all of them).
+ */
+export function decodeServerUdp(
+  bytes: Uint8Array,
+  ctx: CodecContext,
+  fromTick = 0,
+): ServerUdpMessage {
   checkContext(ctx);
   const b = decodeEnvelope(bytes, Limits.maxDatagramBytes);
   switch (b[0]) {
     case MessageType.Frames:
-      return decodeFrames(b, ctx);
+      return decodeFrames(b, ctx, fromTick);
     case MessageType.WorldState:
       arity(b, 3, 'WorldState');
       return {

@@ -1,7 +1,11 @@
 // The frames bit field, shared by the Frames packet and the replay's Frames chunk: presence masks, then each slot's inputs.
 import type { ConfirmedFrame } from '../types.js';
 import type { BitReader, BitWriter } from './bits.js';
-import { readInputSequence, writeInputSequence } from './inputCompression.js';
+import {
+  readInputSequence,
+  readInputSequenceFrom,
+  writeInputSequence,
+} from './inputCompression.js';
 
 /**
  * Checks that `frame` is the frame of `tick` and fits the context (`maxPlayers` slots, each
@@ -69,19 +73,46 @@ export function readFramesBits(
   maxPlayers: number,
   inputSize: number,
 ): (Uint8Array | null)[][] {
+  return readFramesBitsFrom(reader, count, maxPlayers, inputSize, 0).inputs;
+}
+
+/**
+ * Reads the bit field of `count` frames as `readFramesBits` does, checking all of it, but
+ * copies out the inputs of the frames from index `skip` on only: the inputs of the frames
+ * before are passed over (a receiver that already holds those frames).
+ *
+ * @returns Every frame's presence mask, and the inputs of frames `skip .. count - 1`
+ * (`inputs[0]` is frame `skip`).
+ */
+export function readFramesBitsFrom(
+  reader: BitReader,
+  count: number,
+  maxPlayers: number,
+  inputSize: number,
+  skip: number,
+): { masks: Uint8Array[]; inputs: (Uint8Array | null)[][] } {
   const masks = readInputSequence(reader, count, maxPlayers);
+  const first = Math.min(Math.max(skip, 0), count);
   const inputs: (Uint8Array | null)[][] = [];
-  for (let i = 0; i < count; i++) inputs.push(new Array<Uint8Array | null>(maxPlayers).fill(null));
+  for (let i = first; i < count; i++)
+    inputs.push(new Array<Uint8Array | null>(maxPlayers).fill(null));
+  const bitLength = inputSize * 8;
   for (let slot = 0; slot < maxPlayers; slot++) {
     const bit = 0x80 >>> (slot & 7);
     const byte = slot >>> 3;
     let present = 0;
-    for (let i = 0; i < count; i++) if (masks[i][byte] & bit) present++;
+    let presentBefore = 0;
+    for (let i = 0; i < count; i++)
+      if (masks[i][byte] & bit) {
+        present++;
+        if (i < first) presentBefore++;
+      }
     if (present === 0) continue;
-    const seq = readInputSequence(reader, present, inputSize * 8);
+    const seq = readInputSequenceFrom(reader, present, bitLength, presentBefore);
     let k = 0;
-    for (let i = 0; i < count; i++) if (masks[i][byte] & bit) inputs[i][slot] = seq[k++];
+    for (let i = first; i < count; i++)
+      if (masks[i][byte] & bit) inputs[i - first][slot] = seq[k++];
   }
   reader.expectEnd();
-  return inputs;
+  return { masks, inputs };
 }

@@ -9,7 +9,7 @@ import {
 import { BitReader, BitWriter } from './bits.js';
 import { withHeader, type EncodedPacket } from './envelope.js';
 import { ackTick, arity, bin, fail, uint, username } from './fields.js';
-import { framePresenceMask, readFramesBits, writeFramesBits } from './framesBits.js';
+import { framePresenceMask, readFramesBitsFrom, writeFramesBits } from './framesBits.js';
 import { compressedBitCost } from './inputCompression.js';
 import {
   HEADER_BYTES,
@@ -265,10 +265,14 @@ function framesBody(
 /**
  * Decodes the fields of a Frames packet (the envelope already checked, `b[0]` the type).
  * Throws `DecodeError`.
+ *
+ * With `fromTick`, the packet's frames before that tick are checked as any other but left
+ * out of `frames`, and their inputs are not copied out: a client passes the tick after the
+ * last frame it holds, since every packet repeats the frames it has not acknowledged.
  */
-export function decodeFrames(b: unknown[], ctx: CodecContext): FramesPacket {
+export function decodeFrames(b: unknown[], ctx: CodecContext, fromTick = 0): FramesPacket {
   if (b.length !== 12) arity(b, 11, 'Frames');
-  const frames = decodeRun(b[7], b[8], b[9], b[10], ctx, Limits.maxDatagramBytes);
+  const frames = decodeRun(b[7], b[8], b[9], b[10], ctx, Limits.maxDatagramBytes, fromTick);
   const packet: FramesPacket = {
     type: MessageType.Frames,
     seq: uint(b[1], 127, 'seq'),
@@ -289,7 +293,10 @@ function lead(v: unknown): number {
   return v;
 }
 
-/** A run of frames: first tick, count, bit field (at most `maxBits` bytes) and events. */
+/**
+ * A run of frames: first tick, count, bit field (at most `maxBits` bytes) and events. All of
+ * it is checked; the frames from `fromTick` on are returned.
+ */
 function decodeRun(
   rawFirst: unknown,
   rawCount: unknown,
@@ -297,13 +304,16 @@ function decodeRun(
   rawEvents: unknown,
   ctx: CodecContext,
   maxBits: number,
+  fromTick = 0,
 ): ConfirmedFrame[] {
   const { maxPlayers, inputSize } = ctx;
   const firstTick = uint(rawFirst, Limits.maxTick, 'firstTick');
   const count = uint(rawCount, Limits.maxTicksPerPacket, 'count');
   if (firstTick + count - 1 > Limits.maxTick) fail('ticks run past the largest tick');
   const reader = new BitReader(bin(rawBits, maxBits, 'inputs'));
-  const inputs = readFramesBits(reader, count, maxPlayers, inputSize);
+  const skip = Math.min(Math.max(fromTick - firstTick, 0), count);
+  const { masks, inputs } = readFramesBitsFrom(reader, count, maxPlayers, inputSize, skip);
+  const keptFrom = firstTick + skip;
 
   if (!Array.isArray(rawEvents)) fail('events must be an array');
   const joined = new Map<number, PlayerInfo[]>();
@@ -317,9 +327,11 @@ function decodeRun(
     const kind: unknown = e[1];
     if (kind === JOIN) {
       const playerId = uint(e[2], maxPlayers - 1, 'event playerId');
+      const name = username(e[3], 'event username');
+      if (tick < keptFrom) continue;
       let list = joined.get(tick);
       if (!list) joined.set(tick, (list = []));
-      list.push({ playerId, username: username(e[3], 'event username') });
+      list.push({ playerId, username: name });
     } else if (kind === LEAVE) {
       if (left.has(tick)) fail('two leave events for one tick');
       const mask = bin(e[2], maskBytes, 'leave mask');
@@ -346,7 +358,8 @@ function decodeRun(
       for (let slot = 0; slot < maskBytes * 8; slot++) {
         if ((mask[slot >>> 3] & (0x80 >>> (slot & 7))) === 0) continue;
         if (slot >= maxPlayers) fail('substitution mask names a slot past maxPlayers');
-        if (inputs[tick - firstTick][slot] === null) fail('a substituted slot has no input');
+        if ((masks[tick - firstTick][slot >>> 3] & (0x80 >>> (slot & 7))) === 0)
+          fail('a substituted slot has no input');
         slots.push(slot);
       }
       if (slots.length === 0) fail('a substitution event names no slot');
@@ -356,10 +369,16 @@ function decodeRun(
     }
   }
   const frames: ConfirmedFrame[] = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = skip; i < count; i++) {
     const tick = firstTick + i;
     frames.push(
-      confirmedFrame(tick, inputs[i], joined.get(tick), left.get(tick), substituted.get(tick)),
+      confirmedFrame(
+        tick,
+        inputs[i - skip],
+        joined.get(tick),
+        left.get(tick),
+        substituted.get(tick),
+      ),
     );
   }
   return frames;

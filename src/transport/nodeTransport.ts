@@ -12,8 +12,8 @@ export type { DatagramEndpoint } from './node/udpEndpoint.js';
  * with the `tls` option of `listen` and `connect`) and UDP datagrams. The server has one UDP
  * socket (a 4 MiB receive buffer asked for) shared by every peer: each peer's `openDatagrams`
  * gives it a random 32-bit session token and a random 32-byte key, and signals `udpPort (u16
- * BE) + token (u32 BE) + key`. Every datagram is sealed with the key (AES-256-GCM, nothing
- * encrypted): client to server `token + counter (u64 BE) + message + tag (16 bytes)`, server to
+ * BE) + token (u32 BE) + key`. Every datagram is sealed with the key (an AES-256-CMAC tag,
+ * nothing encrypted): client to server `token + counter (u64 BE) + message + tag (16 bytes)`, server to
  * client the same without the token; a counter seen already or older than a 256-wide window
  * is dropped. The server takes a peer's UDP port from its first authentic datagram from its TCP
  * IP, then from each newest authentic one (a NAT that rewrites or rebinds ports is fine; one

@@ -12,7 +12,6 @@
  * and remote ports.
  */
 import * as dgram from 'node:dgram';
-import { createCipheriv } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { decode, encode } from '@msgpack/msgpack';
@@ -44,6 +43,7 @@ import {
   Direction,
 } from '../../src/transport/node/datagramSeal.js';
 import { decodeUdpSignal } from '../../src/transport/node/udpSignal.js';
+import { referenceCmac } from '../helpers/referenceCmac.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 // ---------------------------------------------------------------------------------------
@@ -553,25 +553,12 @@ function unframe(stream: Uint8Array): Uint8Array[] {
   return out;
 }
 
-/** Section 15.1: the nonce of a datagram is the direction (u32 BE: 0 to the server, 1 to the client), then the counter (u64 BE). */
-function nodeNonce(direction: 0 | 1, counter: Uint8Array): Uint8Array {
-  const nonce = new Uint8Array(12);
-  nonce[3] = direction;
-  nonce.set(counter, 4);
-  return nonce;
-}
-
-/** Section 15.1: the AES-256-GCM tag of a datagram, over every byte before it, nothing encrypted. */
-function nodeTag(
-  key: Uint8Array,
-  direction: 0 | 1,
-  counter: Uint8Array,
-  sealed: Uint8Array,
-): Uint8Array {
-  const cipher = createCipheriv('aes-256-gcm', key, nodeNonce(direction, counter));
-  cipher.setAAD(sealed);
-  cipher.final();
-  return Uint8Array.from(cipher.getAuthTag());
+/**
+ * Section 15.1: the tag of a datagram, the AES-256-CMAC (SP 800-38B) of the direction (u32 BE:
+ * 0 to the server, 1 to the client) then every byte before the tag (the counter among them).
+ */
+function nodeTag(key: Uint8Array, direction: 0 | 1, sealed: Uint8Array): Uint8Array {
+  return referenceCmac(key, Uint8Array.of(0, 0, 0, direction, ...sealed));
 }
 
 /**
@@ -584,13 +571,10 @@ function nodeDatagramToServer(
 ): { token: number; counter: bigint; message: Uint8Array } {
   check(datagram.length >= 4 + 8 + 16, 'a datagram shorter than token, counter and tag');
   const view = new DataView(datagram.buffer, datagram.byteOffset, 12);
-  const counter = datagram.slice(4, 12);
   const end = datagram.length - 16;
   if (key)
     check(
-      Buffer.from(nodeTag(key, 0, counter, datagram.subarray(0, end))).equals(
-        datagram.subarray(end),
-      ),
+      Buffer.from(nodeTag(key, 0, datagram.subarray(0, end))).equals(datagram.subarray(end)),
       'a datagram whose tag does not authenticate',
     );
   return {
@@ -609,7 +593,7 @@ function nodeDatagramToClient(
   const counter = datagram.slice(0, 8);
   const end = datagram.length - 16;
   check(
-    Buffer.from(nodeTag(key, 1, counter, datagram.subarray(0, end))).equals(datagram.subarray(end)),
+    Buffer.from(nodeTag(key, 1, datagram.subarray(0, end))).equals(datagram.subarray(end)),
     'a datagram whose tag does not authenticate',
   );
   return {
@@ -630,7 +614,7 @@ function nodeDatagramOf(
   view.setUint32(0, token, false);
   view.setBigUint64(4, counter, false);
   sealed.set(message, 12);
-  return Uint8Array.from([...sealed, ...nodeTag(key, 0, sealed.slice(4, 12), sealed)]);
+  return Uint8Array.from([...sealed, ...nodeTag(key, 0, sealed)]);
 }
 
 /** Section 15.1: the server's signal is its UDP port (u16 BE, 1..65535), the token (u32 BE) and the key (32 bytes). */
@@ -1380,7 +1364,7 @@ describe('docs/protocol.md, worked examples', () => {
     const key = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
     const sealer = new DatagramSealer(key, Direction.ToClient);
     sealer.seal(Uint8Array.of(1));
-    const down = Uint8Array.from(Buffer.concat(sealer.seal(Uint8Array.of(2, 3))));
+    const down = Uint8Array.from(sealer.seal(Uint8Array.of(2, 3)));
     expect(nodeDatagramToClient(down, key)).toEqual({ counter: 1n, message: Uint8Array.of(2, 3) });
     expect(() => nodeSignal(Uint8Array.of(0, 0, 1, 2, 3, 4, ...key))).toThrow(SpecError);
     expect(() => nodeSignal(Uint8Array.of(0x1e, 0x62, 1, 2, 3, 4))).toThrow(SpecError);

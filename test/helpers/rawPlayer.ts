@@ -136,9 +136,8 @@ export async function rawJoin(
     key,
     messages,
     sendFrom: (socket, message, t = token) =>
-      socket.send(Buffer.concat(sealerOf(t).seal(message)), udpPort, '127.0.0.1'),
-    sendForged: (socket, message) =>
-      socket.send(Buffer.concat(forger.seal(message)), udpPort, '127.0.0.1'),
+      socket.send(sealerOf(t).seal(message), udpPort, '127.0.0.1'),
+    sendForged: (socket, message) => socket.send(forger.seal(message), udpPort, '127.0.0.1'),
     open: (datagram) => {
       const message = opener.open(datagram);
       if (typeof message === 'string') throw new Error(`a datagram from the server: ${message}`);

@@ -1,7 +1,64 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LinkMeter } from '../../src/link/LinkMeter.js';
 
+/** The loss count of the meter, written as a set of the distinct unwrapped numbers. */
+class LossModel {
+  private highest = -1;
+  private last = 0;
+  private first = -1;
+  private readonly seen = new Set<number>();
+  received(seq: number): void {
+    if (this.highest < 0) {
+      this.highest = this.last = this.first = seq;
+      this.seen.add(seq);
+      return;
+    }
+    let delta = (seq - this.last) & 0x7f;
+    if (delta > 63) delta -= 128;
+    const unwrapped = this.highest + delta;
+    if (delta > 0) {
+      this.highest = unwrapped;
+      this.last = seq;
+    }
+    if (unwrapped >= this.first) this.seen.add(unwrapped);
+  }
+  take(): number {
+    if (this.first < 0) return 0;
+    const expected = this.highest - this.first + 1;
+    if (expected <= 0) return 1;
+    const loss = Math.max(0, 1 - this.seen.size / expected);
+    this.first = this.highest + 1;
+    this.seen.clear();
+    return loss;
+  }
+}
+
 describe('LinkMeter', () => {
+  it('counts loss as the set of distinct sequence numbers of each window does (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 127 }), fc.constant(-1)), { maxLength: 400 }),
+        (events) => {
+          const m = new LinkMeter(() => 0);
+          const model = new LossModel();
+          let seq = 0;
+          for (const e of events) {
+            if (e === -1) {
+              expect(m.takeReceiveLoss()).toBe(model.take());
+              continue;
+            }
+            // Mostly in order, with jumps, repeats and late ones.
+            seq = e % 5 === 0 ? e : (seq + 1 + (e % 3)) & 0x7f;
+            m.onReceived(1, seq);
+            model.received(seq);
+          }
+          expect(m.takeReceiveLoss()).toBe(model.take());
+        },
+      ),
+    );
+  });
+
   it('counts loss from gaps in sequence numbers, ignoring duplicates and stale packets', () => {
     const m = new LinkMeter(() => 0);
     // 0..9 with 3 and 7 lost, 5 duplicated twice.

@@ -1,4 +1,3 @@
-import { createCipheriv } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,8 +8,10 @@ import {
   randomSessionKey,
 } from '../../src/transport/node/datagramSeal.js';
 import { REPLAY_WINDOW, ReplayWindow } from '../../src/transport/node/replayWindow.js';
+import { referenceCmac } from '../helpers/referenceCmac.js';
 
-const join = (parts: Uint8Array[]): Uint8Array => Uint8Array.from(Buffer.concat(parts));
+/** A sealed datagram as a plain Uint8Array (the sealer gives a Buffer). */
+const plain = (datagram: Uint8Array): Uint8Array => Uint8Array.from(datagram);
 
 describe('a replay window', () => {
   it('accepts each counter once, in any order within the window, and none older', () => {
@@ -58,7 +59,7 @@ describe('sealed datagrams', () => {
     const key = randomSessionKey();
     const sealer = new DatagramSealer(key, Direction.ToServer, Uint8Array.of(1, 2, 3, 4));
     const opener = new DatagramOpener(key, Direction.ToServer, 4);
-    const d = join(sealer.seal(Uint8Array.of(9, 8, 7)));
+    const d = plain(sealer.seal(Uint8Array.of(9, 8, 7)));
     expect(d).toHaveLength(4 + 8 + 3 + 16);
     expect(new DatagramOpener(randomSessionKey(), Direction.ToServer, 4).open(d)).toBe(
       OpenRefusal.Forged,
@@ -72,17 +73,50 @@ describe('sealed datagrams', () => {
     expect(opener.open(d.subarray(0, 4 + 8 + 15))).toBe(OpenRefusal.Malformed);
   });
 
-  it('are AES-256-GCM tags over the whole datagram, the nonce the direction then the counter', () => {
+  it('are AES-256-CMAC tags over the direction (u32 BE) then the whole datagram', () => {
     const key = randomSessionKey();
     const sealer = new DatagramSealer(key, Direction.ToClient);
     sealer.seal(Uint8Array.of(0));
-    const d = join(sealer.seal(Uint8Array.of(42)));
-    const nonce = Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1);
-    const cipher = createCipheriv('aes-256-gcm', key, nonce);
-    cipher.setAAD(d.subarray(0, d.length - 16));
-    cipher.final();
-    expect(Uint8Array.from(cipher.getAuthTag())).toEqual(d.subarray(d.length - 16));
+    const d = plain(sealer.seal(Uint8Array.of(42)));
+    const signed = Uint8Array.of(0, 0, 0, 1, ...d.subarray(0, d.length - 16));
+    expect(referenceCmac(key, signed)).toEqual(d.subarray(d.length - 16));
     expect(Array.from(d.subarray(0, 9))).toEqual([0, 0, 0, 0, 0, 0, 0, 1, 42]);
+    const toServer = new DatagramSealer(key, Direction.ToServer, Uint8Array.of(9, 9, 9, 9));
+    const e = plain(toServer.seal(Uint8Array.of(1, 2)));
+    const signedE = Uint8Array.of(0, 0, 0, 0, ...e.subarray(0, e.length - 16));
+    expect(referenceCmac(key, signedE)).toEqual(e.subarray(e.length - 16));
+  });
+
+  it('refuse any datagram changed in any bit, cut short, or lengthened, and any replay (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 300 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 7 }),
+        fc.integer({ min: 1, max: 40 }),
+        (message, at, bit, cut) => {
+          const key = randomSessionKey();
+          const sealer = new DatagramSealer(key, Direction.ToServer, Uint8Array.of(1, 2, 3, 4));
+          const d = plain(sealer.seal(message));
+          const opener = new DatagramOpener(key, Direction.ToServer, 4);
+          const flipped = d.slice();
+          flipped[at % d.length] ^= 1 << bit;
+          const refused = [OpenRefusal.Forged, OpenRefusal.Malformed, OpenRefusal.Replayed];
+          expect(refused).toContain(opener.open(flipped));
+          expect(refused).toContain(opener.open(d.subarray(0, Math.max(0, d.length - cut))));
+          expect(opener.open(Uint8Array.of(...d, 0))).toBe(OpenRefusal.Forged);
+          // The tag of another datagram of the same session does not fit this one.
+          const other = plain(sealer.seal(message));
+          const swapped = Uint8Array.of(...d.subarray(0, d.length - 16), ...other.subarray(-16));
+          expect(opener.open(swapped)).toBe(OpenRefusal.Forged);
+          expect(opener.open(d)).toEqual(message);
+          expect(opener.open(d)).toBe(OpenRefusal.Replayed);
+          expect(opener.open(other)).toEqual(message);
+          expect(opener.open(other)).toBe(OpenRefusal.Replayed);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('refuse a counter no sender could reach (over 2^53 - 1) before any tag is checked', () => {

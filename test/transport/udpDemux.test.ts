@@ -47,7 +47,7 @@ function setUp(options: { retiredMs?: number; maxRetired?: number } = {}) {
     const sealer =
       sealers.get(token) ??
       new DatagramSealer(randomSessionKey(), Direction.ToServer, tokenPrefix(token));
-    return Uint8Array.from(Buffer.concat(sealer.seal(Uint8Array.from(payload))));
+    return Uint8Array.from(sealer.seal(Uint8Array.from(payload)));
   };
   const datagram = (token: number, address: string, port: number, ...payload: number[]) =>
     demux.receive({ data: sealed(token, ...payload), address, port });

@@ -1,5 +1,5 @@
-// Sealing and opening the Node transport's datagrams: a per-direction counter and an AES-256-GCM tag under the session key.
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
+// Sealing and opening the Node transport's datagrams: a per-direction counter and an AES-256-CMAC tag under the session key.
+import { Cmac, sameTag } from './cmac.js';
 import { ReplayWindow } from './replayWindow.js';
 
 /** Bytes of a session key. */
@@ -8,10 +8,10 @@ export const KEY_BYTES = 32;
 export const COUNTER_BYTES = 8;
 /** Bytes of the authentication tag that ends every datagram. */
 export const TAG_BYTES = 16;
-/** The AEAD, as node:crypto names it. */
-export const AEAD = 'aes-256-gcm';
-
-/** Which way a datagram goes: the first 4 bytes of its nonce, so the two directions never share one. */
+/**
+ * Which way a datagram goes: 4 bytes (u32 BE) authenticated before the datagram's own, so a
+ * datagram of one direction is never taken for one of the other.
+ */
 export const Direction = {
   ToServer: 0,
   ToClient: 1,
@@ -32,41 +32,36 @@ export type OpenRefusal = (typeof OpenRefusal)[keyof typeof OpenRefusal];
 /** The largest counter: beyond it a JS number is not exact (no session sends 2^53 datagrams). */
 const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
 const TWO_32 = 0x1_0000_0000;
-/** Only full 16-byte tags: a shorter one is never accepted. */
-const TAG_OPTIONS = { authTagLength: TAG_BYTES };
 
 /** A fresh random session key (from `crypto.getRandomValues`). */
 export function randomSessionKey(): Uint8Array {
   return globalThis.crypto.getRandomValues(new Uint8Array(KEY_BYTES));
 }
 
-function secretKey(key: Uint8Array): KeyObject {
+function cmacOf(key: Uint8Array): Cmac {
   if (key.length !== KEY_BYTES) throw new RangeError(`a session key is ${KEY_BYTES} bytes`);
-  return createSecretKey(key);
+  return new Cmac(key);
 }
 
-/** A nonce buffer for one direction: the direction (u32 BE), then the counter (u64 BE) written per datagram. */
-function nonceFor(direction: Direction): { bytes: Uint8Array; view: DataView } {
-  const bytes = new Uint8Array(12);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, direction, false);
-  return { bytes, view };
+/** The 4 bytes of a direction (u32 BE). */
+function directionBytes(direction: Direction): Uint8Array {
+  return Uint8Array.of(0, 0, 0, direction);
 }
 
 /**
  * Seals the datagrams of one direction of a session: each is `header + counter (u64 BE) +
- * message + tag (16 bytes)`, the tag AES-256-GCM's over everything before it (as associated
- * data, with nothing encrypted: the message stays readable and is sent with no copy), the nonce
- * the direction (u32 BE) then the counter. The counter starts at 0 and goes up by one per
- * datagram, so no nonce is ever used twice with the key.
+ * message + tag (16 bytes)`, the tag the AES-256-CMAC (NIST SP 800-38B) under the session key
+ * of the direction (u32 BE) then every byte before the tag. Nothing is encrypted: the message
+ * stays readable and is sent with no copy. The counter starts at 0 and goes up by one per
+ * datagram, so no two datagrams of a direction are the same (the receiver's replay window).
  *
  * @example
  * const sealer = new DatagramSealer(key, Direction.ToServer, tokenPrefix(token));
- * socket.send(sealer.seal(message), port, address); // one gather send
+ * socket.send(sealer.seal(message), port, address);
  */
 export class DatagramSealer {
-  readonly #key: KeyObject;
-  readonly #nonce: { bytes: Uint8Array; view: DataView };
+  readonly #cmac: Cmac;
+  readonly #direction: Uint8Array;
   readonly #header: Uint8Array | undefined;
   #counter = 0;
 
@@ -76,8 +71,8 @@ export class DatagramSealer {
    * @param firstCounter The first counter. Default: 0 (tests that forge start elsewhere).
    */
   constructor(key: Uint8Array, direction: Direction, header?: Uint8Array, firstCounter = 0) {
-    this.#key = secretKey(key);
-    this.#nonce = nonceFor(direction);
+    this.#cmac = cmacOf(key);
+    this.#direction = directionBytes(direction);
     this.#header = header;
     this.#counter = firstCounter;
   }
@@ -88,29 +83,36 @@ export class DatagramSealer {
   }
 
   /**
-   * Seals one message. Allocates the cipher, the 8-byte counter and the tag; `message` is not copied.
+   * Seals one message into a new datagram (one allocation, from Node's buffer pool; the
+   * message copied in once), to send as it is: one buffer, so `dgram` sends it without
+   * building a list of views.
    *
-   * @returns The datagram's parts, in order, to send as one (a gather send).
+   * @returns The datagram: header, counter, message, tag.
    * @throws {RangeError} after 2^53 - 1 datagrams (never in practice): the counter would repeat.
    */
-  seal(message: Uint8Array): Uint8Array[] {
+  seal(message: Uint8Array): Uint8Array {
     const counter = this.#counter;
     if (counter >= MAX_COUNTER) throw new RangeError('the datagram counter is exhausted');
     this.#counter = counter + 1;
     const hi = Math.floor(counter / TWO_32);
     const lo = counter >>> 0;
-    // Written into the nonce, and copied from it: one allocation (the 8 bytes sent), no DataView.
-    const nonce = this.#nonce;
-    nonce.view.setUint32(4, hi, false);
-    nonce.view.setUint32(8, lo, false);
-    const counterBytes = nonce.bytes.slice(4);
-    const cipher = createCipheriv(AEAD, this.#key, this.#nonce.bytes, TAG_OPTIONS);
-    if (this.#header) cipher.setAAD(this.#header);
-    cipher.setAAD(counterBytes);
-    cipher.setAAD(message);
-    cipher.final();
-    const tag = cipher.getAuthTag();
-    return this.#header ? [this.#header, counterBytes, message, tag] : [counterBytes, message, tag];
+    const header = this.#header;
+    const h = header ? header.length : 0;
+    const sealedEnd = h + COUNTER_BYTES + message.length;
+    // Every byte is written below: no need to zero it first.
+    const d = Buffer.allocUnsafe(sealedEnd + TAG_BYTES);
+    if (header) d.set(header, 0);
+    d[h] = hi >>> 24;
+    d[h + 1] = hi >>> 16;
+    d[h + 2] = hi >>> 8;
+    d[h + 3] = hi;
+    d[h + 4] = lo >>> 24;
+    d[h + 5] = lo >>> 16;
+    d[h + 6] = lo >>> 8;
+    d[h + 7] = lo;
+    d.set(message, h + COUNTER_BYTES);
+    d.set(this.#cmac.tag([this.#direction, d.subarray(0, sealedEnd)]), sealedEnd);
+    return d;
   }
 }
 
@@ -124,8 +126,8 @@ export class DatagramSealer {
  * if (typeof message === 'string') drop(message); else deliver(message);
  */
 export class DatagramOpener {
-  readonly #key: KeyObject;
-  readonly #nonce: { bytes: Uint8Array; view: DataView };
+  readonly #cmac: Cmac;
+  readonly #direction: Uint8Array;
   readonly #headerBytes: number;
   readonly #window = new ReplayWindow();
   #newest = false;
@@ -134,8 +136,8 @@ export class DatagramOpener {
    * @param headerBytes Bytes before the counter (the token: 4 on the server, 0 on the client).
    */
   constructor(key: Uint8Array, direction: Direction, headerBytes: number) {
-    this.#key = secretKey(key);
-    this.#nonce = nonceFor(direction);
+    this.#cmac = cmacOf(key);
+    this.#direction = directionBytes(direction);
     this.#headerBytes = headerBytes;
   }
 
@@ -164,17 +166,9 @@ export class DatagramOpener {
     const counter = hi * TWO_32 + lo;
     if (counter > MAX_COUNTER) return OpenRefusal.Malformed;
     if (!this.#window.fresh(counter)) return OpenRefusal.Replayed;
-    this.#nonce.view.setUint32(4, hi, false);
-    this.#nonce.view.setUint32(8, lo, false);
-    const decipher = createDecipheriv(AEAD, this.#key, this.#nonce.bytes, TAG_OPTIONS);
     const { buffer, byteOffset } = datagram;
-    decipher.setAAD(new Uint8Array(buffer, byteOffset, sealedEnd));
-    decipher.setAuthTag(new Uint8Array(buffer, byteOffset + sealedEnd, TAG_BYTES));
-    try {
-      decipher.final();
-    } catch {
-      return OpenRefusal.Forged;
-    }
+    const tag = this.#cmac.tag([this.#direction, new Uint8Array(buffer, byteOffset, sealedEnd)]);
+    if (!sameTag(datagram, sealedEnd, tag)) return OpenRefusal.Forged;
     this.#newest = this.#window.mark(counter);
     return new Uint8Array(buffer, byteOffset + h + COUNTER_BYTES, sealedEnd - h - COUNTER_BYTES);
   }
