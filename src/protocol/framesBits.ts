@@ -1,11 +1,8 @@
 // The frames bit field, shared by the Frames packet and the replay's Frames chunk: presence masks, then each slot's inputs.
+import { DecodeError } from '../errors.js';
 import type { ConfirmedFrame } from '../types.js';
 import type { BitReader, BitWriter } from './bits.js';
-import {
-  readInputSequence,
-  readInputSequenceFrom,
-  writeInputSequence,
-} from './inputCompression.js';
+import { readInputSequence, writeInputSequence } from './inputCompression.js';
 
 /**
  * Checks that `frame` is the frame of `tick` and fits the context (`maxPlayers` slots, each
@@ -97,22 +94,37 @@ export function readFramesBitsFrom(
   for (let i = first; i < count; i++)
     inputs.push(new Array<Uint8Array | null>(maxPlayers).fill(null));
   const bitLength = inputSize * 8;
+  // Each slot's compressed sequence (7.4) read in place, straight into the frames: the values
+  // of frames before `first` are passed over, only where the last one written in full is
+  // remembered (a repeat after them needs it).
   for (let slot = 0; slot < maxPlayers; slot++) {
     const bit = 0x80 >>> (slot & 7);
     const byte = slot >>> 3;
-    let present = 0;
-    let presentBefore = 0;
-    for (let i = 0; i < count; i++)
-      if (masks[i][byte] & bit) {
-        present++;
-        if (i < first) presentBefore++;
+    let lastFull = -1;
+    let prev: Uint8Array | undefined;
+    for (let i = 0; i < count; i++) {
+      if ((masks[i][byte] & bit) === 0) continue;
+      const full = reader.readBit() === 1;
+      if (i < first) {
+        if (full) {
+          lastFull = reader.position;
+          reader.skip(bitLength);
+        } else if (lastFull < 0) throw startsWithRepeat();
+        continue;
       }
-    if (present === 0) continue;
-    const seq = readInputSequenceFrom(reader, present, bitLength, presentBefore);
-    let k = 0;
-    for (let i = first; i < count; i++)
-      if (masks[i][byte] & bit) inputs[i - first][slot] = seq[k++];
+      let value: Uint8Array;
+      if (full) value = prev = reader.readBits(bitLength, inputSize);
+      else if (prev !== undefined) value = prev.slice();
+      else if (lastFull >= 0) value = prev = reader.readBitsAt(lastFull, bitLength, inputSize);
+      else throw startsWithRepeat();
+      inputs[i - first][slot] = value;
+    }
   }
   reader.expectEnd();
   return { masks, inputs };
+}
+
+/** The error of a compressed sequence whose first value is a repeat (7.2). */
+function startsWithRepeat(): DecodeError {
+  return new DecodeError('bad-field', 'compressed inputs start with a repeat');
 }

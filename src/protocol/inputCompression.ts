@@ -75,44 +75,6 @@ export function readInputSequence(
   return out;
 }
 
-/**
- * Reads a sequence of `count` inputs as `readInputSequence` does, but returns only those from
- * index `skip` on: the first `skip` are checked (the bits are there, the sequence does not
- * start with a repeat) and passed over without being copied out. The first input returned,
- * if it is a repeat, is read from where the last input written in full was.
- */
-export function readInputSequenceFrom(
-  reader: BitReader,
-  count: number,
-  bitLength: number,
-  skip: number,
-): Uint8Array[] {
-  if (skip <= 0) return readInputSequence(reader, count, bitLength);
-  const byteLength = (bitLength + 7) >>> 3;
-  const passed = Math.min(skip, count);
-  let lastFull = -1;
-  for (let i = 0; i < passed; i++) {
-    if (reader.readBit() === 1) {
-      lastFull = reader.position;
-      reader.skip(bitLength);
-    } else if (lastFull < 0) {
-      throw new DecodeError('bad-field', 'compressed inputs start with a repeat');
-    }
-  }
-  const out: Uint8Array[] = [];
-  let prev: Uint8Array | undefined;
-  for (let i = passed; i < count; i++) {
-    if (reader.readBit() === 1) {
-      prev = reader.readBits(bitLength, byteLength);
-      out.push(prev);
-    } else {
-      prev ??= reader.readBitsAt(lastFull, bitLength, byteLength);
-      out.push(i === passed ? prev : prev.slice());
-    }
-  }
-  return out;
-}
-
 /** Compresses a whole sequence into bytes (zero-padded to a whole byte). */
 export function compressInputs(inputs: readonly Uint8Array[], bitLength: number): Uint8Array {
   const writer = new BitWriter(Math.max(1, Math.ceil((inputs.length * (bitLength + 1)) / 8)));
