@@ -1,20 +1,9 @@
 // The cluster flags of the command line: server --redis URL --public-host --process-ttl and
 // demo --cluster N; good values and bad ones (exit code 2, naming the flag).
 import { describe, expect, it } from 'vitest';
-import { EXIT_USAGE, HELP, UsageError, parseCommandLine } from '../../src/cli/args.js';
-import { BufferOutput } from '../../src/cli/format.js';
-import { main } from '../../src/cli/main.js';
+import { EXIT_USAGE, HELP, parseCommandLine } from '../../src/cli/args.js';
 import { withoutCredentials } from '../../src/cli/server.js';
-
-function usageError(argv: string[]): UsageError {
-  try {
-    parseCommandLine(argv);
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return err as UsageError;
-  }
-  throw new Error(`no usage error for ${argv.join(' ')}`);
-}
+import { runMain, usageError } from './commandLine.js';
 
 const R = ['server', '--redis', 'redis://127.0.0.1:6379'];
 
@@ -154,11 +143,10 @@ describe('bad cluster flags are usage errors naming the flag (exit code 2)', () 
   });
 
   it('main prints it on stderr and returns 2, starting nothing', async () => {
-    const io = { stdout: new BufferOutput(), stderr: new BufferOutput() };
-    const code = await main(['server', '--redis', 'http://x'], io, new AbortController().signal);
+    const { code, stdout, stderr } = await runMain(['server', '--redis', 'http://x']);
     expect(code).toBe(2);
-    expect(io.stdout.text).toBe('');
-    expect(io.stderr.text).toMatch(
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(
       /^game-network server: --redis must be a redis:\/\/ URL .*, got 'http:\/\/x'\nRun 'game-network server --help' for usage\.\n$/,
     );
   });

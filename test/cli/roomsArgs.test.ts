@@ -1,19 +1,8 @@
 // The rooms flags of the command line: server --rooms [N] --mode --empty-timeout, bot --room,
 // --mode, --size, --list-rooms, demo --rooms N; good values and bad ones (exit code 2).
 import { describe, expect, it } from 'vitest';
-import { EXIT_USAGE, HELP, UsageError, parseCommandLine } from '../../src/cli/args.js';
-import { BufferOutput } from '../../src/cli/format.js';
-import { main } from '../../src/cli/main.js';
-
-function usageError(argv: string[]): UsageError {
-  try {
-    parseCommandLine(argv);
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return err as UsageError;
-  }
-  throw new Error(`no usage error for ${argv.join(' ')}`);
-}
+import { EXIT_USAGE, HELP, parseCommandLine } from '../../src/cli/args.js';
+import { runMain, usageError } from './commandLine.js';
 
 const B = ['bot', '--connect', '127.0.0.1:7777'];
 
@@ -144,11 +133,10 @@ describe('bad rooms flags are usage errors naming the flag (exit code 2)', () =>
   });
 
   it('main prints it on stderr and returns 2, opening nothing', async () => {
-    const io = { stdout: new BufferOutput(), stderr: new BufferOutput() };
-    const code = await main([...B, '--size', '3'], io, new AbortController().signal);
+    const { code, stdout, stderr } = await runMain([...B, '--size', '3']);
     expect(code).toBe(2);
-    expect(io.stdout.text).toBe('');
-    expect(io.stderr.text).toBe(
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
       "game-network bot: --size goes with --mode (join-or-create)\nRun 'game-network bot --help' for usage.\n",
     );
   });
