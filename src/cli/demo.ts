@@ -5,12 +5,10 @@
  */
 import { createServer, nodeTransport, type DesyncEvent, type GameServer } from '../node.js';
 import type { DemoOptions } from './args.js';
-import { conditionerFor } from './bot.js';
 import { DemoRun, linkText, type DemoRunOptions } from './demoRun.js';
 import { dropoutTransport, type DropoutTransport } from './dropout.js';
 import { formatChecksum, formatPercent, formatPlayerTable, plural, type CliIO } from './format.js';
 import { Referee } from './referee.js';
-import { mixSeed } from './simulation.js';
 
 /** How a demo run ended. */
 export interface DemoResult {
@@ -76,14 +74,7 @@ export async function runDemo(
   let dropoutTimer: ReturnType<typeof setTimeout> | undefined;
 
   try {
-    server = await createServer({
-      host: '127.0.0.1',
-      port: 0,
-      tickRate,
-      inputSize: 2,
-      maxPlayers: players,
-      conditioner: conditionerFor(options, mixSeed(options.seed, 0)),
-    });
+    server = await createServer(demo.serverOptions());
     server.events$.subscribe((e) => {
       if (e.type === 'desync') {
         desync ??= e;

@@ -3,7 +3,7 @@
  * bots joining, their games raced against the deadline and Ctrl-C, the close (the servers,
  * then the bots), and the lines of the verdict they have in common.
  */
-import type { ConnectOptions, DesyncEvent } from '../node.js';
+import type { ConnectOptions, DesyncEvent, ServerOptions } from '../node.js';
 import type { DemoOptions } from './args.js';
 import { Bot, conditionerFor, type BotOptions } from './bot.js';
 import {
@@ -110,6 +110,22 @@ export class DemoRun {
     if (this.warningCount <= MAX_WARNINGS_SHOWN) this.status.log(line);
     if (sayLimit && this.warningCount === MAX_WARNINGS_SHOWN)
       this.status.log('(further warnings are only counted)');
+  }
+
+  /**
+   * The options of the demo's server: on 127.0.0.1 (any port), the game's tick rate, 2-byte
+   * inputs, `--players` seats, and the server's end of the link conditioner.
+   */
+  serverOptions(): ServerOptions {
+    const { tickRate, players } = this.options;
+    return {
+      host: '127.0.0.1',
+      port: 0,
+      tickRate,
+      inputSize: 2,
+      maxPlayers: players,
+      conditioner: conditionerFor(this.options, mixSeed(this.options.seed, 0)),
+    };
   }
 
   /**

@@ -6,7 +6,7 @@
  */
 import { createServer, type DesyncEvent, type GameServer, type Room } from '../node.js';
 import type { DemoOptions } from './args.js';
-import { type Bot, conditionerFor } from './bot.js';
+import type { Bot } from './bot.js';
 import {
   DEMO_MODE,
   DemoRun,
@@ -18,7 +18,6 @@ import {
 } from './demoRun.js';
 import { formatChecksum, formatPercent, plural, type CliIO } from './format.js';
 import { Referee } from './referee.js';
-import { mixSeed } from './simulation.js';
 
 /** How one room of a rooms demo ended. */
 export interface DemoRoomResult {
@@ -77,12 +76,7 @@ export async function runRoomsDemo(
 
   try {
     server = await createServer({
-      host: '127.0.0.1',
-      port: 0,
-      tickRate,
-      inputSize: 2,
-      maxPlayers: players,
-      conditioner: conditionerFor(options, mixSeed(options.seed, 0)),
+      ...demo.serverOptions(),
       // Every bot comes from 127.0.0.1: one room's bots join at once.
       maxPendingJoinsPerAddress: Math.max(16, 2 * players),
       rooms: { maxRooms: rooms, maxRoomsPerAddress: rooms },
