@@ -8,24 +8,19 @@
  */
 import type { DesyncEvent } from '../node.js';
 import type { DemoOptions } from './args.js';
-import { Bot, conditionerFor } from './bot.js';
-import type { DemoRunOptions } from './demo.js';
+import type { Bot } from './bot.js';
 import {
-  RateMeter,
-  StatusLine,
-  formatChecksum,
-  formatPercent,
-  formatProgress,
-  formatSeconds,
-  meanOf,
-  plural,
-  type CliIO,
-} from './format.js';
+  DemoRun,
+  disagreeProblem,
+  linkText,
+  roomCountProblem,
+  roomsDesyncLine,
+  type DemoRunOptions,
+} from './demoRun.js';
+import { formatChecksum, formatPercent, plural, type CliIO } from './format.js';
 import { RedisProcess } from './redisProcess.js';
-import { DEMO_MODE } from './roomsDemo.js';
 import { ServerProcess, selfCommand } from './serverProcess.js';
 import { mixSeed } from './simulation.js';
-import { StopError, Stopper } from './stopper.js';
 
 /** Extra knobs of a cluster demo, for tests. */
 export interface ClusterDemoRunOptions extends DemoRunOptions {
@@ -61,8 +56,6 @@ export interface ClusterDemoResult {
   readonly elapsedMs: number;
 }
 
-/** Most warnings printed; the rest are only counted. */
-const MAX_WARNINGS_SHOWN = 10;
 /** How long the demo waits for a room's `made` line in its process's log. */
 const ROOM_LINE_TIMEOUT_MS = 5_000;
 /** The server log lines passed on as warnings (the rest are joins and leaves). */
@@ -96,37 +89,20 @@ export async function runClusterDemo(
   io: CliIO,
   run: ClusterDemoRunOptions = {},
 ): Promise<ClusterDemoResult> {
-  const out = io.stdout;
-  const status = new StatusLine(out);
-  const started = performance.now();
+  const demo = new DemoRun(options, io, run);
+  const { out, status, stopper, bots: allBots } = demo;
   const { players, ticks, tickRate } = options;
   const rooms = options.rooms ?? 4;
-  const jitter =
-    options.delayMs > 0
-      ? `${options.delayMs}-${options.delayMs + options.jitterMs} ms delay`
-      : `0-${options.jitterMs} ms jitter`;
   out.write(
     `game-network demo: a cluster of ${countProcesses(processes, 'server process')} on one Redis, ` +
       `${plural(rooms, 'room')} of ${plural(players, 'bot')}, ${ticks} ticks at ${tickRate} Hz, ` +
-      `${formatPercent(options.loss)} loss and ${jitter} each way, seed ${options.seed}\n`,
+      `${formatPercent(options.loss)} loss and ${linkText(options)} each way, seed ${options.seed}\n`,
   );
 
-  const stopper = new Stopper(run.signal);
   let redis: RedisProcess | undefined;
   const servers: ServerProcess[] = [];
   const joined: JoinedRoom[] = [];
-  const allBots: Bot[] = [];
-  let warnings = 0;
-  const warn = (line: string): void => {
-    warnings++;
-    if (warnings <= MAX_WARNINGS_SHOWN) status.log(line);
-    if (warnings === MAX_WARNINGS_SHOWN) status.log('(further warnings are only counted)');
-  };
-  let failure: string | undefined;
-  let interrupted = false;
   let closing = false;
-  let progressTimer: NodeJS.Timeout | undefined;
-  let deadline: NodeJS.Timeout | undefined;
   // What is under way when the demo stops: waited for before the rest is closed, so nothing
   // it starts is left running (each is bounded: a start by its timeout, a join by the
   // servers stopping).
@@ -154,14 +130,14 @@ export async function runClusterDemo(
         i + 1,
         serverArgs(options, redisUrl, i),
         (line) => {
-          if (NOTEWORTHY.test(line)) warn(`process ${i + 1}: ${line}`);
+          if (NOTEWORTHY.test(line)) demo.warn(`process ${i + 1}: ${line}`);
         },
       );
       servers.push(server);
       void server.closed.then((code) => {
         // A Ctrl-C in a terminal reaches the server processes too: they close on their own.
         if (closing || run.signal?.aborted) return;
-        failure ??= `server process ${server.number} exited (${code}) during the demo${tail(server.stderr)}`;
+        demo.failure ??= `server process ${server.number} exited (${code}) during the demo${tail(server.stderr)}`;
         stopper.fire('exit');
       });
       return server;
@@ -178,25 +154,10 @@ export async function runClusterDemo(
       r: number,
       k: number,
       p: number,
-    ): Promise<JoinedRoom['bots'][number]> => {
-      const bot = await Bot.join(
-        {
-          host: '127.0.0.1',
-          port: servers[k - 1].tcpPort,
-          username: `bot-${r + 1}-${p + 1}`,
-          match: { mode: DEMO_MODE, size: players },
-          conditioner: conditionerFor(options, mixSeed(options.seed, 1 + r * players + p)),
-          inputDelay: options.inputDelay,
-        },
-        // Each room its own seed: a game of its own.
-        { ticks, minPlayers: players, seed: mixSeed(options.seed, 1 + r) },
-      );
-      allBots.push(bot);
-      bot.warnings$.subscribe((w) =>
-        warn(`warning (${bot.client.username}) ${w.code}: ${w.message}`),
-      );
-      return { bot, askedProcess: k };
-    };
+    ): Promise<JoinedRoom['bots'][number]> => ({
+      bot: await demo.joinRoomBot(servers[k - 1].tcpPort, r, p),
+      askedProcess: k,
+    });
 
     // One room at a time, its bots at once, each through a random process: every room before
     // it is full, so they fill a new one. Every bot joins before any plays.
@@ -222,61 +183,27 @@ export async function runClusterDemo(
       );
     }
 
-    const fps = new RateMeter();
-    const endTick = ticks - 1;
-    const render = (): void => {
-      const stats = allBots.map((b) => b.client.getStats());
-      const frames = allBots.reduce((sum, b) => sum + b.framesConfirmed, 0);
-      status.update(
-        formatProgress({
-          tick: Math.min(...allBots.map((b) => (b.finished ? endTick : b.client.lastFrameTick))),
-          endTick,
-          fps: fps.sample(frames / Math.max(1, allBots.length)),
-          rttMs: meanOf(stats.map((s) => s.rttMs)),
-          lossIn: meanOf(stats.map((s) => s.lossIn)),
-          lossOut: meanOf(stats.map((s) => s.lossOut)),
-          bytesPerSec: stats.reduce((sum, s) => sum + s.bytesInPerSec + s.bytesOutPerSec, 0),
-        }),
-      );
-    };
-    progressTimer = setInterval(render, run.refreshMs ?? 250);
-    for (const bot of allBots) bot.start();
-    const timeoutMs = run.timeoutMs ?? (ticks / tickRate) * 3000 + 20_000 + rooms * 1000;
-    deadline = setTimeout(() => stopper.fire('timeout'), timeoutMs);
-    await stopper.race(Promise.all(allBots.map((b) => b.result)));
-    render();
+    demo.start(
+      () => allBots.reduce((sum, b) => sum + b.framesConfirmed, 0) / Math.max(1, allBots.length),
+    );
+    await demo.untilEnd(20_000 + rooms * 1000, { timedOut: 'timed out', drawWhenStopped: false });
   } catch (err) {
-    if (err instanceof StopError) {
-      if (err.why === 'abort') {
-        interrupted = true;
-        failure = 'interrupted';
-      } else if (err.why === 'timeout') failure ??= 'timed out';
-    } else failure ??= err instanceof Error ? err.message : String(err);
+    demo.fail(err);
   } finally {
-    clearInterval(progressTimer);
-    clearTimeout(deadline);
-    stopper.dispose();
-    status.clear();
     closing = true;
-    await Promise.all(starts);
-    // The servers first: they say goodbye to every bot (see demo.ts), and leave the directory.
-    await Promise.all(servers.map((s) => s.stop()));
-    await Promise.all(joins);
-    await Promise.all(allBots.map((b) => b.close()));
+    // The servers first (see DemoRun.close), and they leave the directory.
+    await demo.close(async () => {
+      await Promise.all(starts);
+      await Promise.all(servers.map((s) => s.stop()));
+      await Promise.all(joins);
+    });
     await redis?.stop();
   }
 
-  const elapsedMs = performance.now() - started;
-  for (const b of allBots) {
-    const o = b.finished;
-    if (o?.kind === 'disconnected' && !failure)
-      failure = `${b.client.username} was disconnected: ${o.event.reason}: ${o.event.message}`;
-  }
-  out.write(
-    failure
-      ? `\nstopped after ${formatSeconds(elapsedMs)}\n\n`
-      : `\n${plural(joined.length, 'room')} ran ticks 0..${ticks - 1} on ${countProcesses(processes, 'process')}, ` +
-          `${formatSeconds(elapsedMs)} in all (Redis and the server processes stopped)\n\n`,
+  const elapsedMs = demo.end(
+    (took) =>
+      `${plural(joined.length, 'room')} ran ticks 0..${ticks - 1} on ${countProcesses(processes, 'process')}, ` +
+      `${took} in all (Redis and the server processes stopped)`,
   );
 
   servers.sort((a, b) => a.number - b.number);
@@ -290,45 +217,22 @@ export async function runClusterDemo(
     );
   }
 
-  let exitCode = 0;
   const unplaced = results.filter((r) => r.process === undefined);
   const twice = results.filter((r) => servers.filter((s) => s.rooms.includes(r.roomId)).length > 1);
-  const disagree = results.filter((r) => !r.agree);
-  if (failure) {
-    out.write(`FAILED: ${failure}\n`);
-    exitCode = interrupted ? 130 : 1;
-  } else if (results.length !== rooms) {
-    out.write(`FAILED: ${plural(results.length, 'room')} made, ${rooms} wanted\n`);
-    exitCode = 1;
-  } else if (unplaced.length > 0 || twice.length > 0) {
-    out.write(
-      `FAILED: not each room on one process: ${[...unplaced, ...twice].map((r) => r.roomId).join(', ')}\n`,
-    );
-    exitCode = 1;
-  } else if (disagree.length > 0) {
-    out.write(
-      `FAILED: the checksums differ in ${plural(disagree.length, 'room')}: ` +
-        `${disagree.map((r) => r.roomId).join(', ')}\n`,
-    );
-    exitCode = 1;
-  }
-  const desynced = results.filter((r) => r.desync);
-  if (desynced.length > 0) {
-    out.write(
-      `DESYNC reported in ${desynced.map((r) => `${r.roomId} at tick ${r.desync!.tick}`).join(', ')}\n`,
-    );
-    if (exitCode === 0) exitCode = 1;
-  }
-  if (exitCode === 0) {
-    const used = new Set(results.map((r) => r.process)).size;
-    out.write(
-      `OK: all ${plural(results.length, 'room')} agree: in each, its ${plural(players, 'bot')} have ` +
-        `the same checksum after tick ${ticks - 1}; each room on one process, ` +
-        `${used} of ${countProcesses(processes, 'process')} holding rooms; no desync` +
-        (warnings > 0 ? ` (${warnings} warnings)` : '') +
-        '\n',
-    );
-  }
+  const used = new Set(results.map((r) => r.process)).size;
+  const exitCode = demo.verdict(
+    [
+      roomCountProblem(results.length, rooms),
+      unplaced.length > 0 || twice.length > 0
+        ? `not each room on one process: ${[...unplaced, ...twice].map((r) => r.roomId).join(', ')}`
+        : undefined,
+      disagreeProblem(results),
+    ],
+    roomsDesyncLine(results),
+    `OK: all ${plural(results.length, 'room')} agree: in each, its ${plural(players, 'bot')} have ` +
+      `the same checksum after tick ${ticks - 1}; each room on one process, ` +
+      `${used} of ${countProcesses(processes, 'process')} holding rooms; no desync`,
+  );
   return { exitCode, rooms: results, elapsedMs };
 }
 

@@ -5,22 +5,10 @@
  */
 import { createServer, nodeTransport, type DesyncEvent, type GameServer } from '../node.js';
 import type { DemoOptions } from './args.js';
-import { Bot, conditionerFor } from './bot.js';
+import { DemoRun, linkText, type DemoRunOptions } from './demoRun.js';
 import { dropoutTransport, type DropoutTransport } from './dropout.js';
-import {
-  RateMeter,
-  StatusLine,
-  formatChecksum,
-  formatPercent,
-  formatPlayerTable,
-  formatProgress,
-  formatSeconds,
-  meanOf,
-  plural,
-  type CliIO,
-} from './format.js';
+import { formatChecksum, formatPercent, formatPlayerTable, plural, type CliIO } from './format.js';
 import { Referee } from './referee.js';
-import { mixSeed } from './simulation.js';
 
 /** How a demo run ended. */
 export interface DemoResult {
@@ -36,19 +24,6 @@ export interface DemoResult {
   readonly desync: DesyncEvent | undefined;
   readonly elapsedMs: number;
 }
-
-/** Extra knobs for tests. */
-export interface DemoRunOptions {
-  /** Give up after this long. Default: three times the game's length plus 15 s. */
-  readonly timeoutMs?: number;
-  /** Aborting ends the demo early (exit code 130), closing everything. */
-  readonly signal?: AbortSignal;
-  /** How often the progress line is refreshed, in ms. Default 250 (plain lines: at most 1/s). */
-  readonly refreshMs?: number;
-}
-
-/** Most warnings printed; the rest are only counted. */
-const MAX_WARNINGS_SHOWN = 10;
 
 /**
  * The players whose checksum at a desync tick differs: from the referee's (the server's own
@@ -77,22 +52,16 @@ export async function runDemo(
   io: CliIO,
   run: DemoRunOptions = {},
 ): Promise<DemoResult> {
-  const out = io.stdout;
-  const status = new StatusLine(out);
-  const started = performance.now();
+  const demo = new DemoRun(options, io, run);
+  const { out, status, bots } = demo;
   const { players, ticks, tickRate } = options;
   const endTick = ticks - 1;
-  const jitter =
-    options.delayMs > 0
-      ? `${options.delayMs}-${options.delayMs + options.jitterMs} ms delay`
-      : `0-${options.jitterMs} ms jitter`;
   out.write(
     `game-network demo: ${plural(players, 'bot')}, ${ticks} ticks at ${tickRate} Hz, ` +
-      `${formatPercent(options.loss)} loss and ${jitter} each way, seed ${options.seed}\n`,
+      `${formatPercent(options.loss)} loss and ${linkText(options)} each way, seed ${options.seed}\n`,
   );
 
   let server: GameServer | undefined;
-  const bots: Bot[] = [];
   let desync: DesyncEvent | undefined;
   /** The names of the players whose checksum differed at the desync. */
   let differed: string[] = [];
@@ -102,23 +71,10 @@ export async function runDemo(
     const bot = bots.find((b) => b.client.playerId === playerId);
     return bot ? `${bot.client.username} (player ${playerId})` : `player ${playerId}`;
   };
-  let warnings = 0;
-  let failure: string | undefined;
-  let interrupted = false;
   let dropoutTimer: ReturnType<typeof setTimeout> | undefined;
-  let progressTimer: NodeJS.Timeout | undefined;
-  let deadline: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
 
   try {
-    server = await createServer({
-      host: '127.0.0.1',
-      port: 0,
-      tickRate,
-      inputSize: 2,
-      maxPlayers: players,
-      conditioner: conditionerFor(options, mixSeed(options.seed, 0)),
-    });
+    server = await createServer(demo.serverOptions());
     server.events$.subscribe((e) => {
       if (e.type === 'desync') {
         desync ??= e;
@@ -145,9 +101,7 @@ export async function runDemo(
       } else if (e.type === 'drop') {
         status.log(`drop ${e.username} (player ${e.playerId}): ${e.reason}: ${e.message}`);
       } else if (e.type === 'warning') {
-        warnings++;
-        if (warnings <= MAX_WARNINGS_SHOWN) status.log(`warning ${e.code}: ${e.message}`);
-        if (warnings === MAX_WARNINGS_SHOWN) status.log('(further warnings are only counted)');
+        demo.warn(`warning ${e.code}: ${e.message}`);
       }
     });
 
@@ -158,13 +112,11 @@ export async function runDemo(
     const dropout: DropoutTransport | undefined =
       options.dropoutMs !== undefined ? dropoutTransport(nodeTransport) : undefined;
     for (let i = 0; i < players; i++) {
-      const bot = await Bot.join(
+      await demo.joinBot(
         {
-          host: '127.0.0.1',
           port: server.address.tcpPort,
           username: `bot-${i + 1}`,
-          conditioner: conditionerFor(options, mixSeed(options.seed, 1 + i)),
-          inputDelay: options.inputDelay,
+          linkSeed: 1 + i,
           ...(i === 0 && dropout ? { transport: dropout } : {}),
         },
         {
@@ -175,13 +127,9 @@ export async function runDemo(
             ? { corruptAt: options.desyncAt }
             : {}),
         },
+        // (A bot's warning has never said when the rest are only counted.)
+        false,
       );
-      bots.push(bot);
-      bot.warnings$.subscribe((w) => {
-        warnings++;
-        if (warnings <= MAX_WARNINGS_SHOWN)
-          status.log(`warning (${bot.client.username}) ${w.code}: ${w.message}`);
-      });
     }
     const { tcpPort, udpPort } = server.address;
     status.log(
@@ -193,25 +141,7 @@ export async function runDemo(
         `${bots[bots.length - 1].client.username}'s world will diverge at tick ${options.desyncAt}`,
       );
 
-    // Live progress.
-    const fps = new RateMeter();
-    const render = (): void => {
-      const stats = bots.map((b) => b.client.getStats());
-      status.update(
-        formatProgress({
-          tick: Math.min(...bots.map((b) => (b.finished ? endTick : b.client.lastFrameTick))),
-          endTick,
-          fps: fps.sample(referee.frames),
-          rttMs: meanOf(stats.map((s) => s.rttMs)),
-          lossIn: meanOf(stats.map((s) => s.lossIn)),
-          lossOut: meanOf(stats.map((s) => s.lossOut)),
-          bytesPerSec: stats.reduce((sum, s) => sum + s.bytesInPerSec + s.bytesOutPerSec, 0),
-        }),
-      );
-    };
-    progressTimer = setInterval(render, run.refreshMs ?? 250);
-
-    for (const bot of bots) bot.start();
+    demo.start(() => referee.frames);
     if (dropout && options.dropoutMs !== undefined) {
       const dropoutMs = options.dropoutMs;
       const first = bots[0];
@@ -231,49 +161,15 @@ export async function runDemo(
         (ticks / tickRate) * (1000 / 3),
       );
     }
-    const timeoutMs = run.timeoutMs ?? (ticks / tickRate) * 3000 + 15_000;
-    const stopped = new Promise<string>((resolve) => {
-      deadline = setTimeout(() => resolve('timeout'), timeoutMs);
-      onAbort = () => resolve('abort');
-      if (run.signal?.aborted) resolve('abort');
-      run.signal?.addEventListener('abort', onAbort);
-    });
-    const ended = await Promise.race([
-      Promise.all(bots.map((b) => b.result)).then(() => 'done'),
-      stopped,
-    ]);
-    if (ended === 'timeout') failure = `timed out after ${formatSeconds(timeoutMs)}`;
-    if (ended === 'abort') {
-      interrupted = true;
-      failure = 'interrupted';
-    }
-    render();
+    await demo.untilEnd(15_000);
   } catch (err) {
-    failure = err instanceof Error ? err.message : String(err);
+    demo.fail(err);
   } finally {
-    clearInterval(progressTimer);
-    clearTimeout(deadline);
     clearTimeout(dropoutTimer);
-    if (onAbort) run.signal?.removeEventListener('abort', onAbort);
-    status.clear();
-    // The server first: it says goodbye to every bot. (Bots leaving first would leave their
-    // last datagrams, still delayed in the server's link conditioner, to arrive after their
-    // leave, each reported as a warning from an unknown sender.)
-    await server?.close();
-    await Promise.all(bots.map((b) => b.close()));
+    await demo.close(async () => server?.close());
   }
 
-  const elapsedMs = performance.now() - started;
-  for (const b of bots) {
-    const o = b.finished;
-    if (o?.kind === 'disconnected' && !failure)
-      failure = `${b.client.username} was disconnected: ${o.event.reason}: ${o.event.message}`;
-  }
-  out.write(
-    failure
-      ? `\nstopped after ${formatSeconds(elapsedMs)}\n\n`
-      : `\nthe game ran ticks 0..${endTick}, ${formatSeconds(elapsedMs)} in all\n\n`,
-  );
+  const elapsedMs = demo.end((took) => `the game ran ticks 0..${endTick}, ${took} in all`);
   if (bots.length > 0) out.write(formatPlayerTable(bots.map((b) => b.row())));
   const refereeChecksum = referee.finalChecksum;
   out.write(`referee (the server's frames)  checksum ${formatChecksum(refereeChecksum)}\n\n`);
@@ -288,29 +184,15 @@ export async function runDemo(
     differed = playersThatDiffer(desync.checksums, referee.checksumAt(desync.tick)).map(nameOf);
   const all = [...checksums.map((c) => c.checksum), refereeChecksum];
   const equal = all.every((c) => c !== undefined && c === all[0]);
-  let exitCode = 0;
-  if (failure) {
-    out.write(`FAILED: ${failure}\n`);
-    exitCode = interrupted ? 130 : 1;
-  } else if (!equal) {
-    out.write(`FAILED: the final checksums differ\n`);
-    exitCode = 1;
-  }
-  if (desync) {
-    const whose =
-      differed.length === 0
-        ? ''
-        : `: ${differed.join(' and ')} ${differed.length === 1 ? 'has' : 'have'} a checksum that differs`;
-    out.write(`DESYNC reported at tick ${desync.tick}${whose}\n`);
-    if (exitCode === 0) exitCode = 1;
-  }
-  if (exitCode === 0)
-    out.write(
-      `OK: ${bots.length === 1 ? 'the bot' : `all ${bots.length} bots`} and the referee agree ` +
-        `after tick ${endTick}: ` +
-        `${formatChecksum(all[0])}; no desync` +
-        (warnings > 0 ? ` (${warnings} warnings)` : '') +
-        '\n',
-    );
+  const whose =
+    differed.length === 0
+      ? ''
+      : `: ${differed.join(' and ')} ${differed.length === 1 ? 'has' : 'have'} a checksum that differs`;
+  const exitCode = demo.verdict(
+    [equal ? undefined : 'the final checksums differ'],
+    desync && `DESYNC reported at tick ${desync.tick}${whose}`,
+    `OK: ${bots.length === 1 ? 'the bot' : `all ${bots.length} bots`} and the referee agree ` +
+      `after tick ${endTick}: ${formatChecksum(all[0])}; no desync`,
+  );
   return { exitCode, endTick, checksums, refereeChecksum, desync, elapsedMs };
 }

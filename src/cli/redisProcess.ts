@@ -23,6 +23,11 @@ export class RedisServerStartError extends Error {
   override name = 'RedisServerStartError';
 }
 
+/** `redis-server` exited before it was ready (most often: another process has its port). */
+export class RedisServerExitedError extends RedisServerStartError {
+  override name = 'RedisServerExitedError';
+}
+
 /** How long a start waits for PING to be answered. */
 const READY_TIMEOUT_MS = 10_000;
 /** How long a stop waits after SIGTERM before SIGKILL. */
@@ -31,7 +36,7 @@ const STOP_TIMEOUT_MS = 5_000;
 const PORT_TRIES = 5;
 
 /** A port free on 127.0.0.1 now (bound with port 0, then closed). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -87,23 +92,37 @@ export class RedisProcess {
     let last: Error | undefined;
     for (let i = 0; i < PORT_TRIES; i++) {
       const port = await freePort();
-      const child = spawn(
-        path,
-        ['--save', '', '--appendonly', 'no', '--port', String(port), '--bind', '127.0.0.1'],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      const redis = new RedisProcess(child, port);
       try {
-        await redis.ready();
-        return redis;
+        return await RedisProcess.startOn(port, path);
       } catch (err) {
         last = err instanceof Error ? err : new Error(String(err));
-        await redis.stop();
       }
     }
     throw new RedisServerStartError(
       `redis-server did not start on any of ${PORT_TRIES} ports: ${last?.message ?? ''}`,
     );
+  }
+
+  /**
+   * Starts `redis-server --save '' --appendonly no` on 127.0.0.1:`port` and waits until it
+   * answers PING (at most 10 s); if it does not, it is stopped.
+   * @param path The binary. Default: {@link redisServerPath}.
+   * @throws RedisServerExitedError if it exits first (its port taken?); RedisServerStartError if it does not answer in time; the spawn's error if it cannot be run.
+   */
+  static async startOn(port: number, path = redisServerPath()): Promise<RedisProcess> {
+    const child = spawn(
+      path,
+      ['--save', '', '--appendonly', 'no', '--port', String(port), '--bind', '127.0.0.1'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const redis = new RedisProcess(child, port);
+    try {
+      await redis.ready();
+      return redis;
+    } catch (err) {
+      await redis.stop();
+      throw err;
+    }
   }
 
   /** Stops it (SIGTERM, SIGKILL after 5 s) and waits for its exit. */
@@ -140,7 +159,7 @@ export class RedisProcess {
         else resolve();
       };
       const onExit = (): void =>
-        finish(new RedisServerStartError(`redis-server exited before it was ready:\n${log}`));
+        finish(new RedisServerExitedError(`redis-server exited before it was ready:\n${log}`));
       const onError = (err: Error): void => finish(err);
       const deadline = setTimeout(
         () =>

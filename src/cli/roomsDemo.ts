@@ -6,24 +6,18 @@
  */
 import { createServer, type DesyncEvent, type GameServer, type Room } from '../node.js';
 import type { DemoOptions } from './args.js';
-import { Bot, conditionerFor } from './bot.js';
-import type { DemoRunOptions } from './demo.js';
+import type { Bot } from './bot.js';
 import {
-  RateMeter,
-  StatusLine,
-  formatChecksum,
-  formatPercent,
-  formatProgress,
-  formatSeconds,
-  meanOf,
-  plural,
-  type CliIO,
-} from './format.js';
+  DEMO_MODE,
+  DemoRun,
+  disagreeProblem,
+  linkText,
+  roomCountProblem,
+  roomsDesyncLine,
+  type DemoRunOptions,
+} from './demoRun.js';
+import { formatChecksum, formatPercent, plural, type CliIO } from './format.js';
 import { Referee } from './referee.js';
-import { mixSeed } from './simulation.js';
-
-/** The mode the demo's bots ask join-or-create for. */
-export const DEMO_MODE = 'demo';
 
 /** How one room of a rooms demo ended. */
 export interface DemoRoomResult {
@@ -49,9 +43,6 @@ export interface RoomsDemoResult {
   readonly elapsedMs: number;
 }
 
-/** Most warnings printed; the rest are only counted. */
-const MAX_WARNINGS_SHOWN = 10;
-
 /** A room as the demo follows it. */
 interface DemoRoom {
   readonly room: Room;
@@ -71,42 +62,21 @@ export async function runRoomsDemo(
   io: CliIO,
   run: DemoRunOptions = {},
 ): Promise<RoomsDemoResult> {
-  const out = io.stdout;
-  const status = new StatusLine(out);
-  const started = performance.now();
+  const demo = new DemoRun(options, io, run);
+  const { out, status, bots } = demo;
   const { players, ticks, tickRate } = options;
-  const jitter =
-    options.delayMs > 0
-      ? `${options.delayMs}-${options.delayMs + options.jitterMs} ms delay`
-      : `0-${options.jitterMs} ms jitter`;
   out.write(
     `game-network demo: ${plural(rooms, 'room')} of ${plural(players, 'bot')}, ${ticks} ticks at ` +
-      `${tickRate} Hz, ${formatPercent(options.loss)} loss and ${jitter} each way, seed ${options.seed}\n`,
+      `${tickRate} Hz, ${formatPercent(options.loss)} loss and ${linkText(options)} each way, seed ${options.seed}\n`,
   );
 
   let server: GameServer | undefined;
-  const bots: Bot[] = [];
   const made: DemoRoom[] = [];
-  let warnings = 0;
-  const warn = (line: string): void => {
-    warnings++;
-    if (warnings <= MAX_WARNINGS_SHOWN) status.log(line);
-    if (warnings === MAX_WARNINGS_SHOWN) status.log('(further warnings are only counted)');
-  };
-  let failure: string | undefined;
-  let interrupted = false;
-  let progressTimer: NodeJS.Timeout | undefined;
-  let deadline: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
+  const warn = (line: string): void => demo.warn(line);
 
   try {
     server = await createServer({
-      host: '127.0.0.1',
-      port: 0,
-      tickRate,
-      inputSize: 2,
-      maxPlayers: players,
-      conditioner: conditionerFor(options, mixSeed(options.seed, 0)),
+      ...demo.serverOptions(),
       // Every bot comes from 127.0.0.1: one room's bots join at once.
       maxPendingJoinsPerAddress: Math.max(16, 2 * players),
       rooms: { maxRooms: rooms, maxRoomsPerAddress: rooms },
@@ -128,29 +98,9 @@ export async function runRoomsDemo(
 
     // One room at a time, its bots at once: every room before it is full, so they fill a new
     // one, the next made. Every bot joins before any plays: each room's game is its ticks 0..end.
-    for (let r = 0; r < rooms; r++) {
-      const joined = await Promise.all(
-        Array.from({ length: players }, (_, p) =>
-          Bot.join(
-            {
-              host: '127.0.0.1',
-              port: server!.address.tcpPort,
-              username: `bot-${r + 1}-${p + 1}`,
-              match: { mode: DEMO_MODE, size: players },
-              conditioner: conditionerFor(options, mixSeed(options.seed, 1 + r * players + p)),
-              inputDelay: options.inputDelay,
-            },
-            // Each room its own seed: a game of its own.
-            { ticks, minPlayers: players, seed: mixSeed(options.seed, 1 + r) },
-          ),
-        ),
-      );
-      bots.push(...joined);
-      for (const bot of joined)
-        bot.warnings$.subscribe((w) =>
-          warn(`warning (${bot.client.username}) ${w.code}: ${w.message}`),
-        );
-    }
+    const port = server.address.tcpPort;
+    for (let r = 0; r < rooms; r++)
+      await Promise.all(Array.from({ length: players }, (_, p) => demo.joinRoomBot(port, r, p)));
     const { tcpPort, udpPort } = server.address;
     status.log(
       `server on 127.0.0.1 (tcp ${tcpPort}, udp ${udpPort}), rooms mode; ` +
@@ -159,99 +109,26 @@ export async function runRoomsDemo(
     );
 
     // Live progress: the slowest bot's tick, frames per second per room.
-    const fps = new RateMeter();
-    const endTick = ticks - 1;
-    const render = (): void => {
-      const stats = bots.map((b) => b.client.getStats());
-      const frames = made.reduce((sum, m) => sum + m.referee.frames, 0);
-      status.update(
-        formatProgress({
-          tick: Math.min(...bots.map((b) => (b.finished ? endTick : b.client.lastFrameTick))),
-          endTick,
-          fps: fps.sample(frames / Math.max(1, made.length)),
-          rttMs: meanOf(stats.map((s) => s.rttMs)),
-          lossIn: meanOf(stats.map((s) => s.lossIn)),
-          lossOut: meanOf(stats.map((s) => s.lossOut)),
-          bytesPerSec: stats.reduce((sum, s) => sum + s.bytesInPerSec + s.bytesOutPerSec, 0),
-        }),
-      );
-    };
-    progressTimer = setInterval(render, run.refreshMs ?? 250);
-
-    for (const bot of bots) bot.start();
-    const timeoutMs = run.timeoutMs ?? (ticks / tickRate) * 3000 + 15_000 + rooms * 1000;
-    const stopped = new Promise<string>((resolve) => {
-      deadline = setTimeout(() => resolve('timeout'), timeoutMs);
-      onAbort = () => resolve('abort');
-      if (run.signal?.aborted) resolve('abort');
-      run.signal?.addEventListener('abort', onAbort);
-    });
-    const ended = await Promise.race([
-      Promise.all(bots.map((b) => b.result)).then(() => 'done'),
-      stopped,
-    ]);
-    if (ended === 'timeout') failure = `timed out after ${formatSeconds(timeoutMs)}`;
-    if (ended === 'abort') {
-      interrupted = true;
-      failure = 'interrupted';
-    }
-    render();
+    demo.start(() => made.reduce((sum, m) => sum + m.referee.frames, 0) / Math.max(1, made.length));
+    await demo.untilEnd(15_000 + rooms * 1000);
   } catch (err) {
-    failure = err instanceof Error ? err.message : String(err);
+    demo.fail(err);
   } finally {
-    clearInterval(progressTimer);
-    clearTimeout(deadline);
-    if (onAbort) run.signal?.removeEventListener('abort', onAbort);
-    status.clear();
-    // The server first: it says goodbye to every bot (see demo.ts).
-    await server?.close();
-    await Promise.all(bots.map((b) => b.close()));
+    await demo.close(async () => server?.close());
   }
 
-  const elapsedMs = performance.now() - started;
-  for (const b of bots) {
-    const o = b.finished;
-    if (o?.kind === 'disconnected' && !failure)
-      failure = `${b.client.username} was disconnected: ${o.event.reason}: ${o.event.message}`;
-  }
-  out.write(
-    failure
-      ? `\nstopped after ${formatSeconds(elapsedMs)}\n\n`
-      : `\n${plural(made.length, 'room')} ran ticks 0..${ticks - 1}, ${formatSeconds(elapsedMs)} in all\n\n`,
+  const elapsedMs = demo.end(
+    (took) => `${plural(made.length, 'room')} ran ticks 0..${ticks - 1}, ${took} in all`,
   );
-
   const results = made.map((m) => roomResult(m, bots, players));
   for (const [i, r] of results.entries()) out.write(`${roomLine(made[i].number, r)}\n`);
 
-  let exitCode = 0;
-  const disagree = results.filter((r) => !r.agree);
-  if (failure) {
-    out.write(`FAILED: ${failure}\n`);
-    exitCode = interrupted ? 130 : 1;
-  } else if (made.length !== rooms) {
-    out.write(`FAILED: ${plural(made.length, 'room')} made, ${rooms} wanted\n`);
-    exitCode = 1;
-  } else if (disagree.length > 0) {
-    out.write(
-      `FAILED: the checksums differ in ${plural(disagree.length, 'room')}: ` +
-        `${disagree.map((r) => r.roomId).join(', ')}\n`,
-    );
-    exitCode = 1;
-  }
-  const desynced = results.filter((r) => r.desync);
-  if (desynced.length > 0) {
-    out.write(
-      `DESYNC reported in ${desynced.map((r) => `${r.roomId} at tick ${r.desync!.tick}`).join(', ')}\n`,
-    );
-    if (exitCode === 0) exitCode = 1;
-  }
-  if (exitCode === 0)
-    out.write(
-      `OK: all ${plural(results.length, 'room')} agree: in each, its ${plural(players, 'bot')} ` +
-        `and the referee have the same checksum after tick ${ticks - 1}; no desync` +
-        (warnings > 0 ? ` (${warnings} warnings)` : '') +
-        '\n',
-    );
+  const exitCode = demo.verdict(
+    [roomCountProblem(made.length, rooms), disagreeProblem(results)],
+    roomsDesyncLine(results),
+    `OK: all ${plural(results.length, 'room')} agree: in each, its ${plural(players, 'bot')} ` +
+      `and the referee have the same checksum after tick ${ticks - 1}; no desync`,
+  );
   return { exitCode, rooms: results, elapsedMs };
 }
 

@@ -4,22 +4,12 @@ import {
   EXIT_USAGE,
   HELP,
   USAGE,
-  UsageError,
   parseCommandLine,
   parseHostPort,
 } from '../../src/cli/args.js';
 import { BufferOutput } from '../../src/cli/format.js';
 import { main } from '../../src/cli/main.js';
-
-function usageError(argv: string[]): UsageError {
-  try {
-    parseCommandLine(argv);
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return err as UsageError;
-  }
-  throw new Error(`no usage error for ${argv.join(' ')}`);
-}
+import { usageError } from './commandLine.js';
 
 describe('parseCommandLine: good command lines', () => {
   it('demo with no flags takes the defaults', () => {

@@ -1,20 +1,9 @@
 // The cluster flags of the command line: server --redis URL --public-host --process-ttl and
 // demo --cluster N; good values and bad ones (exit code 2, naming the flag).
 import { describe, expect, it } from 'vitest';
-import { EXIT_USAGE, HELP, UsageError, parseCommandLine } from '../../src/cli/args.js';
-import { BufferOutput } from '../../src/cli/format.js';
-import { main } from '../../src/cli/main.js';
+import { HELP, parseCommandLine } from '../../src/cli/args.js';
 import { withoutCredentials } from '../../src/cli/server.js';
-
-function usageError(argv: string[]): UsageError {
-  try {
-    parseCommandLine(argv);
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return err as UsageError;
-  }
-  throw new Error(`no usage error for ${argv.join(' ')}`);
-}
+import { expectUsageError, runMain } from './commandLine.js';
 
 const R = ['server', '--redis', 'redis://127.0.0.1:6379'];
 
@@ -144,21 +133,13 @@ describe('bad cluster flags are usage errors naming the flag (exit code 2)', () 
       /^--dropout is for a single match: not with --cluster$/,
     ],
   ];
-  it.each(cases)('%j', (argv, message) => {
-    const err = usageError(argv);
-    expect(err.message).toMatch(message);
-    expect(err.exitCode).toBe(EXIT_USAGE);
-    const lines = err.format().trimEnd().split('\n');
-    expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(/^Run 'game-network (server|demo) --help' for usage\.$/);
-  });
+  it.each(cases)('%j', (argv, message) => expectUsageError(argv, message, ['server', 'demo']));
 
   it('main prints it on stderr and returns 2, starting nothing', async () => {
-    const io = { stdout: new BufferOutput(), stderr: new BufferOutput() };
-    const code = await main(['server', '--redis', 'http://x'], io, new AbortController().signal);
+    const { code, stdout, stderr } = await runMain(['server', '--redis', 'http://x']);
     expect(code).toBe(2);
-    expect(io.stdout.text).toBe('');
-    expect(io.stderr.text).toMatch(
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(
       /^game-network server: --redis must be a redis:\/\/ URL .*, got 'http:\/\/x'\nRun 'game-network server --help' for usage\.\n$/,
     );
   });

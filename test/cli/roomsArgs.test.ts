@@ -1,19 +1,8 @@
 // The rooms flags of the command line: server --rooms [N] --mode --empty-timeout, bot --room,
 // --mode, --size, --list-rooms, demo --rooms N; good values and bad ones (exit code 2).
 import { describe, expect, it } from 'vitest';
-import { EXIT_USAGE, HELP, UsageError, parseCommandLine } from '../../src/cli/args.js';
-import { BufferOutput } from '../../src/cli/format.js';
-import { main } from '../../src/cli/main.js';
-
-function usageError(argv: string[]): UsageError {
-  try {
-    parseCommandLine(argv);
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return err as UsageError;
-  }
-  throw new Error(`no usage error for ${argv.join(' ')}`);
-}
+import { HELP, parseCommandLine } from '../../src/cli/args.js';
+import { expectUsageError, runMain } from './commandLine.js';
 
 const B = ['bot', '--connect', '127.0.0.1:7777'];
 
@@ -134,21 +123,15 @@ describe('bad rooms flags are usage errors naming the flag (exit code 2)', () =>
       /^--desync-at is for a single match: not with --rooms$/,
     ],
   ];
-  it.each(cases)('%j', (argv, message) => {
-    const err = usageError(argv);
-    expect(err.message).toMatch(message);
-    expect(err.exitCode).toBe(EXIT_USAGE);
-    const lines = err.format().trimEnd().split('\n');
-    expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(/^Run 'game-network (server|bot|demo) --help' for usage\.$/);
-  });
+  it.each(cases)('%j', (argv, message) =>
+    expectUsageError(argv, message, ['server', 'bot', 'demo']),
+  );
 
   it('main prints it on stderr and returns 2, opening nothing', async () => {
-    const io = { stdout: new BufferOutput(), stderr: new BufferOutput() };
-    const code = await main([...B, '--size', '3'], io, new AbortController().signal);
+    const { code, stdout, stderr } = await runMain([...B, '--size', '3']);
     expect(code).toBe(2);
-    expect(io.stdout.text).toBe('');
-    expect(io.stderr.text).toBe(
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
       "game-network bot: --size goes with --mode (join-or-create)\nRun 'game-network bot --help' for usage.\n",
     );
   });

@@ -1,70 +1,32 @@
 // The Redis room directory against a real redis-server: the directory suite, seats under concurrency, processes that die, Redis restarting.
-import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   LockTimeoutError,
   RedisReplyError,
   RedisUnavailableError,
 } from '../../src/cluster/errors.js';
 import { Presence, type PresenceWarning, PresenceWarningCode } from '../../src/cluster/presence.js';
+import type { RoomListing } from '../../src/rooms/RoomDirectory.js';
 import {
-  type RedisDirectoryOptions,
-  type RedisRoomDirectory,
-  redisDirectory,
-} from '../../src/cluster/redisDirectory.js';
-import type { ProcessListing, RoomListing } from '../../src/rooms/RoomDirectory.js';
-import { RedisServer, redisTestsRunnable } from '../helpers/redisServer.js';
+  freshPrefix,
+  killAndWait,
+  orFalse,
+  processListing,
+  useRedisDirectories,
+  withFixtureProcess,
+  withRedis,
+} from '../helpers/redisDirectories.js';
+import { redisTestsRunnable } from '../helpers/redisServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { describeDirectory, listing } from '../rooms/directoryConformance.js';
 
 const runnable = redisTestsRunnable();
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = 'test/cluster/fixtures/presenceProcess.ts';
 
-/** The Redis server of this file's tests (each test has its own key prefix). */
-let server: RedisServer | undefined;
-/** Every directory a test opened, closed after it. */
-const opened: RedisRoomDirectory[] = [];
-
-function open(options: Partial<RedisDirectoryOptions> & { keyPrefix: string }): RedisRoomDirectory {
-  if (!server) throw new Error('no redis-server');
-  const dir = redisDirectory({ redis: server.url, ...options });
-  opened.push(dir);
-  return dir;
-}
-
-const freshPrefix = (): string => `t-${randomUUID()}:`;
-
-const processListing = (processId: string, port = 7000): ProcessListing => ({
-  processId,
-  address: { host: '127.0.0.1', port },
-  load: 0,
-});
-
-/** A probe that counts a failed call (Redis away) as "not yet". */
-const orFalse =
-  <T>(probe: () => Promise<T>) =>
-  async (): Promise<T | false> => {
-    try {
-      return await probe();
-    } catch {
-      return false;
-    }
-  };
-
 describe.skipIf(!runnable)('the Redis room directory', () => {
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((dir) => dir.close()));
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  // Each test has its own key prefix.
+  const redis = useRedisDirectories();
+  const { open } = redis;
 
   // The suite's rooms are held by process p1 (its `listing` default): it is registered, live
   // for the whole test, since the Redis directory lists only the rooms of live processes.
@@ -153,17 +115,14 @@ describe.skipIf(!runnable)('the Redis room directory', () => {
     const dir = open({ keyPrefix });
     await dir.putProcess(processListing('p1'));
     await dir.put(listing('bad'));
-    const raw = new Redis(server?.url ?? '');
-    try {
+    await withRedis(redis.url, async (raw) => {
       await raw.hset(`${keyPrefix}room:bad`, 'players', 'lots');
       await expect(dir.get('bad')).rejects.toBeInstanceOf(RedisReplyError);
       await raw.hset(`${keyPrefix}room:bad`, 'players', '0', 'metadata', '{not json');
       await expect(dir.list({}, 10)).rejects.toThrow(/metadata is not JSON/);
       await raw.set(`${keyPrefix}proc:p1`, '{"processId":"p1"}');
       await expect(dir.processes()).rejects.toThrow(/process p1 has no load/);
-    } finally {
-      raw.disconnect();
-    }
+    });
   });
 
   it('gives up on a lock another holder keeps, with LockTimeoutError', async () => {
@@ -195,8 +154,7 @@ describe.skipIf(!runnable)('the Redis room directory', () => {
     const LOCK_TTL_MS = 150;
     const a = open({ keyPrefix, lockTtlMs: LOCK_TTL_MS });
     const b = open({ keyPrefix, lockTtlMs: LOCK_TTL_MS, lockWaitMs: 5_000 });
-    const raw = new Redis(server?.url ?? '');
-    try {
+    await withRedis(redis.url, async (raw) => {
       const log: string[] = [];
       let inside = (): void => undefined;
       const entered = new Promise<void>((resolve) => (inside = resolve));
@@ -228,9 +186,7 @@ describe.skipIf(!runnable)('the Redis room directory', () => {
       finish();
       await Promise.all([slow, next]);
       expect(log).toEqual(['a+', 'a-', 'b']);
-    } finally {
-      raw.disconnect();
-    }
+    });
   });
 
   describe('processes', () => {
@@ -276,41 +232,30 @@ describe.skipIf(!runnable)('the Redis room directory', () => {
     it('a process killed with SIGKILL is gone, with its rooms, within the time to live', async () => {
       const keyPrefix = freshPrefix();
       const dir = open({ keyPrefix, processTtlMs: TTL_MS });
-      const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          REDIS_URL: server?.url,
+      await withFixtureProcess(
+        fixture,
+        {
+          REDIS_URL: redis.url,
           KEY_PREFIX: keyPrefix,
           PROCESS_ID: 'doomed',
           PROCESS_TTL_MS: String(TTL_MS),
         },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      try {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        await waitFor(() => out.includes('ready'), {
-          timeoutMs: 20_000,
-          message: 'the child process to list itself',
-        });
-        expect((await dir.processes()).map((p) => p.processId)).toEqual(['doomed']);
-        expect((await dir.list({}, 10)).map((r) => r.roomId)).toEqual(['doomed-1', 'doomed-2']);
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
-        const killed = performance.now();
-        await waitFor(async () => (await dir.list({}, 10)).length === 0, {
-          timeoutMs: TTL_MS * 4,
-          message: 'the killed process to expire',
-        });
-        // The time to live, and as long again for the polling of a loaded machine.
-        expect(performance.now() - killed).toBeLessThan(TTL_MS * 2);
-        expect(await dir.processes()).toEqual([]);
-        expect(await dir.reserve('duel', 4)).toBeUndefined();
-      } finally {
-        child.kill('SIGKILL');
-      }
+        'the child process to list itself',
+        async (child) => {
+          expect((await dir.processes()).map((p) => p.processId)).toEqual(['doomed']);
+          expect((await dir.list({}, 10)).map((r) => r.roomId)).toEqual(['doomed-1', 'doomed-2']);
+          await killAndWait(child);
+          const killed = performance.now();
+          await waitFor(async () => (await dir.list({}, 10)).length === 0, {
+            timeoutMs: TTL_MS * 4,
+            message: 'the killed process to expire',
+          });
+          // The time to live, and as long again for the polling of a loaded machine.
+          expect(performance.now() - killed).toBeLessThan(TTL_MS * 2);
+          expect(await dir.processes()).toEqual([]);
+          expect(await dir.reserve('duel', 4)).toBeUndefined();
+        },
+      );
     });
 
     it('a process whose rooms expired before anyone listed them is dropped whole by `processes`', async () => {
@@ -319,12 +264,9 @@ describe.skipIf(!runnable)('the Redis room directory', () => {
       await dir.putProcess(processListing('gone'));
       await dir.put(listing('g', { processId: 'gone' }));
       await waitFor(async () => (await dir.processes()).length === 0, { timeoutMs: 2_000 });
-      const raw = new Redis(server?.url ?? '');
-      try {
+      await withRedis(redis.url, async (raw) => {
         expect(await raw.keys(`${keyPrefix}*`)).toEqual([]);
-      } finally {
-        raw.disconnect();
-      }
+      });
     });
 
     it('a putProcess that finds the process unlisted leaves it to the next refresh to say so', async () => {
@@ -332,12 +274,9 @@ describe.skipIf(!runnable)('the Redis room directory', () => {
       const dir = open({ keyPrefix, processTtlMs: 60_000 });
       expect(await dir.refreshProcess(processListing('p'))).toBe(true);
       expect(await dir.refreshProcess(processListing('p'))).toBe(false);
-      const raw = new Redis(server?.url ?? '');
-      try {
+      await withRedis(redis.url, async (raw) => {
         await raw.del(`${keyPrefix}proc:p`); // as Redis restarting empty does
-      } finally {
-        raw.disconnect();
-      }
+      });
       await dir.putProcess(processListing('p')); // a load change, before the heartbeat
       expect(await dir.refreshProcess(processListing('p'))).toBe(true); // rooms to list again
       expect(await dir.refreshProcess(processListing('p'))).toBe(false);
@@ -363,19 +302,13 @@ describe.skipIf(!runnable)('the Redis room directory', () => {
 });
 
 describe.skipIf(!runnable)('Redis restarting under a running presence', () => {
-  let own: RedisServer | undefined;
-  const dirs: RedisRoomDirectory[] = [];
-  afterAll(async () => {
-    await Promise.all(dirs.map((d) => d.close()));
-    await own?.stop();
-  });
+  const redis = useRedisDirectories({ processTtlMs: 600, commandTimeoutMs: 300 });
 
   it('lists the process and its rooms again when Redis is back, and nothing throws', async () => {
-    own = await RedisServer.start();
-    const options = { redis: own.url, processTtlMs: 600, commandTimeoutMs: 300 };
-    const dir = redisDirectory(options);
-    const other = redisDirectory(options);
-    dirs.push(dir, other);
+    const own = redis.server;
+    const keyPrefix = freshPrefix();
+    const dir = redis.open({ keyPrefix });
+    const other = redis.open({ keyPrefix });
     const myRooms = [
       listing('room-a', { processId: 'me', order: 41, players: 2 }),
       listing('room-b', { processId: 'me', order: 42, mode: 'ffa', maxPlayers: 8 }),

@@ -1,64 +1,28 @@
 // The Redis directory's holds and create requests against a real redis-server: expiry by Redis's clock, keys cleaned, another process asked, bad messages ignored, Redis restarting.
-import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type RedisDirectoryOptions,
   type RedisDirectoryWarning,
   RedisDirectoryWarningCode,
-  type RedisRoomDirectory,
-  redisDirectory,
 } from '../../src/cluster/redisDirectory.js';
-import type { ProcessListing } from '../../src/rooms/RoomDirectory.js';
-import { RedisServer, redisTestsRunnable } from '../helpers/redisServer.js';
+import {
+  freshPrefix,
+  killAndWait,
+  orFalse,
+  processListing,
+  useRedisDirectories,
+  withFixtureProcess,
+  withRedis,
+} from '../helpers/redisDirectories.js';
+import { redisTestsRunnable } from '../helpers/redisServer.js';
 import { waitFor } from '../helpers/waitFor.js';
 import { createAsk, listing } from '../rooms/directoryConformance.js';
 
 const runnable = redisTestsRunnable();
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = 'test/cluster/fixtures/createServingProcess.ts';
 
-let server: RedisServer | undefined;
-const opened: RedisRoomDirectory[] = [];
-
-function open(options: Partial<RedisDirectoryOptions> & { keyPrefix: string }): RedisRoomDirectory {
-  if (!server) throw new Error('no redis-server');
-  const dir = redisDirectory({ redis: server.url, processTtlMs: 60_000, ...options });
-  opened.push(dir);
-  return dir;
-}
-
-const freshPrefix = (): string => `t-${randomUUID()}:`;
-
-const processListing = (processId: string): ProcessListing => ({
-  processId,
-  address: { host: '127.0.0.1', port: 7000 },
-  load: 0,
-});
-
-/** A probe that counts a failed call (Redis away) as "not yet". */
-const orFalse =
-  <T>(probe: () => Promise<T>) =>
-  async (): Promise<T | false> => {
-    try {
-      return await probe();
-    } catch {
-      return false;
-    }
-  };
-
 describe.skipIf(!runnable)('the Redis directory: holds and create requests', () => {
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((dir) => dir.close()));
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const redis = useRedisDirectories({ processTtlMs: 60_000 });
+  const { open } = redis;
 
   it("expires a hold by Redis's clock even in a full room no free list holds, and leaves no key behind", async () => {
     const keyPrefix = freshPrefix();
@@ -78,45 +42,32 @@ describe.skipIf(!runnable)('the Redis directory: holds and create requests', () 
     expect(got.players).toBe(2);
     expect(await dir.claim('full', 'a')).toBe(false);
     expect(await dir.claim('full', 'b')).toBe(true);
-    const raw = new Redis(server?.url ?? '');
-    try {
+    await withRedis(redis.url, async (raw) => {
       expect(await raw.exists(`${keyPrefix}holds:full`, `${keyPrefix}held`)).toBe(0);
       await dir.hold('full', 'c', 60_000);
       await dir.remove('full');
       expect(await raw.exists(`${keyPrefix}holds:full`, `${keyPrefix}held`)).toBe(0);
-    } finally {
-      raw.disconnect();
-    }
+    });
   });
 
   it('answers a create request from another process', async () => {
     const keyPrefix = freshPrefix();
     const dir = open({ keyPrefix });
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-      cwd: repoRoot,
-      env: { ...process.env, REDIS_URL: server?.url, KEY_PREFIX: keyPrefix, PROCESS_ID: 'far' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    try {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      await waitFor(() => out.includes('ready'), {
-        timeoutMs: 20_000,
-        message: 'the child process to serve',
-      });
-      const made = await dir.askCreate('far', { ...createAsk, username: 'bob' }, 2_000);
-      expect(made).toMatchObject({ processId: 'far', mode: 'duel', maxPlayers: 4 });
-      expect(made?.metadata).toEqual({ for: 'bob' });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-      // No one serves it any more: undefined at once (no subscriber), not after the timeout.
-      const started = performance.now();
-      expect(await dir.askCreate('far', createAsk, 2_000)).toBeUndefined();
-      expect(performance.now() - started).toBeLessThan(1_500);
-    } finally {
-      child.kill('SIGKILL');
-    }
+    await withFixtureProcess(
+      fixture,
+      { REDIS_URL: redis.url, KEY_PREFIX: keyPrefix, PROCESS_ID: 'far' },
+      'the child process to serve',
+      async (child) => {
+        const made = await dir.askCreate('far', { ...createAsk, username: 'bob' }, 2_000);
+        expect(made).toMatchObject({ processId: 'far', mode: 'duel', maxPlayers: 4 });
+        expect(made?.metadata).toEqual({ for: 'bob' });
+        await killAndWait(child);
+        // No one serves it any more: undefined at once (no subscriber), not after the timeout.
+        const started = performance.now();
+        expect(await dir.askCreate('far', createAsk, 2_000)).toBeUndefined();
+        expect(performance.now() - started).toBeLessThan(1_500);
+      },
+    );
   });
 
   it('ignores bad messages with a warning, and still answers good ones', async () => {
@@ -133,8 +84,7 @@ describe.skipIf(!runnable)('the Redis directory: holds and create requests', () 
     });
     await waitFor(() => asking.askCreate('m', createAsk, 1_000), { timeoutMs: 5_000 });
     const before = makes;
-    const raw = new Redis(server?.url ?? '');
-    try {
+    await withRedis(redis.url, async (raw) => {
       const channel = `${keyPrefix}create:m`;
       const good = { id: 'x', ask: createAsk, replyTo: `${keyPrefix}reply:x` };
       const bad = [
@@ -158,8 +108,7 @@ describe.skipIf(!runnable)('the Redis directory: holds and create requests', () 
       // A forged reply to a pending ask: a bad one is ignored, one naming another process's
       // room ends the ask with no room.
       const replies: string[] = [];
-      const spy = new Redis(server?.url ?? '');
-      try {
+      await withRedis(redis.url, async (spy) => {
         await spy.psubscribe(`${keyPrefix}create:*`);
         spy.on('pmessage', (_p: string, _c: string, m: string) => replies.push(m));
         const pending = asking.askCreate('nobody-answers', createAsk, 5_000);
@@ -192,17 +141,13 @@ describe.skipIf(!runnable)('the Redis directory: holds and create requests', () 
           }),
         );
         expect(await pending).toBeUndefined();
-      } finally {
-        spy.disconnect();
-      }
+      });
       expect(
         warnings.filter((w) => w.code === RedisDirectoryWarningCode.BadMessage).length,
       ).toBeGreaterThanOrEqual(bad.length + 3);
       // Good requests are still answered.
       expect((await asking.askCreate('m', createAsk, 2_000))?.processId).toBe('m');
-    } finally {
-      raw.disconnect();
-    }
+    });
   });
 
   it('reports a make that throws, and answers no room at once', async () => {
@@ -234,19 +179,13 @@ describe.skipIf(!runnable)('the Redis directory: holds and create requests', () 
 });
 
 describe.skipIf(!runnable)('create requests across a Redis restart', () => {
-  let own: RedisServer | undefined;
-  const dirs: RedisRoomDirectory[] = [];
-  afterAll(async () => {
-    await Promise.all(dirs.map((d) => d.close()));
-    await own?.stop();
-  });
+  const redis = useRedisDirectories({ commandTimeoutMs: 300 });
 
   it('subscribes again when Redis is back: requests are answered again, and fail fast while it is away', async () => {
-    own = await RedisServer.start();
-    const options = { redis: own.url, commandTimeoutMs: 300 };
-    const serving = redisDirectory(options);
-    const asking = redisDirectory(options);
-    dirs.push(serving, asking);
+    const own = redis.server;
+    const keyPrefix = freshPrefix();
+    const serving = redis.open({ keyPrefix });
+    const asking = redis.open({ keyPrefix });
     serving.serveCreate('s', () => Promise.resolve(listing('s-room', { processId: 's' })));
     await waitFor(() => asking.askCreate('s', createAsk, 1_000), { timeoutMs: 5_000 });
 

@@ -1,10 +1,15 @@
 // Test helper: a real Debian `redis-server` on a free loopback port, no persistence, that a test can stop and restart.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createConnection, createServer } from 'node:net';
-import { settleWithin } from './waitFor.js';
+import { spawnSync } from 'node:child_process';
+import {
+  RedisProcess,
+  RedisServerExitedError,
+  redisServerPath,
+} from '../../src/cli/redisProcess.js';
+
+export { freePort } from '../../src/cli/redisProcess.js';
 
 /** The server binary: `REDIS_SERVER_PATH`, else `redis-server` on the PATH. */
-export const REDIS_SERVER_PATH = process.env.REDIS_SERVER_PATH ?? 'redis-server';
+export const REDIS_SERVER_PATH = redisServerPath();
 
 /** Set in CI (.ci/run): a missing `redis-server` is then a failure, never a skipped test. */
 export const REDIS_REQUIRED = process.env.GAME_NETWORK_REQUIRE_REDIS === '1';
@@ -31,57 +36,16 @@ export function redisTestsRunnable(): boolean {
   return false;
 }
 
-/** How long a start waits for the server to answer PING, in milliseconds. */
-const READY_TIMEOUT_MS = 10_000;
-/** How long a stop waits for the server to exit after SIGTERM before it kills it. */
-const STOP_TIMEOUT_MS = 5_000;
-/** Tries at a fresh port when another process took the one picked. */
+/** Tries at the same port when another process took it meanwhile. */
 const PORT_TRIES = 5;
 
-/** A port free on 127.0.0.1 now (bound with port 0, then closed). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no port given'))));
-    });
-  });
-}
-
-/** One PING over a fresh socket: whether the answer is `+PONG`. */
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    const finish = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => finish(false));
-    socket.once('error', () => finish(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (data: Buffer) => {
-      reply += data.toString();
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
-    });
-  });
-}
-
-/** Thrown by a start that the server did not survive (a port taken by someone else, ...). */
-class ServerExitedError extends Error {
-  override name = 'ServerExitedError';
-}
-
 /**
- * A `redis-server` child process on 127.0.0.1 (no RDB, no AOF). `RedisServer.start()` picks
- * the port; `stop` and `restart` (same port, empty data) let a test take Redis away.
+ * A `redis-server` child process on 127.0.0.1 (no RDB, no AOF): the cluster demo's
+ * {@link RedisProcess}, which `stop` and `restart` (same port, empty data) let a test take
+ * away and bring back.
  */
 export class RedisServer {
-  private child: ChildProcess | undefined;
-  private log = '';
+  private process: RedisProcess | undefined;
 
   private constructor(
     /** The port it listens on (kept across restarts). */
@@ -95,36 +59,22 @@ export class RedisServer {
 
   /** Whether the server process runs now. */
   get running(): boolean {
-    return this.child !== undefined;
+    return this.process !== undefined;
   }
 
   /** Starts a server on a free port, retrying at another port if the picked one was taken. */
   static async start(): Promise<RedisServer> {
-    let last: unknown;
-    for (let i = 0; i < PORT_TRIES; i++) {
-      const server = new RedisServer(await freePort());
-      try {
-        await server.launch();
-        return server;
-      } catch (err) {
-        last = err;
-        if (!(err instanceof ServerExitedError)) throw err;
-      }
-    }
-    throw new Error(`redis-server did not start on any of ${PORT_TRIES} ports`, { cause: last });
+    const process = await RedisProcess.start();
+    const server = new RedisServer(process.port);
+    server.process = process;
+    return server;
   }
 
   /** Stops the server (SIGTERM, then SIGKILL if it has not exited in time) and waits for its exit. */
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    this.child = undefined;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
+    const process = this.process;
+    this.process = undefined;
+    await process?.stop();
   }
 
   /** Stops the server and starts a new, empty one on the same port. */
@@ -135,62 +85,13 @@ export class RedisServer {
     // new bind (Redis sets SO_REUSEADDR), but another process may have taken it: a few tries.
     for (let i = 0; i < PORT_TRIES; i++) {
       try {
-        await this.launch();
+        this.process = await RedisProcess.startOn(this.port, REDIS_SERVER_PATH);
         return;
       } catch (err) {
         last = err;
-        if (!(err instanceof ServerExitedError)) throw err;
+        if (!(err instanceof RedisServerExitedError)) throw err;
       }
     }
     throw new Error(`redis-server did not start again on port ${this.port}`, { cause: last });
-  }
-
-  /** Spawns the server on this port and waits until it answers PING (bounded). */
-  private async launch(): Promise<void> {
-    this.log = '';
-    const child = spawn(
-      REDIS_SERVER_PATH,
-      ['--save', '', '--appendonly', 'no', '--port', String(this.port), '--bind', '127.0.0.1'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const keep = (data: Buffer): void => {
-      this.log = (this.log + data.toString()).slice(-4_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    this.child = child;
-    try {
-      await settleWithin<void>(
-        `redis-server on port ${this.port} to answer PING`,
-        { timeoutMs: READY_TIMEOUT_MS },
-        (resolve, reject) => {
-          let stopped = false;
-          let timer: NodeJS.Timeout | undefined;
-          const onExit = (): void =>
-            reject(new ServerExitedError(`redis-server exited before it was ready:\n${this.log}`));
-          const onError = (err: Error): void => reject(err);
-          child.once('exit', onExit);
-          child.once('error', onError);
-          const check = async (): Promise<void> => {
-            if (stopped) return;
-            // Our own server's log says it is ready: a PONG alone may come from another
-            // process that holds the port (ours then exits with "Address already in use").
-            if (this.log.includes('Ready to accept connections') && (await ping(this.port))) {
-              if (!stopped) resolve();
-            } else if (!stopped) timer = setTimeout(() => void check(), 20);
-          };
-          void check();
-          return () => {
-            stopped = true;
-            clearTimeout(timer);
-            child.off('exit', onExit);
-            child.off('error', onError);
-          };
-        },
-      );
-    } catch (err) {
-      await this.stop();
-      throw err;
-    }
   }
 }
