@@ -102,7 +102,7 @@ export async function connectWith(
       target = redirectTarget(
         target,
         to,
-        options.url !== undefined && !options.transport,
+        options.transport ? undefined : options.url,
         transportFor,
       );
       request = joinRequest(
@@ -140,18 +140,18 @@ class Redirected extends Error {
 function redirectTarget(
   from: Target,
   to: Redirect,
-  byUrl: boolean,
+  url: string | undefined,
   transportFor: ((url: string) => Transport) | undefined,
 ): Target {
-  if (!byUrl || !transportFor) return { host: to.host, port: to.port, transport: from.transport };
+  if (url === undefined || !transportFor)
+    return { host: to.host, port: to.port, transport: from.transport };
   if (to.webPort === undefined)
     throw new ConnectionError(`redirected to ${to.host}, which has no web endpoint`);
-  const host = to.host.includes(':') ? `[${to.host}]` : to.host;
-  return {
-    host: to.host,
-    port: to.webPort,
-    transport: transportFor(`ws://${host}:${to.webPort}/`),
-  };
+  // The same scheme (wss stays wss) and path as the endpoint first asked, at the owner.
+  const next = new URL(url);
+  next.hostname = to.host.includes(':') ? `[${to.host}]` : to.host;
+  next.port = String(to.webPort);
+  return { host: to.host, port: to.webPort, transport: transportFor(next.toString()) };
 }
 
 /**

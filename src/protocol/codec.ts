@@ -60,6 +60,12 @@ function reservation(v: unknown): Uint8Array {
   return data;
 }
 
+/** A Join's reservation: only with a room id (a Redirect sends it to one room). */
+function reservationFor(room: unknown, v: unknown): Uint8Array {
+  if (typeof room !== 'string') fail('a reservation comes only with a room id');
+  return reservation(v);
+}
+
 /** A reconnect token: exactly `Limits.reconnectTokenBytes` bytes. */
 function token(v: unknown): Uint8Array {
   const data = bin(v, Limits.reconnectTokenBytes, 'token');
@@ -191,7 +197,7 @@ export function decodeClientTcp(bytes: Uint8Array): ClientTcpMessage {
         username: username(b[2], 'username'),
         password: str(b[3], Limits.passwordLength, 'password'),
         ...(b.length >= 5 ? { room: decodeRoomAsk(b[4]) } : {}),
-        ...(b.length === 6 ? { reservation: reservation(b[5]) } : {}),
+        ...(b.length === 6 ? { reservation: reservationFor(b[4], b[5]) } : {}),
       };
     case MessageType.ListRooms:
       arity(b, 2, 'ListRooms');

@@ -38,6 +38,10 @@ export interface MatchmakerHost {
  * is made; the seat is counted when the room is chosen.
  */
 export class Matchmaker {
+  /** Rooms being made now, in all and by the address they are made for. */
+  private makingTotal = 0;
+  private readonly making = new Map<string, number>();
+
   constructor(private readonly host: MatchmakerHost) {}
 
   /**
@@ -49,16 +53,23 @@ export class Matchmaker {
     const { host } = this;
     if (!host.roomsOptions) return Promise.resolve({ refuse: RefuseReason.RoomRefused });
     const { mode, size } = ask;
+    const gone: Route = { refuse: RefuseReason.ServerClosing };
     return host.directory.withLock(`match:${mode}:${size}`, async (): Promise<Route> => {
+      // A join that went away while it waited for the lock takes no seat.
       for (let tries = 0; tries < 3; tries++) {
+        if (!stillWaiting()) return gone;
         const listing = await host.directory.reserve(mode, size);
         if (!listing) break;
         const room = this.local(listing);
         if (room && !room.isClosing) return { room, reserved: true };
-        if (listing.processId !== host.processId) return this.redirect(listing, true);
+        if (listing.processId !== host.processId) {
+          const sent = await this.redirect(listing, true);
+          if (!('refuse' in sent)) return sent;
+          continue; // its owner is gone (the seat was given back): the next room
+        }
         await host.directory.unreserve(listing.roomId); // it ended here meanwhile
       }
-      if (!stillWaiting()) return { refuse: RefuseReason.ServerClosing };
+      if (!stillWaiting()) return gone;
       const target = await this.leastLoaded();
       if (target !== host.processId) {
         const made = await host.directory.askCreate(target, ask, ASK_CREATE_MS);
@@ -72,26 +83,41 @@ export class Matchmaker {
     });
   }
 
-  /** Makes a room here for a join-or-create, as the `rooms` option's rules allow. */
+  /**
+   * Makes a room here for a join-or-create, as the `rooms` option's rules allow. Rooms being
+   * made count toward `maxRooms` and `maxRoomsPerAddress` from the start (their making waits
+   * on `onCreateRoom` and the directory), so concurrent requests cannot pass the bounds.
+   */
   async create(ask: CreateAsk): Promise<Room | { readonly refuse: RefuseReason }> {
     const { host } = this;
     const rules = host.roomsOptions;
     if (!rules || host.closing()) return { refuse: RefuseReason.RoomRefused };
-    if (host.rooms.size >= rules.maxRooms) return { refuse: RefuseReason.RoomRefused };
-    if (host.rooms.madeFor(ask.address) >= rules.maxRoomsPerAddress)
+    const byAddress = this.making.get(ask.address) ?? 0;
+    if (host.rooms.size + this.makingTotal >= rules.maxRooms)
       return { refuse: RefuseReason.RoomRefused };
-    const asked = rules.onCreateRoom ? await rules.onCreateRoom(ask) : {};
-    if (asked === false) return { refuse: RefuseReason.RoomRefused };
-    return host.rooms.create(
-      {
-        emptyTimeoutMs: rules.emptyTimeoutMs,
-        ...asked,
-        id: undefined,
-        mode: ask.mode,
-        maxPlayers: ask.size,
-      },
-      ask.address,
-    );
+    if (host.rooms.madeFor(ask.address) + byAddress >= rules.maxRoomsPerAddress)
+      return { refuse: RefuseReason.RoomRefused };
+    this.makingTotal++;
+    this.making.set(ask.address, byAddress + 1);
+    try {
+      const asked = rules.onCreateRoom ? await rules.onCreateRoom(ask) : {};
+      if (asked === false) return { refuse: RefuseReason.RoomRefused };
+      return await host.rooms.create(
+        {
+          emptyTimeoutMs: rules.emptyTimeoutMs,
+          ...asked,
+          id: undefined,
+          mode: ask.mode,
+          maxPlayers: ask.size,
+        },
+        ask.address,
+      );
+    } finally {
+      this.makingTotal--;
+      const left = (this.making.get(ask.address) ?? 1) - 1;
+      if (left > 0) this.making.set(ask.address, left);
+      else this.making.delete(ask.address);
+    }
   }
 
   /** Another process asks this one to make a room: its listing, or undefined if refused. */

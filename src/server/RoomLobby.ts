@@ -4,6 +4,7 @@ import type { Warn } from '../link/serviceDatagrams.js';
 import {
   Limits,
   MessageType,
+  encodeMessage,
   type ClientTcpMessage,
   type RoomAsk,
   type RoomSummary,
@@ -103,8 +104,12 @@ export class RoomLobby {
           return;
         }
         if ('redirect' in route) {
-          // A seat held for it is given back by itself if it does not come.
-          if (gone) return;
+          const { reservation, roomId } = route.redirect;
+          if (gone) {
+            // Nobody to send: the seat held for it is given back now, not in HOLD_MS.
+            if (reservation) void this.giveBack(roomId, reservation);
+            return;
+          }
           session.send(route.redirect);
           return host.release(session);
         }
@@ -157,6 +162,16 @@ export class RoomLobby {
     return { room, reserved };
   }
 
+  /** Takes back a seat held for a redirect nobody will follow. */
+  private async giveBack(roomId: string, reservation: Uint8Array): Promise<void> {
+    const { directory } = this.host;
+    try {
+      if (await directory.claim(roomId, hex(reservation))) await directory.unreserve(roomId);
+    } catch {
+      // It expires by itself.
+    }
+  }
+
   /** A spectator asking for a mode watches its oldest room of that mode and size. */
   private async watchable(mode: string, size: number): Promise<Route> {
     const [listing] = await this.host.directory.list({ mode, size }, 1);
@@ -171,26 +186,45 @@ export class RoomLobby {
     this.routing.add(session);
     host.directory
       .list({ ...(mode === undefined ? {} : { mode }), available: true }, Limits.maxListedRooms)
-      .then(
-        (listings) => {
-          const rooms: RoomSummary[] = listings.map((l) => ({
-            roomId: l.roomId,
-            mode: l.mode,
-            players: Math.min(l.players, l.maxPlayers),
-            maxPlayers: l.maxPlayers,
-            metadata: l.metadata,
-          }));
-          if (session.state === SessionState.Joining)
-            session.send({ type: MessageType.RoomList, rooms });
-        },
-        (err: unknown) =>
-          host.warn('directory-error', `listing rooms failed: ${String(err)}`, {
-            address: session.address,
-          }),
+      .then((listings) => {
+        const rooms: RoomSummary[] = listings.map((l) => ({
+          roomId: l.roomId,
+          mode: l.mode,
+          players: Math.min(l.players, l.maxPlayers),
+          maxPlayers: l.maxPlayers,
+          metadata: l.metadata,
+        }));
+        if (session.state === SessionState.Joining) session.sendBytes(roomListBytes(rooms));
+      })
+      .catch((err: unknown) =>
+        host.warn('directory-error', `listing rooms failed: ${String(err)}`, {
+          address: session.address,
+        }),
       )
       .finally(() => {
         this.routing.delete(session);
         host.release(session);
       });
   }
+}
+
+/**
+ * A RoomList of the first of `rooms` that fit one message (`Limits.tcpMessageBytes`): rooms
+ * with long metadata make a shorter list, never a message the client cannot take.
+ */
+export function roomListBytes(rooms: readonly RoomSummary[]): Uint8Array {
+  const encode = (n: number): Uint8Array =>
+    encodeMessage({ type: MessageType.RoomList, rooms: rooms.slice(0, n) });
+  let bytes = encode(rooms.length);
+  if (bytes.length <= Limits.tcpMessageBytes) return bytes;
+  // The longest prefix that fits, by bisection (a list is at most 100 rooms).
+  let [fits, over] = [0, rooms.length];
+  bytes = encode(0);
+  while (over - fits > 1) {
+    const mid = (fits + over) >> 1;
+    const b = encode(mid);
+    if (b.length <= Limits.tcpMessageBytes) [fits, bytes] = [mid, b];
+    else over = mid;
+  }
+  return bytes;
 }

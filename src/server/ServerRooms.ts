@@ -67,6 +67,8 @@ export class ServerRooms {
   readonly ticks = new SharedTicks(LATE_MS);
   private readonly subject = new Subject<RoomEvent>();
   private readonly byId = new Map<string, Held>();
+  /** Ids of rooms being made (listed in the directory, not in `byId` yet). */
+  private readonly creating = new Set<string>();
   private readonly roomHost: RoomHost;
 
   constructor(private readonly host: ServerRoomsHost) {
@@ -140,7 +142,23 @@ export class ServerRooms {
     const resolved = resolveRoomOptions(this.host.options, options);
     if (this.host.closing()) throw new Error('the server is closing');
     const id = resolved.id ?? randomRoomId();
-    if (this.byId.has(id) || (await this.host.directory.get(id)) !== undefined)
+    // Taken at once: two creations of one id in this process cannot both pass the check.
+    if (this.byId.has(id) || this.creating.has(id))
+      throw new RangeError(`a room with id ${id} exists already`);
+    this.creating.add(id);
+    try {
+      return await this.make(id, resolved, creator);
+    } finally {
+      this.creating.delete(id);
+    }
+  }
+
+  private async make(
+    id: string,
+    resolved: ReturnType<typeof resolveRoomOptions>,
+    creator: string | undefined,
+  ): Promise<Room> {
+    if ((await this.host.directory.get(id)) !== undefined)
       throw new RangeError(`a room with id ${id} exists already`);
     const info = { roomId: id, mode: resolved.mode, metadata: resolved.metadata };
     // Listed first: a room the directory does not know could not be joined.

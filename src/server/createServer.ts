@@ -42,6 +42,7 @@ export type { RoomOptions, RoomRuleOptions, RoomsOptions, CreateRoomAsk } from '
 export async function createServer(options: ServerOptions = {}): Promise<GameServer> {
   const resolved = resolveServerOptions(options);
   if (options.rooms) resolveRoomsOptions(options.rooms); // checked before anything opens
+  if (options.cluster) checkCluster(options.cluster, resolved.host);
   const transport = options.transport ?? nodeTransport;
   let listener = await transport.listen({
     host: resolved.host,
@@ -97,4 +98,19 @@ export async function createServer(options: ServerOptions = {}): Promise<GameSer
     throw err;
   }
   return server;
+}
+
+/** The `cluster` option checked: what redirects will send players to must be reachable. */
+function checkCluster(cluster: NonNullable<ServerOptions['cluster']>, host: string): void {
+  if (typeof cluster.redis !== 'string' || !/^rediss?:\/\//.test(cluster.redis))
+    throw new RangeError('cluster.redis must be a redis:// or rediss:// URL');
+  const publicHost = cluster.publicAddress ?? host;
+  if (publicHost.length < 1 || publicHost.length > Limits.hostLength)
+    throw new RangeError(`cluster.publicAddress must be 1..${Limits.hostLength} characters`);
+  if (publicHost === '0.0.0.0' || publicHost === '::' || publicHost === '[::]')
+    throw new RangeError(
+      `cluster.publicAddress must be where players reach this process, not ${publicHost}: give it when host listens on every address`,
+    );
+  if (cluster.processTtlMs !== undefined && !(cluster.processTtlMs >= 100))
+    throw new RangeError('cluster.processTtlMs must be >= 100');
 }
