@@ -15,8 +15,8 @@ import { ClientStats } from './ClientStats.js';
 import { FrameDelivery, MAX_HELD_FRAMES } from './FrameDelivery.js';
 import { ServerLink } from './ServerLink.js';
 import { TickClock } from './TickClock.js';
-import { chooseInputDelay } from './autoInputDelay.js';
-import { checkInputDelay, type ResolvedConnectOptions } from './options.js';
+import { InputDelayControl } from './InputDelayControl.js';
+import type { ResolvedConnectOptions } from './options.js';
 import { Snapshots } from './snapshots.js';
 
 export type { ClientEvents } from './ClientEvents.js';
@@ -116,6 +116,8 @@ export class GameClient extends typedEmitter<ClientEvents>() {
   private readonly subs = new Subscription();
   private readonly delivery: FrameDelivery;
   private readonly inputs: ClientInputs;
+  /** The input delay: set, or following the link (`inputDelay: 'auto'`). */
+  private readonly delay: InputDelayControl;
   private readonly statistics: ClientStats;
   private readonly server: ServerLink;
   private readonly snapshots: Snapshots;
@@ -208,7 +210,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
     });
     this.caughtUp = this.delivery.caughtUp;
     this.frames$ = this.delivery.frames$;
-    this.autoDelay = options.autoInputDelay;
+    this.delay = new InputDelayControl(this.inputs, options, accepted.tickRate);
     this.clock = new TickClock({ tickRate: accepted.tickRate });
     this.clock.start(accepted.firstTick);
     this.ticks$ = this.clock.ticks$.pipe(map((n) => this.inputs.schedule?.localTick ?? n));
@@ -227,13 +229,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
       link: () => this.server.link,
       framesBehind: () => this.delivery.framesBehind(),
       path: () => this.server.pathNow(),
-      sampled: (stats) => {
-        if (!this.autoDelay) return;
-        const { rttMs, jitterMs } = stats.now();
-        const { inputDelay: current, tickRate } = this;
-        const next = chooseInputDelay({ rttMs, jitterMs, tickRate, current });
-        if (next !== current) this.applyInputDelay(next);
-      },
+      sampled: (stats) => this.delay.sampled(stats),
     });
     this.subs.add(this.statistics.sampling);
     this.stats$ = this.statistics.stats.asObservable();
@@ -298,7 +294,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
 
   /** The current input delay in ticks. */
   get inputDelay(): number {
-    return this.inputs.schedule?.delay ?? this.options.inputDelay;
+    return this.delay.ticks;
   }
 
   /** The local tick the next `sendInput` is sampled at (its input goes to `localTick + inputDelay`); `-1` until seated. */
@@ -318,16 +314,7 @@ export class GameClient extends typedEmitter<ClientEvents>() {
    * @param ticks 0..128.
    */
   setInputDelay(ticks: number): void {
-    this.autoDelay = false;
-    this.applyInputDelay(ticks);
-  }
-
-  /** `inputDelay: 'auto'` until `setInputDelay` is called. */
-  private autoDelay: boolean;
-
-  private applyInputDelay(ticks: number): void {
-    if (this.inputs.schedule) this.inputs.schedule.delay = ticks;
-    else (this.options as { inputDelay: number }).inputDelay = checkInputDelay(ticks);
+    this.delay.set(ticks);
   }
 
   /** Network statistics now (rates and loss are those of the last interval). */

@@ -21,7 +21,8 @@
 //   P held                  zset    the ids of the rooms with holds, scored by their first
 //                                   hold's expiry (expired ones are found without a scan)
 //
-// Pub/sub channels (on a second, subscriber connection, made when first needed):
+// Pub/sub channels (on a second, subscriber connection, made when first needed; the requests
+// are in redisCreateRequests.ts, the lock in redisLock.ts):
 //   P create:<processId>    the create requests to a process (serveCreate subscribes it):
 //                           JSON { id, ask, replyTo }
 //   P reply:<uuid>          the replies to one directory's requests (askCreate subscribes
@@ -34,7 +35,6 @@
 // scripts that read rooms (list, get, reserve, reserveIn, put, hold, claim) first end the
 // holds past their expiry by Redis's clock and give their seats back. Scripts build keys from
 // the prefix, so this needs one Redis server (or a primary with replicas), not Redis Cluster.
-import { randomUUID } from 'node:crypto';
 import type { RedisOptions } from 'ioredis';
 import { type Observable, Subject } from 'rxjs';
 import type {
@@ -45,19 +45,16 @@ import type {
   RoomListing,
   RoomQuery,
 } from '../rooms/RoomDirectory.js';
-import {
-  encodeCreateReply,
-  encodeCreateRequest,
-  parseCreateReply,
-  parseCreateRequest,
-} from './createMessages.js';
-import { LockTimeoutError, RedisReplyError } from './errors.js';
 import { RedisConnection } from './redisConnection.js';
+import { RedisCreateRequests, type Make } from './redisCreateRequests.js';
+import { RedisLocks } from './redisLock.js';
 import type { PresenceDirectory } from './presence.js';
 import { parseFlag, parseInteger, parseList, parseProcess, parseRoom } from './redisReplies.js';
 import * as scripts from './redisScripts.js';
 import type { RedisScript } from './redisScripts.js';
-import { RedisSubscriber } from './redisSubscriber.js';
+import { RedisDirectoryWarningCode, type RedisDirectoryWarning } from './redisWarnings.js';
+
+export { RedisDirectoryWarningCode, type RedisDirectoryWarning } from './redisWarnings.js';
 
 /** Options of {@link redisDirectory}. */
 export interface RedisDirectoryOptions {
@@ -89,31 +86,6 @@ export interface RedisDirectoryOptions {
   readonly lockTtlMs?: number;
   /** How long `withLock` tries to take a lock before it rejects with `LockTimeoutError`, in milliseconds. Default: 10000. */
   readonly lockWaitMs?: number;
-}
-
-/** What went wrong beside a call: a call that fails rejects; these are reported here. */
-export const RedisDirectoryWarningCode = {
-  /** The connection to Redis failed or was lost (the client reconnects by itself). */
-  Connection: 'connection',
-  /** A `withLock` holder's lock was gone when it was refreshed or released (it ran past its time to live while Redis was away). */
-  LockLost: 'lock-lost',
-  /** A message read on a pub/sub channel was not what it should be (bad JSON, a field missing or out of bounds): ignored. */
-  BadMessage: 'bad-message',
-  /** The `make` of `serveCreate` failed (threw or rejected): the asker was told no room was made. */
-  CreateFailed: 'create-failed',
-} as const;
-/** One of {@link RedisDirectoryWarningCode}. */
-export type RedisDirectoryWarningCode =
-  (typeof RedisDirectoryWarningCode)[keyof typeof RedisDirectoryWarningCode];
-
-/** A warning of the Redis directory. */
-export interface RedisDirectoryWarning {
-  /** What happened. */
-  readonly code: RedisDirectoryWarningCode;
-  /** For people. */
-  readonly message: string;
-  /** The error behind it, if any. */
-  readonly error?: Error;
 }
 
 /** The Redis room directory: a {@link RoomDirectory} that `Presence` can keep a process listed in. */
@@ -151,42 +123,24 @@ export function redisDirectory(options: RedisDirectoryOptions): RedisRoomDirecto
   return new RedisDirectory(options);
 }
 
-/** A create request sent and not answered yet. */
-interface PendingAsk {
-  /** The process asked (the room it answers with must be its own). */
-  readonly processId: string;
-  /** Settles the request (once). */
-  readonly finish: (listing: RoomListing | undefined) => void;
-}
-
-type Make = (ask: CreateAsk) => Promise<RoomListing | undefined>;
-
 class RedisDirectory implements RedisRoomDirectory {
   readonly processTtlMs: number;
   private readonly connection: RedisConnection;
-  private readonly server: string | RedisOptions;
-  /** The pub/sub connection, made by the first serveCreate or askCreate. */
-  private subscriber: RedisSubscriber | undefined;
-  /** This directory's reply channel. */
-  private readonly replyChannel: string;
-  private readonly asks = new Map<string, PendingAsk>();
-  private readonly makers = new Map<string, Make>();
+  /** The create requests over pub/sub (askCreate, serveCreate). */
+  private readonly requests: RedisCreateRequests;
+  /** The locks of withLock. */
+  private readonly locks: RedisLocks;
   /** Processes a `putProcess` found unlisted, until a `refreshProcess` says so. */
   private readonly unlisted = new Set<string>();
-  private closed = false;
   private readonly prefix: string;
-  private readonly lockTtlMs: number;
-  private readonly lockWaitMs: number;
   private readonly warnings = new Subject<RedisDirectoryWarning>();
   readonly warnings$ = this.warnings.asObservable();
 
   constructor(options: RedisDirectoryOptions) {
     this.processTtlMs = positive('processTtlMs', options.processTtlMs, DEFAULT_PROCESS_TTL_MS);
-    this.lockTtlMs = positive('lockTtlMs', options.lockTtlMs, DEFAULT_LOCK_TTL_MS);
-    this.lockWaitMs = positive('lockWaitMs', options.lockWaitMs, DEFAULT_LOCK_WAIT_MS);
+    const lockTtlMs = positive('lockTtlMs', options.lockTtlMs, DEFAULT_LOCK_TTL_MS);
+    const lockWaitMs = positive('lockWaitMs', options.lockWaitMs, DEFAULT_LOCK_WAIT_MS);
     this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    this.server = options.redis;
-    this.replyChannel = `${this.prefix}reply:${randomUUID()}`;
     this.connection = new RedisConnection(
       options.redis,
       positive('commandTimeoutMs', options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS),
@@ -197,6 +151,21 @@ class RedisDirectory implements RedisRoomDirectory {
           error,
         }),
     );
+    const warn = (warning: RedisDirectoryWarning): void => this.warnings.next(warning);
+    this.requests = new RedisCreateRequests({
+      connection: this.connection,
+      server: options.redis,
+      prefix: this.prefix,
+      warn,
+    });
+    this.locks = new RedisLocks({
+      connection: this.connection,
+      prefix: this.prefix,
+      ttlMs: lockTtlMs,
+      waitMs: lockWaitMs,
+      run: (operation, script, keys, args) => this.run(operation, script, keys, args),
+      warn,
+    });
   }
 
   async put(listing: RoomListing): Promise<void> {
@@ -287,74 +256,15 @@ class RedisDirectory implements RedisRoomDirectory {
     ask: CreateAsk,
     timeoutMs: number,
   ): Promise<RoomListing | undefined> {
-    if (this.closed) return Promise.resolve(undefined);
-    const id = randomUUID();
-    return new Promise((resolve) => {
-      const finish = (listing: RoomListing | undefined): void => {
-        if (!this.asks.delete(id)) return;
-        clearTimeout(timer);
-        resolve(listing);
-      };
-      const timer = setTimeout(() => finish(undefined), timeoutMs);
-      this.asks.set(id, { processId, finish });
-      void (async () => {
-        try {
-          await this.channels().subscribe(this.replyChannel, (message) => this.onReply(message));
-          if (!this.asks.has(id)) return; // timed out meanwhile: nothing sent
-          const request = encodeCreateRequest({ id, ask, replyTo: this.replyChannel });
-          const receivers = await this.connection.call('askCreate', (redis) =>
-            redis.publish(this.createChannel(processId), request),
-          );
-          // No one serves that process (it died, or does not make rooms): no answer will come.
-          if (receivers === 0) finish(undefined);
-        } catch (err) {
-          this.warnConnection(`asking ${processId} for a room`, err);
-          finish(undefined);
-        }
-      })();
-    });
+    return this.requests.ask(processId, ask, timeoutMs);
   }
 
   serveCreate(processId: string, make: Make): () => void {
-    const channel = this.createChannel(processId);
-    this.makers.set(processId, make);
-    if (!this.closed)
-      this.channels()
-        .subscribe(channel, (message) => void this.onRequest(processId, message))
-        .catch((err: unknown) => this.warnConnection(`serving ${processId}'s requests`, err));
-    return () => {
-      if (this.makers.get(processId) !== make) return;
-      this.makers.delete(processId);
-      this.subscriber?.unsubscribe(channel);
-    };
+    return this.requests.serve(processId, make);
   }
 
-  async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const lockKey = `${this.prefix}lock:${key}`;
-    const token = randomUUID();
-    const started = performance.now();
-    for (;;) {
-      const reply: unknown = await this.connection.call('withLock', (redis) =>
-        redis.set(lockKey, token, 'PX', this.lockTtlMs, 'NX'),
-      );
-      if (reply === 'OK') break;
-      if (reply !== null)
-        throw new RedisReplyError('withLock', `${JSON.stringify(reply)} to SET NX`);
-      const waited = performance.now() - started;
-      if (waited >= this.lockWaitMs) throw new LockTimeoutError(key, Math.round(waited));
-      // Another holder has it: try again after a short random pause (holders are short).
-      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
-    }
-    const refresh = setInterval(
-      () => void this.refreshLock(key, lockKey, token),
-      this.lockTtlMs / 3,
-    );
-    try {
-      return await fn();
-    } finally {
-      clearInterval(refresh);
-      await this.releaseLock(key, lockKey, token);
-    }
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.withLock(key, fn);
   }
 
   async nextOrder(): Promise<number> {
@@ -406,137 +316,9 @@ class RedisDirectory implements RedisRoomDirectory {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    for (const ask of [...this.asks.values()]) ask.finish(undefined);
-    this.makers.clear();
+    this.requests.stop();
     this.warnings.complete();
-    await Promise.all([this.subscriber?.close(), this.connection.close()]);
-  }
-
-  /** The pub/sub connection, made at the first need. */
-  private channels(): RedisSubscriber {
-    this.subscriber ??= new RedisSubscriber(this.server, (error) =>
-      this.warnConnection('Redis subscriber connection', error),
-    );
-    return this.subscriber;
-  }
-
-  private createChannel(processId: string): string {
-    return `${this.prefix}create:${processId}`;
-  }
-
-  /** A create request for a process this directory serves: made, and answered. */
-  private async onRequest(processId: string, message: string): Promise<void> {
-    let request;
-    try {
-      request = parseCreateRequest(message);
-      if (!request.replyTo.startsWith(`${this.prefix}reply:`))
-        throw new RedisReplyError(
-          'serveCreate',
-          `reply channel ${request.replyTo} is not a directory's`,
-        );
-    } catch (err) {
-      this.badMessage(`a create request to ${processId}`, err);
-      return;
-    }
-    const make = this.makers.get(processId);
-    if (!make) return;
-    let listing: RoomListing | undefined;
-    try {
-      listing = await make(request.ask);
-    } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      this.warnings.next({
-        code: RedisDirectoryWarningCode.CreateFailed,
-        message: `making a room for a request to ${processId}: ${error.message}`,
-        error,
-      });
-      listing = undefined;
-    }
-    if (this.closed) return;
-    try {
-      await this.connection.call('serveCreate', (redis) =>
-        redis.publish(request.replyTo, encodeCreateReply({ id: request.id, listing })),
-      );
-    } catch (err) {
-      this.warnConnection(`answering a create request to ${processId}`, err);
-    }
-  }
-
-  /** A reply to one of this directory's create requests. */
-  private onReply(message: string): void {
-    let reply;
-    try {
-      reply = parseCreateReply(message);
-    } catch (err) {
-      this.badMessage('a create reply', err);
-      return;
-    }
-    const ask = this.asks.get(reply.id);
-    if (!ask) return; // too late: the asker went on without it
-    if (reply.listing && reply.listing.processId !== ask.processId) {
-      this.badMessage(
-        'a create reply',
-        new RedisReplyError(
-          'askCreate',
-          `room of ${reply.listing.processId}, not of ${ask.processId}`,
-        ),
-      );
-      ask.finish(undefined);
-      return;
-    }
-    ask.finish(reply.listing);
-  }
-
-  private badMessage(what: string, err: unknown): void {
-    const error = err instanceof Error ? err : new Error(String(err));
-    this.warnings.next({
-      code: RedisDirectoryWarningCode.BadMessage,
-      message: `${what} ignored: ${error.message}`,
-      error,
-    });
-  }
-
-  /** Keeps a held lock alive while its holder runs. */
-  private async refreshLock(key: string, lockKey: string, token: string): Promise<void> {
-    try {
-      const reply = await this.run(
-        'withLock',
-        scripts.REFRESH_LOCK,
-        [lockKey],
-        [token, String(this.lockTtlMs)],
-      );
-      if (!parseFlag('withLock', reply)) this.lockLost(key);
-    } catch (err) {
-      this.warnConnection(`refreshing lock ${JSON.stringify(key)}`, err);
-    }
-  }
-
-  /** Lets go of a lock if it is still ours (a lock that expired may be someone else's now). */
-  private async releaseLock(key: string, lockKey: string, token: string): Promise<void> {
-    try {
-      const reply = await this.run('withLock', scripts.RELEASE_LOCK, [lockKey], [token]);
-      if (!parseFlag('withLock', reply)) this.lockLost(key);
-    } catch (err) {
-      // Redis is away: the lock expires by itself within lockTtlMs.
-      this.warnConnection(`releasing lock ${JSON.stringify(key)}`, err);
-    }
-  }
-
-  private lockLost(key: string): void {
-    this.warnings.next({
-      code: RedisDirectoryWarningCode.LockLost,
-      message: `lock ${JSON.stringify(key)} expired while its holder ran`,
-    });
-  }
-
-  private warnConnection(what: string, err: unknown): void {
-    const error = err instanceof Error ? err : new Error(String(err));
-    this.warnings.next({
-      code: RedisDirectoryWarningCode.Connection,
-      message: `${what}: ${error.message}`,
-      error,
-    });
+    await Promise.all([this.requests.close(), this.connection.close()]);
   }
 
   /** Runs one of the directory's scripts (the key prefix is its first ARGV). */

@@ -19,21 +19,22 @@ import type { RoomMetadata } from '../rooms/RoomDirectory.js';
 import type { PlayerStats } from '../stats.js';
 import type { ChatMessage, ConfirmedFrame, PlayerEvent, PlayerInfo } from '../types.js';
 import { AbuseGuards } from './AbuseGuards.js';
-import { FrameFanout } from './FrameFanout.js';
-import type { JoinDesk } from './joinHandshake.js';
+import type { FrameFanout } from './FrameFanout.js';
 import { onClientMessage, type ReliableHost } from './reliableMessages.js';
 import { lateTimerScheduler } from './lateTimerScheduler.js';
 import type { ResolvedServerOptions, RoomInfo } from './options.js';
 import { SessionState, type PeerSession } from './PeerSession.js';
-import { SeatState, type Seat } from './Seat.js';
+import { SeatState } from './Seat.js';
 import { Seats } from './Seats.js';
+import { roomFanout } from './roomFanout.js';
+import { roomReliableHost } from './roomReliableHost.js';
+import { RoomSeatCount } from './RoomSeatCount.js';
 import { recordServerReplay } from './serverReplay.js';
 import { ServerSnapshots } from './ServerSnapshots.js';
 import { ServerStreams, type ServerEvents } from './ServerStreams.js';
 import type { SharedTicks } from './SharedTicks.js';
 import { Spectators, type SpectatorEvent } from './Spectators.js';
 import type { TimeoutBackoff } from './TimeoutBackoff.js';
-import { handleWatch } from './watchHandshake.js';
 
 /** A timer this late (ms) means the server itself stalled: timeouts wait for queued input. */
 export const LATE_MS = 250;
@@ -96,17 +97,12 @@ export class Room extends typedEmitter<ServerEvents>() {
   private meta: RoomMetadata;
   private readonly streams = new ServerStreams();
   private readonly match: Match;
-  private readonly desk: JoinDesk;
   /** @internal What the messages of the reliable channel act on. */
   readonly reliable: ReliableHost;
   /** The sessions of this room (joining it, playing, watching). */
   private readonly sessions = new Set<PeerSession>();
-  /** Sessions whose join holds a seat of the directory's count, not seated yet. */
-  private readonly reserved = new Set<PeerSession>();
-  /** Sessions whose request named a room: their answer carries its id. */
-  private readonly named = new WeakSet<PeerSession>();
-  /** Seats the directory counts. */
-  private readonly counted = new Set<Seat>();
+  /** The seats the room directory counts for this room. */
+  private readonly count: RoomSeatCount;
   private readonly seats: Seats;
   private readonly ctx: CodecContext;
   private readonly subs: Subscription[] = [];
@@ -123,7 +119,7 @@ export class Room extends typedEmitter<ServerEvents>() {
   /** @internal Use `server.createRoom` (or `createServer`, for the default room). */
   constructor(
     info: RoomInfo,
-    private readonly options: ResolvedServerOptions,
+    options: ResolvedServerOptions,
     private readonly host: RoomHost,
   ) {
     super();
@@ -167,13 +163,21 @@ export class Room extends typedEmitter<ServerEvents>() {
       }),
     );
 
+    this.count = new RoomSeatCount({
+      room: this,
+      host,
+      sessions: this.sessions,
+      seated: () => this.seats.count,
+      watchPending: (session) => this.watching.isPending(session),
+    });
+
     this.watching = new Spectators({
       match: this.match,
       ctx: this.ctx,
       options,
       warn: this.warn,
       release: (session) => this.seats.release(session),
-      roomIdFor: (session) => this.roomIdFor(session),
+      roomIdFor: (session) => this.count.roomIdFor(session),
     });
     this.spectators$ = this.watching.events$;
 
@@ -183,8 +187,8 @@ export class Room extends typedEmitter<ServerEvents>() {
       options,
       warn: this.warn,
       forget: (session) => this.forget(session),
-      roomIdFor: (session) => this.roomIdFor(session),
-      onSeatChange: (seat, made) => this.onSeatChange(seat, made),
+      roomIdFor: (session) => this.count.roomIdFor(session),
+      onSeatChange: (seat, made) => this.count.onSeatChange(seat, made),
       watching: this.watching,
       guards: this.guards,
       closing: () => this.isClosing,
@@ -193,60 +197,27 @@ export class Room extends typedEmitter<ServerEvents>() {
     });
     this.snapshots = new ServerSnapshots(this.match, options, this.seats, this.warn);
 
-    this.desk = {
+    this.reliable = roomReliableHost({
       options,
+      info,
       match: this.match,
       sessions: this.sessions,
       allSessions: host.allSessions,
-      room: info,
+      seats: this.seats,
+      watching: this.watching,
+      guards: this.guards,
+      snapshots: this.snapshots,
       closing: () => this.isClosing,
       warn: this.warn,
-      refuse: (session, reason) => this.seats.refuse(session, reason),
-      seat: (session, playerId) => this.seats.seat(session, playerId),
-      reseat: (session, seat, lastTick) => this.seats.reseat(session, seat, lastTick),
-      seats: () => this.seats.all(),
-      backoff: this.guards.backoff,
-      reserve: (session) => this.reserve(session),
-    };
-
-    this.reliable = {
-      desk: this.desk,
-      match: this.match,
-      warn: this.warn,
-      refuse: (session, reason) => this.seats.refuse(session, reason),
-      drop: (session, reason, message) => this.seats.drop(session, reason, message),
-      release: (session) => this.seats.release(session),
+      reserve: (session) => this.count.reserve(session),
       chat: (from, text) => {
         this.streams.chat.next({ from, text });
         this.broadcast({ type: MessageType.ChatBroadcast, from, text });
       },
-      chatBudget: (seat) => this.guards.chatBudget(seat),
       snapshot: (event) => this.streams.events.next(event),
-      ready: (session) => this.seats.onReady(session),
-      snapshotOffer: (session, tick, data) => this.snapshots.onSnapshotOffer(session, tick, data),
-      watch: (session, ask) => handleWatch(this.desk, this.watching, session, ask),
-      spectatorChat: (session, text) => this.onSpectatorChat(session, text),
-    };
-
-    this.fanout = new FrameFanout({
-      seats: () => this.seats.connected(),
-      disconnectTimeoutMs: options.disconnectTimeoutMs,
-      onWindowFull: (seat) => {
-        if (seat.state === SeatState.Away) return seat.pause(); // a catch-up when heard again
-        if (seat.state !== SeatState.Playing) return;
-        this.warn(
-          'buffer-full',
-          `player ${seat.playerId} acknowledged no frame for ${options.maxUnackedFrames} frames`,
-          { playerId: seat.playerId },
-        );
-        this.seats.goAway(seat, 'frames not acknowledged');
-      },
-      onSilent: (seat) => {
-        if (seat.state === SeatState.Playing)
-          this.seats.goAway(seat, `nothing heard for ${options.disconnectTimeoutMs} ms`);
-        else if (seat.state === SeatState.Away && !seat.isPaused) seat.pause();
-      },
     });
+
+    this.fanout = roomFanout(this.seats, options, this.warn);
     this.stopTicks = host.ticks.add(1000 / options.tickRate, {
       silence: () => {
         if (!this.isClosing && !this.isIdle) this.fanout.tick();
@@ -286,16 +257,12 @@ export class Room extends typedEmitter<ServerEvents>() {
 
   /** Seats the directory counts for this room: seats held and joins with a seat counted. */
   get countedSeats(): number {
-    return this.counted.size + this.reserved.size;
+    return this.count.size;
   }
 
   /** Whether nobody is in the room: no seat held, no join under way (spectators do not count). */
   get isEmpty(): boolean {
-    if (this.reserved.size > 0) return false;
-    if (this.seats.count > 0) return false;
-    for (const s of this.sessions)
-      if (s.state === SessionState.Authenticating && !this.watching.isPending(s)) return false;
-    return true;
+    return this.count.isEmpty;
   }
 
   /** The names of the spectators watching now. */
@@ -395,17 +362,8 @@ export class Room extends typedEmitter<ServerEvents>() {
    */
   admit(session: PeerSession, msg: ClientTcpMessage, reserved: boolean): void {
     this.sessions.add(session);
-    if (reserved) this.reserved.add(session);
-    const named =
-      msg.type === MessageType.Reconnect
-        ? msg.roomId !== undefined
-        : 'room' in msg && msg.room !== undefined;
-    if (named) this.named.add(session);
+    this.count.admit(session, msg, reserved);
     onClientMessage(this.reliable, session, msg);
-  }
-
-  private roomIdFor(session: PeerSession): string | undefined {
-    return this.named.has(session) ? this.id : undefined;
   }
 
   /** @internal Whether `session` is one of this room's. */
@@ -460,48 +418,10 @@ export class Room extends typedEmitter<ServerEvents>() {
     this.endWith(reason);
   }
 
-  /** A seat counted in the directory for `session` (join-or-create counted it already). */
-  private async reserve(session: PeerSession): Promise<boolean> {
-    if (this.reserved.has(session)) return true;
-    if (!(await this.host.reserve(this))) return false;
-    if (this.sessions.has(session) && session.state !== SessionState.Gone) {
-      this.reserved.add(session);
-      return true;
-    }
-    this.host.unreserve(this); // it went away meanwhile
-    return false;
-  }
-
   private forget(session: PeerSession): void {
     this.sessions.delete(session);
     this.host.allSessions.delete(session);
-    if (this.reserved.delete(session)) {
-      // Its join ended without a seat.
-      this.host.unreserve(this);
-      this.host.onOccupancy(this);
-    }
-  }
-
-  private onSeatChange(seat: Seat, made: boolean): void {
-    if (made) {
-      const session = seat.session;
-      if (session && this.reserved.delete(session)) this.counted.add(seat);
-    } else if (this.counted.has(seat)) {
-      this.counted.delete(seat);
-      this.host.unreserve(this);
-    }
-    this.host.onOccupancy(this);
-  }
-
-  /** A spectator's chat line: to the players (and spectators) if `spectatorChat`, else a warning. */
-  private onSpectatorChat(session: PeerSession, text: string): void {
-    const from = session.username ?? '';
-    if (!this.options.spectatorChat)
-      return this.warn('unexpected-message', `chat from spectator ${from}: spectatorChat is off`, {
-        address: session.address,
-      });
-    this.streams.chat.next({ from, text });
-    this.broadcast({ type: MessageType.ChatBroadcast, from, text });
+    this.count.forget(session);
   }
 
   private broadcast(msg: Exclude<ServerTcpMessage, CatchUpFrames>): void {
