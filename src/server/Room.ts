@@ -60,6 +60,8 @@ export interface RoomHost {
   readonly unreserve: (room: Room) => void;
   /** The room has ended and released everything. */
   readonly onEnded: (room: Room, reason: RoomEndReason) => void;
+  /** The room begins to end: off the directory now, so no join is sent to it meanwhile. */
+  readonly onEnding: (room: Room) => void;
 }
 
 /**
@@ -188,7 +190,7 @@ export class Room extends typedEmitter<ServerEvents>() {
       warn: this.warn,
       forget: (session) => this.forget(session),
       roomIdFor: (session) => this.count.roomIdFor(session),
-      onSeatChange: (seat, made) => this.count.onSeatChange(seat, made),
+      onSeatChange: (seat, made, session) => this.count.onSeatChange(seat, made, session),
       watching: this.watching,
       guards: this.guards,
       closing: () => this.isClosing,
@@ -199,7 +201,7 @@ export class Room extends typedEmitter<ServerEvents>() {
 
     this.reliable = roomReliableHost({
       options,
-      info,
+      info: () => ({ roomId: this.id, mode: this.mode, metadata: this.meta }),
       match: this.match,
       sessions: this.sessions,
       allSessions: host.allSessions,
@@ -386,6 +388,7 @@ export class Room extends typedEmitter<ServerEvents>() {
   }
 
   private async doClose(reason: RoomEndReason, message: string): Promise<void> {
+    this.host.onEnding(this);
     this.stopTicks();
     this.stopStats();
     this.fanout.stop();

@@ -89,11 +89,13 @@ export class RoomSeatCount {
     }
   }
 
-  /** A seat was made (`made`: the seat counted for its join is now the seat's) or removed. */
-  onSeatChange(seat: Seat, made: boolean): void {
+  /**
+   * A seat was made for `session`'s join (`made`: the seat counted for the join is now the
+   * seat's, whatever connection carries it later) or removed.
+   */
+  onSeatChange(seat: Seat, made: boolean, session?: PeerSession): void {
     const { room, host } = this.deps;
     if (made) {
-      const session = seat.session;
       if (session && this.reserved.delete(session)) this.counted.add(seat);
     } else if (this.counted.has(seat)) {
       this.counted.delete(seat);

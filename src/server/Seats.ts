@@ -27,7 +27,7 @@ export interface SeatsHost {
   /** The room id its answer carries (when its request named a room). */
   readonly roomIdFor: (session: PeerSession) => string | undefined;
   /** A seat was made (`made`) or removed: the room's occupancy changed. */
-  readonly onSeatChange: (seat: Seat, made: boolean) => void;
+  readonly onSeatChange: (seat: Seat, made: boolean, session?: PeerSession) => void;
   /** Who watches (a released session is forgotten there). */
   readonly watching: Spectators;
   /** The abuse guards (timeouts count toward a backoff, stall shares). */
@@ -171,7 +171,7 @@ export class Seats {
     const seat = new Seat({ playerId, username }, this.seatHost);
     this.bySlot[playerId] = seat;
     session.play(seat);
-    this.host.onSeatChange(seat, true);
+    this.host.onSeatChange(seat, true, session); // the seat's session is attached below
     const start = this.match.catchUpStart();
     if (!start.complete)
       this.warn(

@@ -82,6 +82,10 @@ export class ServerRooms {
       reserve: (room) => host.directory.reserveIn(room.id),
       unreserve: (room) => this.directoryCall(host.directory.unreserve(room.id)),
       onEnded: (room, reason) => this.onEnded(room, reason),
+      onEnding: (room) => {
+        if (this.byId.get(room.id)?.room === room)
+          this.directoryCall(host.directory.remove(room.id));
+      },
     };
   }
 

@@ -16,8 +16,8 @@ import { handleWatch } from './watchHandshake.js';
 export interface RoomReliableParts {
   /** The server's options. */
   readonly options: ResolvedServerOptions;
-  /** The room, as `authenticate` is told it. */
-  readonly info: RoomInfo;
+  /** The room now (its metadata may change), as `authenticate` is told it. */
+  readonly info: () => RoomInfo;
   /** The room's match. */
   readonly match: Match;
   /** The room's sessions (joining it, playing, watching). */
@@ -55,7 +55,9 @@ export function roomReliableHost(parts: RoomReliableParts): ReliableHost {
     match,
     sessions: parts.sessions,
     allSessions: parts.allSessions,
-    room: parts.info,
+    get room() {
+      return parts.info();
+    },
     closing: parts.closing,
     warn,
     refuse: (session, reason) => seats.refuse(session, reason),

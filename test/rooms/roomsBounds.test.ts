@@ -9,6 +9,8 @@ import {
   encodeMessage,
 } from '../../src/protocol/index.js';
 import { withHeader } from '../../src/protocol/envelope.js';
+import { flakyTransport } from '../helpers/players.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 const open: { close(): Promise<unknown> }[] = [];
 afterEach(async () => {
@@ -86,5 +88,53 @@ describe('rooms within bounds', () => {
       new Uint8Array(16),
     ]);
     expect(() => decodeClientTcp(bad)).toThrow(/reservation/);
+  });
+});
+
+describe("a room's seats in the directory", () => {
+  it('an away player keeps its seat counted, through its reconnect, until it leaves', async () => {
+    const server = await start({});
+    await server.createRoom({ id: 'duo', maxPlayers: 2 });
+    const flaky = flakyTransport();
+    const ann = await connect({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'ann',
+      room: 'duo',
+      transport: flaky,
+    });
+    open.push(ann);
+    ann.ready();
+    await ann.seated;
+    const count = async (): Promise<number | undefined> =>
+      (await server.directory.get('duo'))?.players;
+    expect(await count()).toBe(1);
+    const reconnected = new Promise((resolve) =>
+      ann.events$.subscribe((e) => e.type === 'reconnected' && resolve(e)),
+    );
+    // Its connection lost: away, its seat kept; counted while away.
+    const whileAway = new Promise<number | undefined>((resolve) =>
+      server.room('duo')!.events$.subscribe((e) => {
+        if (e.type === 'away') void count().then(resolve);
+      }),
+    );
+    flaky.cut();
+    expect(await whileAway).toBe(1);
+    await reconnected;
+    expect(await count()).toBe(1);
+    // One seat left: a second player gets it, a third is refused.
+    const bob = await connect({
+      host: '127.0.0.1',
+      port: server.address.tcpPort,
+      username: 'bob',
+      room: 'duo',
+    });
+    open.push(bob);
+    expect(await count()).toBe(2);
+    await expect(
+      connect({ host: '127.0.0.1', port: server.address.tcpPort, username: 'cat', room: 'duo' }),
+    ).rejects.toMatchObject({ reason: 'server-full' });
+    await ann.close();
+    await waitFor(async () => (await count()) === 1, { message: 'ann left: one seat counted' });
   });
 });
