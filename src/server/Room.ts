@@ -9,7 +9,6 @@ import { Match } from '../match/Match.js';
 import {
   Limits,
   MessageType,
-  encodeMessage,
   type CodecContext,
   type CatchUpFrames,
   type ClientTcpMessage,
@@ -26,6 +25,7 @@ import type { ResolvedServerOptions, RoomInfo } from './options.js';
 import { SessionState, type PeerSession } from './PeerSession.js';
 import { SeatState } from './Seat.js';
 import { Seats } from './Seats.js';
+import { roomBroadcast } from './roomBroadcast.js';
 import { roomFanout } from './roomFanout.js';
 import { roomReliableHost } from './roomReliableHost.js';
 import { RoomSeatCount } from './RoomSeatCount.js';
@@ -425,18 +425,7 @@ export class Room extends typedEmitter<ServerEvents>() {
   }
 
   private broadcast(msg: Exclude<ServerTcpMessage, CatchUpFrames>): void {
-    const bytes = encodeMessage(msg);
-    this.watching.broadcast(bytes);
-    for (const seat of this.seats.connected()) {
-      const session = seat.session!;
-      if (!session.sendBytes(bytes, this.guards.maxBacklog) && !seat.catchingUp) {
-        this.warn('buffer-full', `player ${seat.playerId} does not read its TCP connection`, {
-          playerId: seat.playerId,
-          address: session.address,
-        });
-        this.seats.drop(session, 'error', 'not reading its connection');
-      }
-    }
+    roomBroadcast(msg, this.watching, this.seats, this.guards.maxBacklog, this.warn);
   }
 
   /** A tick, after the silent players are found (maybe at the next turn of the event loop). */
