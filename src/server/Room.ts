@@ -5,11 +5,10 @@ import { RefuseReason, type MessageTooLargeError } from '../errors.js';
 import type { DesyncEvent, ServerNetworkEvent, WarningCode } from '../events.js';
 import { typedEmitter } from '../emitter.js';
 import type { Warn } from '../link/serviceDatagrams.js';
-import { Match } from '../match/Match.js';
+import type { Match } from '../match/Match.js';
 import {
   Limits,
   MessageType,
-  encodeMessage,
   type CodecContext,
   type CatchUpFrames,
   type ClientTcpMessage,
@@ -21,12 +20,13 @@ import type { ChatMessage, ConfirmedFrame, PlayerEvent, PlayerInfo } from '../ty
 import { AbuseGuards } from './AbuseGuards.js';
 import type { FrameFanout } from './FrameFanout.js';
 import { onClientMessage, type ReliableHost } from './reliableMessages.js';
-import { lateTimerScheduler } from './lateTimerScheduler.js';
 import type { ResolvedServerOptions, RoomInfo } from './options.js';
 import { SessionState, type PeerSession } from './PeerSession.js';
 import { SeatState } from './Seat.js';
 import { Seats } from './Seats.js';
+import { roomBroadcast } from './roomBroadcast.js';
 import { roomFanout } from './roomFanout.js';
+import { LATE_MS, roomMatch } from './roomMatch.js';
 import { roomReliableHost } from './roomReliableHost.js';
 import { RoomSeatCount } from './RoomSeatCount.js';
 import { recordServerReplay } from './serverReplay.js';
@@ -36,8 +36,7 @@ import type { SharedTicks } from './SharedTicks.js';
 import { Spectators, type SpectatorEvent } from './Spectators.js';
 import type { TimeoutBackoff } from './TimeoutBackoff.js';
 
-/** A timer this late (ms) means the server itself stalled: timeouts wait for queued input. */
-export const LATE_MS = 250;
+export { LATE_MS } from './roomMatch.js';
 
 /** Why a room ended: closed by its application, empty too long, or its server closing. */
 export type RoomEndReason = 'closed' | 'empty' | 'server-closing';
@@ -141,19 +140,7 @@ export class Room extends typedEmitter<ServerEvents>() {
     this.events$ = this.streams.events.asObservable();
     this.stats$ = this.streams.stats.asObservable();
 
-    this.match = new Match({
-      maxPlayers: options.maxPlayers,
-      inputSize: options.inputSize,
-      maxTicksAhead: options.maxTicksAhead,
-      disconnectTimeoutMs: options.disconnectTimeoutMs,
-      readyTimeoutMs: options.readyTimeoutMs,
-      reconnectGraceMs: options.reconnectGraceMs,
-      substituteInput: options.substituteInput,
-      frameLogBytes: options.frameLogBytes,
-      // After a stall of the server itself, queued inputs are read before any timeout.
-      scheduler: lateTimerScheduler(LATE_MS),
-      lateInputMs: options.lateInputMs,
-    });
+    this.match = roomMatch(options);
     this.recording = recordServerReplay(this.match, options, this.events$, this.warn);
     this.subs.push(
       this.match.frames$.subscribe((frame) => this.onFrame(frame)),
@@ -428,18 +415,7 @@ export class Room extends typedEmitter<ServerEvents>() {
   }
 
   private broadcast(msg: Exclude<ServerTcpMessage, CatchUpFrames>): void {
-    const bytes = encodeMessage(msg);
-    this.watching.broadcast(bytes);
-    for (const seat of this.seats.connected()) {
-      const session = seat.session!;
-      if (!session.sendBytes(bytes, this.guards.maxBacklog) && !seat.catchingUp) {
-        this.warn('buffer-full', `player ${seat.playerId} does not read its TCP connection`, {
-          playerId: seat.playerId,
-          address: session.address,
-        });
-        this.seats.drop(session, 'error', 'not reading its connection');
-      }
-    }
+    roomBroadcast(msg, this.watching, this.seats, this.guards.maxBacklog, this.warn);
   }
 
   /** A tick, after the silent players are found (maybe at the next turn of the event loop). */
