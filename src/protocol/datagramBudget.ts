@@ -8,10 +8,18 @@ import { utf8ByteLength } from './utf8.js';
  */
 export const JOIN_BYTES_PER_TICK = 300;
 
-/** The bytes a join event of `username` takes in a frame, counted generously. */
+/**
+ * The bytes a join event of `username` takes in a frame, counted generously: the worst case is
+ * 13 besides the name (the event's array header 1, a 32-bit tick 5, its kind 1, a slot of 128 or
+ * more 2, a str8 header for a name of 32 bytes or more 2, and the events array's header growing
+ * from 1 to 3 bytes at its 16th element 2), and one more.
+ */
 export function joinEventBytes(username: string): number {
-  return 12 + utf8ByteLength(username);
+  return JOIN_EVENT_OVERHEAD + utf8ByteLength(username);
 }
+
+/** What a join event takes besides its name's bytes (see `joinEventBytes`). */
+const JOIN_EVENT_OVERHEAD = 14;
 
 /**
  * The largest Frames packet of one frame: every slot with a changed input, a leave event
@@ -25,7 +33,7 @@ export function worstFramePacketBytes(maxPlayers: number, inputSize: number): nu
 }
 
 /** The most bytes `joinEventBytes` gives: the longest name, 3 UTF-8 bytes per UTF-16 unit. */
-const MAX_JOIN_EVENT_BYTES = 12 + 3 * Limits.usernameLength;
+const MAX_JOIN_EVENT_BYTES = JOIN_EVENT_OVERHEAD + 3 * Limits.usernameLength;
 
 /**
  * How many ticks a burst of joins (every slot at once, with the longest names) is spread

@@ -98,11 +98,30 @@ describe('joinEventBytes', () => {
     );
   });
 
-  it('counts 12 bytes and the UTF-8 length of the name', () => {
-    expect(joinEventBytes('ann')).toBe(15);
-    expect(joinEventBytes('€')).toBe(15);
-    expect(joinEventBytes('😀')).toBe(16);
-    expect(joinEventBytes('x'.repeat(32))).toBe(44);
+  it('covers the worst case: a slot of 128 or more, a 32-byte name, the 16th event of a frame', () => {
+    // Found by the property above with seed -721718102: 13 bytes besides the name.
+    const username = 'a€a名😀名é€😀€😀a'; // 15 UTF-16 units, 32 UTF-8 bytes: a str8 header
+    const inputs = new Array<Uint8Array | null>(256).fill(null);
+    inputs[128] = Uint8Array.of(1);
+    const joined: PlayerInfo[] = Array.from({ length: 15 }, (_, i) => ({
+      playerId: i,
+      username: 'x',
+    }));
+    const before = packetBytes({ tick: Limits.maxTick, inputs, joined }, 256, 1);
+    const after = packetBytes(
+      { tick: Limits.maxTick, inputs, joined: [...joined, { playerId: 128, username }] },
+      256,
+      1,
+    );
+    expect(after - before).toBe(13 + 32);
+    expect(joinEventBytes(username)).toBeGreaterThanOrEqual(after - before);
+  });
+
+  it('counts 14 bytes and the UTF-8 length of the name', () => {
+    expect(joinEventBytes('ann')).toBe(17);
+    expect(joinEventBytes('€')).toBe(17);
+    expect(joinEventBytes('😀')).toBe(18);
+    expect(joinEventBytes('x'.repeat(32))).toBe(46);
   });
 });
 
@@ -191,10 +210,10 @@ describe('maxJoinSpreadTicks', () => {
       expect(ticks[ticks.length - 1] + 1).toBe(maxJoinSpreadTicks(n));
     }
     expect(maxJoinSpreadTicks(256)).toBe(128);
-    // Short names pack many joins into a tick: 21 of 14 bytes in 300.
+    // Short names pack many joins into a tick: 18 of 16 bytes in 300.
     expect(spreadJoins(new Array<string>(22).fill('ab'))).toEqual([
-      ...new Array<number>(21).fill(0),
-      1,
+      ...new Array<number>(18).fill(0),
+      ...new Array<number>(4).fill(1),
     ]);
   });
 });
