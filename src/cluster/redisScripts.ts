@@ -106,12 +106,13 @@ local function liveRoom(id)
     redis.call('ZREM', ROOMS, id)
     return nil
   end
-  local pid = toMap(h).processId
+  local m = toMap(h)
+  local pid = m.processId
   if not pid or not live(pid) then
     dropRoom(id)
     return nil
   end
-  return h
+  return h, m
 end
 -- Drops a process that is not live: its rooms, its set of rooms, its place in the set of processes.
 local function dropProcess(pid)
@@ -135,6 +136,18 @@ local function scan(source, visit)
     end
     start = start + kept
   end
+end
+-- scan, over the live rooms only: one gone (or of a dead process) leaves \`source\` as it is met;
+-- visit(id, fields, map) as scan's.
+local function scanLive(source, visit)
+  scan(source, function(id)
+    local h, m = liveRoom(id)
+    if not h then
+      redis.call('ZREM', source, id)
+      return false
+    end
+    return visit(id, h, m)
+  end)
 end
 `;
 
@@ -211,13 +224,7 @@ elseif avail then source = FREE_ALL end
 local out = {}
 if limit < 1 then return out end
 expireHolds()
-scan(source, function(id)
-  local h = liveRoom(id)
-  if not h then
-    redis.call('ZREM', source, id)
-    return false
-  end
-  local m = toMap(h)
+scanLive(source, function(id, h, m)
   if hasMode and m.mode ~= mode then return false end
   if size ~= '' and m.maxPlayers ~= size then return false end
   if avail and not (m.open == '1' and tonumber(m.players) < tonumber(m.maxPlayers)) then
@@ -239,13 +246,7 @@ local mode, size = ARGV[2], ARGV[3]
 local source = freeKey(mode, size)
 local got = false
 expireHolds()
-scan(source, function(id)
-  local h = liveRoom(id)
-  if not h then
-    redis.call('ZREM', source, id)
-    return false
-  end
-  local m = toMap(h)
+scanLive(source, function(id, h, m)
   local players, max = tonumber(m.players), tonumber(m.maxPlayers)
   if m.open ~= '1' or not players or not max or players >= max or m.mode ~= mode or m.maxPlayers ~= size then
     redis.call('ZREM', source, id)
@@ -264,9 +265,8 @@ return got
 export const RESERVE_IN = withPrelude(`
 local id = ARGV[2]
 expireHolds()
-local h = liveRoom(id)
+local h, m = liveRoom(id)
 if not h then return 0 end
-local m = toMap(h)
 local players, max = tonumber(m.players), tonumber(m.maxPlayers)
 if m.open ~= '1' or not players or not max or players >= max then return 0 end
 redis.call('HINCRBY', roomKey(id), 'players', 1)
