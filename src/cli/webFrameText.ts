@@ -1,8 +1,6 @@
 // A confirmed frame as one line of text, for comparing the frames of browser pages, bots and the server byte for byte.
+import { hex } from '../hex.js';
 import type { ConfirmedFrame } from '../index.js';
-
-const hex = (bytes: Uint8Array): string =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 /**
  * `tick|inputs|joined|left`: every input in hex by slot (`-` for none), and the players who

@@ -1,5 +1,6 @@
 // Join-or-create over the room directory: a seat in the oldest open room, or a room made here or on the least-loaded process, or a redirect.
 import { RefuseReason } from '../errors.js';
+import { hex } from '../hex.js';
 import { Limits, MessageType, type Redirect } from '../protocol/index.js';
 import type { CreateAsk, RoomDirectory, RoomListing } from '../rooms/RoomDirectory.js';
 import type { Room } from './Room.js';
@@ -173,11 +174,4 @@ export class Matchmaker {
       if (p.processId !== host.processId && p.load < least) [best, least] = [p.processId, p.load];
     return best;
   }
-}
-
-/** Bytes as lowercase hex (a reservation's key in the directory). */
-export function hex(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
-  return out;
 }

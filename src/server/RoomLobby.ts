@@ -12,7 +12,8 @@ import {
 import type { RoomDirectory } from '../rooms/RoomDirectory.js';
 import { SessionState, type PeerSession } from './PeerSession.js';
 import type { Room } from './Room.js';
-import { hex, type Matchmaker, type Route } from './Matchmaker.js';
+import { hex } from '../hex.js';
+import type { Matchmaker, Route } from './Matchmaker.js';
 import type { ServerRooms } from './ServerRooms.js';
 
 /** What the lobby needs from its server. */
