@@ -4,8 +4,7 @@
 //
 //   node --expose-gc --import tsx bench/roomsServer.ts '<RoomsServerConfig as JSON>'
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { startProfile, stopProfile } from './profile.js';
 import { createServer, type GameServer, type Room } from '../src/node.js';
 import {
   HOST,
@@ -230,28 +229,6 @@ async function runIdle(cfg: RoomsIdleConfig): Promise<void> {
   // Carried in a 'ready' report's place: the orchestrator reads it as this child's result.
   process.send?.({ type: 'idle-result', result });
   report({ type: 'ready' });
-}
-
-/** Starts the V8 profiler in this process (for --cpu-prof: the window only). */
-function startProfile(): Promise<Session> {
-  const session = new Session();
-  session.connect();
-  return session
-    .post('Profiler.enable')
-    .then(() => session.post('Profiler.setSamplingInterval', { interval: 200 }))
-    .then(() => session.post('Profiler.start'))
-    .then(() => session);
-}
-
-async function stopProfile(
-  started: Promise<Session>,
-  where: { readonly dir: string; readonly name: string },
-): Promise<void> {
-  const session = await started;
-  const { profile } = await session.post('Profiler.stop');
-  session.disconnect();
-  mkdirSync(where.dir, { recursive: true });
-  writeFileSync(`${where.dir}/${where.name}.cpuprofile`, JSON.stringify(profile));
 }
 
 (config.mode === 'play' ? runPlay(config) : runIdle(config)).catch((err: unknown) => {

@@ -5,8 +5,7 @@
 //   node --import tsx bench/server.ts '<ServerConfig as JSON>'
 
 import * as dgram from 'node:dgram';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { startProfile, stopProfile } from './profile.js';
 import { createServer, type GameServer } from '../src/node.js';
 import { decodeServerUdp } from '../src/protocol/index.js';
 import { COUNTER_BYTES, TAG_BYTES } from '../src/transport/node/datagramSeal.js';
@@ -77,28 +76,6 @@ async function runGame(cfg: GameServerConfig): Promise<void> {
     () => server.close(),
   );
   report({ type: 'ready', tcpPort: server.address.tcpPort, udpPort: server.address.udpPort });
-}
-
-/** Starts the V8 profiler in this process (for --cpu-prof: the window only, not the start-up). */
-function startProfile(): Promise<Session> {
-  const session = new Session();
-  session.connect();
-  return session
-    .post('Profiler.enable')
-    .then(() => session.post('Profiler.setSamplingInterval', { interval: 200 }))
-    .then(() => session.post('Profiler.start'))
-    .then(() => session);
-}
-
-async function stopProfile(
-  started: Promise<Session>,
-  where: { readonly dir: string; readonly name: string },
-): Promise<void> {
-  const session = await started;
-  const { profile } = await session.post('Profiler.stop');
-  session.disconnect();
-  mkdirSync(where.dir, { recursive: true });
-  writeFileSync(`${where.dir}/${where.name}.cpuprofile`, JSON.stringify(profile));
 }
 
 /** Sizes of the frames packets the server sent, and of the same content encoded naively. */
