@@ -43,7 +43,7 @@ import {
   Direction,
 } from '../../src/transport/node/datagramSeal.js';
 import { decodeUdpSignal } from '../../src/transport/node/udpSignal.js';
-import { referenceCmac } from '../helpers/referenceCmac.js';
+import { referenceSipHash } from '../helpers/referenceSipHash.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 // ---------------------------------------------------------------------------------------
@@ -554,24 +554,25 @@ function unframe(stream: Uint8Array): Uint8Array[] {
 }
 
 /**
- * Section 15.1: the tag of a datagram, the AES-256-CMAC (SP 800-38B) of the direction (u32 BE:
- * 0 to the server, 1 to the client) then every byte before the tag (the counter among them).
+ * Section 15.1: the tag of a datagram, the SipHash-2-4 of every byte before the tag (the
+ * counter among them) under the direction's half of the key (bytes 0-15 to the server, 16-31
+ * to the client), 8 bytes little-endian.
  */
 function nodeTag(key: Uint8Array, direction: 0 | 1, sealed: Uint8Array): Uint8Array {
-  return referenceCmac(key, Uint8Array.of(0, 0, 0, direction, ...sealed));
+  return referenceSipHash(key.slice(direction * 16, direction * 16 + 16), sealed);
 }
 
 /**
  * Section 15.1: a client-to-server datagram is a 4-byte big-endian token, an 8-byte counter, the
- * message and a 16-byte tag; with the key, the tag is checked.
+ * message and an 8-byte tag; with the key, the tag is checked.
  */
 function nodeDatagramToServer(
   datagram: Uint8Array,
   key?: Uint8Array,
 ): { token: number; counter: bigint; message: Uint8Array } {
-  check(datagram.length >= 4 + 8 + 16, 'a datagram shorter than token, counter and tag');
+  check(datagram.length >= 4 + 8 + 8, 'a datagram shorter than token, counter and tag');
   const view = new DataView(datagram.buffer, datagram.byteOffset, 12);
-  const end = datagram.length - 16;
+  const end = datagram.length - 8;
   if (key)
     check(
       Buffer.from(nodeTag(key, 0, datagram.subarray(0, end))).equals(datagram.subarray(end)),
@@ -589,9 +590,9 @@ function nodeDatagramToClient(
   datagram: Uint8Array,
   key: Uint8Array,
 ): { counter: bigint; message: Uint8Array } {
-  check(datagram.length >= 8 + 16, 'a datagram shorter than counter and tag');
+  check(datagram.length >= 8 + 8, 'a datagram shorter than counter and tag');
   const counter = datagram.slice(0, 8);
-  const end = datagram.length - 16;
+  const end = datagram.length - 8;
   check(
     Buffer.from(nodeTag(key, 1, datagram.subarray(0, end))).equals(datagram.subarray(end)),
     'a datagram whose tag does not authenticate',
@@ -617,13 +618,14 @@ function nodeDatagramOf(
   return Uint8Array.from([...sealed, ...nodeTag(key, 0, sealed)]);
 }
 
-/** Section 15.1: the server's signal is its UDP port (u16 BE, 1..65535), the token (u32 BE) and the key (32 bytes). */
+/** Section 15.1: the server's signal is its UDP port (u16 BE, 1..65535), the token (u32 BE), the seal (1) and the key (32 bytes). */
 function nodeSignal(data: Uint8Array): { udpPort: number; token: number; key: Uint8Array } {
-  check(data.length === 38, 'the Node signal is 38 bytes');
+  check(data.length === 39, 'the Node signal is 39 bytes');
   const view = new DataView(data.buffer, data.byteOffset, 6);
   const udpPort = view.getUint16(0, false);
   check(udpPort >= 1, 'the Node signal has port 0');
-  return { udpPort, token: view.getUint32(2, false), key: data.slice(6) };
+  check(data[6] === 1, 'the Node signal names seal 1 (SipHash-2-4)');
+  return { udpPort, token: view.getUint32(2, false), key: data.slice(7) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -841,7 +843,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
         cap.datagrams.some(
           (d) =>
             d.to === server.address.udpPort &&
-            fieldCount(d.bytes.subarray(12, d.bytes.length - 16)) === 11,
+            fieldCount(d.bytes.subarray(12, d.bytes.length - 8)) === 11,
         ),
       { message: 'an Inputs packet with rttMs and jitterMs' },
     );
@@ -1000,7 +1002,7 @@ describe('docs/protocol.md, checked against captured traffic', () => {
     for (const d of cap.datagrams.filter((x) => x.to === serverUdp))
       expect(tokens.has(nodeDatagramToServer(d.bytes).token)).toBe(true);
     for (const d of cap.datagrams)
-      expect(d.bytes.length).toBeLessThanOrEqual(d.to === serverUdp ? 28 + 1200 : 24 + 1200);
+      expect(d.bytes.length).toBeLessThanOrEqual(d.to === serverUdp ? 20 + 1200 : 16 + 1200);
     const inputsLengths = new Set<number>();
     for (const { client, clientUdp, up, catchUp, key, players } of clients) {
       const down = cap.datagrams.filter((d) => d.from === serverUdp && d.to === clientUdp);
@@ -1285,11 +1287,11 @@ describe('docs/protocol.md, worked examples', () => {
 
     const signal = one('signal');
     const exampleKey = Uint8Array.from({ length: 32 }, (_, i) => i);
-    const data = Uint8Array.from([0x1e, 0x62, 0x9e, 0x37, 0x79, 0xb9, ...exampleKey]);
+    const data = Uint8Array.from([0x1e, 0x62, 0x9e, 0x37, 0x79, 0xb9, 1, ...exampleKey]);
     expect(specDecode(signal, 'tcp-to-client')).toEqual({ name: 'SignalToClient', data });
     expect(specDecode(signal, 'tcp-to-client')).toEqual(libraryAsSpec(decodeServerTcp(signal)));
     expect(signal).toEqual(encodeMessage({ type: MessageType.SignalToClient, data }));
-    // 15.1: the Node transport reads the port, the token and the key out of it.
+    // 15.1: the Node transport reads the port, the token, the seal and the key out of it.
     expect(nodeSignal(data)).toEqual({ udpPort: 7778, token: 0x9e3779b9, key: exampleKey });
     // And the library's own reading of it is the same.
     expect(decodeUdpSignal(data)).toEqual({ port: 7778, token: 0x9e3779b9, key: exampleKey });
@@ -1297,7 +1299,7 @@ describe('docs/protocol.md, worked examples', () => {
 
   it('13.5: a Node transport datagram is the token, the counter, the message of 13.1 and its tag', () => {
     const datagram = docHex('inputs-datagram');
-    expect(datagram).toHaveLength(54);
+    expect(datagram).toHaveLength(46);
     const exampleKey = Uint8Array.from({ length: 32 }, (_, i) => i);
     const { token, counter, message } = nodeDatagramToServer(datagram, exampleKey);
     expect(token).toBe(0x9e3779b9);
@@ -1337,7 +1339,7 @@ describe('docs/protocol.md, worked examples', () => {
             ctx,
           ).bytes;
           const datagram = nodeDatagramOf(token, counter, message, key);
-          expect(datagram).toHaveLength(4 + 8 + message.length + 16);
+          expect(datagram).toHaveLength(4 + 8 + message.length + 8);
           // Big-endian: the most significant byte of the token and of the counter first.
           expect(datagram[0]).toBe(token >>> 24);
           expect(datagram[3]).toBe(token & 0xff);
@@ -1351,10 +1353,10 @@ describe('docs/protocol.md, worked examples', () => {
         },
       ),
     );
-    for (const short of [0, 1, 3, 27])
+    for (const short of [0, 1, 3, 19])
       expect(() => nodeDatagramToServer(new Uint8Array(short))).toThrow(SpecError);
     expect(
-      nodeDatagramToServer(Uint8Array.from([0, 0, 0, 1, ...new Array<number>(24).fill(0)])),
+      nodeDatagramToServer(Uint8Array.from([0, 0, 0, 1, ...new Array<number>(16).fill(0)])),
     ).toEqual({
       token: 1,
       counter: 0n,
@@ -1366,9 +1368,10 @@ describe('docs/protocol.md, worked examples', () => {
     sealer.seal(Uint8Array.of(1));
     const down = Uint8Array.from(sealer.seal(Uint8Array.of(2, 3)));
     expect(nodeDatagramToClient(down, key)).toEqual({ counter: 1n, message: Uint8Array.of(2, 3) });
-    expect(() => nodeSignal(Uint8Array.of(0, 0, 1, 2, 3, 4, ...key))).toThrow(SpecError);
+    expect(() => nodeSignal(Uint8Array.of(0, 0, 1, 2, 3, 4, 1, ...key))).toThrow(SpecError);
     expect(() => nodeSignal(Uint8Array.of(0x1e, 0x62, 1, 2, 3, 4))).toThrow(SpecError);
-    expect(nodeSignal(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, ...key))).toEqual({
+    expect(() => nodeSignal(Uint8Array.of(0x1e, 0x62, 1, 2, 3, 4, 2, ...key))).toThrow(SpecError);
+    expect(nodeSignal(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, ...key))).toEqual({
       udpPort: 65535,
       token: 0xffffffff,
       key,

@@ -173,7 +173,8 @@ describe('the Node transport server', () => {
       const { server } = await connectPair(nodeTransport, listener, resources);
       let signal = bytes();
       await server.openDatagrams((data) => (signal = data));
-      expect(signal.length).toBe(38);
+      expect(signal.length).toBe(39);
+      expect(signal[6]).toBe(1); // the seal: SipHash-2-4
       const decoded = decodeUdpSignal(signal);
       expect(decoded).toMatchObject({ port: listener.address.udpPort });
       if (typeof decoded === 'string') throw new Error(decoded);
@@ -197,7 +198,7 @@ describe('the Node transport server', () => {
     s.serverChannel.send(bytes(9));
     await waitFor(() => nat.datagrams.length === 1, { message: 'the answer at the NAT port' });
     const answer = nat.datagrams[0].data;
-    expect(answer).toHaveLength(8 + 1 + 16);
+    expect(answer).toHaveLength(8 + 1 + 8);
     expect(s.openFromServer(answer)).toEqual(bytes(9));
     expect(s.listenerWarnings).toEqual([]);
     expect(s.peerWarnings).toEqual([]);
@@ -319,8 +320,8 @@ describe('the Node transport server', () => {
     const s = await serverWithSignal();
     const sender = await rawSocket();
     sender.send(bytes(1, 2, 3), s.udpPort);
-    sender.send(withToken(s.token, ...new Array<number>(8 + 15).fill(0)), s.udpPort);
-    sender.send(new Uint8Array(28 + MAX_DATAGRAM_BYTES + 1), s.udpPort);
+    sender.send(withToken(s.token, ...new Array<number>(8 + 7).fill(0)), s.udpPort);
+    sender.send(new Uint8Array(20 + MAX_DATAGRAM_BYTES + 1), s.udpPort);
     await waitFor(() => s.listenerWarnings.length === 3, {
       message: 'three decode-error warnings',
     });
@@ -408,7 +409,7 @@ describe('the Node transport client', () => {
     c.channel.send(bytes(9));
     await waitFor(() => c.fakeServer.datagrams.length === 2, { message: 'the datagrams' });
     const [d, e] = c.fakeServer.datagrams;
-    expect(d.data).toHaveLength(4 + 8 + 2 + 16);
+    expect(d.data).toHaveLength(4 + 8 + 2 + 8);
     expect(Uint8Array.from(d.data.subarray(0, 12))).toEqual(
       withToken(c.token, 0, 0, 0, 0, 0, 0, 0, 0),
     );
@@ -445,7 +446,7 @@ describe('the Node transport client', () => {
     expect(c.warnings).toHaveLength(2);
   });
 
-  it('rejects a signal with port 0, or not 38 bytes long', async () => {
+  it('rejects a signal with port 0, another seal, or not 39 bytes long', async () => {
     const listener = await listen(nodeTransport, resources);
     const { client } = await connectPair(nodeTransport, listener, resources);
     const warning = firstValueFrom(client.warnings$);
@@ -453,8 +454,11 @@ describe('the Node transport client', () => {
     client.signal(encodeUdpSignal({ port: 0, token: 1, key: randomSessionKey() }));
     await expect(opening).rejects.toThrow(/port 0/);
     expect((await warning).code).toBe('decode-error');
-    expect(decodeUdpSignal(bytes(0x1e, 0x62, 0, 0, 0, 1))).toMatch(/38 bytes, got 6/);
-    expect(decodeUdpSignal(new Uint8Array(39))).toMatch(/38 bytes, got 39/);
+    expect(decodeUdpSignal(bytes(0x1e, 0x62, 0, 0, 0, 1))).toMatch(/39 bytes, got 6/);
+    expect(decodeUdpSignal(new Uint8Array(38))).toMatch(/39 bytes, got 38/); // the CMAC layout
+    const otherSeal = encodeUdpSignal({ port: 7000, token: 1, key: randomSessionKey() });
+    otherSeal[6] = 2;
+    expect(decodeUdpSignal(otherSeal)).toMatch(/datagram seal 2/);
   });
 
   it('binds its UDP socket on loopback for a loopback server, on :: for IPv6, else on any', () => {

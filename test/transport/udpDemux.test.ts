@@ -132,7 +132,7 @@ describe('UdpDemux', () => {
   it('refuses datagrams shorter than token, counter and tag, or longer than the limit', () => {
     const { demux, warnings, open, datagram } = setUp();
     const { session, route } = open('10.0.0.1');
-    demux.receive({ data: new Uint8Array(27), address: '10.0.0.1', port: 1 });
+    demux.receive({ data: new Uint8Array(19), address: '10.0.0.1', port: 1 });
     datagram(session.token, '10.0.0.1', 1, ...new Array<number>(9).fill(0));
     datagram(session.token, '10.0.0.1', 1, ...new Array<number>(8).fill(0));
     expect(warnings.map((w) => w.code)).toEqual(['decode-error', 'decode-error']);

@@ -1,5 +1,5 @@
-// Sealing and opening the Node transport's datagrams: a per-direction counter and an AES-256-CMAC tag under the session key.
-import { Cmac, sameTag } from './cmac.js';
+// Sealing and opening the Node transport's datagrams: a per-direction counter and a SipHash-2-4 tag under the direction's half of the session key.
+import { SIPHASH_KEY_BYTES, SIPHASH_TAG_BYTES, SipHash24 } from './sipHash.js';
 import { ReplayWindow } from './replayWindow.js';
 
 /** Bytes of a session key. */
@@ -7,10 +7,11 @@ export const KEY_BYTES = 32;
 /** Bytes of the counter after the token (client to server) or at the start (server to client). */
 export const COUNTER_BYTES = 8;
 /** Bytes of the authentication tag that ends every datagram. */
-export const TAG_BYTES = 16;
+export const TAG_BYTES = SIPHASH_TAG_BYTES;
 /**
- * Which way a datagram goes: 4 bytes (u32 BE) authenticated before the datagram's own, so a
- * datagram of one direction is never taken for one of the other.
+ * Which way a datagram goes. Each direction has its own half of the session key (to the
+ * server bytes 0-15, to the client 16-31), so a datagram of one direction never
+ * authenticates as one of the other.
  */
 export const Direction = {
   ToServer: 0,
@@ -38,20 +39,17 @@ export function randomSessionKey(): Uint8Array {
   return globalThis.crypto.getRandomValues(new Uint8Array(KEY_BYTES));
 }
 
-function cmacOf(key: Uint8Array): Cmac {
+/** The MAC of one direction: its half of the session key. */
+function macOf(key: Uint8Array, direction: Direction): SipHash24 {
   if (key.length !== KEY_BYTES) throw new RangeError(`a session key is ${KEY_BYTES} bytes`);
-  return new Cmac(key);
-}
-
-/** The 4 bytes of a direction (u32 BE). */
-function directionBytes(direction: Direction): Uint8Array {
-  return Uint8Array.of(0, 0, 0, direction);
+  const from = direction * SIPHASH_KEY_BYTES;
+  return new SipHash24(key.subarray(from, from + SIPHASH_KEY_BYTES));
 }
 
 /**
  * Seals the datagrams of one direction of a session: each is `header + counter (u64 BE) +
- * message + tag (16 bytes)`, the tag the AES-256-CMAC (NIST SP 800-38B) under the session key
- * of the direction (u32 BE) then every byte before the tag. Nothing is encrypted: the message
+ * message + tag (8 bytes)`, the tag the SipHash-2-4 of every byte before it under the
+ * direction's half of the session key. Nothing is encrypted: the message
  * stays readable and is sent with no copy. The counter starts at 0 and goes up by one per
  * datagram, so no two datagrams of a direction are the same (the receiver's replay window).
  *
@@ -60,8 +58,7 @@ function directionBytes(direction: Direction): Uint8Array {
  * socket.send(sealer.seal(message), port, address);
  */
 export class DatagramSealer {
-  readonly #cmac: Cmac;
-  readonly #direction: Uint8Array;
+  readonly #mac: SipHash24;
   readonly #header: Uint8Array | undefined;
   #counter = 0;
 
@@ -71,8 +68,7 @@ export class DatagramSealer {
    * @param firstCounter The first counter. Default: 0 (tests that forge start elsewhere).
    */
   constructor(key: Uint8Array, direction: Direction, header?: Uint8Array, firstCounter = 0) {
-    this.#cmac = cmacOf(key);
-    this.#direction = directionBytes(direction);
+    this.#mac = macOf(key, direction);
     this.#header = header;
     this.#counter = firstCounter;
   }
@@ -111,7 +107,7 @@ export class DatagramSealer {
     d[h + 6] = lo >>> 8;
     d[h + 7] = lo;
     d.set(message, h + COUNTER_BYTES);
-    d.set(this.#cmac.tag([this.#direction, d.subarray(0, sealedEnd)]), sealedEnd);
+    this.#mac.tagInto(d, 0, sealedEnd, d, sealedEnd);
     return d;
   }
 }
@@ -126,8 +122,7 @@ export class DatagramSealer {
  * if (typeof message === 'string') drop(message); else deliver(message);
  */
 export class DatagramOpener {
-  readonly #cmac: Cmac;
-  readonly #direction: Uint8Array;
+  readonly #mac: SipHash24;
   readonly #headerBytes: number;
   readonly #window = new ReplayWindow();
   #newest = false;
@@ -136,8 +131,7 @@ export class DatagramOpener {
    * @param headerBytes Bytes before the counter (the token: 4 on the server, 0 on the client).
    */
   constructor(key: Uint8Array, direction: Direction, headerBytes: number) {
-    this.#cmac = cmacOf(key);
-    this.#direction = directionBytes(direction);
+    this.#mac = macOf(key, direction);
     this.#headerBytes = headerBytes;
   }
 
@@ -166,10 +160,9 @@ export class DatagramOpener {
     const counter = hi * TWO_32 + lo;
     if (counter > MAX_COUNTER) return OpenRefusal.Malformed;
     if (!this.#window.fresh(counter)) return OpenRefusal.Replayed;
-    const { buffer, byteOffset } = datagram;
-    const tag = this.#cmac.tag([this.#direction, new Uint8Array(buffer, byteOffset, sealedEnd)]);
-    if (!sameTag(datagram, sealedEnd, tag)) return OpenRefusal.Forged;
+    if (!this.#mac.verify(d, 0, sealedEnd, sealedEnd)) return OpenRefusal.Forged;
     this.#newest = this.#window.mark(counter);
+    const { buffer, byteOffset } = datagram;
     return new Uint8Array(buffer, byteOffset + h + COUNTER_BYTES, sealedEnd - h - COUNTER_BYTES);
   }
 }
