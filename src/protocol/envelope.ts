@@ -2,6 +2,8 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { DecodeError } from '../errors.js';
 import { HEADER_BYTES, Limits, MAGIC, PROTOCOL_VERSION, type CodecContext } from './messages.js';
+import { writeMsgpackInt } from './msgpackInt.js';
+import { intBytes } from './msgpackSize.js';
 
 // One encoder and one decoder for the whole process: encoding is synchronous, so they are
 // never used by two callers at once. A reused Encoder is several times faster than encode().
@@ -22,6 +24,44 @@ export function withHeader(body: unknown[]): Uint8Array {
   out[1] = MAGIC[1]!;
   out[2] = PROTOCOL_VERSION;
   out.set(ref, HEADER_BYTES);
+  return out;
+}
+
+/**
+ * The msgpack of `values` one after the other, as inside an array but without its header: a
+ * run of fields encoded once and copied into many messages (the frames body of 6.2, the same
+ * for every player sent the same frames).
+ */
+export function encodeFields(values: unknown[]): Uint8Array {
+  if (values.length >= 16) throw new RangeError('encodeFields takes at most 15 values');
+  return encoder.encode(values).subarray(1); // a fixarray's header is its one first byte
+}
+
+/**
+ * A message as header, fixarray, the integers `ints`, the bytes `rest` (fields already
+ * encoded, {@link encodeFields}, `restCount` of them) and the integer `last` if given, in one
+ * new buffer, written by hand: byte for byte what {@link withHeader} writes for the same
+ * fields (at most 15 in all).
+ */
+export function messageOf(
+  ints: readonly number[],
+  rest: Uint8Array,
+  restCount: number,
+  last?: number,
+): Uint8Array {
+  const count = ints.length + restCount + (last === undefined ? 0 : 1);
+  if (count >= 16) throw new RangeError('messageOf writes at most 15 fields');
+  let size = HEADER_BYTES + 1 + rest.length + (last === undefined ? 0 : intBytes(last));
+  for (const v of ints) size += intBytes(v);
+  const out = new Uint8Array(size);
+  out[0] = MAGIC[0]!;
+  out[1] = MAGIC[1]!;
+  out[2] = PROTOCOL_VERSION;
+  out[3] = 0x90 | count;
+  let at = HEADER_BYTES + 1;
+  for (const v of ints) at = writeMsgpackInt(out, at, v);
+  out.set(rest, at);
+  if (last !== undefined) writeMsgpackInt(out, at + rest.length, last);
   return out;
 }
 

@@ -7,7 +7,7 @@ import {
   type PlayerLeft,
 } from '../types.js';
 import { BitReader, BitWriter } from './bits.js';
-import { withHeader, type EncodedPacket } from './envelope.js';
+import { encodeFields, messageOf, type EncodedPacket } from './envelope.js';
 import { ackTick, arity, bin, fail, uint, username } from './fields.js';
 import { framePresenceMask, readFramesBitsFrom, writeFramesBits } from './framesBits.js';
 import { compressedBitCost } from './inputCompression.js';
@@ -108,8 +108,8 @@ export class FramesBodyCache {
 /** The part of a frames packet that depends on the frames alone. */
 interface FramesBody {
   readonly count: number;
-  readonly bits: Uint8Array;
-  readonly events: unknown[][];
+  /** Its four fields (firstTick, count, bit field, events) as msgpack, to copy in after the header. */
+  readonly fields: Uint8Array;
 }
 
 /**
@@ -159,21 +159,20 @@ export function encodeFramesPacket(
       (packet.inputLead === undefined ? 0 : intBytes(packet.inputLead));
     body = framesBody(frames, ctx, budgetBytes, base);
   }
-  const fields: unknown[] = [
-    MessageType.Frames,
-    packet.seq,
-    packet.echoSentAt,
-    packet.echoDelayMs,
-    packet.inputAck,
-    packet.rxLoss,
-    packet.checksumAck,
-    firstTick,
-    body.count,
-    body.bits,
-    body.events,
-  ];
-  if (packet.inputLead !== undefined) fields.push(packet.inputLead);
-  const bytes = withHeader(fields);
+  const bytes = messageOf(
+    [
+      MessageType.Frames,
+      packet.seq,
+      packet.echoSentAt,
+      packet.echoDelayMs,
+      packet.inputAck,
+      packet.rxLoss,
+      packet.checksumAck,
+    ],
+    body.fields,
+    4,
+    packet.inputLead,
+  );
   return { bytes, count: body.count };
 }
 
@@ -191,8 +190,7 @@ export function encodeCatchUp(
   // header, array of 5, type, firstTick, count 0, empty bin, empty events
   const base = HEADER_BYTES + 1 + 1 + intBytes(firstTick) + 1 + 2 + 1;
   const body = framesBody(frames, ctx, budgetBytes, base);
-  const bytes = withHeader([MessageType.CatchUp, firstTick, body.count, body.bits, body.events]);
-  return { bytes, count: body.count };
+  return { bytes: messageOf([MessageType.CatchUp], body.fields, 4), count: body.count };
 }
 
 /** Decodes the fields of a CatchUp message (`b[0]` the type). Throws `DecodeError`. */
@@ -259,7 +257,7 @@ function framesBody(
     const f = frames[i];
     if (f.joined || f.left || f.substituted) events.push(...eventsOf(f, maxPlayers));
   }
-  return { count, bits: bitWriter.toBytes(), events };
+  return { count, fields: encodeFields([firstTick, count, bitWriter.toBytes(), events]) };
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   type CodecContext,
   type InputsPacket,
 } from './messages.js';
+import { readInputsPacket } from './inputsRead.js';
 import { arrayHeaderBytes, binHeaderBytes, intBytes } from './msgpackSize.js';
 
 const bitWriter = new BitWriter(2048);
@@ -105,6 +106,15 @@ export function encodeInputsPacket(
 /** Decodes a datagram from a client (server side). Throws `DecodeError`. */
 export function decodeClientUdp(bytes: Uint8Array, ctx: CodecContext): ClientUdpMessage {
   checkContext(ctx);
+  return readInputsPacket(bytes, ctx) ?? decodeInputsInGeneral(bytes, ctx);
+}
+
+/**
+ * Decodes an Inputs packet through the msgpack decoder, checking every field: what
+ * {@link decodeClientUdp} falls back on. Throws `DecodeError`.
+ * @internal
+ */
+export function decodeInputsInGeneral(bytes: Uint8Array, ctx: CodecContext): ClientUdpMessage {
   const b = decodeEnvelope(bytes, Limits.maxDatagramBytes);
   if (b[0] !== MessageType.Inputs) return unknownType(b[0]);
   if (b.length < 7 || b.length > 11 || b.length === 10)
