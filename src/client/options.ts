@@ -1,5 +1,5 @@
 // The client's options: their types, their defaults, and the check of every value, in one place.
-import { MAX_COPIES } from '../link/LossCopies.js';
+import { DEFAULT_MAX_COPIES, MAX_COPIES } from '../link/LossCopies.js';
 import type { LinkConditionerOptions } from '../operators/conditionLink.js';
 import { Limits, isValidUsername, type RoomAsk } from '../protocol/index.js';
 import { isValidRoomId } from '../protocol/roomFields.js';
@@ -38,7 +38,7 @@ export interface ConnectOptions {
    * (each copy with its own sequence number), so a loss costs no tick of latency: the fewest
    * copies that leave 0.1% lost (2 at 1-3% loss, 3 at 5-10%, 5 at 20%), at most this many;
    * fewer again once the loss has stayed lower for 5 s. With no loss reported, one. 1: no
-   * copies. Default `4`.
+   * copies. Default `5`.
    */
   maxCopies?: number;
   /**
@@ -185,7 +185,7 @@ export function resolveConnectOptions(options: ConnectOptions): ResolvedConnectO
     datagramBytes > Limits.maxDatagramBytes
   )
     throw new RangeError(`datagramBytes must be an integer in 256..${Limits.maxDatagramBytes}`);
-  const maxCopies = options.maxCopies ?? 4;
+  const maxCopies = options.maxCopies ?? DEFAULT_MAX_COPIES;
   if (!Number.isInteger(maxCopies) || maxCopies < 1 || maxCopies > MAX_COPIES)
     throw new RangeError(`maxCopies must be an integer in 1..${MAX_COPIES}`);
   const maxUnackedInputs = options.maxUnackedInputs ?? 256;

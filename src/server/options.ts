@@ -1,5 +1,5 @@
 // The server's options: their types, their defaults, and the check of every value, in one place.
-import { MAX_COPIES } from '../link/LossCopies.js';
+import { DEFAULT_MAX_COPIES, MAX_COPIES } from '../link/LossCopies.js';
 import type { LinkConditionerOptions } from '../operators/conditionLink.js';
 import { Limits, maxJoinSpreadTicks, worstFramePacketBytes } from '../protocol/index.js';
 import type { TlsServerOptions, Transport } from '../transport/Transport.js';
@@ -85,7 +85,7 @@ export interface ServerOptions {
    * fewer again once the loss has stayed lower for 5 s. With no loss reported, one. The loss
    * is the client's own report: a client that claims to lose everything gets this many
    * copies, no more, so this bounds the bandwidth and sealing one player can make the server
-   * spend on it (this many times its frames). 1: no copies. Default `4`.
+   * spend on it (this many times its frames). 1: no copies. Default `5`.
    */
   maxCopies?: number;
   /** How often `stats$` emits each player's statistics, in ms. Default `1000`. */
@@ -299,7 +299,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     maxUnackedFrames: atLeast('maxUnackedFrames', options.maxUnackedFrames ?? 256, 1),
     datagramBytes,
     conditioner: options.conditioner,
-    maxCopies: integer('maxCopies', options.maxCopies ?? 4, 1, MAX_COPIES),
+    maxCopies: integer('maxCopies', options.maxCopies ?? DEFAULT_MAX_COPIES, 1, MAX_COPIES),
     statsIntervalMs: time('statsIntervalMs', options.statsIntervalMs ?? 1000),
     recordReplays: replayOption(options.recordReplays),
     readyTimeoutMs: time('readyTimeoutMs', options.readyTimeoutMs ?? 60_000),

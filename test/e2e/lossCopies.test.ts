@@ -166,7 +166,7 @@ describe('copies of datagrams under loss', () => {
       // 10% needs 3 copies for 0.1% left; the reports vary about 10%, never near 1%.
       expect(meanOf(up)).toBeGreaterThan(2);
       expect(meanOf(down)).toBeGreaterThan(2);
-      expect(Math.max(...up, ...down)).toBeLessThanOrEqual(4); // maxCopies, the default
+      expect(Math.max(...up, ...down)).toBeLessThanOrEqual(5); // maxCopies, the default
     }
     // The server's meter counts each copy as a datagram: it reads the path's loss (about
     // 10%), not what the copies leave (about 0.1%), so the copies go on.
