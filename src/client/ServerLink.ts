@@ -8,6 +8,7 @@ import type {
 } from '../events.js';
 import { disagreeingPlayers } from '../match/Desync.js';
 import { Link } from '../link/Link.js';
+import { sendCopies } from '../link/sendCopies.js';
 import { serviceDatagrams, type Warn } from '../link/serviceDatagrams.js';
 import {
   MessageType,
@@ -145,9 +146,15 @@ export class ServerLink implements ConnectionOwner {
     const channel = this.conn.channel;
     if (this.host.ended() || !channel) return;
     const { link, ctx, options } = this;
-    channel.send(
-      inputsPacket(link, this.host.nextTick(), this.checksums, ctx, options.datagramBytes),
+    const bytes = inputsPacket(
+      link,
+      this.host.nextTick(),
+      this.checksums,
+      ctx,
+      options.datagramBytes,
     );
+    // Under loss the server reports, the packet goes out several times at once.
+    sendCopies(channel, bytes, link, options.maxCopies);
   }
 
   /** Sends a message on the reliable channel (none while reconnecting). */

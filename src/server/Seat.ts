@@ -1,6 +1,7 @@
 // A player's seat on the server, by slot: it outlives connections; its link, datagram channel and catch-up are those of its current session.
 import { Subject, type Subscription } from 'rxjs';
 import { Link } from '../link/Link.js';
+import { sendCopies } from '../link/sendCopies.js';
 import { serviceDatagrams, type Warn } from '../link/serviceDatagrams.js';
 import type { Match } from '../match/Match.js';
 import { networkStats } from '../operators/networkStats.js';
@@ -344,7 +345,7 @@ export class Seat {
     // Only frames packets count for the resend cadence (they carry the acks too): world
     // state sent every tick must not hold back a lost frame's resend.
     link.sent(bytes.length);
-    this.channel.send(bytes);
+    sendCopies(this.channel, bytes, link, this.host.options.maxCopies); // copies under loss
   }
 
   /** Opaque bytes for this player, latest wins. */

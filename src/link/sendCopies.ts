@@ -1,0 +1,95 @@
+// Sends one Inputs or Frames datagram of a link as many times as the peer's reported loss calls for, each copy with a sequence number of its own.
+import { HEADER_BYTES, MessageType } from '../protocol/messages.js';
+import type { DatagramChannel } from '../transport/Transport.js';
+import type { Link } from './Link.js';
+import { LossCopies } from './LossCopies.js';
+
+/**
+ * Where `seq` is in an Inputs or Frames packet: after the header, the array's one-byte
+ * header (a fixarray of 7 to 12) and the type (a positive fixint); itself a positive fixint
+ * (0..127), one byte (docs/protocol.md, sections 6.1, 6.2 and 9).
+ */
+const SEQ_AT = HEADER_BYTES + 2;
+
+/** Each link's decision, for as long as the link lives (a new link starts at one copy). */
+const decisions = new WeakMap<object, LossCopies>();
+
+/**
+ * Whether `bytes` has the layout {@link withSeq} rewrites: a fixarray, the type Inputs or
+ * Frames (each a one-byte fixint) and a one-byte `seq`, at their places.
+ */
+function hasSeqByte(bytes: Uint8Array): boolean {
+  return (
+    bytes.length > SEQ_AT &&
+    (bytes[HEADER_BYTES] & 0xf0) === 0x90 &&
+    (bytes[HEADER_BYTES + 1] === MessageType.Inputs ||
+      bytes[HEADER_BYTES + 1] === MessageType.Frames) &&
+    bytes[SEQ_AT] < 0x80
+  );
+}
+
+/**
+ * A copy of the encoded Inputs or Frames packet `bytes` with `seq` (0..127) in place of its
+ * own: everything else byte for byte the same.
+ * @throws {RangeError} when `bytes` is not such a packet.
+ */
+export function withSeq(bytes: Uint8Array, seq: number): Uint8Array {
+  if (!hasSeqByte(bytes)) throw new RangeError('not an Inputs or Frames packet');
+  if (!(Number.isInteger(seq) && seq >= 0 && seq <= 0x7f))
+    throw new RangeError('seq must be an integer in 0..127');
+  const copy = bytes.slice();
+  copy[SEQ_AT] = seq;
+  return copy;
+}
+
+/**
+ * The copy decision of `link` (made at its first use, with `maxCopies`).
+ * @internal
+ */
+export function lossCopiesOf<T>(link: Link<T>, maxCopies: number): LossCopies {
+  let decision = decisions.get(link);
+  if (decision === undefined) {
+    decision = new LossCopies({ maxCopies });
+    decisions.set(link, decision);
+  }
+  return decision;
+}
+
+/**
+ * Sends the Inputs or Frames packet `bytes` of `link` (counted as sent already, with the
+ * sequence number `link.meter` gave it) on `channel`, then as many copies more as the loss
+ * the peer reports calls for (see {@link LossCopies}; at most `maxCopies` in all). Each copy
+ * takes the next sequence number and is counted as a datagram sent, so the peer's loss
+ * count, and its report back, is of datagrams on the path: a copy is neither a loss nor a
+ * duplicate there, and the report does not fall because the copies get through.
+ *
+ * With no loss reported it is `channel.send(bytes)`. No copies on a reliable path (the
+ * WebSocket fallback), nor for bytes that are not an Inputs or Frames packet.
+ *
+ * @returns The datagrams sent: 1 + the copies.
+ * @internal
+ */
+export function sendCopies<T>(
+  channel: DatagramChannel,
+  bytes: Uint8Array,
+  link: Link<T>,
+  maxCopies: number,
+): number {
+  channel.send(bytes);
+  if (maxCopies <= 1) return 1;
+  const { meter } = link;
+  const loss = meter.lossOut;
+  let decision = decisions.get(link);
+  if (decision === undefined) {
+    if (!loss) return 1; // never a loss reported on this link: no decision to keep
+    decision = lossCopiesOf(link, maxCopies);
+  }
+  const k = decision.copies(loss);
+  if (k === 1 || channel.path === 'websocket' || !hasSeqByte(bytes)) return 1;
+  for (let i = 1; i < k; i++) {
+    const copy = withSeq(bytes, meter.takeSeq());
+    meter.onSent(copy.length);
+    channel.send(copy);
+  }
+  return k;
+}
