@@ -50,6 +50,13 @@ export function udpEndpoint(socket: dgram.Socket): DatagramEndpoint {
       new ConnectionError(`UDP send to ${address}:${port} failed: ${reason}`, { cause: err }),
     );
   };
+  // One callback for every send, not a closure per datagram: dgram's error names the address
+  // and port it was sent to.
+  const afterSend = (err: Error | null): void => {
+    if (!err) return;
+    const { address, port } = err as Error & { address?: string; port?: number };
+    report(err, port ?? 0, plainAddress(address ?? '?'));
+  };
   const received = fromUdpSocket(socket);
   return {
     port: socket.address().port,
@@ -65,9 +72,7 @@ export function udpEndpoint(socket: dgram.Socket): DatagramEndpoint {
     send: (data, port, address) => {
       if (closed) return;
       try {
-        socket.send(data, port, socketAddress(address, family), (err) => {
-          if (err) report(err, port, address);
-        });
+        socket.send(data, port, socketAddress(address, family), afterSend);
       } catch (err) {
         // Thrown at once (a bad port, the socket closing): reported later, as async failures are.
         queueMicrotask(() => report(err, port, address));
