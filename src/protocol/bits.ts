@@ -101,14 +101,21 @@ export class BitReader {
   }
 
   /**
-   * Reads `bitCount` bits from `position` (one already passed) into a new array of
-   * `byteLength` bytes, as `readBits` would have there; the reading position does not move.
+   * Reads `bitCount` bits from `position` (one already passed) as `readBits` would have
+   * there (into `out` at `offset` when given, else into a new array of `byteLength` bytes);
+   * the reading position does not move.
    */
-  readBitsAt(position: number, bitCount: number, byteLength: number): Uint8Array {
+  readBitsAt(
+    position: number,
+    bitCount: number,
+    byteLength: number,
+    out?: Uint8Array,
+    offset = 0,
+  ): Uint8Array {
     const at = this.bitPos;
     this.bitPos = position;
     try {
-      return this.readBits(bitCount, byteLength);
+      return this.readBits(bitCount, byteLength, out, offset);
     } finally {
       this.bitPos = at;
     }
@@ -121,19 +128,26 @@ export class BitReader {
     return bit;
   }
 
-  /** Reads `bitCount` bits into a new array of `byteLength` bytes, zero-padded at the end. */
-  readBits(bitCount: number, byteLength: number): Uint8Array {
+  /**
+   * Reads `bitCount` bits into a new array of `byteLength` bytes, zero-padded at the end; or,
+   * with `out`, into its `ceil(bitCount / 8)` bytes from `offset` (the last one zero-padded),
+   * returning `out`.
+   */
+  readBits(bitCount: number, byteLength: number, out?: Uint8Array, offset = 0): Uint8Array {
     if (bitCount > this.remaining) throw overrun();
-    const out = new Uint8Array(byteLength);
+    if (out === undefined) {
+      out = new Uint8Array(byteLength);
+      offset = 0;
+    }
     const src = this.bytes;
     const shift = this.bitPos & 7;
     let pos = this.bitPos >>> 3;
     const fullBytes = bitCount >>> 3;
     if (shift === 0) {
-      for (let i = 0; i < fullBytes; i++) out[i] = src[pos++]!;
+      for (let i = 0; i < fullBytes; i++) out[offset + i] = src[pos++]!;
     } else {
       for (let i = 0; i < fullBytes; i++) {
-        out[i] = ((src[pos] << shift) | ((src[pos + 1] ?? 0) >>> (8 - shift))) & 0xff;
+        out[offset + i] = ((src[pos] << shift) | ((src[pos + 1] ?? 0) >>> (8 - shift))) & 0xff;
         pos++;
       }
     }
@@ -142,7 +156,7 @@ export class BitReader {
     if (rest > 0) {
       let v = 0;
       for (let i = 0; i < rest; i++) v = (v << 1) | this.readBit();
-      out[fullBytes] = (v << (8 - rest)) & 0xff;
+      out[offset + fullBytes] = (v << (8 - rest)) & 0xff;
     }
     return out;
   }
