@@ -94,6 +94,25 @@ export class BitReader {
     return this.bitPos;
   }
 
+  /** The bytes read (the reader's own view of them: not to be written). */
+  get source(): Uint8Array {
+    return this.bytes;
+  }
+
+  /** Bits in all: `source.length * 8`. */
+  get bitLength(): number {
+    return this.totalBits;
+  }
+
+  /**
+   * Moves the reading position to `position`, in 0 .. `bitLength` (a caller that read some
+   * bits from `source` itself).
+   */
+  seek(position: number): void {
+    if (!(position >= 0 && position <= this.totalBits)) throw overrun();
+    this.bitPos = position;
+  }
+
   /** Moves past `bitCount` bits without reading them (throws if fewer are left). */
   skip(bitCount: number): void {
     if (bitCount > this.remaining) throw overrun();

@@ -135,23 +135,34 @@ export function readFramesBitsFrom(
   // Each slot's compressed sequence (7.4) read in place, straight into the frames: the values
   // of frames before `first` are passed over, only where the last one written in full is
   // remembered (a repeat after them needs it).
+  const source = reader.source;
+  const total = reader.bitLength;
   for (let slot = 0; slot < maxPlayers; slot++) {
     const bit = 0x80 >>> (slot & 7);
     const byte = slot >>> 3;
+    // The frames held already: their values passed over, read here from the bytes (every
+    // packet repeats them: the most of the bits of a packet, often).
     let lastFull = -1;
+    let pos = reader.position;
+    for (let i = 0; i < first; i++) {
+      if ((masks[i * maskBytes + byte] & bit) === 0) continue;
+      if (pos >= total) throw overrun();
+      if ((source[pos >>> 3] & (0x80 >>> (pos & 7))) === 0) {
+        if (lastFull < 0) throw startsWithRepeat();
+        pos += 1;
+      } else {
+        if (bitLength > total - pos - 1) throw overrun();
+        lastFull = pos + 1;
+        pos += 1 + bitLength;
+      }
+    }
+    reader.seek(pos);
     // Where the slot's last value kept was written, if one was.
     let prev: Uint8Array | undefined;
     let prevAt = 0;
-    for (let i = 0; i < count; i++) {
+    for (let i = first; i < count; i++) {
       if ((masks[i * maskBytes + byte] & bit) === 0) continue;
       const full = reader.readBit() === 1;
-      if (i < first) {
-        if (full) {
-          lastFull = reader.position;
-          reader.skip(bitLength);
-        } else if (lastFull < 0) throw startsWithRepeat();
-        continue;
-      }
       const k = i - first;
       const buffer = buffers[k];
       const at = filled[k];
@@ -169,6 +180,11 @@ export function readFramesBitsFrom(
   }
   reader.expectEnd();
   return { masks, maskBytes, inputs };
+}
+
+/** The error of bits that run out (as the reader's own). */
+function overrun(): DecodeError {
+  return new DecodeError('bad-field', 'bit field ends early');
 }
 
 /** The error of a compressed sequence whose first value is a repeat (7.2). */
