@@ -31,6 +31,9 @@ export class ClientInputs {
   private early: Uint8Array[] = [];
   private windowFull = false;
   private earlyFull = false;
+  /** `queue`, bound once (not a closure per input). */
+  private readonly queueInput = (tick: number, input: Uint8Array): boolean =>
+    this.queue(tick, input);
 
   constructor(private readonly options: ClientInputsOptions) {}
 
@@ -61,7 +64,7 @@ export class ClientInputs {
       }
       return false;
     }
-    return this.schedule.take(input, (tick, i) => this.queue(tick, i));
+    return this.schedule.take(input, this.queueInput);
   }
 
   /** Its inputs count from `tick` on: the schedule starts, or restarts after being away. */
@@ -78,7 +81,7 @@ export class ClientInputs {
   takeEarly(): void {
     const early = this.early;
     this.early = [];
-    for (const input of early) this.schedule!.take(input, (t, i) => this.queue(t, i));
+    for (const input of early) this.schedule!.take(input, this.queueInput);
   }
 
   /** Holds an input until acknowledged, unless the window is full (then reports it once). */

@@ -1,6 +1,6 @@
 // The client's frame delivery: frames held until the game reads them, in order, each once,
 // live ones through the playout buffer, a catch-up straight through, and the caught-up point.
-import { Observable, Subject, type Subscription } from 'rxjs';
+import { Observable, Subject, Subscription } from 'rxjs';
 import { Roster } from '../match/Roster.js';
 import { playout } from '../operators/playout.js';
 import type { ConfirmedFrame, PlayerInfo } from '../types.js';
@@ -45,10 +45,12 @@ export class FrameDelivery {
   readonly framesSubject = new Subject<ConfirmedFrame>();
   /** Resolves with the first live tick once the first catch-up has been delivered. */
   readonly caughtUp: Promise<number>;
-  /** The playout subscription: ends with the session. */
+  /** The playout subscription (empty without a playout buffer): ends with the session. */
   readonly playing: Subscription;
-  /** Live frames in order, each once, before the playout buffer (if any). */
+  /** Live frames in order, each once, into the playout buffer (if there is one). */
   private readonly ordered = new Subject<ConfirmedFrame>();
+  /** There is a playout buffer: live frames go through `ordered`, not straight out. */
+  private readonly buffered: boolean;
   /** Who is in each slot, as of the last frame received in order. */
   private readonly roster: Roster;
   private readonly held: Held[] = [];
@@ -75,16 +77,14 @@ export class FrameDelivery {
       this.start();
       return sub;
     });
-    // Live frames in order, delivered through the playout buffer if there is one.
-    const tickMs = 1000 / options.tickRate;
-    const delivered$ =
-      options.playoutDelayMs !== undefined
-        ? this.ordered.pipe(playout({ delayMs: options.playoutDelayMs, intervalMs: tickMs }))
-        : this.ordered;
-    this.playing = delivered$.subscribe((frame) => {
-      this.deliver(frame, false);
-      if (this.heldCount > 0) this.flush(); // a catch-up waits for the buffer to empty
-    });
+    // Live frames in order, delivered through the playout buffer if there is one (without
+    // one, straight out: no Subject between).
+    this.buffered = options.playoutDelayMs !== undefined;
+    this.playing = this.buffered
+      ? this.ordered
+          .pipe(playout({ delayMs: options.playoutDelayMs!, intervalMs: 1000 / options.tickRate }))
+          .subscribe((frame) => this.played(frame))
+      : new Subscription();
   }
 
   /** True while `frames$` delivers a frame of a catch-up. */
@@ -112,6 +112,19 @@ export class FrameDelivery {
       return;
     }
     const [from, to] = this.options.receive(frames[0].tick, frames.length);
+    if (!catchUp && this.started && !this.flushing && this.heldCount === 0) {
+      // The common case: live frames with nothing held before them go on at once, as a flush
+      // would take them, without being held.
+      this.flushing = true;
+      try {
+        for (let i = from; i < to && !this.options.ended(); i++)
+          this.order(this.roster.apply(frames[i]));
+      } finally {
+        this.flushing = false;
+      }
+      if (this.heldCount > 0) this.flush(); // what came in meanwhile
+      return;
+    }
     for (let i = from; i < to; i++)
       this.held.push({ frame: this.roster.apply(frames[i]), catchUp });
     this.flush();
@@ -157,13 +170,25 @@ export class FrameDelivery {
           this.deliver(next.frame, true);
         } else {
           this.takeHeld();
-          this.lastOrdered = next.frame.tick;
-          this.ordered.next(next.frame);
+          this.order(next.frame);
         }
       }
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** A live frame, the next in order: into the playout buffer, or out. */
+  private order(frame: ConfirmedFrame): void {
+    this.lastOrdered = frame.tick;
+    if (this.buffered) this.ordered.next(frame);
+    else this.played(frame);
+  }
+
+  /** A live frame out of the playout buffer (or past where it would be). */
+  private played(frame: ConfirmedFrame): void {
+    this.deliver(frame, false);
+    if (this.heldCount > 0) this.flush(); // a catch-up waits for the buffer to empty
   }
 
   /** Entries held, not delivered yet. */

@@ -94,6 +94,25 @@ export class BitReader {
     return this.bitPos;
   }
 
+  /** The bytes read (the reader's own view of them: not to be written). */
+  get source(): Uint8Array {
+    return this.bytes;
+  }
+
+  /** Bits in all: `source.length * 8`. */
+  get bitLength(): number {
+    return this.totalBits;
+  }
+
+  /**
+   * Moves the reading position to `position`, in 0 .. `bitLength` (a caller that read some
+   * bits from `source` itself).
+   */
+  seek(position: number): void {
+    if (!(position >= 0 && position <= this.totalBits)) throw overrun();
+    this.bitPos = position;
+  }
+
   /** Moves past `bitCount` bits without reading them (throws if fewer are left). */
   skip(bitCount: number): void {
     if (bitCount > this.remaining) throw overrun();
@@ -101,14 +120,21 @@ export class BitReader {
   }
 
   /**
-   * Reads `bitCount` bits from `position` (one already passed) into a new array of
-   * `byteLength` bytes, as `readBits` would have there; the reading position does not move.
+   * Reads `bitCount` bits from `position` (one already passed) as `readBits` would have
+   * there (into `out` at `offset` when given, else into a new array of `byteLength` bytes);
+   * the reading position does not move.
    */
-  readBitsAt(position: number, bitCount: number, byteLength: number): Uint8Array {
+  readBitsAt(
+    position: number,
+    bitCount: number,
+    byteLength: number,
+    out?: Uint8Array,
+    offset = 0,
+  ): Uint8Array {
     const at = this.bitPos;
     this.bitPos = position;
     try {
-      return this.readBits(bitCount, byteLength);
+      return this.readBits(bitCount, byteLength, out, offset);
     } finally {
       this.bitPos = at;
     }
@@ -121,19 +147,26 @@ export class BitReader {
     return bit;
   }
 
-  /** Reads `bitCount` bits into a new array of `byteLength` bytes, zero-padded at the end. */
-  readBits(bitCount: number, byteLength: number): Uint8Array {
+  /**
+   * Reads `bitCount` bits into a new array of `byteLength` bytes, zero-padded at the end; or,
+   * with `out`, into its `ceil(bitCount / 8)` bytes from `offset` (the last one zero-padded),
+   * returning `out`.
+   */
+  readBits(bitCount: number, byteLength: number, out?: Uint8Array, offset = 0): Uint8Array {
     if (bitCount > this.remaining) throw overrun();
-    const out = new Uint8Array(byteLength);
+    if (out === undefined) {
+      out = new Uint8Array(byteLength);
+      offset = 0;
+    }
     const src = this.bytes;
     const shift = this.bitPos & 7;
     let pos = this.bitPos >>> 3;
     const fullBytes = bitCount >>> 3;
     if (shift === 0) {
-      for (let i = 0; i < fullBytes; i++) out[i] = src[pos++]!;
+      for (let i = 0; i < fullBytes; i++) out[offset + i] = src[pos++]!;
     } else {
       for (let i = 0; i < fullBytes; i++) {
-        out[i] = ((src[pos] << shift) | ((src[pos + 1] ?? 0) >>> (8 - shift))) & 0xff;
+        out[offset + i] = ((src[pos] << shift) | ((src[pos + 1] ?? 0) >>> (8 - shift))) & 0xff;
         pos++;
       }
     }
@@ -142,7 +175,7 @@ export class BitReader {
     if (rest > 0) {
       let v = 0;
       for (let i = 0; i < rest; i++) v = (v << 1) | this.readBit();
-      out[fullBytes] = (v << (8 - rest)) & 0xff;
+      out[offset + fullBytes] = (v << (8 - rest)) & 0xff;
     }
     return out;
   }

@@ -2,7 +2,7 @@
 import { DecodeError } from '../errors.js';
 import type { ConfirmedFrame } from '../types.js';
 import type { BitReader, BitWriter } from './bits.js';
-import { readInputSequence, writeInputSequence } from './inputCompression.js';
+import { writeInputSequence } from './inputCompression.js';
 
 /**
  * Checks that `frame` is the frame of `tick` and fits the context (`maxPlayers` slots, each
@@ -73,13 +73,33 @@ export function readFramesBits(
   return readFramesBitsFrom(reader, count, maxPlayers, inputSize, 0).inputs;
 }
 
+/** A frames bit field as `readFramesBitsFrom` read it. */
+export interface FramesBits {
+  /**
+   * Every frame's presence mask, `maskBytes` bytes each, one after the other: frame i's
+   * slot s is present when bit `0x80 >>> (s & 7)` of byte `i * maskBytes + (s >>> 3)` is set.
+   */
+  readonly masks: Uint8Array;
+  /** Bytes of one presence mask: `ceil(maxPlayers / 8)`. */
+  readonly maskBytes: number;
+  /** The inputs of the frames from `skip` on (`inputs[0]` is frame `skip`). */
+  readonly inputs: (Uint8Array | null)[][];
+}
+
+/** Bits set in each byte value. */
+const BITS_SET = Uint8Array.from({ length: 256 }, (_, b) => {
+  let n = 0;
+  for (let v = b; v !== 0; v &= v - 1) n++;
+  return n;
+});
+
 /**
  * Reads the bit field of `count` frames as `readFramesBits` does, checking all of it, but
  * copies out the inputs of the frames from index `skip` on only: the inputs of the frames
  * before are passed over (a receiver that already holds those frames).
  *
- * @returns Every frame's presence mask, and the inputs of frames `skip .. count - 1`
- * (`inputs[0]` is frame `skip`).
+ * The inputs of one frame are views of one buffer of that frame's own, each over bytes of
+ * its own (a repeat is a copy, never shared): one allocation per frame, not per input.
  */
 export function readFramesBitsFrom(
   reader: BitReader,
@@ -87,41 +107,84 @@ export function readFramesBitsFrom(
   maxPlayers: number,
   inputSize: number,
   skip: number,
-): { masks: Uint8Array[]; inputs: (Uint8Array | null)[][] } {
-  const masks = readInputSequence(reader, count, maxPlayers);
+): FramesBits {
+  const maskBytes = (maxPlayers + 7) >>> 3;
+  // The presence masks' compressed sequence (7.2), each read into its place.
+  const masks = new Uint8Array(count * maskBytes);
+  for (let i = 0, at = 0; i < count; i++, at += maskBytes) {
+    if (reader.readBit() === 1) reader.readBits(maxPlayers, maskBytes, masks, at);
+    else if (i === 0) throw startsWithRepeat();
+    else for (let b = 0; b < maskBytes; b++) masks[at + b] = masks[at - maskBytes + b];
+  }
   const first = Math.min(Math.max(skip, 0), count);
-  const inputs: (Uint8Array | null)[][] = [];
-  for (let i = first; i < count; i++)
-    inputs.push(new Array<Uint8Array | null>(maxPlayers).fill(null));
+  const kept = count - first;
+  // Each kept frame's buffer holds its inputs in slot order; `filled` is how far it is written.
+  const arrays: ArrayBuffer[] = new Array<ArrayBuffer>(kept);
+  const buffers: Uint8Array[] = new Array<Uint8Array>(kept);
+  const filled = new Int32Array(kept);
+  const inputs: (Uint8Array | null)[][] = new Array<(Uint8Array | null)[]>(kept);
+  for (let k = 0; k < kept; k++) {
+    let present = 0;
+    const at = (first + k) * maskBytes;
+    for (let b = 0; b < maskBytes; b++) present += BITS_SET[masks[at + b]];
+    arrays[k] = new ArrayBuffer(present * inputSize);
+    buffers[k] = new Uint8Array(arrays[k]);
+    inputs[k] = new Array<Uint8Array | null>(maxPlayers).fill(null);
+  }
   const bitLength = inputSize * 8;
   // Each slot's compressed sequence (7.4) read in place, straight into the frames: the values
   // of frames before `first` are passed over, only where the last one written in full is
   // remembered (a repeat after them needs it).
+  const source = reader.source;
+  const total = reader.bitLength;
   for (let slot = 0; slot < maxPlayers; slot++) {
     const bit = 0x80 >>> (slot & 7);
     const byte = slot >>> 3;
+    // The frames held already: their values passed over, read here from the bytes (every
+    // packet repeats them: the most of the bits of a packet, often).
     let lastFull = -1;
-    let prev: Uint8Array | undefined;
-    for (let i = 0; i < count; i++) {
-      if ((masks[i][byte] & bit) === 0) continue;
-      const full = reader.readBit() === 1;
-      if (i < first) {
-        if (full) {
-          lastFull = reader.position;
-          reader.skip(bitLength);
-        } else if (lastFull < 0) throw startsWithRepeat();
-        continue;
+    let pos = reader.position;
+    for (let i = 0; i < first; i++) {
+      if ((masks[i * maskBytes + byte] & bit) === 0) continue;
+      if (pos >= total) throw overrun();
+      if ((source[pos >>> 3] & (0x80 >>> (pos & 7))) === 0) {
+        if (lastFull < 0) throw startsWithRepeat();
+        pos += 1;
+      } else {
+        if (bitLength > total - pos - 1) throw overrun();
+        lastFull = pos + 1;
+        pos += 1 + bitLength;
       }
-      let value: Uint8Array;
-      if (full) value = prev = reader.readBits(bitLength, inputSize);
-      else if (prev !== undefined) value = prev.slice();
-      else if (lastFull >= 0) value = prev = reader.readBitsAt(lastFull, bitLength, inputSize);
+    }
+    reader.seek(pos);
+    // Where the slot's last value kept was written, if one was.
+    let prev: Uint8Array | undefined;
+    let prevAt = 0;
+    for (let i = first; i < count; i++) {
+      if ((masks[i * maskBytes + byte] & bit) === 0) continue;
+      const full = reader.readBit() === 1;
+      const k = i - first;
+      const buffer = buffers[k];
+      const at = filled[k];
+      if (full) reader.readBits(bitLength, inputSize, buffer, at);
+      else if (prev !== undefined)
+        for (let b = 0; b < inputSize; b++) buffer[at + b] = prev[prevAt + b];
+      else if (lastFull >= 0) reader.readBitsAt(lastFull, bitLength, inputSize, buffer, at);
       else throw startsWithRepeat();
-      inputs[i - first][slot] = value;
+      prev = buffer;
+      prevAt = at;
+      filled[k] = at + inputSize;
+      // (The ArrayBuffer kept at hand: reading `buffer.buffer` is a call, as dear as the view.)
+      inputs[k][slot] = new Uint8Array(arrays[k], at, inputSize);
     }
   }
   reader.expectEnd();
-  return { masks, inputs };
+  return { masks, maskBytes, inputs };
+}
+
+/** The error of bits that run out (as the reader's own). */
+function overrun(): DecodeError {
+  return new DecodeError('bad-field', 'bit field ends early');
 }
 
 /** The error of a compressed sequence whose first value is a repeat (7.2). */

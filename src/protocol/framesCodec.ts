@@ -281,7 +281,8 @@ export function decodeFrames(b: unknown[], ctx: CodecContext, fromTick = 0): Fra
     checksumAck: ackTick(b[6], 'checksumAck'),
     frames,
   };
-  return b.length === 12 ? { ...packet, inputLead: lead(b[11]) } : packet;
+  if (b.length === 12) (packet as { inputLead?: number }).inputLead = lead(b[11]);
+  return packet;
 }
 
 /** The optional `inputLead`: an integer in -32768..32767 (eighths of a tick). */
@@ -311,14 +312,54 @@ function decodeRun(
   const reader = new BitReader(bin(rawBits, maxBits, 'inputs'));
   const skip = Math.min(Math.max(fromTick - firstTick, 0), count);
   const { masks, inputs } = readFramesBitsFrom(reader, count, maxPlayers, inputSize, skip);
-  const keptFrom = firstTick + skip;
-
   if (!Array.isArray(rawEvents)) fail('events must be an array');
+  const events =
+    rawEvents.length === 0
+      ? undefined
+      : readEvents(rawEvents as unknown[], firstTick, count, firstTick + skip, masks, ctx);
+  const frames: ConfirmedFrame[] = new Array<ConfirmedFrame>(count - skip);
+  for (let i = skip; i < count; i++) {
+    const tick = firstTick + i;
+    frames[i - skip] =
+      events === undefined
+        ? confirmedFrame(tick, inputs[i - skip])
+        : confirmedFrame(
+            tick,
+            inputs[i - skip],
+            events.joined.get(tick),
+            events.left.get(tick),
+            events.substituted.get(tick),
+          );
+  }
+  return frames;
+}
+
+/** The joins, leaves and substitutions of a run of frames, by tick. */
+interface RunEvents {
+  readonly joined: Map<number, PlayerInfo[]>;
+  readonly left: Map<number, PlayerLeft[]>;
+  readonly substituted: Map<number, number[]>;
+}
+
+/**
+ * Checks the events of the run of `count` frames from `firstTick` (whose presence masks
+ * are `masks`, one after the other), and returns them by tick; the joins before `keptFrom`
+ * are checked and left out.
+ */
+function readEvents(
+  rawEvents: readonly unknown[],
+  firstTick: number,
+  count: number,
+  keptFrom: number,
+  masks: Uint8Array,
+  ctx: CodecContext,
+): RunEvents {
+  const { maxPlayers } = ctx;
+  const maskBytes = (maxPlayers + 7) >>> 3;
   const joined = new Map<number, PlayerInfo[]>();
   const left = new Map<number, PlayerLeft[]>();
   const substituted = new Map<number, number[]>();
-  const maskBytes = (maxPlayers + 7) >>> 3;
-  for (const e of rawEvents as unknown[]) {
+  for (const e of rawEvents) {
     if (!Array.isArray(e) || e.length !== 4) fail('an event must have 4 fields');
     const tick = uint(e[0], Limits.maxTick, 'event tick');
     if (tick < firstTick || tick >= firstTick + count) fail('event outside the packet ticks');
@@ -356,7 +397,7 @@ function decodeRun(
       for (let slot = 0; slot < maskBytes * 8; slot++) {
         if ((mask[slot >>> 3] & (0x80 >>> (slot & 7))) === 0) continue;
         if (slot >= maxPlayers) fail('substitution mask names a slot past maxPlayers');
-        if ((masks[tick - firstTick][slot >>> 3] & (0x80 >>> (slot & 7))) === 0)
+        if ((masks[(tick - firstTick) * maskBytes + (slot >>> 3)] & (0x80 >>> (slot & 7))) === 0)
           fail('a substituted slot has no input');
         slots.push(slot);
       }
@@ -366,18 +407,5 @@ function decodeRun(
       fail('bad event kind');
     }
   }
-  const frames: ConfirmedFrame[] = [];
-  for (let i = skip; i < count; i++) {
-    const tick = firstTick + i;
-    frames.push(
-      confirmedFrame(
-        tick,
-        inputs[i - skip],
-        joined.get(tick),
-        left.get(tick),
-        substituted.get(tick),
-      ),
-    );
-  }
-  return frames;
+  return { joined, left, substituted };
 }
