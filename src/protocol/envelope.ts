@@ -2,6 +2,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { DecodeError } from '../errors.js';
 import { HEADER_BYTES, Limits, MAGIC, PROTOCOL_VERSION, type CodecContext } from './messages.js';
+import { pooledBytes } from './bytePool.js';
 import { writeMsgpackInt } from './msgpackInt.js';
 import { intBytes } from './msgpackSize.js';
 
@@ -53,7 +54,7 @@ export function messageOf(
   if (count >= 16) throw new RangeError('messageOf writes at most 15 fields');
   let size = HEADER_BYTES + 1 + rest.length + (last === undefined ? 0 : intBytes(last));
   for (const v of ints) size += intBytes(v);
-  const out = new Uint8Array(size);
+  const out = pooledBytes(size);
   out[0] = MAGIC[0]!;
   out[1] = MAGIC[1]!;
   out[2] = PROTOCOL_VERSION;
