@@ -43,9 +43,9 @@ export interface ConfirmedFrame {
   /** The tick this frame is for. */
   readonly tick: number;
   /**
-   * Each slot's input for this tick, by `playerId`; `null` for an empty slot. A frame decoded
-   * from the network keeps its inputs as views into one buffer of its own (as Node's pooled
-   * `Buffer`s do): read an input through the view, and copy it (`input.slice()`) before
+   * Each slot's input for this tick, by `playerId`; `null` for an empty slot. The inputs of a
+   * frame decoded from the network are views into shared 8 KiB blocks (as Node's pooled
+   * `Buffer`s are): read an input through the view, and copy it (`input.slice()`) before
    * handing its `.buffer` to anything that takes the whole of it, such as a worker transfer.
    */
   readonly inputs: ReadonlyArray<Uint8Array | null>;

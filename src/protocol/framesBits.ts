@@ -2,6 +2,7 @@
 import { DecodeError } from '../errors.js';
 import type { ConfirmedFrame } from '../types.js';
 import type { BitReader, BitWriter } from './bits.js';
+import { pooledBytes } from './bytePool.js';
 import { writeInputSequence } from './inputCompression.js';
 
 /**
@@ -118,8 +119,10 @@ export function readFramesBitsFrom(
   }
   const first = Math.min(Math.max(skip, 0), count);
   const kept = count - first;
-  // Each kept frame's buffer holds its inputs in slot order; `filled` is how far it is written.
-  const arrays: ArrayBuffer[] = new Array<ArrayBuffer>(kept);
+  // Each kept frame's bytes hold its inputs in slot order (a region of a shared block:
+  // pooledBytes); `filled` is how far they are written.
+  const arrays: ArrayBufferLike[] = new Array<ArrayBufferLike>(kept);
+  const offsets = new Int32Array(kept);
   const buffers: Uint8Array[] = new Array<Uint8Array>(kept);
   const filled = new Int32Array(kept);
   const inputs: (Uint8Array | null)[][] = new Array<(Uint8Array | null)[]>(kept);
@@ -127,8 +130,10 @@ export function readFramesBitsFrom(
     let present = 0;
     const at = (first + k) * maskBytes;
     for (let b = 0; b < maskBytes; b++) present += BITS_SET[masks[at + b]];
-    arrays[k] = new ArrayBuffer(present * inputSize);
-    buffers[k] = new Uint8Array(arrays[k]);
+    const region = pooledBytes(present * inputSize);
+    buffers[k] = region;
+    arrays[k] = region.buffer;
+    offsets[k] = region.byteOffset;
     inputs[k] = new Array<Uint8Array | null>(maxPlayers).fill(null);
   }
   const bitLength = inputSize * 8;
@@ -175,7 +180,7 @@ export function readFramesBitsFrom(
       prevAt = at;
       filled[k] = at + inputSize;
       // (The ArrayBuffer kept at hand: reading `buffer.buffer` is a call, as dear as the view.)
-      inputs[k][slot] = new Uint8Array(arrays[k], at, inputSize);
+      inputs[k][slot] = new Uint8Array(arrays[k], offsets[k] + at, inputSize);
     }
   }
   reader.expectEnd();
