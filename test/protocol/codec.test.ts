@@ -23,7 +23,8 @@ import {
   type ServerTcpMessage,
   type CatchUpFrames,
 } from '../../src/protocol/index.js';
-import type { ConfirmedFrame, PlayerLeft } from '../../src/types.js';
+import type { ConfirmedFrame } from '../../src/types.js';
+import { framesArbWith } from '../helpers/framesArb.js';
 
 const ctx: CodecContext = { inputSize: 2, maxPlayers: 4 };
 
@@ -155,73 +156,14 @@ const inputsPacket: fc.Arbitrary<InputsPacket> = fc.record({
 });
 
 /** Consecutive frames with slots coming and going, joins and leaves named. */
-const framesArb: fc.Arbitrary<ConfirmedFrame[]> = fc
-  .tuple(tick, fc.integer({ min: 0, max: 30 }))
-  .chain(([first, n]) =>
-    fc
-      .array(
-        fc.record({
-          inputs: fc.array(fc.option(input, { nil: null, freq: 4 }), {
-            minLength: 4,
-            maxLength: 4,
-          }),
-          joined: fc.option(
-            fc.array(fc.record({ playerId: fc.integer({ min: 0, max: 3 }), username: name }), {
-              minLength: 1,
-              maxLength: 2,
-            }),
-            { nil: undefined },
-          ),
-          left: fc.option(
-            fc
-              .uniqueArray(
-                fc.record({
-                  playerId: fc.integer({ min: 0, max: 3 }),
-                  username: name,
-                  reason: fc.constantFrom(
-                    'left' as const,
-                    'timeout' as const,
-                    'kicked' as const,
-                    'error' as const,
-                  ),
-                }),
-                // One leave per slot, in slot order: how the assembler names them.
-                { minLength: 1, maxLength: 4, selector: (l: PlayerLeft) => l.playerId },
-              )
-              .map((l) => l.sort((a, b) => a.playerId - b.playerId)),
-            { nil: undefined },
-          ),
-          substituted: fc.option(
-            fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 4 }),
-            { nil: undefined },
-          ),
-        }),
-        { minLength: n, maxLength: n },
-      )
-      .map((fs) =>
-        fs.map((f, i) => {
-          const frame: {
-            tick: number;
-            inputs: (Uint8Array | null)[];
-            joined?: typeof f.joined;
-            left?: typeof f.left;
-            substituted?: number[];
-          } = {
-            tick: first + i,
-            inputs: f.inputs,
-          };
-          if (f.joined) frame.joined = f.joined;
-          if (f.left) frame.left = f.left;
-          // A substituted slot has an input (the one put in for it); slots sorted.
-          if (f.substituted) {
-            const subs = [...f.substituted].sort((a, b) => a - b);
-            for (const slot of subs) frame.inputs[slot] ??= Uint8Array.of(0, 0);
-            frame.substituted = subs;
-          }
-          return frame;
-        }),
-      ),
-  );
+const framesArb: fc.Arbitrary<ConfirmedFrame[]> = framesArbWith({
+  firstTick: tick,
+  minFrames: 0,
+  maxFrames: 30,
+  input,
+  name,
+  leaveName: name,
+});
 
 const framesPacket: fc.Arbitrary<FramesPacket> = fc.record(
   {
