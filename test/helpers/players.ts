@@ -146,21 +146,23 @@ export interface FlakyTransport extends Transport {
   readonly connections: number;
 }
 
-/** The Node transport, with a switch on datagrams and a cutter for TCP. */
-export function flakyTransport(base: Transport = nodeTransport): FlakyTransport {
-  let last: TransportPeer | undefined;
-  let connections = 0;
-  const flaky: FlakyTransport = {
-    blocked: false,
-    get connections() {
-      return connections;
-    },
-    cut: () => last?.messages.destroy(),
+/** What {@link tapDatagrams} is told of each client connection and its datagrams. */
+export interface DatagramTap {
+  /** A client peer was connected. */
+  readonly connected?: (peer: TransportPeer) => void;
+  /** A datagram the client received: passed on to it if this gives true. */
+  readonly received: (data: Uint8Array) => boolean;
+  /** A datagram the client sends: sent if this gives true. */
+  readonly send: (data: Uint8Array) => boolean;
+}
+
+/** `base` with every client connection's datagram channel seen (and filtered) by `tap`. */
+export function tapDatagrams(base: Transport, tap: DatagramTap): Transport {
+  return {
     listen: (options) => base.listen(options),
     connect: async (options) => {
       const peer = await base.connect(options);
-      connections += 1;
-      last = peer;
+      tap.connected?.(peer);
       return {
         remoteAddress: peer.remoteAddress,
         messages: peer.messages,
@@ -172,21 +174,43 @@ export function flakyTransport(base: Transport = nodeTransport): FlakyTransport 
             datagrams$: new Observable<Uint8Array>((subscriber) =>
               channel.datagrams$.subscribe({
                 next: (d) => {
-                  if (!flaky.blocked) subscriber.next(d);
+                  if (tap.received(d)) subscriber.next(d);
                 },
                 error: (e: unknown) => subscriber.error(e),
                 complete: () => subscriber.complete(),
               }),
             ),
             send: (data) => {
-              if (!flaky.blocked) channel.send(data);
+              if (tap.send(data)) channel.send(data);
             },
             close: () => channel.close(),
+            path: channel.path,
           };
           return wrapped;
         },
       };
     },
+  };
+}
+
+/** The Node transport, with a switch on datagrams and a cutter for TCP. */
+export function flakyTransport(base: Transport = nodeTransport): FlakyTransport {
+  let last: TransportPeer | undefined;
+  let connections = 0;
+  const flaky: FlakyTransport = {
+    blocked: false,
+    get connections() {
+      return connections;
+    },
+    cut: () => last?.messages.destroy(),
+    ...tapDatagrams(base, {
+      connected: (peer) => {
+        connections += 1;
+        last = peer;
+      },
+      received: () => !flaky.blocked,
+      send: () => !flaky.blocked,
+    }),
   };
   return flaky;
 }
