@@ -67,7 +67,7 @@ async function joinBatch(
       const i = nextIndex++;
       const id = first + i;
       clients[i] = await connect({
-        host: HOST,
+        host: cfg.host ?? HOST,
         port: cfg.tcpPort,
         username: `${cfg.namePrefix ?? 'bot'}${id}`,
         connectTimeoutMs: 10_000,
@@ -280,7 +280,7 @@ async function runUdp(cfg: UdpClientsConfig): Promise<void> {
   const sockets: dgram.Socket[] = [];
   for (let i = 0; i < cfg.clients; i++) {
     const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, HOST, resolve));
+    await new Promise<void>((resolve) => socket.bind(0, cfg.bindHost ?? HOST, resolve));
     countReceived(socket);
     sockets.push(socket);
   }
@@ -319,7 +319,7 @@ async function runUdp(cfg: UdpClientsConfig): Promise<void> {
             const payload = Buffer.alloc(payloadBytes, 0x5a);
             payload.writeUInt32BE(tickIndex, 0);
             if (sentAt) sentAt[sockets.indexOf(socket)][tickIndex] = performance.now();
-            socket.send(payload, cfg.udpPort, HOST);
+            socket.send(payload, cfg.udpPort, cfg.host ?? HOST);
             sent++;
           }
         });
@@ -368,7 +368,7 @@ function runBackToBack(cfg: UdpClientsConfig, socket: dgram.Socket, payloadBytes
   let done: (() => void) | undefined;
   const ping = (): void => {
     sentAt = performance.now();
-    socket.send(payload, cfg.udpPort, HOST);
+    socket.send(payload, cfg.udpPort, cfg.host ?? HOST);
   };
   socket.on('message', () => {
     if (!done) return;
