@@ -85,8 +85,11 @@ async function udpRelay(players: number, host: string): Promise<PeerServer> {
   socket.on('message', (data, rinfo) => {
     const key = `${rinfo.address}:${rinfo.port}`;
     const index = peers.get(key);
+    const hello = data.length === 1 && data[0] === UDP_HELLO[0];
+    // A hello again: the answer was lost (under loss); answered again, or the bot never joins.
+    if (index !== undefined && hello) return socket.send(UDP_HELLO, rinfo.port, rinfo.address);
     if (index !== undefined) return match.input(index, data);
-    if (data.length !== 1 || data[0] !== UDP_HELLO[0]) return;
+    if (!hello) return;
     const joined = match.join();
     if (joined === undefined) return;
     peers.set(key, joined);
