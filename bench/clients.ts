@@ -70,7 +70,7 @@ async function joinBatch(
         host: cfg.host ?? HOST,
         port: cfg.tcpPort,
         username: `${cfg.namePrefix ?? 'bot'}${id}`,
-        connectTimeoutMs: 10_000,
+        connectTimeoutMs: cfg.connectTimeoutMs ?? 10_000,
         ...(cfg.conditioner
           ? { conditioner: { ...cfg.conditioner, seed: (cfg.conditioner.seed ?? 1) + 1 + id } }
           : {}),
@@ -126,6 +126,9 @@ async function runGame(cfg: GameClientsConfig): Promise<void> {
       });
       client.events$.subscribe((e) => {
         if (e.type === 'warning') warnings[e.code] = (warnings[e.code] ?? 0) + 1;
+        // A link lost and found again (under loss): counted beside the warnings.
+        else if (e.type === 'reconnecting' || e.type === 'reconnected')
+          warnings[e.type] = (warnings[e.type] ?? 0) + 1;
       });
       void client.closed.then(() => {
         if (!stopping) disconnected++;

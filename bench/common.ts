@@ -76,6 +76,8 @@ export interface GameClientsConfig {
   readonly recordSends?: boolean;
   /** Bound on the ticks each bot sends. */
   readonly maxTicks: number;
+  /** Each bot's connect timeout (default 10 s; across a lossy netem, TCP's backoff needs more). */
+  readonly connectTimeoutMs?: number;
   /** The server's address (default HOST); across the bench's netem, namespace B's. */
   readonly host?: string;
   /** Where the bots' own sockets bind (default HOST); across the netem, namespace A's address. */
@@ -197,7 +199,7 @@ export interface ClientsWindow extends ProcessWindow {
   readonly disconnected: number;
   /** The injected stall and the recovery from it (a stall bench window). */
   readonly stall?: StallResult;
-  /** Warnings the clients reported, by code. */
+  /** Warnings the clients reported, by code (and 'reconnecting', 'reconnected'). */
   readonly warnings?: Record<string, number>;
   readonly sends?: SendSizes;
 }

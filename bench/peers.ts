@@ -152,7 +152,15 @@ export async function peerSession(
       const child = new Child(
         `${name} bots ${p + 1}`,
         './clients.ts',
-        { ...config, ...(across ? { host: across.b.addr, bindHost: across.a.addr } : {}) },
+        across
+          ? {
+              ...config,
+              host: across.b.addr,
+              bindHost: across.a.addr,
+              // A join over TCP at 20% loss: SYN and segments resent after 1, 3, 7 s.
+              ...(config.mode === 'game' ? { connectTimeoutMs: 30_000 } : {}),
+            }
+          : config,
         // BENCH_PROF_BOTS=<dir>: a V8 CPU profile of each bots process, written as it exits.
         process.env.BENCH_PROF_BOTS
           ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_BOTS}`]
@@ -311,6 +319,8 @@ export interface LatencyRun {
   load1: number;
   /** Across a netem: the packets the forwarder saw during the window. */
   netem?: NetemCounts;
+  /** Game-network's bots: their warnings and reconnections in the window, by code. */
+  warnings?: Record<string, number>;
 }
 
 export interface Spread {
@@ -410,6 +420,9 @@ async function latencyRun(variant: Variant, rep: number, across?: Netem): Promis
     otherCores: s.otherCores,
     load1: s.load1,
     ...(s.netem ? { netem: s.netem } : {}),
+    ...(s.clients.warnings && Object.keys(s.clients.warnings).length
+      ? { warnings: s.clients.warnings }
+      : {}),
   };
 }
 
@@ -474,7 +487,8 @@ export async function benchPeers(chosen: PeersPlan): Promise<PeersResult> {
             `peers: latency ${variant}: median ${run.medianUs.toFixed(0)} us, p99 ` +
               `${run.p99Us.toFixed(0)} us; after the last input ${run.afterLastMedianUs.toFixed(0)} / ` +
               `${run.afterLastP99Us.toFixed(0)} us (${run.samples} samples)` +
-              (run.netem ? `; through the netem: ${describeCounts(run.netem)}` : ''),
+              (run.netem ? `; through the netem: ${describeCounts(run.netem)}` : '') +
+              (run.warnings ? `; bots' warnings ${JSON.stringify(run.warnings)}` : ''),
           );
           lat.get(variant)!.push(run);
         } catch (err) {
