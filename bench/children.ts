@@ -15,14 +15,26 @@ export class Child {
   private wake: (() => void) | undefined;
   private exitCode: number | null | undefined;
 
+  /**
+   * Forks `script` with tsx, `config` as its argv[2]; with `netns`, inside that network
+   * namespace (one of the bench's netem, bench/netem/: `nsenter` execs node there, so the
+   * child's pid is node's and the IPC channel is the same).
+   */
   constructor(
     readonly name: string,
     script: string,
     config: unknown,
     execArgv: readonly string[] = [],
+    netns?: string,
   ) {
+    const node = ['--import', 'tsx', ...execArgv];
     this.proc = fork(fileURLToPath(new URL(script, import.meta.url)), [JSON.stringify(config)], {
-      execArgv: ['--import', 'tsx', ...execArgv],
+      ...(netns
+        ? {
+            execPath: 'nsenter',
+            execArgv: [`--net=/run/netns/${netns}`, '--', process.execPath, ...node],
+          }
+        : { execArgv: node }),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     live.add(this);

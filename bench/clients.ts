@@ -67,10 +67,10 @@ async function joinBatch(
       const i = nextIndex++;
       const id = first + i;
       clients[i] = await connect({
-        host: HOST,
+        host: cfg.host ?? HOST,
         port: cfg.tcpPort,
         username: `${cfg.namePrefix ?? 'bot'}${id}`,
-        connectTimeoutMs: 10_000,
+        connectTimeoutMs: cfg.connectTimeoutMs ?? 10_000,
         ...(cfg.conditioner
           ? { conditioner: { ...cfg.conditioner, seed: (cfg.conditioner.seed ?? 1) + 1 + id } }
           : {}),
@@ -126,6 +126,9 @@ async function runGame(cfg: GameClientsConfig): Promise<void> {
       });
       client.events$.subscribe((e) => {
         if (e.type === 'warning') warnings[e.code] = (warnings[e.code] ?? 0) + 1;
+        // A link lost and found again (under loss): counted beside the warnings.
+        else if (e.type === 'reconnecting' || e.type === 'reconnected')
+          warnings[e.type] = (warnings[e.type] ?? 0) + 1;
       });
       void client.closed.then(() => {
         if (!stopping) disconnected++;
@@ -280,7 +283,7 @@ async function runUdp(cfg: UdpClientsConfig): Promise<void> {
   const sockets: dgram.Socket[] = [];
   for (let i = 0; i < cfg.clients; i++) {
     const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, HOST, resolve));
+    await new Promise<void>((resolve) => socket.bind(0, cfg.bindHost ?? HOST, resolve));
     countReceived(socket);
     sockets.push(socket);
   }
@@ -319,7 +322,7 @@ async function runUdp(cfg: UdpClientsConfig): Promise<void> {
             const payload = Buffer.alloc(payloadBytes, 0x5a);
             payload.writeUInt32BE(tickIndex, 0);
             if (sentAt) sentAt[sockets.indexOf(socket)][tickIndex] = performance.now();
-            socket.send(payload, cfg.udpPort, HOST);
+            socket.send(payload, cfg.udpPort, cfg.host ?? HOST);
             sent++;
           }
         });
@@ -368,7 +371,7 @@ function runBackToBack(cfg: UdpClientsConfig, socket: dgram.Socket, payloadBytes
   let done: (() => void) | undefined;
   const ping = (): void => {
     sentAt = performance.now();
-    socket.send(payload, cfg.udpPort, HOST);
+    socket.send(payload, cfg.udpPort, cfg.host ?? HOST);
   };
   socket.on('message', () => {
     if (!done) return;

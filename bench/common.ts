@@ -23,6 +23,8 @@ export interface GameServerConfig {
   readonly recordSends?: boolean;
   /** Write a CPU profile of the measuring window to `profile.dir/profile.name.cpuprofile`. */
   readonly profile?: { readonly dir: string; readonly name: string };
+  /** Where the server listens (default HOST); across the bench's netem, namespace B's address. */
+  readonly host?: string;
   readonly lifetimeMs: number;
 }
 
@@ -30,6 +32,8 @@ export interface EchoServerConfig {
   readonly mode: 'echo';
   /** Bytes of each reply; 0 sends the received bytes back. */
   readonly replyBytes: number;
+  /** Where the server listens (default HOST); across the bench's netem, namespace B's address. */
+  readonly host?: string;
   readonly lifetimeMs: number;
 }
 
@@ -41,6 +45,8 @@ export interface PeerServerConfig {
   readonly kind: PeerKind;
   /** The match's size: every tick waits for this many players' inputs. */
   readonly players: number;
+  /** Where the server listens (default HOST); across the bench's netem, namespace B's address. */
+  readonly host?: string;
   readonly lifetimeMs: number;
 }
 
@@ -70,6 +76,12 @@ export interface GameClientsConfig {
   readonly recordSends?: boolean;
   /** Bound on the ticks each bot sends. */
   readonly maxTicks: number;
+  /** Each bot's connect timeout (default 10 s; across a lossy netem, TCP's backoff needs more). */
+  readonly connectTimeoutMs?: number;
+  /** The server's address (default HOST); across the bench's netem, namespace B's. */
+  readonly host?: string;
+  /** Where the bots' own sockets bind (default HOST); across the netem, namespace A's address. */
+  readonly bindHost?: string;
   readonly lifetimeMs: number;
 }
 
@@ -88,6 +100,10 @@ export interface UdpClientsConfig {
    */
   readonly backToBack?: boolean;
   readonly maxTicks: number;
+  /** The server's address (default HOST); across the bench's netem, namespace B's. */
+  readonly host?: string;
+  /** Where the bots' own sockets bind (default HOST); across the netem, namespace A's address. */
+  readonly bindHost?: string;
   readonly lifetimeMs: number;
 }
 
@@ -105,6 +121,10 @@ export interface PeerClientsConfig {
   readonly seed: number;
   readonly latency?: boolean;
   readonly maxTicks: number;
+  /** The server's address (default HOST); across the bench's netem, namespace B's. */
+  readonly host?: string;
+  /** Where the bots' own sockets bind (default HOST); across the netem, namespace A's address. */
+  readonly bindHost?: string;
   readonly lifetimeMs: number;
 }
 
@@ -179,7 +199,7 @@ export interface ClientsWindow extends ProcessWindow {
   readonly disconnected: number;
   /** The injected stall and the recovery from it (a stall bench window). */
   readonly stall?: StallResult;
-  /** Warnings the clients reported, by code. */
+  /** Warnings the clients reported, by code (and 'reconnecting', 'reconnected'). */
   readonly warnings?: Record<string, number>;
   readonly sends?: SendSizes;
 }

@@ -56,8 +56,15 @@ function countIn(bytes: number): void {
   counters.bytesIn += bytes;
 }
 
-async function wsLink(port: number): Promise<Link> {
-  const ws = new WebSocket(`ws://${HOST}:${port}`, { perMessageDeflate: false });
+/** Where a bot's connections go: the server's address and port, its own sockets' address. */
+interface Target {
+  readonly host: string;
+  readonly port: number;
+  readonly bindHost: string;
+}
+
+async function wsLink({ host, port }: Target): Promise<Link> {
+  const ws = new WebSocket(`ws://${host}:${port}`, { perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
@@ -82,9 +89,9 @@ async function wsLink(port: number): Promise<Link> {
   return link;
 }
 
-async function udpLink(port: number): Promise<Link> {
+async function udpLink({ host, port, bindHost }: Target): Promise<Link> {
   const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, HOST, resolve));
+  await new Promise<void>((resolve) => socket.bind(0, bindHost, resolve));
   countReceived(socket);
   // Join: hello until the server answers (bounded: 50 tries, 100 ms apart).
   await new Promise<void>((resolve, reject) => {
@@ -95,7 +102,7 @@ async function udpLink(port: number): Promise<Link> {
         reject(new Error('udp relay: no answer to hello'));
         return;
       }
-      socket.send(UDP_HELLO, port, HOST);
+      socket.send(UDP_HELLO, port, host);
     };
     const timer = setInterval(hello, 100);
     socket.once('message', () => {
@@ -107,7 +114,7 @@ async function udpLink(port: number): Promise<Link> {
   let closeSocket: () => void = () => {};
   const closed = new Promise<void>((resolve) => (closeSocket = resolve));
   const link: Link = {
-    send: (message) => socket.send(message, port, HOST),
+    send: (message) => socket.send(message, port, host),
     close: async () => {
       socket.close(() => closeSocket());
       await closed;
@@ -154,11 +161,16 @@ async function connectAll(
 ): Promise<{ links: Link[]; roomId: string | undefined }> {
   const links: Link[] = [];
   let roomId = cfg.roomId;
+  const target: Target = {
+    host: cfg.host ?? HOST,
+    port: cfg.port,
+    bindHost: cfg.bindHost ?? HOST,
+  };
   const colyseus =
-    cfg.kind === 'colyseus' ? new ColyseusClient(`http://${HOST}:${cfg.port}`) : undefined;
+    cfg.kind === 'colyseus' ? new ColyseusClient(`http://${target.host}:${cfg.port}`) : undefined;
   const one = async (): Promise<Link> => {
-    if (cfg.kind === 'ws') return wsLink(cfg.port);
-    if (cfg.kind === 'udp') return udpLink(cfg.port);
+    if (cfg.kind === 'ws') return wsLink(target);
+    if (cfg.kind === 'udp') return udpLink(target);
     const room = await colyseus!.joinById(roomId!);
     return colyseusLink(room);
   };

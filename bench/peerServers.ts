@@ -38,13 +38,13 @@ function countOut(messages: number, bytes: number): void {
 }
 
 /** The `ws` relay: binary messages, one WebSocket per player. */
-async function wsRelay(players: number): Promise<PeerServer> {
+async function wsRelay(players: number, host: string): Promise<PeerServer> {
   const sockets = new Set<WebSocket>();
   const match = new RelayMatch(players, (frame) => {
     for (const ws of sockets) ws.send(frame);
     countOut(sockets.size, frame.length);
   });
-  const wss = new WebSocketServer({ host: HOST, port: 0, perMessageDeflate: false });
+  const wss = new WebSocketServer({ host, port: 0, perMessageDeflate: false });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   wss.on('connection', (ws) => {
     const index = match.join();
@@ -71,9 +71,9 @@ async function wsRelay(players: number): Promise<PeerServer> {
 }
 
 /** The naive UDP relay: one datagram per input, one per frame and player; no acks. */
-async function udpRelay(players: number): Promise<PeerServer> {
+async function udpRelay(players: number, host: string): Promise<PeerServer> {
   const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, HOST, resolve));
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
   socket.setRecvBufferSize(4 * 1024 * 1024);
   socket.setSendBufferSize(1024 * 1024);
   countReceived(socket);
@@ -85,8 +85,11 @@ async function udpRelay(players: number): Promise<PeerServer> {
   socket.on('message', (data, rinfo) => {
     const key = `${rinfo.address}:${rinfo.port}`;
     const index = peers.get(key);
+    const hello = data.length === 1 && data[0] === UDP_HELLO[0];
+    // A hello again: the answer was lost (under loss); answered again, or the bot never joins.
+    if (index !== undefined && hello) return socket.send(UDP_HELLO, rinfo.port, rinfo.address);
     if (index !== undefined) return match.input(index, data);
-    if (data.length !== 1 || data[0] !== UDP_HELLO[0]) return;
+    if (!hello) return;
     const joined = match.join();
     if (joined === undefined) return;
     peers.set(key, joined);
@@ -132,12 +135,12 @@ class RelayRoom extends Room {
 
 const relayRooms: RelayMatch[] = [];
 
-async function colyseusRelay(): Promise<PeerServer> {
+async function colyseusRelay(host: string): Promise<PeerServer> {
   const http = createHttpServer();
   const transport = new WebSocketTransport({ server: http, perMessageDeflate: false });
   const server = new Server({ transport, greet: false, gracefullyShutdown: false });
   server.define('relay', RelayRoom);
-  await server.listen(0, HOST);
+  await server.listen(0, host);
   const address = http.address();
   if (!address || typeof address === 'string') throw new Error('colyseus: no port');
   return {
@@ -149,12 +152,13 @@ async function colyseusRelay(): Promise<PeerServer> {
 
 /** Runs a peer server child: 'ready' with its port, then windows like the game server's. */
 export async function runPeerServer(cfg: PeerServerConfig): Promise<void> {
+  const host = cfg.host ?? HOST;
   const server =
     cfg.kind === 'ws'
-      ? await wsRelay(cfg.players)
+      ? await wsRelay(cfg.players, host)
       : cfg.kind === 'udp'
-        ? await udpRelay(cfg.players)
-        : await colyseusRelay();
+        ? await udpRelay(cfg.players, host)
+        : await colyseusRelay(host);
   serveCommands(
     cfg.lifetimeMs,
     (cmd) => {

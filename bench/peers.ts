@@ -19,6 +19,15 @@ import {
   type ServerConfig,
   type ServerWindow,
 } from './common.js';
+import {
+  Netem,
+  countsSince,
+  describeCounts,
+  describeNetem,
+  parseNetem,
+  type NetemCounts,
+  type NetemSpec,
+} from './netem/netem.js';
 import { INPUT_MESSAGE_BYTES, frameBytes } from './relay.js';
 
 export const VARIANTS = ['game-network', 'colyseus', 'ws', 'udp', 'echo'] as const;
@@ -62,6 +71,8 @@ export interface PeerSession {
   clients: ClientsWindow;
   otherCores: number;
   load1: number;
+  /** Across a netem: the packets the forwarder saw during the window. */
+  netem?: NetemCounts;
 }
 
 /** Sums the bots processes' windows (CPU, counts), concatenates latencies, averages lag. */
@@ -103,7 +114,9 @@ type BotsConfigFor = (
 /**
  * One session: the server child, `processes` bots children (joined one after the other),
  * a warm-up and one measuring window; with `stallMs`, the bots block their event loop that
- * long 1 s into the window.
+ * long 1 s into the window. With `across`, the server runs in the netem's namespace B
+ * (listening on its address) and the bots in A, every packet between them through the
+ * forwarder; the window's counts are in the result, and a window none went through fails.
  */
 export async function peerSession(
   name: string,
@@ -113,24 +126,46 @@ export async function peerSession(
   warmupMs: number,
   windowMs: number,
   stallMs?: number,
+  across?: Netem,
 ): Promise<PeerSession> {
   const lifetimeMs = warmupMs + windowMs + 90_000;
   const maxTicks = Math.ceil((warmupMs + windowMs + 20_000) / TICK_MS);
   const load1 = loadavg()[0];
-  const server = new Child(`${name} server`, './server.ts', serverConfig(lifetimeMs));
+  const server = new Child(
+    `${name} server`,
+    './server.ts',
+    { ...serverConfig(lifetimeMs), ...(across ? { host: across.b.addr } : {}) },
+    [],
+    across?.b.netns,
+  );
   const bots: Child[] = [];
   try {
     const ready = await server.expect('ready', 30_000);
     let roomId: string | undefined;
     for (let p = 0; p < processes; p++) {
+      const config = botsConfig(
+        { ...ready, ...(roomId ? { roomId } : {}) },
+        p,
+        maxTicks,
+        lifetimeMs,
+      );
       const child = new Child(
         `${name} bots ${p + 1}`,
         './clients.ts',
-        botsConfig({ ...ready, ...(roomId ? { roomId } : {}) }, p, maxTicks, lifetimeMs),
+        across
+          ? {
+              ...config,
+              host: across.b.addr,
+              bindHost: across.a.addr,
+              // A join over TCP at 20% loss: SYN and segments resent after 1, 3, 7 s.
+              ...(config.mode === 'game' ? { connectTimeoutMs: 30_000 } : {}),
+            }
+          : config,
         // BENCH_PROF_BOTS=<dir>: a V8 CPU profile of each bots process, written as it exits.
         process.env.BENCH_PROF_BOTS
           ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_BOTS}`]
           : [],
+        across?.a.netns,
       );
       bots.push(child);
       const r = await child.expect('ready', 90_000);
@@ -144,6 +179,7 @@ export async function peerSession(
       ...bots.map((b) => b.proc.pid ?? 0),
     ]);
     await sleep(warmupMs);
+    const counts0 = await across?.stats();
     server.send({ type: 'measure', ms: windowMs });
     for (const b of bots)
       b.send({ type: 'measure', ms: windowMs, ...(stallMs ? { stallMs } : {}) });
@@ -151,11 +187,22 @@ export async function peerSession(
       server.expect('measured', windowMs + 20_000),
       ...bots.map((b) => b.expect('measured', windowMs + 20_000)),
     ]);
+    const counts = counts0 && across ? countsSince(counts0, await across.stats()) : undefined;
+    if (counts) {
+      const through = (['a->b', 'b->a'] as const).map((d) =>
+        Object.values(counts[d]).reduce((n, c) => n + c.out, 0),
+      );
+      if (through.some((n) => n === 0))
+        throw new Error(
+          `${name}: nothing went through the netem both ways (${describeCounts(counts)})`,
+        );
+    }
     return {
       server: s.window as ServerWindow,
       clients: mergeClients(c.map((m) => m.window as ClientsWindow)),
       otherCores: load()?.otherCores ?? NaN,
       load1,
+      ...(counts ? { netem: counts } : {}),
     };
   } finally {
     await server.stop(10_000);
@@ -270,6 +317,10 @@ export interface LatencyRun {
   samples: number;
   otherCores: number;
   load1: number;
+  /** Across a netem: the packets the forwarder saw during the window. */
+  netem?: NetemCounts;
+  /** Game-network's bots: their warnings and reconnections in the window, by code. */
+  warnings?: Record<string, number>;
 }
 
 export interface Spread {
@@ -282,6 +333,8 @@ export interface PeersResult {
   plan: PeersPlan;
   /** Whether the bench ran in a network namespace of its own (the IP byte counts are exact). */
   privateNetns: boolean;
+  /** The latency part ran across this netem (BENCH_NETEM), not on the loopback. */
+  netem?: NetemSpec;
   cpu: { players: number; variant: Variant; runs: CpuRun[] }[];
   latency: { variant: Variant; runs: LatencyRun[] }[];
 }
@@ -344,7 +397,7 @@ async function cpuRun(variant: Variant, players: number, rep: number): Promise<C
   };
 }
 
-async function latencyRun(variant: Variant, rep: number): Promise<LatencyRun> {
+async function latencyRun(variant: Variant, rep: number, across?: Netem): Promise<LatencyRun> {
   const s = await peerSession(
     `peers latency ${variant} rep ${rep + 1}`,
     serverOf(variant, LATENCY_PLAYERS, 0),
@@ -352,6 +405,8 @@ async function latencyRun(variant: Variant, rep: number): Promise<LatencyRun> {
     1,
     plan.warmupMs,
     plan.latencyWindowMs,
+    undefined,
+    across,
   );
   const l = s.clients.latencyMs ?? [];
   const a = variant === 'echo' ? l : (s.clients.afterLastMs ?? []);
@@ -364,6 +419,10 @@ async function latencyRun(variant: Variant, rep: number): Promise<LatencyRun> {
     samples: l.length,
     otherCores: s.otherCores,
     load1: s.load1,
+    ...(s.netem ? { netem: s.netem } : {}),
+    ...(s.clients.warnings && Object.keys(s.clients.warnings).length
+      ? { warnings: s.clients.warnings }
+      : {}),
   };
 }
 
@@ -402,21 +461,43 @@ export async function benchPeers(chosen: PeersPlan): Promise<PeersResult> {
     for (const [variant, runs] of rows) result.cpu.push({ players, variant, runs });
   }
   const lat = new Map<Variant, LatencyRun[]>(VARIANTS.map((v) => [v, []]));
-  for (let rep = 0; rep < (part === 'cpu' ? 0 : plan.reps); rep++)
-    for (const variant of rotated(rep)) {
-      log(`peers: latency ${LATENCY_PLAYERS} players, ${variant}, rep ${rep + 1} ...`);
-      try {
-        const run = await latencyRun(variant, rep);
-        log(
-          `peers: latency ${variant}: median ${run.medianUs.toFixed(0)} us, p99 ` +
-            `${run.p99Us.toFixed(0)} us; after the last input ${run.afterLastMedianUs.toFixed(0)} / ` +
-            `${run.afterLastP99Us.toFixed(0)} us (${run.samples} samples)`,
-        );
-        lat.get(variant)!.push(run);
-      } catch (err) {
-        log(`peers: latency ${variant} rep ${rep + 1} failed: ${String(err)}`);
+  const reps = part === 'cpu' ? 0 : plan.reps;
+  // BENCH_NETEM="delay=25,loss=5" (bench/netem/): the latency part across the userspace
+  // netem, the server in one namespace and the bots in another (needs root and python3).
+  const spec =
+    reps > 0 && process.env.BENCH_NETEM ? parseNetem(process.env.BENCH_NETEM) : undefined;
+  if (spec) result.netem = spec;
+  const across = spec
+    ? await Netem.start(
+        spec,
+        reps * rotated(0).length * (plan.warmupMs + plan.latencyWindowMs + 120_000),
+      )
+    : undefined;
+  if (across)
+    log(
+      `peers: latency across the netem (${describeNetem(across.spec)}): bots in ${across.a.netns} (${across.a.addr}), server in ${across.b.netns} (${across.b.addr})`,
+    );
+  try {
+    for (let rep = 0; rep < reps; rep++)
+      for (const variant of rotated(rep)) {
+        log(`peers: latency ${LATENCY_PLAYERS} players, ${variant}, rep ${rep + 1} ...`);
+        try {
+          const run = await latencyRun(variant, rep, across);
+          log(
+            `peers: latency ${variant}: median ${run.medianUs.toFixed(0)} us, p99 ` +
+              `${run.p99Us.toFixed(0)} us; after the last input ${run.afterLastMedianUs.toFixed(0)} / ` +
+              `${run.afterLastP99Us.toFixed(0)} us (${run.samples} samples)` +
+              (run.netem ? `; through the netem: ${describeCounts(run.netem)}` : '') +
+              (run.warnings ? `; bots' warnings ${JSON.stringify(run.warnings)}` : ''),
+          );
+          lat.get(variant)!.push(run);
+        } catch (err) {
+          log(`peers: latency ${variant} rep ${rep + 1} failed: ${String(err)}`);
+        }
       }
-    }
+  } finally {
+    await across?.stop();
+  }
   for (const [variant, runs] of lat) result.latency.push({ variant, runs });
   const file = `${tmpdir()}/game-network-bench-peers.json`;
   writeFileSync(file, JSON.stringify(result, null, 1));
@@ -518,7 +599,8 @@ export function peersTables(r: PeersResult): string {
   }
   lines.push('');
   const head3 = [
-    `Input-to-frame latency, ${LATENCY_PLAYERS} players in 4 phases`,
+    `Input-to-frame latency, ${LATENCY_PLAYERS} players in 4 phases` +
+      (r.netem ? ` (netem: ${describeNetem(r.netem)})` : ''),
     'median, us',
     'p99, us',
     'median vs game-network',

@@ -34,7 +34,7 @@ instrumentDgram();
 
 async function runGame(cfg: GameServerConfig): Promise<void> {
   const server: GameServer = await createServer({
-    host: HOST,
+    host: cfg.host ?? HOST,
     tickRate: TICK_RATE,
     inputSize: INPUT_SIZE,
     maxPlayers: cfg.maxPlayers,
@@ -94,7 +94,7 @@ function sizesOf(datagrams: Uint8Array[], maxPlayers: number): SendSizes {
 
 async function runEcho(cfg: EchoServerConfig): Promise<void> {
   const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, HOST, resolve));
+  await new Promise<void>((resolve) => socket.bind(0, cfg.host ?? HOST, resolve));
   // The same buffers the library asks for.
   socket.setRecvBufferSize(4 * 1024 * 1024);
   socket.setSendBufferSize(1024 * 1024);
