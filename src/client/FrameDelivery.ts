@@ -115,10 +115,16 @@ export class FrameDelivery {
     if (!catchUp && this.started && !this.flushing && this.heldCount === 0) {
       // The common case: live frames with nothing held before them go on at once, as a flush
       // would take them, without being held.
+      // The roster is applied to every new frame first, in tick order: a delivery that makes
+      // another receive (a synchronous transport) then finds the roster past these frames.
+      const named: ConfirmedFrame[] = [];
+      for (let i = from; i < to; i++) named.push(this.roster.apply(frames[i]));
       this.flushing = true;
       try {
-        for (let i = from; i < to && !this.options.ended(); i++)
-          this.order(this.roster.apply(frames[i]));
+        for (const frame of named) {
+          if (this.options.ended()) break;
+          this.order(frame);
+        }
       } finally {
         this.flushing = false;
       }

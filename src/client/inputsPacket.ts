@@ -7,7 +7,7 @@ import type { TickInput } from './ClientInputs.js';
 /** Now and then (every 32nd packet), this side's RTT for the server's statistics. */
 function linkReport(link: Link<TickInput>): { rttMs: number; jitterMs: number } | undefined {
   const m = link.meter;
-  if ((m.packetsSent & 31) !== 0 || m.srttMs === null || m.rttVarMs === null) return undefined;
+  if ((link.packetsMade & 31) !== 0 || m.srttMs === null || m.rttVarMs === null) return undefined;
   return {
     rttMs: Math.min(0xffff, Math.ceil(m.srttMs)),
     jitterMs: Math.min(0xffff, Math.ceil(m.rttVarMs)),
@@ -31,7 +31,7 @@ export function inputsPacket(
       type: MessageType.Inputs,
       seq: link.meter.takeSeq(),
       // A timestamp in every fourth packet is plenty for the round-trip time.
-      sentAt: (link.meter.packetsSent & 3) === 0 ? link.meter.clock16() : undefined,
+      sentAt: (link.packetsMade & 3) === 0 ? link.meter.clock16() : undefined,
       frameAck: link.received,
       rxLoss: link.meter.rxLossByte(),
       firstTick: batch.length > 0 ? batch[0].tick : nextTick,

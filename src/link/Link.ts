@@ -35,6 +35,7 @@ export class Link<Out> {
   /** The peer's last acknowledgement of our items. */
   private peerAck: number;
   private lastSentAt = Number.NEGATIVE_INFINITY;
+  private packets = 0;
   private lastHeardAt: number;
   private worldSeqOut = 0;
   private worldSeqIn = 0;
@@ -91,7 +92,22 @@ export class Link<Out> {
   /** A packet of `bytes` is sent now. */
   sent(bytes: number): void {
     this.lastSentAt = this.now();
+    this.packets += 1;
     this.meter.onSent(bytes);
+  }
+
+  /** The link's clock, in ms (`options.now`, or `performance.now`). */
+  get clock(): () => number {
+    return this.now;
+  }
+
+  /**
+   * Packets made and sent with {@link Link.sent} so far: the copies sent under loss
+   * (`sendCopies`) count as datagrams on the meter, not here, so what is put in every n-th
+   * packet stays in every n-th packet however many copies go out.
+   */
+  get packetsMade(): number {
+    return this.packets;
   }
 
   /** Nothing was sent for `resendAfterMs`: a packet is due (resend, acks, keepalive). */

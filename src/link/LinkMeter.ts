@@ -47,6 +47,10 @@ export class LinkMeter {
   /** Loss of our packets as the peer last reported it (0..1), or null. */
   lossOut: number | null = null;
 
+  /** The echo fields of the last echo taken (a copy's are the same: taken once). */
+  private lastEchoSentAt = -1;
+  private lastEchoDelayMs = -1;
+
   constructor(private readonly now: () => number = defaultNow) {}
 
   /** The sequence number for the next packet sent. */
@@ -128,6 +132,10 @@ export class LinkMeter {
   /** An echo came back: one round-trip sample (ignored if the peer had nothing to echo). */
   onEcho(echoSentAt: number, echoDelayMs: number): void {
     if (echoDelayMs === 0xffff) return;
+    // The same echo again (a copy of one packet, sent under loss): one sample, not k alike.
+    if (echoSentAt === this.lastEchoSentAt && echoDelayMs === this.lastEchoDelayMs) return;
+    this.lastEchoSentAt = echoSentAt;
+    this.lastEchoDelayMs = echoDelayMs;
     const rtt = ((this.clock16() - echoSentAt) & 0xffff) - echoDelayMs;
     if (rtt < 0 || rtt > 30_000) return;
     this.lastRttMs = rtt;

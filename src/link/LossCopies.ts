@@ -31,6 +31,8 @@ export interface LossCopiesOptions {
   readonly margin?: number;
   /** The clock of `holdMs`. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
+  /** The clock of `holdMs` as a function, in ms (a link's own); before `scheduler` if given. */
+  readonly now?: () => number;
 }
 
 /**
@@ -83,7 +85,7 @@ export class LossCopies {
   private readonly residual: number;
   private readonly holdMs: number;
   private readonly margin: number;
-  private readonly scheduler: SchedulerLike;
+  private readonly now: () => number;
   private k = 1;
   /** The last loss seen, and the copies it asks for, without and with the margin. */
   private loss = 0;
@@ -103,7 +105,8 @@ export class LossCopies {
     this.residual = residual;
     this.holdMs = holdMs;
     this.margin = margin;
-    this.scheduler = options.scheduler ?? asyncScheduler;
+    const scheduler = options.scheduler ?? asyncScheduler;
+    this.now = options.now ?? (() => scheduler.now());
   }
 
   /** The copies decided last (1 before any loss). */
@@ -128,7 +131,7 @@ export class LossCopies {
         this.maxCopies,
       );
     }
-    const now = this.scheduler.now();
+    const now = this.now();
     if (this.need > this.k) {
       this.k = this.need;
       this.neededAt = now;

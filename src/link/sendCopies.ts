@@ -49,7 +49,7 @@ export function withSeq(bytes: Uint8Array, seq: number): Uint8Array {
 export function lossCopiesOf<T>(link: Link<T>, maxCopies: number): LossCopies {
   let decision = decisions.get(link);
   if (decision === undefined) {
-    decision = new LossCopies({ maxCopies });
+    decision = new LossCopies({ maxCopies, now: link.clock });
     decisions.set(link, decision);
   }
   return decision;

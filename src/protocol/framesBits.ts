@@ -119,6 +119,12 @@ export function readFramesBitsFrom(
   }
   const first = Math.min(Math.max(skip, 0), count);
   const kept = count - first;
+  // Every input the masks name costs at least a bit (a repeat): more of them than bits left
+  // cannot be, and is refused before anything is allocated for them (the masks cost a bit a
+  // frame, so 1,400 bytes could otherwise name 4096 frames of 256 inputs).
+  let named = 0;
+  for (let at = 0; at < count * maskBytes; at++) named += BITS_SET[masks[at]];
+  if (named > reader.remaining) throw overrun();
   // Each kept frame's bytes hold its inputs in slot order (a region of a shared block:
   // pooledBytes); `filled` is how far they are written.
   const arrays: ArrayBufferLike[] = new Array<ArrayBufferLike>(kept);

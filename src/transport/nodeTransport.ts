@@ -12,9 +12,10 @@ export type { DatagramEndpoint } from './node/udpEndpoint.js';
  * with the `tls` option of `listen` and `connect`) and UDP datagrams. The server has one UDP
  * socket (a 4 MiB receive buffer asked for) shared by every peer: each peer's `openDatagrams`
  * gives it a random 32-bit session token and a random 32-byte key, and signals `udpPort (u16
- * BE) + token (u32 BE) + key`. Every datagram is sealed with the key (an AES-256-CMAC tag,
- * nothing encrypted): client to server `token + counter (u64 BE) + message + tag (16 bytes)`, server to
- * client the same without the token; a counter seen already or older than a 256-wide window
+ * BE) + token (u32 BE) + seal (1: SipHash-2-4) + key`. Every datagram is sealed with the
+ * direction's half of the key (a SipHash-2-4 tag, nothing encrypted): client to server
+ * `token + counter (u64 BE) + message + tag (8 bytes)`, server to client the same without the
+ * token; a counter seen already or older than a 256-wide window
  * is dropped. The server takes a peer's UDP port from its first authentic datagram from its TCP
  * IP, then from each newest authentic one (a NAT that rewrites or rebinds ports is fine; one
  * who knows only the token cannot move it). The client binds its own UDP socket once it has

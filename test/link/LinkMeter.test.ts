@@ -111,4 +111,18 @@ describe('LinkMeter', () => {
     m.onEcho(0, 0xffff);
     expect(m.srttMs).toBeNull();
   });
+
+  it('takes one sample from the copies of a packet (the same echo again), not one per copy', () => {
+    let now = 1000;
+    const a = new LinkMeter(() => now);
+    const first = a.clock16();
+    now += 20;
+    a.onEcho(first, 0);
+    now += 40;
+    const second = a.clock16() - 40; // a round trip of 40 ms, its copies arriving together
+    for (let copy = 0; copy < 5; copy++) a.onEcho(second, 0);
+    // One sample of 40 after one of 20: srtt 20 + (40 - 20) / 8, rttvar 0.75 * 10 + 0.25 * 20.
+    expect(a.srttMs).toBe(22.5);
+    expect(a.rttVarMs).toBe(12.5);
+  });
 });

@@ -17,6 +17,9 @@ import {
 } from '../../src/protocol/index.js';
 import type { DatagramChannel, DatagramPath } from '../../src/transport/Transport.js';
 import { NEVER } from 'rxjs';
+import { ChecksumReports } from '../../src/client/ChecksumReports.js';
+import type { TickInput } from '../../src/client/ClientInputs.js';
+import { inputsPacket as clientInputsPacket } from '../../src/client/inputsPacket.js';
 
 const ctx: CodecContext = { inputSize: 2, maxPlayers: 4 };
 
@@ -56,7 +59,7 @@ function inputsOf(link: Link<number>, firstTick = 10): Uint8Array {
 }
 
 /** A loss report from the peer, as a packet carries it (0..255). */
-function reportLoss(link: Link<number>, byte: number): void {
+function reportLoss<T>(link: Link<T>, byte: number): void {
   link.meter.onPeerLoss(byte);
 }
 
@@ -262,5 +265,36 @@ describe('copies at the receiving meter', () => {
     expect(r.counted).toBeLessThan(0.22);
     // 0.2^5: about 0.6 of 2000 packets lose every copy.
     expect(r.receivedPackets).toBeGreaterThanOrEqual(1995);
+  });
+});
+
+describe('what every n-th packet carries, under copies', () => {
+  it('puts sentAt in every 4th packet made and a link report in every 32nd, whatever the copies', () => {
+    const link = new Link<TickInput>({
+      key: (i) => i.tick,
+      capacity: 64,
+      sendFrom: 0,
+      receiveFrom: 0,
+      resendAfterMs: 25,
+      now: () => 1000,
+    });
+    link.meter.onEcho(link.meter.clock16() - 20, 0); // an RTT measured: link reports can go
+    const channel = recorder();
+    const checksums = new ChecksumReports();
+    const made: InputsPacket[] = [];
+    for (let i = 0; i < 64; i++) {
+      // 2% loss reported: two copies of each packet (k even: a count of datagrams would skip
+      // every multiple of 4 from an odd start).
+      reportLoss(link, 5);
+      const bytes = clientInputsPacket(link, i, checksums, ctx, 1200);
+      made.push(decodeClientUdp(bytes, ctx));
+      sendCopies(channel, bytes, link, 5);
+      if (i === 0) link.meter.onSent(1); // an odd start
+    }
+    expect(channel.sent.length).toBeGreaterThan(100); // the copies went out
+    made.forEach((p, i) => {
+      expect(p.sentAt !== undefined).toBe(i % 4 === 0);
+      expect(p.linkReport !== undefined).toBe(i % 32 === 0);
+    });
   });
 });

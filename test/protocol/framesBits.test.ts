@@ -186,3 +186,18 @@ describe('readFramesBitsFrom', () => {
           ).toBe(true);
   });
 });
+
+describe('readFramesBitsFrom, bounds', () => {
+  it('refuses masks that name more inputs than bits are left before allocating for them', () => {
+    // One full mask of 256 slots, then 4,095 repeats of it (a bit each), then no input bits:
+    // 4,096 frames of 256 inputs named by 545 bytes.
+    const w = new BitWriter(1024);
+    w.writeBit(1);
+    w.writeBits(new Uint8Array(32).fill(0xff), 256);
+    for (let i = 1; i < 4096; i++) w.writeBit(0);
+    const bytes = w.toBytes();
+    const before = process.memoryUsage().arrayBuffers;
+    expect(() => readFramesBitsFrom(new BitReader(bytes), 4096, 256, 64, 0)).toThrow(DecodeError);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
+  });
+});

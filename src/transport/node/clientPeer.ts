@@ -31,7 +31,8 @@ export function defaultLocalHost(serverAddress: string): string {
  * The client's {@link TransportPeer} over a connected TCP socket.
  *
  * `openDatagrams` sends no signal: it waits for the server's (kept if it came first), checks
- * it (exactly 38 bytes: port, token and key; a port from 1 to 65535; anything else is a `decode-error` warning and
+ * it (exactly 39 bytes: port, token, seal and key; a port from 1 to 65535; the seal 1,
+ * SipHash-2-4; anything else is a `decode-error` warning and
  * a rejection), binds a UDP socket and resolves with a channel to the server's IP and the
  * signalled port. It rejects if the TCP connection closes first. The TCP connection closing
  * closes the channel too.

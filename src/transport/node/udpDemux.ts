@@ -69,7 +69,7 @@ const key = (address: string, port: number): string => `${address}:${port}`;
 
 /**
  * The server side of the Node transport's datagram wire rule: every client-to-server datagram
- * is a 4-byte big-endian session token, a 64-bit counter, the message and a 16-byte tag that
+ * is a 4-byte big-endian session token, a 64-bit counter, the message and an 8-byte tag that
  * proves the session key (see {@link DatagramOpener}). One map lookup finds the session;
  * nothing scans the peers.
  *
