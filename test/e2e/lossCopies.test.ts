@@ -150,7 +150,7 @@ describe('copies of datagrams under loss', () => {
     // 10%), not what the copies leave (about 0.1%), so the copies go on.
     expect(stats.size).toBe(3);
     for (const samples of stats.values()) {
-      // A sample.s window is 100 ms (about 18 datagrams each way with the copies): one may
+      // A sample's window is 100 ms (about 18 datagrams each way with the copies): one may
       // see no loss at all; their mean is the path's.
       expect(samples.length).toBeGreaterThanOrEqual(5);
       const lossIn = meanOf(samples.map((s) => s.lossIn));
