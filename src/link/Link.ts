@@ -1,6 +1,7 @@
 // One end of a lockstep link, the same on the server (one per player) and the client.
 import { Limits } from '../protocol/messages.js';
 import { LinkMeter } from './LinkMeter.js';
+import type { LossCopies } from './LossCopies.js';
 import { SendWindow, type SendWindowWarning } from './SendWindow.js';
 
 /** Options of a {@link Link}. */
@@ -36,6 +37,11 @@ export class Link<Out> {
   private peerAck: number;
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private packets = 0;
+  /**
+   * How many copies of each datagram to send under the loss the peer reports (`sendCopies`):
+   * made at the first loss reported.
+   */
+  copies: LossCopies | undefined;
   private lastHeardAt: number;
   private worldSeqOut = 0;
   private worldSeqIn = 0;

@@ -11,9 +11,6 @@ import { LossCopies } from './LossCopies.js';
  */
 const SEQ_AT = HEADER_BYTES + 2;
 
-/** Each link's decision, for as long as the link lives (a new link starts at one copy). */
-const decisions = new WeakMap<object, LossCopies>();
-
 /**
  * Whether `bytes` has the layout {@link withSeq} rewrites: a fixarray, the type Inputs or
  * Frames (each a one-byte fixint) and a one-byte `seq`, at their places.
@@ -47,12 +44,8 @@ export function withSeq(bytes: Uint8Array, seq: number): Uint8Array {
  * @internal
  */
 export function lossCopiesOf<T>(link: Link<T>, maxCopies: number): LossCopies {
-  let decision = decisions.get(link);
-  if (decision === undefined) {
-    decision = new LossCopies({ maxCopies, now: link.clock });
-    decisions.set(link, decision);
-  }
-  return decision;
+  // Kept on the link, for as long as it lives (a new link starts at one copy).
+  return (link.copies ??= new LossCopies({ maxCopies, now: link.clock }));
 }
 
 /**
@@ -79,7 +72,7 @@ export function sendCopies<T>(
   if (maxCopies <= 1) return 1;
   const { meter } = link;
   const loss = meter.lossOut;
-  let decision = decisions.get(link);
+  let decision = link.copies;
   if (decision === undefined) {
     if (!loss) return 1; // never a loss reported on this link: no decision to keep
     decision = lossCopiesOf(link, maxCopies);
