@@ -100,9 +100,14 @@ export class Seats {
     for (const seat of this.bySlot) if (seat) yield seat;
   }
 
-  /** The seats that have a connection now. */
-  *connected(): Generator<Seat> {
-    for (const seat of this.bySlot) if (seat?.session) yield seat;
+  /**
+   * The seats that have a connection now, in a new array (walked on every frame, flush and
+   * tick: an array is several times cheaper to make and walk than a generator's steps).
+   */
+  connected(): Seat[] {
+    const out: Seat[] = [];
+    for (const seat of this.bySlot) if (seat?.session) out.push(seat);
+    return out;
   }
 
   /** Closes every seat and frees every slot (the server is closing). */
