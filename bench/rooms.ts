@@ -586,6 +586,11 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** A row of the rooms table for a step that gave no report: its label, then its status. */
+function noReportRow(label: string, status: string): string[] {
+  return [label, 'no report', '', '', '', '', '', '', '', '', status];
+}
+
 function stepRow(s: RoomsStep): string[] {
   return [
     `${s.players} (${s.rooms})`,
@@ -625,19 +630,10 @@ export function roomsTables(r: RoomsResult): string {
     [
       ...r.singleMatch.map((s) =>
         !Number.isFinite(s.framesPerSec)
-          ? [
+          ? noReportRow(
               `${s.players} (one match, today)`,
-              'no report',
-              '',
-              '',
-              '',
-              '',
-              '',
-              '',
-              '',
-              '',
               'falls behind: a process too far behind to report in time',
-            ]
+            )
           : [
               `${s.players} (one match, today)`,
               `${f1(s.framesPerSec)} frames/s`,
@@ -655,19 +651,7 @@ export function roomsTables(r: RoomsResult): string {
       ...r.steps.map((s) =>
         Number.isFinite(s.roomFpsMin)
           ? stepRow(s)
-          : [
-              `${s.players} (${s.rooms})`,
-              'no report',
-              '',
-              '',
-              '',
-              '',
-              '',
-              '',
-              '',
-              '',
-              `falls behind: ${s.bottleneck ?? ''}`,
-            ],
+          : noReportRow(`${s.players} (${s.rooms})`, `falls behind: ${s.bottleneck ?? ''}`),
       ),
     ],
   );
