@@ -405,6 +405,26 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[rank];
 }
 
+/** How late a send loop ran behind its schedule over a window (ms): p99 and max (NaN with none). */
+export function latenessOf(late: readonly number[]): { lateP99Ms: number; lateMaxMs: number } {
+  return { lateP99Ms: percentile(late, 99), lateMaxMs: late.length ? Math.max(...late) : NaN };
+}
+
+/** The fields of a game bots' window that every kind of them reports alike: lag, lateness, drops. */
+export function trackedFields(o: {
+  readonly lagStart: number;
+  readonly lagEnd: number;
+  readonly lagMax: number;
+  readonly late: readonly number[];
+  readonly disconnected: number;
+}): Pick<
+  ClientsWindow,
+  'lagStart' | 'lagEnd' | 'lagMax' | 'lateP99Ms' | 'lateMaxMs' | 'disconnected'
+> {
+  const { lagStart, lagEnd, lagMax, late, disconnected } = o;
+  return { lagStart, lagEnd, lagMax, ...latenessOf(late), disconnected };
+}
+
 export const median = (values: readonly number[]): number => percentile(values, 50);
 
 export function mean(values: readonly number[]): number {

@@ -11,7 +11,7 @@ import {
   countReceived,
   counters,
   createController,
-  percentile,
+  trackedFields,
   report,
   runSchedule,
   serveCommands,
@@ -292,12 +292,13 @@ export async function runPeerBots(cfg: PeerClientsConfig): Promise<void> {
           sent: bots.reduce((n, b) => n + b.sent, 0) - sent0,
           received: bots.reduce((n, b) => n + b.framesReceived, 0) - received0,
           ...(cfg.latency ? { latencyMs: latencies, afterLastMs: afterLast } : {}),
-          lagStart,
-          lagEnd: lagOf(),
-          lagMax,
-          lateP99Ms: percentile(late, 99),
-          lateMaxMs: late.length ? Math.max(...late) : NaN,
-          disconnected: disconnected - disconnected0,
+          ...trackedFields({
+            lagStart,
+            lagEnd: lagOf(),
+            lagMax,
+            late,
+            disconnected: disconnected - disconnected0,
+          }),
           ...(probe ? { stall: probe.result() } : {}),
         };
         report({ type: 'measured', window: out });
