@@ -6,6 +6,7 @@ import type { ServerCommandOptions } from '../../src/cli/args.js';
 import { BufferOutput } from '../../src/cli/format.js';
 import { runListRooms } from '../../src/cli/roomList.js';
 import { runServerCommand } from '../../src/cli/server.js';
+import { createListedRooms } from '../helpers/listedRooms.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const io = () => ({ stdout: new BufferOutput(), stderr: new BufferOutput() });
@@ -150,13 +151,7 @@ describe('game-network bot --list-rooms, in process', () => {
       stdout: `no open rooms on 127.0.0.1:${port}\n`,
       stderr: '',
     });
-    await server.createRoom({
-      id: 'castle',
-      mode: 'ctf',
-      metadata: { map: 'castle', ranked: true },
-    });
-    await server.createRoom({ id: 'desert', mode: 'ctf', maxPlayers: 2 });
-    await server.createRoom({ id: 'lobby', mode: 'chill' });
+    await createListedRooms(server);
     await join(port, 'ann', { room: 'desert' });
 
     const all = await list(port);

@@ -16,6 +16,7 @@ import {
   type ServerOptions,
 } from '../../src/node.js';
 import { flakyTransport, initialWorld, playBot, step, type Bot } from '../helpers/players.js';
+import { createListedRooms } from '../helpers/listedRooms.js';
 import { waitFor } from '../helpers/waitFor.js';
 
 const open: { close(): Promise<unknown> }[] = [];
@@ -156,13 +157,7 @@ describe('rooms in one process', () => {
 
   it('listRooms shows open rooms with metadata and seats; unknown rooms are refused', async () => {
     const server = await start();
-    await server.createRoom({
-      id: 'castle',
-      mode: 'ctf',
-      metadata: { map: 'castle', ranked: true },
-    });
-    await server.createRoom({ id: 'desert', mode: 'ctf', maxPlayers: 2 });
-    await server.createRoom({ id: 'lobby', mode: 'chill' });
+    await createListedRooms(server);
     await join(server, 'ann', { room: 'desert' });
     expect(await listRooms({ ...where(server), mode: 'ctf' })).toEqual([
       {
