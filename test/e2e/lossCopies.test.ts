@@ -9,7 +9,7 @@ import {
   type PlayerStats,
   type Transport,
 } from '../../src/node.js';
-import { HEADER_BYTES } from '../../src/protocol/index.js';
+import { SEQ_AT } from '../../src/protocol/packetSeq.js';
 import { connectReady, playBot, tapDatagrams, type Bot } from '../helpers/players.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -17,9 +17,6 @@ const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((o) => o.close()));
 });
-
-/** Where an Inputs or Frames packet holds its `seq` (after the header, array header and type). */
-const SEQ_AT = HEADER_BYTES + 2;
 
 /** Every datagram a client's channel sends and receives (before its conditioner), with when. */
 interface Tap {

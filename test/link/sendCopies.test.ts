@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Link } from '../../src/link/Link.js';
 import { LinkMeter } from '../../src/link/LinkMeter.js';
-import { lossCopiesOf, sendCopies, withSeq } from '../../src/link/sendCopies.js';
+import { lossCopiesOf, sendCopies } from '../../src/link/sendCopies.js';
+import { withSeq } from '../../src/protocol/packetSeq.js';
 import { createRandom } from '../../src/operators/random.js';
 import {
   MessageType,
